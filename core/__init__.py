@@ -1,0 +1,14 @@
+"""weightlapse.core: the NumPy engine, datasets, trainer, recorder and run loader.
+
+Imports numpy and pandas only (never ``weightlapse.viz``).
+"""
+from ._version import __version__
+from .config import DataConfig, ModelConfig, RecordConfig, RunConfig, TrainConfig
+from .errors import ConfigError, DataError, RunError, WeightlapseError
+from .model import MLP
+from .run import Run, load_run
+from .trainer import Trainer
+
+__all__ = ["__version__", "MLP", "Trainer", "Run", "load_run", "RunConfig", "DataConfig",
+           "ModelConfig", "TrainConfig", "RecordConfig", "WeightlapseError",
+           "ConfigError", "DataError", "RunError"]

@@ -1,0 +1,141 @@
+"""Getting data into the trainer: named datasets, user arrays, the split.
+
+Everything here checks its input and raises :class:`DataError` with one line
+naming the problem, before a run directory exists.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .datasets import SYNTHETIC, make_synthetic
+from .errors import DataError
+from .idx import read_idx
+
+IMAGE_SETS = {"mnist": "mnist", "fashion-mnist": "fashion-mnist"}
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+DATASET_NAMES = tuple(SYNTHETIC) + tuple(IMAGE_SETS)
+
+
+@dataclass
+class Dataset:
+    """X: (n_samples, n_features) float, y: (n_samples,) labels (or targets).
+
+    ``input_shape`` is set for images (e.g. ``(28, 28)``) so the film can show
+    weights as pictures; ``X_test``/``y_test`` hold an official test split.
+    """
+    X: np.ndarray
+    y: np.ndarray
+    name: str = "arrays"
+    X_test: Optional[np.ndarray] = None
+    y_test: Optional[np.ndarray] = None
+    input_shape: Optional[tuple] = None
+    class_names: list = field(default_factory=list)
+
+
+def data_dir(explicit=None) -> Path:
+    """``--data-dir``, else ``$WEIGHTLAPSE_DATA``, else ``./data`` (SPEC §5)."""
+    return Path(explicit or os.environ.get("WEIGHTLAPSE_DATA") or "data")
+
+
+def find_idx(directory: Path, stem: str) -> Optional[Path]:
+    for name in (stem, stem + ".gz"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def load_image_set(name: str, root=None) -> Dataset:
+    """MNIST or Fashion-MNIST from the IDX files under ``<data dir>/<name>/``."""
+    directory = data_dir(root) / IMAGE_SETS[name]
+    arrays = {}
+    for split, stems in IDX_FILES.items():
+        paths = [find_idx(directory, s) for s in stems]
+        missing = [s + ".gz" for s, p in zip(stems, paths) if p is None]
+        if missing:
+            raise DataError(f"{name} files missing: place {', '.join(missing)} in "
+                            f"{directory}/ (or set --data-dir / WEIGHTLAPSE_DATA)")
+        images, labels = (read_idx(p) for p in paths)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{paths[0]} and {paths[1]} do not match: "
+                            f"{images.shape} images, {labels.shape} labels")
+        arrays[split] = (images.reshape(len(images), -1).astype(np.float32) / 255.0,
+                         labels.astype(np.int64), images.shape[1:])
+    (X, y, shape), (Xt, yt, _) = arrays["train"], arrays["test"]
+    return Dataset(X, y, name, Xt, yt, input_shape=tuple(shape),
+                   class_names=list(range(10)))
+
+
+def load_named(cfg, rng: np.random.Generator) -> Dataset:
+    """The dataset a :class:`DataConfig` names."""
+    if cfg.dataset in SYNTHETIC:
+        X, y = make_synthetic(cfg.dataset, cfg.n_samples, cfg.noise, cfg.classes, rng)
+        return Dataset(X, y, cfg.dataset, class_names=sorted(set(y.tolist())))
+    if cfg.dataset in IMAGE_SETS:
+        return load_image_set(cfg.dataset, cfg.data_dir)
+    raise DataError(f"unknown dataset {cfg.dataset!r}; choose one of "
+                    f"{', '.join(DATASET_NAMES)} or pass a CSV with --data")
+
+
+def check_arrays(X, y, task: str, what="X"):
+    """Validate user arrays; return X as float (n, d) and y as labels/targets."""
+    try:
+        X = np.asarray(X, dtype=np.float64) if not np.issubdtype(
+            np.asarray(X).dtype, np.floating) else np.asarray(X)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must be numeric, shape (n_samples, n_features)") from None
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{what} must have shape (n_samples, n_features), got {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise DataError(f"y must have shape ({len(X)},) to match {what}, got {y.shape}")
+    if not np.isfinite(X).all():
+        row = int(np.argwhere(~np.isfinite(X))[0, 0])
+        raise DataError(f"{what} has NaN or infinite values (first at row {row})")
+    if task == "regression":
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataError("regression targets y must be numeric") from None
+        if not np.isfinite(y).all():
+            raise DataError("y has NaN or infinite targets")
+    elif y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise DataError("classification labels y must be integers or strings; "
+                        "use task='regression' for numeric targets")
+    return X, y
+
+
+def encode_labels(y, class_names=None):
+    """Map labels to 0..K-1. Returns (indices, class_names)."""
+    classes, idx = np.unique(y, return_inverse=True)
+    if class_names and len(class_names) >= len(classes) and \
+            set(classes.tolist()) <= set(class_names):
+        lookup = {c: i for i, c in enumerate(class_names)}
+        return np.array([lookup[c] for c in y.tolist()], dtype=np.int64), list(class_names)
+    if len(classes) < 2:
+        raise DataError(f"only one class ({classes[0]!r}) in the labels; "
+                        "classification needs at least two")
+    names = [c.item() if hasattr(c, "item") else c for c in classes]
+    return idx.astype(np.int64), names
+
+
+def split(X, y, val_fraction: float, rng: np.random.Generator):
+    """Random hold-out split. Returns X_train, y_train, X_val, y_val."""
+    n_val = int(round(len(X) * val_fraction))
+    if val_fraction > 0 and n_val == 0:
+        n_val = 1
+    if n_val >= len(X):
+        raise DataError(f"val_fraction {val_fraction} leaves no training samples "
+                        f"out of {len(X)}")
+    if n_val == 0:
+        return X, y, X[:0], y[:0]
+    perm = rng.permutation(len(X))
+    tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    return X[tr], y[tr], X[va], y[va]

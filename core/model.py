@@ -1,0 +1,93 @@
+"""The multilayer perceptron: a stack of layers ending in a fused loss."""
+from __future__ import annotations
+
+import numpy as np
+
+from .init import INITIALIZERS
+from .layers import ACTIVATIONS, Dense, Dropout
+from .losses import LOSSES
+
+
+class MLP:
+    """``sizes = [n_in, *hidden, n_out]``; Dense -> activation (-> dropout) per
+    hidden layer, then a Dense output layer feeding ``loss``.
+
+    ``params``/``grads`` are flat dicts ``{"W0", "b0", "W1", ...}`` holding the
+    layers' own arrays, so optimizers update the layers in place.
+    """
+
+    def __init__(self, sizes, activation="relu", init="he", dtype="float32",
+                 dropout=0.0, l2=0.0, task="classification",
+                 rng: np.random.Generator | None = None,
+                 dropout_rng: np.random.Generator | None = None):
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.sizes = list(sizes)
+        self.dtype = np.dtype(dtype)
+        self.layers, self.dense = [], []
+        n_layers = len(sizes) - 1
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            W, b = INITIALIZERS[init](n_in, n_out, rng)
+            layer = Dense(W.astype(self.dtype), b.astype(self.dtype), l2=l2,
+                          input_grad=i > 0)
+            self.layers.append(layer)
+            self.dense.append(layer)
+            if i < n_layers - 1:
+                self.layers.append(ACTIVATIONS[activation]())
+                if dropout:
+                    self.layers.append(Dropout(dropout, dropout_rng or np.random.default_rng(1)))
+        self.loss = LOSSES[task]()
+        self.params = {}
+        self.grads = {}
+        for i, layer in enumerate(self.dense):
+            for k in ("W", "b"):
+                self.params[f"{k}{i}"] = layer.params[k]
+                self.grads[f"{k}{i}"] = layer.grads[k]
+
+    @property
+    def weights(self):
+        """Weight matrices, layer i of shape (n_in, n_out)."""
+        return [d.params["W"] for d in self.dense]
+
+    @property
+    def biases(self):
+        return [d.params["b"] for d in self.dense]
+
+    def set_weights(self, weights, biases):
+        for d, W, b in zip(self.dense, weights, biases):
+            d.params["W"][...] = W
+            d.params["b"][...] = b
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (n_samples, n_in) -> outputs Z: (n_samples, n_out) (logits)."""
+        for layer in self.layers:
+            X = layer.forward(X, training)
+        return X
+
+    def backward(self, dZ: np.ndarray) -> None:
+        for layer in reversed(self.layers):
+            dZ = layer.backward(dZ)
+
+    def penalty(self) -> float:
+        return sum(d.penalty() for d in self.dense)
+
+    def objective(self, X, y, training=False) -> float:
+        """Data loss plus the L2 penalty: the quantity gradients are taken of."""
+        return self.loss.forward(self.forward(X, training), y) + self.penalty()
+
+    def train_step(self, X, y, optimizer):
+        """One forward/backward/update on a batch. Returns (data loss, outputs Z)."""
+        Z = self.forward(X, training=True)
+        loss = self.loss.forward(Z, y)
+        self.backward(self.loss.backward())
+        optimizer.step(self.params, self.grads)
+        return loss, Z
+
+    def predict_outputs(self, X, chunk=8192):
+        """Outputs Z for X in chunks (bounded memory for large sets)."""
+        X = np.asarray(X, dtype=self.dtype)
+        return np.concatenate([self.forward(X[i:i + chunk]) for i in
+                               range(0, len(X), chunk)]) if len(X) else \
+            np.zeros((0, self.sizes[-1]), self.dtype)
+
+    def n_params(self) -> int:
+        return sum(p.size for p in self.params.values())

@@ -1,0 +1,131 @@
+"""Optimizers and learning-rate schedules.
+
+Optimizers know nothing of layers: ``step(params, grads)`` takes two dicts of
+name -> array with the same keys and updates ``params`` in place; any state is
+keyed by the same names. The update rules and defaults follow PyTorch
+(``torch.optim.SGD``/``RMSprop``/``Adam``, SPEC §3) so runs can be cross-checked.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class SGD:
+    """``w -= lr * g``."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+        self.state: dict[str, dict] = {}
+
+    def step(self, params, grads):
+        for k, p in params.items():
+            p -= self.lr * grads[k]
+
+
+class Momentum(SGD):
+    """PyTorch SGD with momentum (dampening 0): ``buf = mu*buf + g``
+    (``buf = g`` on the first step), then ``w -= lr * buf``; Nesterov uses
+    ``g + mu*buf`` in place of ``buf``."""
+
+    nesterov = False
+
+    def __init__(self, lr: float, momentum: float = 0.9):
+        super().__init__(lr)
+        self.momentum = momentum
+
+    def step(self, params, grads):
+        mu = self.momentum
+        for k, p in params.items():
+            g = grads[k]
+            buf = self.state.get(k)
+            if buf is None:
+                buf = self.state[k] = g.copy()
+            else:
+                buf *= mu
+                buf += g
+            p -= self.lr * (g + mu * buf if self.nesterov else buf)
+
+
+class Nesterov(Momentum):
+    nesterov = True
+
+
+class RMSprop(SGD):
+    """PyTorch RMSprop: ``v = a*v + (1-a)*g**2``; ``w -= lr * g / (sqrt(v) + eps)``."""
+
+    def __init__(self, lr: float, alpha: float = 0.99, eps: float = 1e-8):
+        super().__init__(lr)
+        self.alpha, self.eps = alpha, eps
+
+    def step(self, params, grads):
+        a = self.alpha
+        for k, p in params.items():
+            g = grads[k]
+            v = self.state.setdefault(k, np.zeros_like(p))
+            v *= a
+            v += (1 - a) * g * g
+            p -= self.lr * g / (np.sqrt(v) + self.eps)
+
+
+class Adam(SGD):
+    """PyTorch Adam with bias correction: ``m = b1*m + (1-b1)*g``,
+    ``v = b2*v + (1-b2)*g**2``, ``w -= lr * m_hat / (sqrt(v_hat) + eps)``."""
+
+    def __init__(self, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        super().__init__(lr)
+        self.b1, self.b2 = betas
+        self.eps = eps
+        self.t = 0
+
+    def step(self, params, grads):
+        self.t += 1
+        b1, b2, t = self.b1, self.b2, self.t
+        step_size = self.lr / (1 - b1 ** t)
+        root_bc2 = math.sqrt(1 - b2 ** t)
+        for k, p in params.items():
+            g = grads[k]
+            m = self.state.setdefault("m." + k, np.zeros_like(p))
+            v = self.state.setdefault("v." + k, np.zeros_like(p))
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            # PyTorch's arrangement: eps is added to sqrt(v) / sqrt(1 - b2**t).
+            p -= step_size * m / (np.sqrt(v) / root_bc2 + self.eps)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.9):
+    cls = OPTIMIZERS[name]
+    return cls(lr, momentum) if issubclass(cls, Momentum) else cls(lr)
+
+
+# Learning-rate schedules: lr at a point of training, from the base lr,
+# the step count so far and the total number of steps of the run.
+
+def constant(lr, step, total_steps, steps_per_epoch, **_):
+    return lr
+
+
+def step_decay(lr, step, total_steps, steps_per_epoch, step_every=10, gamma=0.5, **_):
+    """Multiply lr by ``gamma`` every ``step_every`` epochs."""
+    return lr * gamma ** (step // (steps_per_epoch * step_every))
+
+
+def cosine(lr, step, total_steps, steps_per_epoch, lr_min=0.0, **_):
+    """Cosine annealing from lr to ``lr_min`` over the whole run, per step."""
+    frac = min(step / max(total_steps, 1), 1.0)
+    return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * frac))
+
+
+SCHEDULES = {"constant": constant, "step": step_decay, "cosine": cosine}

@@ -1,0 +1,115 @@
+"""From settings and data to a recorded run: the one place core's parts meet."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+import numpy as np
+
+from ._version import __version__
+from .config import RunConfig
+from .data import Dataset, check_arrays, encode_labels, load_named, split
+from .errors import ConfigError
+from .io import atomic_write_json, make_run_dir
+from .model import MLP
+from .optim import make_optimizer
+from .recorder import Recorder
+from .run import FORMAT, load_run, network_info
+from .snapshots import layout
+from .trainer import Trainer
+
+
+def seeded_rngs(seed: int):
+    """Independent generators for data, split, init, shuffling and dropout,
+    all from one seed: the same seed gives the same run, bit for bit."""
+    return dict(zip(("data", "split", "init", "shuffle", "dropout"),
+                    map(np.random.default_rng, np.random.SeedSequence(seed).spawn(5))))
+
+
+def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None):
+    """Load or check the data and split it. Returns (train, val, test, info)."""
+    d = cfg.data
+    if X is not None:
+        ds = Dataset(*check_arrays(X, y, d.task), name="arrays")
+    elif d.dataset is not None:
+        ds = load_named(d, rngs["data"])
+    else:
+        raise ConfigError("no data: pass X and y, or dataset=NAME")
+    Xa, ya = ds.X, ds.y
+    if d.limit:
+        Xa, ya = Xa[:d.limit], ya[:d.limit]
+    if X_val is not None:
+        Xv, yv = check_arrays(X_val, y_val, d.task, "X_val")
+        if Xv.shape[1] != Xa.shape[1]:
+            raise ConfigError(f"X_val has {Xv.shape[1]} features, X has {Xa.shape[1]}")
+        Xt, yt, Xv, yv = Xa, ya, Xv, yv
+    else:
+        Xt, yt, Xv, yv = split(Xa, ya, d.val_fraction, rngs["split"])
+    test = (ds.X_test, ds.y_test) if ds.X_test is not None else None
+    if d.task == "classification":
+        all_y = [yt, yv] + ([test[1]] if test else [])
+        idx, names = encode_labels(np.concatenate(all_y), ds.class_names or None)
+        cuts = np.cumsum([len(a) for a in all_y])[:-1]
+        parts = np.split(idx, cuts)
+        yt, yv = parts[0], parts[1]
+        if test:
+            test = (test[0], parts[2])
+        n_out = len(names)
+    else:
+        names = []
+        yt, yv = (np.asarray(a, np.float64).reshape(len(a), -1) for a in (yt, yv))
+        n_out = yt.shape[1]
+    info = {"name": ds.name, "task": d.task, "n_features": int(Xt.shape[1]),
+            "n_outputs": int(n_out), "n_train": len(Xt), "n_val": len(Xv),
+            "n_test": len(test[0]) if test else 0,
+            "input_shape": list(ds.input_shape) if ds.input_shape else None,
+            "class_names": names}
+    return (Xt, yt), (Xv, yv), test, info
+
+
+def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=()):
+    """Train a network as ``cfg`` says, recording into a new run directory.
+
+    Everything that can fail on bad input (settings, data) fails before the
+    directory is created. Returns the :class:`Run`.
+    """
+    cfg.validate()
+    rngs = seeded_rngs(cfg.training.seed)
+    (Xt, yt), (Xv, yv), test, info = prepare_data(cfg, rngs, X, y, X_val, y_val)
+    m, t = cfg.model, cfg.training
+    dtype = np.dtype(m.dtype)
+    sizes = [info["n_features"], *m.hidden, info["n_outputs"]]
+    def cast(a):
+        return np.ascontiguousarray(a, dtype)
+    Xt, Xv = cast(Xt), cast(Xv)
+    if cfg.data.task == "regression":
+        yt, yv = cast(yt), cast(yv)
+    model = MLP(sizes, m.activation, m.init, dtype, m.dropout, t.l2, cfg.data.task,
+                rng=rngs["init"], dropout_rng=rngs["dropout"])
+    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum)
+
+    run_dir = make_run_dir(cfg.recording.out, cfg.recording.name or info["name"])
+    shapes = layout(sizes)
+    atomic_write_json(run_dir / "config.json", {
+        "format": FORMAT, "weightlapse_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": asdict(cfg), "data": info,
+        "network": network_info(sizes, dtype, shapes)})
+    recorder = Recorder(run_dir, sizes, dtype, cfg.recording.snapshot_every)
+    trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
+                      batch_size=t.batch_size, lr_schedule=t.lr_schedule,
+                      schedule_options={"step_every": t.lr_step_every, "gamma": t.lr_gamma},
+                      rng=rngs["shuffle"], callbacks=[recorder, *callbacks],
+                      task=cfg.data.task)
+    try:
+        trainer.fit()
+    finally:
+        recorder.close()
+    if test is not None and trainer.status == "finished":
+        loss, acc = trainer.score(cast(test[0]), test[1])
+        status_path = run_dir / "status.json"
+        status = json.loads(status_path.read_text())
+        status.setdefault("final_metrics", {}).update(test_loss=loss, test_acc=acc)
+        atomic_write_json(status_path, status)
+    return load_run(run_dir)

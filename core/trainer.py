@@ -1,0 +1,144 @@
+"""The training loop. It fires callbacks and never touches files or plots.
+
+Callbacks are objects with any of ``on_train_start(trainer)``,
+``on_step_end(trainer)``, ``on_epoch_end(trainer)`` and
+``on_train_end(trainer)``; the recorder and the progress bar are callbacks.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .optim import SCHEDULES
+
+
+class Trainer:
+    """Mini-batch (or full-batch, ``batch_size=0``) training of ``model``.
+
+    X: (n_train, n_in), y: (n_train,) int labels or (n_train, n_out) targets;
+    X_val/y_val may be empty. State readable by callbacks: ``epoch`` (completed
+    epochs, fractional mid-epoch via :attr:`epoch_float`), ``step`` (updates
+    done), ``lr``, ``status`` ("running", "finished", "interrupted",
+    "diverged") and ``message``.
+    """
+
+    def __init__(self, model, optimizer, X, y, X_val=None, y_val=None, *, epochs,
+                 batch_size=64, lr_schedule="constant", schedule_options=None,
+                 rng=None, callbacks=(), task="classification"):
+        self.model, self.optimizer = model, optimizer
+        self.X, self.y = X, y
+        self.X_val = X_val if X_val is not None else X[:0]
+        self.y_val = y_val if y_val is not None else y[:0]
+        self.epochs = epochs
+        n = len(X)
+        self.batch_size = n if batch_size in (0, None) or batch_size >= n else batch_size
+        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.total_steps = self.steps_per_epoch * epochs
+        self.schedule = SCHEDULES[lr_schedule]
+        self.schedule_options = schedule_options or {}
+        self.base_lr = optimizer.lr
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.callbacks = list(callbacks)
+        self.classify = task == "classification"
+        self.epoch = 0
+        self.step = 0
+        self.lr = self.base_lr
+        self.status = "running"
+        self.message = ""
+        self.elapsed = 0.0
+        self.last_loss = float("nan")
+        self._reset_running()
+
+    @property
+    def epoch_float(self) -> float:
+        return self.step / self.steps_per_epoch
+
+    def _fire(self, event):
+        for cb in self.callbacks:
+            fn = getattr(cb, event, None)
+            if fn is not None:
+                fn(self)
+
+    def _reset_running(self):
+        self._loss_sum = 0.0
+        self._correct = 0
+        self._seen = 0
+
+    def fit(self) -> str:
+        """Train for the remaining epochs. Returns the final status."""
+        t0 = time.perf_counter() - self.elapsed
+        self._t0 = t0
+        self._fire("on_train_start")
+        X, y, bs, n = self.X, self.y, self.batch_size, len(self.X)
+        try:
+            while self.epoch < self.epochs and self.status == "running":
+                # Full batch: no shuffle and no copy; the mean gradient is order-free.
+                order = self.rng.permutation(n) if bs < n else None
+                for start in range(0, n, bs):
+                    if order is None:
+                        Xb, yb = X, y
+                    else:
+                        idx = order[start:start + bs]
+                        Xb, yb = X[idx], y[idx]
+                    self.lr = self.optimizer.lr = self.schedule(
+                        self.base_lr, self.step, self.total_steps, self.steps_per_epoch,
+                        **self.schedule_options)
+                    loss, Z = self.model.train_step(Xb, yb, self.optimizer)
+                    if not math.isfinite(loss):
+                        self.status = "diverged"
+                        self.message = (f"training diverged at epoch {self.epoch + 1}, "
+                                        f"step {self.step + 1} (loss {loss}); "
+                                        "try a lower learning rate")
+                        break
+                    self.step += 1
+                    self.last_loss = loss
+                    self._loss_sum += loss * len(yb)
+                    self._seen += len(yb)
+                    if self.classify:
+                        self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+                    self.elapsed = time.perf_counter() - t0
+                    self._fire("on_step_end")
+                else:
+                    self.epoch += 1
+                    self._fire("on_epoch_end")
+            if self.status == "running":
+                self.status = "finished"
+        except KeyboardInterrupt:
+            self.status = "interrupted"
+            self.message = (f"interrupted at epoch {self.epoch + 1}, step {self.step}")
+        self.elapsed = time.perf_counter() - t0
+        self._fire("on_train_end")
+        return self.status
+
+    def evaluate(self) -> dict:
+        """Metrics now: training loss/accuracy averaged over the batches since
+        the last evaluation (on up to 2,048 training samples when there were
+        none), and loss/accuracy on the whole validation split."""
+        row = {"epoch": self.epoch_float, "step": self.step}
+        if self._seen:
+            row["train_loss"] = self._loss_sum / self._seen
+            row["train_acc"] = self._correct / self._seen if self.classify else None
+        else:
+            row["train_loss"], row["train_acc"] = self.score(self.X[:2048], self.y[:2048])
+        self._reset_running()
+        if len(self.X_val):
+            row["val_loss"], row["val_acc"] = self.score(self.X_val, self.y_val)
+        else:
+            row["val_loss"] = row["val_acc"] = None
+        row["lr"] = self.lr
+        row["elapsed_s"] = time.perf_counter() - self._t0
+        return row
+
+    def score(self, X, y, chunk=8192):
+        """(mean data loss, accuracy or None) of the model on X, y."""
+        loss_sum, correct = 0.0, 0
+        for i in range(0, len(X), chunk):
+            Z = self.model.forward(X[i:i + chunk])
+            yb = y[i:i + chunk]
+            loss_sum += self.model.loss.forward(Z, yb) * len(yb)
+            if self.classify:
+                correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+        n = max(len(X), 1)
+        return loss_sum / n, (correct / n if self.classify else None)

@@ -1,0 +1,37 @@
+"""The Python API (SPEC §2b): the command line is a thin layer over this."""
+from __future__ import annotations
+
+from .core.config import RunConfig
+from .core.errors import ConfigError
+from .core.pipeline import train_run
+from .core.presets import preset_settings
+from .core.run import Run, load_run
+
+__all__ = ["train", "load_run"]
+
+
+def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
+          progress=False, callbacks=(), **settings) -> Run:
+    """Train a network and record it; returns the :class:`Run`.
+
+    X: (n_samples, n_features), y: (n_samples,) class labels (floats with
+    ``task="regression"``); or ``dataset="spiral"|"moons"|...|"mnist"``.
+    ``preset`` fills in settings that are not given explicitly. Settings (see
+    README): hidden, activation, init, dtype, dropout, optimizer, lr, momentum,
+    batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
+    out, name, ...
+    """
+    merged = preset_settings(preset) if preset else {}
+    if dataset is not None:
+        merged["dataset"] = dataset
+    if X is not None:
+        if y is None:
+            raise ConfigError("y is required with X")
+        merged.pop("dataset", None)
+    merged.update({k: v for k, v in settings.items() if v is not None})
+    cfg = RunConfig.from_settings(**merged)
+    cbs = list(callbacks)
+    if progress:
+        from .progress import ProgressBar
+        cbs.append(ProgressBar())
+    return train_run(cfg, X, y, X_val, y_val, callbacks=cbs)

@@ -1,0 +1,154 @@
+"""The command line: parse arguments, make one library call per subcommand.
+
+Errors from bad input are one line on stderr and exit status 2 (SPEC §4).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from .core.data import DATASET_NAMES
+from .core.errors import WeightlapseError
+from .core.init import INITIALIZERS
+from .core.layers import ACTIVATIONS
+from .core.optim import OPTIMIZERS, SCHEDULES
+from .core.presets import PRESETS
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def int_list(text: str) -> list:
+    if text.strip().lower() in ("", "none"):
+        return []
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer sizes like 128,64, got {text!r}") from None
+
+
+def snapshot_every(text: str):
+    if text == "epoch":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'epoch' or a number of steps, got {text!r}") from None
+
+
+def add_train_options(p):
+    d = p.add_argument_group("data")
+    d.add_argument("--dataset", metavar="NAME", help=f"one of {', '.join(DATASET_NAMES)}")
+    d.add_argument("--data-dir", metavar="DIR",
+                   help="where datasets live (default $WEIGHTLAPSE_DATA, else ./data)")
+    d.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
+    d.add_argument("--val-fraction", type=float, metavar="F",
+                   help="fraction held out for validation (default 0.1)")
+    d.add_argument("--n-samples", type=int, metavar="N", help="synthetic sets: samples")
+    d.add_argument("--noise", type=float, help="synthetic sets: noise level")
+    d.add_argument("--classes", type=int, help="spiral/gaussian: number of classes")
+    m = p.add_argument_group("model")
+    m.add_argument("--hidden", type=int_list, metavar="SIZES",
+                   help="hidden layer sizes, e.g. 128,64 (default 32,32)")
+    m.add_argument("--activation", choices=list(ACTIVATIONS))
+    m.add_argument("--init", choices=list(INITIALIZERS))
+    m.add_argument("--dtype", choices=["float32", "float64"])
+    m.add_argument("--dropout", type=float, metavar="P")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    o.add_argument("--lr", type=float, help="learning rate (default 0.01)")
+    o.add_argument("--momentum", type=float)
+    o.add_argument("--batch-size", type=int, metavar="N", help="0 = full batch (default 64)")
+    o.add_argument("--epochs", type=int)
+    o.add_argument("--l2", type=float, help="adds (l2/2)*sum(W**2) to the loss")
+    o.add_argument("--lr-schedule", choices=list(SCHEDULES))
+    o.add_argument("--lr-step-every", type=int, metavar="EPOCHS")
+    o.add_argument("--lr-gamma", type=float)
+    o.add_argument("--seed", type=int)
+    r = p.add_argument_group("recording and output")
+    r.add_argument("--snapshot-every", type=snapshot_every, metavar="epoch|N")
+    r.add_argument("--out", metavar="DIR", help="parent folder of runs (default outputs)")
+    r.add_argument("--name", help="run folder name (default: the dataset's name)")
+    r.add_argument("--preset", choices=list(PRESETS))
+
+
+TRAIN_KEYS = ("dataset", "data_dir", "limit", "val_fraction", "n_samples", "noise",
+              "classes", "hidden", "activation", "init", "dtype", "dropout", "optimizer",
+              "lr", "momentum", "batch_size", "epochs", "l2", "lr_schedule",
+              "lr_step_every", "lr_gamma", "seed", "snapshot_every", "out", "name")
+
+
+def build_parser() -> Parser:
+    from . import __version__
+    p = Parser(prog="weightlapse", description="Train a NumPy neural network, record "
+               "its weights while it learns, and film them.")
+    p.add_argument("--version", action="version", version=f"weightlapse {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    t = sub.add_parser("train", help="train a network and record its weights")
+    add_train_options(t)
+    return p
+
+
+def cmd_train(args) -> int:
+    from .api import train
+    settings = {k: getattr(args, k) for k in TRAIN_KEYS}
+    run = train(preset=args.preset, progress=True, **settings)
+    print(summary(run, args.preset), file=sys.stderr)
+    if run.status == "interrupted":
+        print(f"weightlapse: {run.info.get('message')}; what was recorded is kept",
+              file=sys.stderr)
+    print(run.path)
+    return 130 if run.status == "interrupted" else 0
+
+
+def summary(run, preset=None) -> str:
+    info = run.info
+    fm = info.get("final_metrics", {})
+    parts = [f"{info.get('status')}: {info.get('steps', 0)} steps, "
+             f"{info.get('snapshots', 0)} snapshots, {info.get('elapsed_s', 0):.1f} s"]
+    for key, label in (("train_acc", "train acc"), ("val_acc", "val acc"),
+                       ("test_acc", "test acc"), ("val_loss", "val loss")):
+        if fm.get(key) is not None:
+            parts.append(f"{label} {fm[key]:.4f}")
+    if preset and PRESETS[preset].get("expected"):
+        lo, hi = PRESETS[preset]["expected"]
+        acc = fm.get("test_acc", fm.get("val_acc"))
+        verdict = "" if acc is None else (" (in band)" if lo <= acc <= hi else " (OUT of band)")
+        parts.append(f"expected {lo:.0%}-{hi:.0%}{verdict}")
+    if info.get("message"):
+        parts.append(info["message"])
+    return "; ".join(parts)
+
+
+COMMANDS = {"train": cmd_train}
+
+
+def _terminate(signum, frame):
+    # SIGTERM ends training like Ctrl-C: the run is kept and marked interrupted.
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return COMMANDS[args.command](args)
+    except WeightlapseError as e:
+        print(f"weightlapse {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"weightlapse {args.command}: error: {e.strerror or e}{where}; "
+              "check the path and free space", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("weightlapse: interrupted", file=sys.stderr)
+        return 130
