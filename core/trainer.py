@@ -71,46 +71,50 @@ class Trainer:
         t0 = time.perf_counter() - self.elapsed
         self._t0 = t0
         self._fire("on_train_start")
-        X, y, bs, n = self.X, self.y, self.batch_size, len(self.X)
-        try:
-            while self.epoch < self.epochs and self.status == "running":
-                # Full batch: no shuffle and no copy; the mean gradient is order-free.
-                order = self.rng.permutation(n) if bs < n else None
-                for start in range(0, n, bs):
-                    if order is None:
-                        Xb, yb = X, y
-                    else:
-                        idx = order[start:start + bs]
-                        Xb, yb = X[idx], y[idx]
-                    self.lr = self.optimizer.lr = self.schedule(
-                        self.base_lr, self.step, self.total_steps, self.steps_per_epoch,
-                        **self.schedule_options)
-                    loss, Z = self.model.train_step(Xb, yb, self.optimizer)
-                    if not math.isfinite(loss):
-                        self.status = "diverged"
-                        self.message = (f"training diverged at epoch {self.epoch + 1}, "
-                                        f"step {self.step + 1} (loss {loss}); "
-                                        "try a lower learning rate")
-                        break
-                    self.step += 1
-                    self.last_loss = loss
-                    self._loss_sum += loss * len(yb)
-                    self._seen += len(yb)
-                    if self.classify:
-                        self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
-                    self.elapsed = time.perf_counter() - t0
-                    self._fire("on_step_end")
-                else:
-                    self.epoch += 1
-                    self._fire("on_epoch_end")
-            if self.status == "running":
-                self.status = "finished"
-        except KeyboardInterrupt:
-            self.status = "interrupted"
-            self.message = (f"interrupted at epoch {self.epoch + 1}, step {self.step}")
+        # Overflow is reported as divergence below, not as NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                self._loop()
+            except KeyboardInterrupt:
+                self.status = "interrupted"
+                self.message = f"interrupted at epoch {self.epoch + 1}, step {self.step}"
         self.elapsed = time.perf_counter() - t0
         self._fire("on_train_end")
         return self.status
+
+    def _loop(self):
+        X, y, bs, n = self.X, self.y, self.batch_size, len(self.X)
+        t0 = self._t0
+        while self.epoch < self.epochs and self.status == "running":
+            # Full batch: no shuffle and no copy; the mean gradient is order-free.
+            order = self.rng.permutation(n) if bs < n else None
+            for start in range(0, n, bs):
+                if order is None:
+                    Xb, yb = X, y
+                else:
+                    idx = order[start:start + bs]
+                    Xb, yb = X[idx], y[idx]
+                self.lr = self.optimizer.lr = self.schedule(
+                    self.base_lr, self.step, self.total_steps, self.steps_per_epoch,
+                    **self.schedule_options)
+                loss, Z = self.model.train_step(Xb, yb, self.optimizer)
+                if not math.isfinite(loss):
+                    self.status = "diverged"
+                    self.message = (f"training diverged at epoch {self.epoch + 1}, "
+                                    f"step {self.step + 1} (loss {loss}); "
+                                    "try a lower learning rate")
+                    return
+                self.step += 1
+                self.last_loss = loss
+                self._loss_sum += loss * len(yb)
+                self._seen += len(yb)
+                if self.classify:
+                    self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+                self.elapsed = time.perf_counter() - t0
+                self._fire("on_step_end")
+            self.epoch += 1
+            self._fire("on_epoch_end")
+        self.status = "finished"
 
     def evaluate(self) -> dict:
         """Metrics now: training loss/accuracy averaged over the batches since

@@ -1,0 +1,200 @@
+"""Training end to end: accuracy, determinism, the run directory round trip,
+snapshot cadence, divergence and interruption."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import weightlapse as wl
+from weightlapse.core.errors import ConfigError, RunError
+from weightlapse.core.snapshots import HEADER_SIZE
+
+
+def test_spiral_reaches_95_percent(tmp_path):
+    run = wl.train(dataset="spiral", hidden=[32, 32], activation="relu", optimizer="adam",
+                   lr=0.01, epochs=100, batch_size=64, val_fraction=0.0, out=tmp_path,
+                   name="spiral")
+    assert run.sizes == [2, 32, 32, 3]
+    assert run.info["final_metrics"]["train_acc"] >= 0.95
+    # ...and the recorded final weights alone reproduce that accuracy.
+    model = run.network(-1)
+    from weightlapse.core.datasets import make_spiral
+    from weightlapse.core.pipeline import seeded_rngs
+    X, y = make_spiral(1500, 0.2, seeded_rngs(0)["data"])
+    acc = (model.predict_outputs(X).argmax(1) == y).mean()
+    assert acc >= 0.95
+
+
+def test_same_seed_gives_identical_snapshots(tmp_path):
+    kw = dict(dataset="moons", hidden=[8], epochs=5, dropout=0.2, out=tmp_path,
+              snapshot_every=7)
+    a, b = wl.train(name="a", **kw), wl.train(name="b", **kw)
+    assert len(a.snapshots) == len(b.snapshots) > 3
+    for sa, sb in zip(a.snapshots, b.snapshots):
+        assert (sa.epoch, sa.step) == (sb.epoch, sb.step)
+        assert np.array_equal(sa.params, sb.params)
+    c = wl.train(name="c", seed=1, **kw)
+    assert not np.array_equal(a.snapshots[0].params, c.snapshots[0].params)
+
+
+def test_run_directory_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    seen = []
+
+    class Spy:  # a user callback sees every step, in order
+        def on_step_end(self, t):
+            seen.append(t.step)
+
+    run = wl.train(X, y, hidden=[4], epochs=3, batch_size=50, val_fraction=0.25,
+                   out=tmp_path, name="rt", callbacks=[Spy()])
+    assert seen == list(range(1, 10))  # 150 samples / 50 = 3 steps x 3 epochs
+    assert sorted(p.name for p in run.path.iterdir()) == [
+        "config.json", "metrics.csv", "snapshots.bin", "status.json"]
+    again = wl.load_run(run.path)
+    cfg = again.config
+    assert cfg["settings"]["model"]["hidden"] == [4]
+    assert cfg["settings"]["training"]["epochs"] == 3
+    assert cfg["data"]["n_train"] == 150 and cfg["data"]["n_val"] == 50
+    assert cfg["weightlapse_version"] == wl.__version__
+    assert again.status == "finished"
+    # snapshot 0 = initial weights, then one per epoch
+    assert len(again.snapshots) == 4
+    assert [s.step for s in again.snapshots] == [0, 3, 6, 9]
+    assert [s.epoch for s in again.snapshots] == [0, 1, 2, 3]
+    s = again.snapshots[-1]
+    assert [w.shape for w in s.weights] == [(3, 4), (4, 3)]
+    assert [b.shape for b in s.biases] == [(4,), (3,)]
+    assert s.weights[0].dtype == np.float32
+    assert [x.step for x in again.snapshots[1:3]] == [3, 6]
+    with pytest.raises(IndexError):
+        again.snapshots[4]
+    m = again.metrics
+    assert isinstance(m, pd.DataFrame)
+    assert list(m.columns[:8]) == ["epoch", "step", "train_loss", "train_acc", "val_loss",
+                                   "val_acc", "lr", "elapsed_s"]
+    assert list(m["step"]) == [0, 3, 6, 9]
+    assert m["val_acc"].between(0, 1).all()
+
+
+def test_snapshot_every_n_steps_and_final(tmp_path):
+    run = wl.train(dataset="xor", hidden=[6], epochs=2, batch_size=100, n_samples=1000,
+                   val_fraction=0.1, snapshot_every=4, out=tmp_path)
+    # 900 samples / 100 = 9 steps per epoch, 18 in all: steps 0,4,...,16 and final 18
+    assert list(run.snapshots.steps) == [0, 4, 8, 12, 16, 18]
+    assert run.snapshots[2].epoch == pytest.approx(8 / 9)
+    # a metrics row at every snapshot and every epoch end
+    assert list(run.metrics["step"]) == [0, 4, 8, 9, 12, 16, 18]
+
+
+def test_full_batch_and_float64(tmp_path):
+    run = wl.train(dataset="circles", hidden=[8], epochs=3, batch_size=0, dtype="float64",
+                   out=tmp_path)
+    assert list(run.snapshots.steps) == [0, 1, 2, 3]
+    assert run.snapshots[1].weights[0].dtype == np.float64
+
+
+def test_regression(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = np.sin(3 * X[:, 0]) + X[:, 1]
+    run = wl.train(X, y, task="regression", hidden=[16], activation="tanh", epochs=200,
+                   batch_size=0, lr=0.02, out=tmp_path)
+    m = run.metrics
+    assert m["train_acc"].isna().all()
+    assert m["val_loss"].iloc[-1] < 0.1 * m["val_loss"].iloc[0]
+
+
+def test_divergence_is_recorded(tmp_path):
+    run = wl.train(dataset="spiral", hidden=[16], optimizer="sgd", lr=1e5, epochs=50,
+                   activation="identity", out=tmp_path)
+    assert run.status == "diverged"
+    assert "diverged" in run.info["message"]
+    assert len(run.snapshots) >= 1
+    assert all(np.isfinite(s.params).all() for s in run.snapshots)
+
+
+def test_interrupt_keeps_what_was_recorded(tmp_path):
+    class Stop:
+        def on_epoch_end(self, t):
+            if t.epoch == 3:
+                raise KeyboardInterrupt
+
+    run = wl.train(dataset="moons", hidden=[4], epochs=100, out=tmp_path, callbacks=[Stop()])
+    assert run.status == "interrupted"
+    assert [s.epoch for s in run.snapshots] == [0, 1, 2, 3]
+    assert len(run.metrics) == 4
+
+
+def test_torn_last_snapshot_is_skipped(tmp_path):
+    run = wl.train(dataset="moons", hidden=[4], epochs=3, out=tmp_path)
+    path = run.path / "snapshots.bin"
+    data = path.read_bytes()
+    path.write_bytes(data[:-10])
+    with pytest.warns(UserWarning, match="torn"):
+        again = wl.load_run(run.path)
+    assert len(again.snapshots) == 3
+    path.write_bytes(b"garbage" * 20)
+    with pytest.raises(RunError, match="not a weightlapse snapshot"):
+        wl.load_run(run.path)
+    assert HEADER_SIZE == 64
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(lr=-1), "lr must be > 0"),
+    (dict(epochs=0), "epochs must be >= 1"),
+    (dict(hidden=[8, 0]), "hidden must be positive"),
+    (dict(optimizer="adamw"), "unknown optimizer 'adamw'"),
+    (dict(activation="gelu"), "unknown activation"),
+    (dict(dropout=1.0), "dropout must be in"),
+    (dict(val_fraction=1.0), "val_fraction"),
+    (dict(snapshot_every=0), "snapshot_every"),
+    (dict(batch_size=-5), "batch_size"),
+    (dict(lrr=0.1), "unknown setting 'lrr'"),
+    (dict(dataset="imagenet"), "unknown dataset"),
+])
+def test_bad_settings_write_nothing(tmp_path, bad, match):
+    kw = dict(dataset="spiral", out=tmp_path / "runs")
+    kw.update(bad)
+    with pytest.raises(wl.WeightlapseError, match=match):
+        wl.train(**kw)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bad_arrays(tmp_path):
+    X = np.ones((10, 2))
+    with pytest.raises(wl.WeightlapseError, match="NaN"):
+        wl.train(np.where(np.eye(10, 2) > 0, np.nan, 1.0), np.arange(10) % 2, out=tmp_path)
+    with pytest.raises(wl.WeightlapseError, match="match"):
+        wl.train(X, np.zeros(9), out=tmp_path)
+    with pytest.raises(wl.WeightlapseError, match="one class"):
+        wl.train(X, np.zeros(10), out=tmp_path)
+    with pytest.raises(ConfigError, match="y is required"):
+        wl.train(X, out=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_string_labels_keep_class_names(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "cat", "dog")
+    run = wl.train(X, y, hidden=[4], epochs=2, out=tmp_path)
+    assert run.config["data"]["class_names"] == ["cat", "dog"]
+
+
+def test_second_run_with_same_name_gets_fresh_folder(tmp_path):
+    a = wl.train(dataset="xor", hidden=[4], epochs=1, out=tmp_path, name="same")
+    b = wl.train(dataset="xor", hidden=[4], epochs=1, out=tmp_path, name="same")
+    assert a.path.name == "same" and b.path.name == "same-2"
+
+
+def test_load_run_errors(tmp_path):
+    with pytest.raises(RunError, match="not found"):
+        wl.load_run(tmp_path / "nope")
+    with pytest.raises(RunError, match="no config.json"):
+        wl.load_run(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"format": 99}))
+    with pytest.raises(RunError, match="another version"):
+        wl.load_run(tmp_path)
