@@ -34,6 +34,14 @@ def test_preset_with_override(tmp_path, capsys):
     assert run.config["settings"]["model"]["activation"] == "tanh"    # from the preset
 
 
+def exit_status(argv):
+    """main()'s exit status, whether it returns it or argparse exits."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code
+
+
 @pytest.mark.parametrize("args,match", [
     (["--lr", "-1"], "lr must be > 0"),
     (["--epochs", "0"], "epochs must be >= 1"),
@@ -47,14 +55,6 @@ def test_preset_with_override(tmp_path, capsys):
     (["--lr", "abc"], "invalid float value"),
     (["--bogus"], "unrecognized arguments"),
 ])
-def exit_status(argv):
-    """main()'s exit status, whether it returns it or argparse exits."""
-    try:
-        return main(argv)
-    except SystemExit as e:
-        return e.code
-
-
 def test_bad_input_one_line_exit_2(tmp_path, capsys, args, match):
     argv = ["train", "--out", str(tmp_path / "runs")]
     if "--dataset" not in args:
