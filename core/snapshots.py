@@ -43,31 +43,45 @@ def record_dtype(shapes, dtype) -> np.dtype:
 
 
 class SnapshotWriter:
-    """Appends snapshots to ``path``; each append is flushed to the OS."""
+    """Appends snapshots to ``path``.
+
+    ``append`` hands the arrays' own buffers to one ``writev`` system call:
+    the kernel's copy into the page cache is the only copy made (the one
+    needed, since the optimizer updates the arrays in place), with no staging
+    buffer, no encoding and no thread. Measured against a writer thread fed
+    from a buffer pool, this costs less on a 2-core machine, where a second
+    busy thread competes with BLAS (see README, Results).
+    """
 
     def __init__(self, path, shapes, dtype):
         self.path = os.fspath(path)
         self.shapes = [tuple(s) for s in shapes]
         self.dtype = np.dtype(dtype)
         self.n_params = sum(int(np.prod(s)) for s in self.shapes)
+        self.record_size = record_dtype(self.shapes, self.dtype).itemsize
         self.count = 0
-        self._f = open(self.path, "wb")
+        self._f = open(self.path, "wb", buffering=0)
         code = self.dtype.str[1:].encode().ljust(8)
         header = MAGIC + code + np.uint64(self.n_params).tobytes()
-        self._f.write(header.ljust(HEADER_SIZE, b"\0"))
+        self._write([header.ljust(HEADER_SIZE, b"\0")], HEADER_SIZE)
         self._head = np.zeros(1, [("epoch", "<f8"), ("step", "<i8")])
 
     def append(self, epoch: float, step: int, arrays) -> None:
         """Write one snapshot: ``arrays`` in layout order (W0, b0, W1, ...)."""
         self._head["epoch"], self._head["step"] = epoch, step
-        f = self._f
-        f.write(self._head)
-        for a in arrays:
-            # The array's own buffer goes straight to the file: the one copy
-            # needed, since the optimizer updates these arrays in place.
-            f.write(np.ascontiguousarray(a, dtype=self.dtype))
-        f.flush()
+        bufs = [self._head] + [np.ascontiguousarray(a, self.dtype) for a in arrays]
+        self._write(bufs, self.record_size)
         self.count += 1
+
+    def _write(self, bufs, size):
+        if hasattr(os, "writev"):
+            done = os.writev(self._f.fileno(), bufs)
+            if done != size:  # a short write: the disk is full
+                raise OSError(28, f"short write to {self.path} ({done} of {size} bytes); "
+                              "is the disk full?")
+        else:  # pragma: no cover - platforms without writev
+            for b in bufs:
+                self._f.write(b)
 
     def close(self):
         if not self._f.closed:

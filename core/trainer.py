@@ -118,14 +118,14 @@ class Trainer:
 
     def evaluate(self) -> dict:
         """Metrics now: training loss/accuracy averaged over the batches since
-        the last evaluation (on up to 2,048 training samples when there were
+        the last evaluation (on up to 512 training samples when there were
         none), and loss/accuracy on the whole validation split."""
         row = {"epoch": self.epoch_float, "step": self.step}
         if self._seen:
             row["train_loss"] = self._loss_sum / self._seen
             row["train_acc"] = self._correct / self._seen if self.classify else None
         else:
-            row["train_loss"], row["train_acc"] = self.score(self.X[:2048], self.y[:2048])
+            row["train_loss"], row["train_acc"] = self.score(self.X[:512], self.y[:512])
         self._reset_running()
         if len(self.X_val):
             row["val_loss"], row["val_acc"] = self.score(self.X_val, self.y_val)

@@ -1,0 +1,144 @@
+"""Seconds per epoch of 784-128-10 ReLU, batch 64, SGD lr 0.1, float32, on the
+60,000 MNIST training images: weightlapse (recording per epoch, none, every 10
+steps) against a bare hand-written NumPy loop and PyTorch eager CPU, all in
+this one process, interleaved round by round. Prints medians and ratios.
+
+    python scripts/bench_train.py [--repeats 5] [--data-dir DIR]
+
+Targets (issue 2): weightlapse <= 1.15x the bare loop; faster than PyTorch
+eager; recording overhead <= 2% per epoch and <= 10% every 10 steps.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+from weightlapse.core.data import load_image_set
+from weightlapse.core.model import MLP
+from weightlapse.core.optim import SGD
+from weightlapse.core.recorder import Recorder
+from weightlapse.core.trainer import Trainer
+
+SIZES, BATCH, LR = [784, 128, 10], 64, 0.1
+
+
+def bare_numpy_epoch(X, y, seed):
+    """The whole method by hand: no classes, no callbacks."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.normal(0, np.sqrt(2 / 784), (784, 128)).astype(np.float32)
+    b1 = np.zeros(128, np.float32)
+    W2 = rng.normal(0, np.sqrt(2 / 128), (128, 10)).astype(np.float32)
+    b2 = np.zeros(10, np.float32)
+    t = time.perf_counter()
+    order = rng.permutation(len(X))
+    for s in range(0, len(X), BATCH):
+        idx = order[s:s + BATCH]
+        xb, yb = X[idx], y[idx]
+        h = xb @ W1 + b1
+        a = np.maximum(h, 0)
+        z = a @ W2 + b2
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(len(yb)), yb] -= 1
+        p /= len(yb)
+        dW2 = a.T @ p
+        db2 = p.sum(axis=0)
+        da = p @ W2.T
+        da *= h > 0
+        dW1 = xb.T @ da
+        db1 = da.sum(axis=0)
+        W1 -= LR * dW1
+        b1 -= LR * db1
+        W2 -= LR * dW2
+        b2 -= LR * db2
+    return time.perf_counter() - t
+
+
+def weightlapse_epoch(X, y, seed, every):
+    """One epoch through the real trainer; ``every`` None = no recorder."""
+    model = MLP(SIZES, "relu", "he", "float32", rng=np.random.default_rng(seed))
+    with tempfile.TemporaryDirectory() as d:
+        cbs = [] if every is None else [Recorder(d, SIZES, np.float32, every)]
+        trainer = Trainer(model, SGD(LR), X, y, epochs=1, batch_size=BATCH,
+                          rng=np.random.default_rng(seed), callbacks=cbs)
+        t = time.perf_counter()
+        trainer.fit()
+        return time.perf_counter() - t
+
+
+def torch_epoch(X, y, seed):
+    import torch
+    torch.manual_seed(seed)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    net = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(),
+                              torch.nn.Linear(128, 10))
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    lossf = torch.nn.CrossEntropyLoss()
+    t = time.perf_counter()
+    order = torch.randperm(len(Xt))
+    for s in range(0, len(Xt), BATCH):
+        idx = order[s:s + BATCH]
+        loss = lossf(net(Xt[idx]), yt[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--data-dir")
+    args = ap.parse_args()
+    ds = load_image_set("mnist", args.data_dir)
+    X, y = np.ascontiguousarray(ds.X, np.float32), ds.y
+    variants = {
+        "bare NumPy loop": lambda s: bare_numpy_epoch(X, y, s),
+        "weightlapse, no recording": lambda s: weightlapse_epoch(X, y, s, None),
+        "weightlapse, snapshot per epoch": lambda s: weightlapse_epoch(X, y, s, "epoch"),
+        "weightlapse, snapshot every 10 steps": lambda s: weightlapse_epoch(X, y, s, 10),
+    }
+    try:
+        import torch
+        variants["PyTorch eager CPU"] = lambda s: torch_epoch(X, y, s)
+        torch_info = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    except ImportError:
+        torch_info = "torch not installed: PyTorch row skipped"
+    times = {k: [] for k in variants}
+    for k, fn in variants.items():  # warm-up
+        fn(0)
+    for r in range(args.repeats):  # interleaved, so drift hits every variant alike
+        for k, fn in variants.items():
+            times[k].append(fn(r + 1))
+    med = {k: statistics.median(v) for k, v in times.items()}
+
+    def ratio(a, b):
+        """Median over rounds of a/b timed in the same round: the host's speed
+        drifts between rounds, and a paired ratio cancels that drift."""
+        return statistics.median(x / y for x, y in zip(times[a], times[b]))
+
+    bare, none = "bare NumPy loop", "weightlapse, no recording"
+    epoch, every10 = "weightlapse, snapshot per epoch", "weightlapse, snapshot every 10 steps"
+    print(f"784-128-10 ReLU, batch {BATCH}, SGD lr {LR}, float32, 60,000 images; "
+          f"{args.repeats} rounds; {torch_info}")
+    print(f"{'variant':40s} {'median s/epoch':>14s} {'x bare (paired)':>16s}")
+    for k, v in med.items():
+        print(f"{k:40s} {v:14.3f} {ratio(k, bare):16.3f}")
+    print()
+    print(f"weightlapse / bare loop:            {ratio(epoch, bare):.3f}  (target <= 1.15)")
+    if "PyTorch eager CPU" in med:
+        print(f"weightlapse / PyTorch eager:        {ratio(epoch, 'PyTorch eager CPU'):.3f}"
+              "  (target < 1)")
+    print(f"recording overhead, per epoch:      {100 * (ratio(epoch, none) - 1):+.1f}%"
+          "  (target <= 2%)")
+    print(f"recording overhead, every 10 steps: {100 * (ratio(every10, none) - 1):+.1f}%"
+          "  (target <= 10%)")
+
+
+if __name__ == "__main__":
+    main()
