@@ -32,6 +32,8 @@ class DataConfig:
     task: str = "classification"
 
     def validate(self):
+        if self.dataset is not None and self.data is not None:
+            raise ConfigError("give either a dataset or a data file (--data), not both")
         _check(0 <= self.val_fraction < 1, "val_fraction", self.val_fraction,
                "must be in [0, 1)")
         _check(self.limit is None or self.limit > 0, "limit", self.limit, "must be > 0")

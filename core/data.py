@@ -12,7 +12,9 @@ from typing import Optional
 
 import numpy as np
 
+from .csvdata import load_csv
 from .datasets import SYNTHETIC, make_synthetic
+from .download import download_set
 from .errors import DataError
 from .idx import read_idx
 
@@ -38,6 +40,8 @@ class Dataset:
     y_test: Optional[np.ndarray] = None
     input_shape: Optional[tuple] = None
     class_names: list = field(default_factory=list)
+    columns: Optional[list] = None     # feature names, for prediction from a CSV
+    transform: Optional[dict] = None   # raw file values -> network inputs
 
 
 def data_dir(explicit=None) -> Path:
@@ -52,16 +56,22 @@ def find_idx(directory: Path, stem: str) -> Optional[Path]:
     return None
 
 
-def load_image_set(name: str, root=None) -> Dataset:
-    """MNIST or Fashion-MNIST from the IDX files under ``<data dir>/<name>/``."""
+def load_image_set(name: str, root=None, download=False, progress_factory=None) -> Dataset:
+    """MNIST or Fashion-MNIST from the IDX files under ``<data dir>/<name>/``;
+    with ``download``, missing files are fetched first (see :mod:`.download`)."""
     directory = data_dir(root) / IMAGE_SETS[name]
+    stems = [s for pair in IDX_FILES.values() for s in pair]
+    missing = [s + ".gz" for s in stems if find_idx(directory, s) is None]
+    if os.environ.get("WEIGHTLAPSE_OFFLINE"):
+        download = False
+    if missing and download:
+        download_set(name, directory, missing, progress_factory)
+    elif missing:
+        raise DataError(f"{name} files missing: place {', '.join(missing)} in "
+                        f"{directory}/ (or set --data-dir / WEIGHTLAPSE_DATA)")
     arrays = {}
     for split, stems in IDX_FILES.items():
         paths = [find_idx(directory, s) for s in stems]
-        missing = [s + ".gz" for s, p in zip(stems, paths) if p is None]
-        if missing:
-            raise DataError(f"{name} files missing: place {', '.join(missing)} in "
-                            f"{directory}/ (or set --data-dir / WEIGHTLAPSE_DATA)")
         images, labels = (read_idx(p) for p in paths)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{paths[0]} and {paths[1]} do not match: "
@@ -70,16 +80,28 @@ def load_image_set(name: str, root=None) -> Dataset:
                          labels.astype(np.int64), images.shape[1:])
     (X, y, shape), (Xt, yt, _) = arrays["train"], arrays["test"]
     return Dataset(X, y, name, Xt, yt, input_shape=tuple(shape),
-                   class_names=list(range(10)))
+                   class_names=list(range(10)),
+                   columns=[f"pixel{i}" for i in range(X.shape[1])],
+                   transform={"kind": "scale", "factor": 1 / 255})
 
 
-def load_named(cfg, rng: np.random.Generator) -> Dataset:
-    """The dataset a :class:`DataConfig` names."""
+def load_named(cfg, rng: np.random.Generator, download=True, progress_factory=None) -> Dataset:
+    """The dataset a :class:`DataConfig` names: a CSV file, or a named set."""
+    if cfg.data is not None:
+        X, y, columns, shape, transform = load_csv(cfg.data, cfg.label_column, cfg.task)
+        name = Path(cfg.data).stem
+        digits = shape == (28, 28)
+        return Dataset(X, y, "digits" if digits and name == "train" else name,
+                       input_shape=shape, columns=columns, transform=transform,
+                       class_names=list(range(10)) if digits and cfg.task ==
+                       "classification" and set(np.unique(y).tolist()) <= set(range(10))
+                       else [])
     if cfg.dataset in SYNTHETIC:
         X, y = make_synthetic(cfg.dataset, cfg.n_samples, cfg.noise, cfg.classes, rng)
-        return Dataset(X, y, cfg.dataset, class_names=sorted(set(y.tolist())))
+        return Dataset(X, y, cfg.dataset, class_names=sorted(set(y.tolist())),
+                       columns=["x0", "x1"])
     if cfg.dataset in IMAGE_SETS:
-        return load_image_set(cfg.dataset, cfg.data_dir)
+        return load_image_set(cfg.dataset, cfg.data_dir, download, progress_factory)
     raise DataError(f"unknown dataset {cfg.dataset!r}; choose one of "
                     f"{', '.join(DATASET_NAMES)} or pass a CSV with --data")
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._version import __version__
 from .config import RunConfig
+from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
 from .errors import ConfigError
 from .io import atomic_write_json, make_run_dir
@@ -27,15 +28,17 @@ def seeded_rngs(seed: int):
                     map(np.random.default_rng, np.random.SeedSequence(seed).spawn(5))))
 
 
-def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None):
-    """Load or check the data and split it. Returns (train, val, test, info)."""
+def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
+                 progress_factory=None):
+    """Load or check the data, split it, and fit the feature transform on the
+    training split. Returns (train, val, test, info)."""
     d = cfg.data
     if X is not None:
         ds = Dataset(*check_arrays(X, y, d.task), name="arrays")
-    elif d.dataset is not None:
-        ds = load_named(d, rngs["data"])
+    elif d.dataset is not None or d.data is not None:
+        ds = load_named(d, rngs["data"], progress_factory=progress_factory)
     else:
-        raise ConfigError("no data: pass X and y, or dataset=NAME")
+        raise ConfigError("no data: pass X and y, dataset=NAME, or data=FILE.csv")
     Xa, ya = ds.X, ds.y
     if d.limit:
         Xa, ya = Xa[:d.limit], ya[:d.limit]
@@ -47,6 +50,11 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None):
     else:
         Xt, yt, Xv, yv = split(Xa, ya, d.val_fraction, rngs["split"])
     test = (ds.X_test, ds.y_test) if ds.X_test is not None else None
+    transform = ds.transform
+    if transform and transform["kind"] == "standardize":
+        # Statistics of the training split only, so validation stays unseen.
+        transform = fit_standardize(Xt)
+        Xt, Xv = apply_transform(Xt, transform), apply_transform(Xv, transform)
     if d.task == "classification":
         all_y = [yt, yv] + ([test[1]] if test else [])
         idx, names = encode_labels(np.concatenate(all_y), ds.class_names or None)
@@ -64,11 +72,14 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None):
             "n_outputs": int(n_out), "n_train": len(Xt), "n_val": len(Xv),
             "n_test": len(test[0]) if test else 0,
             "input_shape": list(ds.input_shape) if ds.input_shape else None,
-            "class_names": names}
+            "class_names": names, "label_column": d.label_column if d.data else None,
+            "columns": ds.columns or [f"x{i}" for i in range(Xt.shape[1])],
+            "transform": transform}
     return (Xt, yt), (Xv, yv), test, info
 
 
-def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=()):
+def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=(),
+              progress_factory=None):
     """Train a network as ``cfg`` says, recording into a new run directory.
 
     Everything that can fail on bad input (settings, data) fails before the
@@ -76,7 +87,8 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
     """
     cfg.validate()
     rngs = seeded_rngs(cfg.training.seed)
-    (Xt, yt), (Xv, yv), test, info = prepare_data(cfg, rngs, X, y, X_val, y_val)
+    (Xt, yt), (Xv, yv), test, info = prepare_data(cfg, rngs, X, y, X_val, y_val,
+                                                  progress_factory)
     m, t = cfg.model, cfg.training
     dtype = np.dtype(m.dtype)
     sizes = [info["n_features"], *m.hidden, info["n_outputs"]]

@@ -3,6 +3,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests never reach the network: downloads are tested against a local server.
+os.environ["WEIGHTLAPSE_OFFLINE"] = "1"
+
 # The real MNIST files live beside the checkout (../shared/data), or wherever
 # WEIGHTLAPSE_DATA points.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

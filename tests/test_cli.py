@@ -27,7 +27,7 @@ def test_train_prints_run_dir_last(tmp_path):
 def test_preset_with_override(tmp_path, capsys):
     assert main(["train", "--preset", "spiral", "--epochs", "3", "--out", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert "expected 95%-100%" in err
+    assert "expected 95.0%-100.0%" in err
     import weightlapse as wl
     run = wl.load_run(out.strip())
     assert run.config["settings"]["training"]["epochs"] == 3          # overridden

@@ -4,8 +4,8 @@
 >>> run = wl.train(dataset="spiral", hidden=[32, 32], epochs=200)   # doctest: +SKIP
 >>> run = wl.load_run("outputs/spiral")                             # doctest: +SKIP
 """
-from .api import load_run, train
+from .api import load_run, predict, train
 from .core import __version__
 from .core.errors import WeightlapseError
 
-__all__ = ["__version__", "train", "load_run", "WeightlapseError"]
+__all__ = ["__version__", "train", "load_run", "predict", "WeightlapseError"]

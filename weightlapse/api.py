@@ -7,7 +7,7 @@ from .core.pipeline import train_run
 from .core.presets import preset_settings
 from .core.run import Run, load_run
 
-__all__ = ["train", "load_run"]
+__all__ = ["train", "load_run", "predict"]
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -24,6 +24,8 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     merged = preset_settings(preset) if preset else {}
     if dataset is not None:
         merged["dataset"] = dataset
+    if settings.get("data") is not None and dataset is None:
+        merged.pop("dataset", None)  # a CSV given explicitly replaces the preset's dataset
     if X is not None:
         if y is None:
             raise ConfigError("y is required with X")
@@ -31,7 +33,22 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     merged.update({k: v for k, v in settings.items() if v is not None})
     cfg = RunConfig.from_settings(**merged)
     cbs = list(callbacks)
+    factory = None
     if progress:
-        from .progress import ProgressBar
+        from .progress import ProgressBar, download_bar
         cbs.append(ProgressBar())
-    return train_run(cfg, X, y, X_val, y_val, callbacks=cbs)
+        factory = download_bar
+    return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
+
+
+def predict(run, data, out=None, snapshot: int = -1):
+    """Predict each row of the CSV ``data`` with a run's weights (the last
+    snapshot, or ``snapshot``). Digit data gives Kaggle's ``ImageId,Label``;
+    anything else ``row,prediction``. Writes ``out`` (atomically) if given and
+    returns the DataFrame."""
+    from .core.io import atomic_write_text
+    from .core.predict import predict_csv
+    table = predict_csv(run, data, snapshot)
+    if out is not None:
+        atomic_write_text(out, table.to_csv(index=False))
+    return table

@@ -46,6 +46,10 @@ def snapshot_every(text: str):
 def add_train_options(p):
     d = p.add_argument_group("data")
     d.add_argument("--dataset", metavar="NAME", help=f"one of {', '.join(DATASET_NAMES)}")
+    d.add_argument("--data", metavar="FILE.csv",
+                   help="a CSV: Kaggle digits (label,pixel0..783) or any numeric table")
+    d.add_argument("--label-column", metavar="NAME", help="the CSV's label column (default label)")
+    d.add_argument("--task", choices=["classification", "regression"])
     d.add_argument("--data-dir", metavar="DIR",
                    help="where datasets live (default $WEIGHTLAPSE_DATA, else ./data)")
     d.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
@@ -79,7 +83,7 @@ def add_train_options(p):
     r.add_argument("--preset", choices=list(PRESETS))
 
 
-TRAIN_KEYS = ("dataset", "data_dir", "limit", "val_fraction", "n_samples", "noise",
+TRAIN_KEYS = ("dataset", "data", "label_column", "task", "data_dir", "limit", "val_fraction", "n_samples", "noise",
               "classes", "hidden", "activation", "init", "dtype", "dropout", "optimizer",
               "lr", "momentum", "batch_size", "epochs", "l2", "lr_schedule",
               "lr_step_every", "lr_gamma", "seed", "snapshot_every", "out", "name")
@@ -94,6 +98,13 @@ def build_parser() -> Parser:
     sub.required = True
     t = sub.add_parser("train", help="train a network and record its weights")
     add_train_options(t)
+    pr = sub.add_parser("predict", help="predict a CSV with a run's weights (Kaggle format "
+                        "for digits)")
+    pr.add_argument("run", metavar="RUN", help="run directory")
+    pr.add_argument("--data", required=True, metavar="FILE.csv", help="rows to predict")
+    pr.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    pr.add_argument("--snapshot", type=int, default=-1, metavar="N",
+                    help="predict with snapshot N (default -1, the last)")
     return p
 
 
@@ -109,6 +120,14 @@ def cmd_train(args) -> int:
     return 130 if run.status == "interrupted" else 0
 
 
+def cmd_predict(args) -> int:
+    from .api import predict
+    table = predict(args.run, args.data, args.output, args.snapshot)
+    print(f"{len(table)} predictions", file=sys.stderr)
+    print(args.output)
+    return 0
+
+
 def summary(run, preset=None) -> str:
     info = run.info
     fm = info.get("final_metrics", {})
@@ -120,15 +139,18 @@ def summary(run, preset=None) -> str:
             parts.append(f"{label} {fm[key]:.4f}")
     if preset and PRESETS[preset].get("expected"):
         lo, hi = PRESETS[preset]["expected"]
-        acc = fm.get("test_acc", fm.get("val_acc"))
-        verdict = "" if acc is None else (" (in band)" if lo <= acc <= hi else " (OUT of band)")
-        parts.append(f"expected {lo:.0%}-{hi:.0%}{verdict}")
+        which = "test" if fm.get("test_acc") is not None else "val"
+        acc = fm.get(f"{which}_acc")
+        verdict = "" if acc is None else (": in band" if lo <= acc <= hi else ": OUT of band")
+        parts.append(f"preset {preset}: {which} acc {acc:.2%} against expected "
+                     f"{lo:.1%}-{hi:.1%}{verdict}" if acc is not None else
+                     f"preset {preset}: expected {lo:.1%}-{hi:.1%}")
     if info.get("message"):
         parts.append(info["message"])
     return "; ".join(parts)
 
 
-COMMANDS = {"train": cmd_train}
+COMMANDS = {"train": cmd_train, "predict": cmd_predict}
 
 
 def _terminate(signum, frame):

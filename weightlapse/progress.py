@@ -27,3 +27,20 @@ class ProgressBar:
     def on_train_end(self, t):
         if self.bar is not None:
             self.bar.close()
+
+
+class download_bar:
+    """A byte progress bar for one downloading file: ``update(done, total)``."""
+
+    def __init__(self, name, file=None):
+        self.name, self.file, self.bar = name, file or sys.stderr, None
+
+    def update(self, done, total):
+        if self.bar is None:  # only once bytes arrive: a failed try prints nothing
+            self.bar = tqdm(desc=self.name, total=total, unit="B", unit_scale=True,
+                            unit_divisor=1024, file=self.file, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
