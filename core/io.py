@@ -23,6 +23,22 @@ def atomic_write_text(path, text: str) -> None:
         raise
 
 
+def atomic_write_npz(path, **arrays) -> None:
+    """``np.savez`` to ``path`` via a temporary file and a rename."""
+    import numpy as np
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp)
+        raise
+
+
 def atomic_write_json(path, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
 

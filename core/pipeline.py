@@ -12,11 +12,11 @@ from .config import RunConfig
 from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
 from .errors import ConfigError
-from .io import atomic_write_json, make_run_dir
+from .io import atomic_write_json, atomic_write_npz, make_run_dir
 from .model import MLP
 from .optim import make_optimizer
 from .recorder import Recorder
-from .run import FORMAT, load_run, network_info
+from .run import FORMAT, SAMPLES, load_run, network_info
 from .snapshots import layout
 from .trainer import Trainer
 
@@ -108,6 +108,9 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "settings": asdict(cfg), "data": info,
         "network": network_info(sizes, dtype, shapes)})
+    if Xt.shape[1] == 2:  # 2-D data: keep up to 1,000 points for decision-region plots
+        pick = np.sort(rngs["split"].permutation(len(Xt))[:1000])
+        atomic_write_npz(run_dir / SAMPLES, X=Xt[pick], y=yt[pick])
     recorder = Recorder(run_dir, sizes, dtype, cfg.recording.snapshot_every)
     trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
                       batch_size=t.batch_size, lr_schedule=t.lr_schedule,

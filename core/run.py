@@ -13,6 +13,7 @@ from .errors import RunError
 from .snapshots import FILENAME, SnapshotSequence
 
 FORMAT = 1
+SAMPLES = "samples.npz"
 
 
 class Run:
@@ -70,6 +71,15 @@ class Run:
     def settings(self) -> dict:
         """All settings as one flat dict of API keyword names."""
         return {k: v for part in self.config["settings"].values() for k, v in part.items()}
+
+    def samples(self):
+        """(X, y) of up to 1,000 training points as the network saw them
+        (2-D data only; None otherwise)."""
+        path = self.path / SAMPLES
+        if not path.is_file():
+            return None
+        with np.load(path) as f:
+            return f["X"], f["y"]
 
     def network(self, snapshot: int = -1):
         """An :class:`~weightlapse.core.model.MLP` holding a snapshot's weights."""

@@ -53,6 +53,7 @@ def test_run_directory_round_trip(tmp_path):
     assert seen == list(range(1, 10))  # 150 samples / 50 = 3 steps x 3 epochs
     assert sorted(p.name for p in run.path.iterdir()) == [
         "config.json", "metrics.csv", "snapshots.bin", "status.json"]
+    assert run.samples() is None  # 3 features: no decision-region sample
     again = wl.load_run(run.path)
     cfg = again.config
     assert cfg["settings"]["model"]["hidden"] == [4]
@@ -92,6 +93,8 @@ def test_snapshot_every_n_steps_and_final(tmp_path):
 def test_full_batch_and_float64(tmp_path):
     run = wl.train(dataset="circles", hidden=[8], epochs=3, batch_size=0, dtype="float64",
                    out=tmp_path)
+    X, y = run.samples()  # 2-D data keeps a sample of its training points
+    assert X.shape == (1000, 2) and set(y.tolist()) == {0, 1}  # 1,000 of 1,350
     assert list(run.snapshots.steps) == [0, 1, 2, 3]
     assert run.snapshots[1].weights[0].dtype == np.float64
 

@@ -7,7 +7,7 @@ from .core.pipeline import train_run
 from .core.presets import preset_settings
 from .core.run import Run, load_run
 
-__all__ = ["train", "load_run", "predict"]
+__all__ = ["train", "load_run", "predict", "render", "figure", "demo"]
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -52,3 +52,41 @@ def predict(run, data, out=None, snapshot: int = -1):
     if out is not None:
         atomic_write_text(out, table.to_csv(index=False))
     return table
+
+
+def render(run, path, *, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="all",
+           progress=False):
+    """Film a run: one frame per snapshot (``smooth`` interpolated frames
+    between), as .mp4 (H.264) or .gif. Returns the path, which a notebook
+    shows inline."""
+    from .media import Media
+    from .viz.video import render_video
+    run = load_run(run)
+    bar = None
+    if progress:
+        from .progress import counter
+        bar = counter("frames")
+    try:
+        out = render_video(run, path, fps=fps, size=tuple(size), dpi=dpi, smooth=smooth,
+                           edges=edges, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    return Media(out)
+
+
+def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
+    """A static weight diagram of a run (final weights by default) as .png,
+    .svg or .pdf. Returns the path, which a notebook shows inline."""
+    from .media import Media
+    from .viz.figure import render_figure
+    return Media(render_figure(load_run(run), path, snapshot=snapshot, edges=edges, dpi=dpi))
+
+
+def demo(out="outputs", name="demo", progress=False):
+    """The main job: train the built-in spiral network, film it and draw its
+    final weights. Returns (run, video path, figure path)."""
+    run = train(preset="spiral", out=out, name=name, snapshot_every=2, progress=progress)
+    video = render(run, run.path / "training.mp4", smooth=1, progress=progress)
+    fig = figure(run, run.path / "final.png")
+    return run, video, fig

@@ -105,7 +105,39 @@ def build_parser() -> Parser:
     pr.add_argument("-o", "--output", required=True, metavar="FILE.csv")
     pr.add_argument("--snapshot", type=int, default=-1, metavar="N",
                     help="predict with snapshot N (default -1, the last)")
+    r = sub.add_parser("render", help="film a run: .mp4 (H.264) or .gif")
+    r.add_argument("run", metavar="RUN", help="run directory")
+    r.add_argument("-o", "--output", required=True, metavar="FILE.mp4|FILE.gif")
+    r.add_argument("--fps", type=float, default=30)
+    r.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
+                   help="frame size in pixels (default 1280x720)")
+    r.add_argument("--dpi", type=float, default=100, help="sets text size (default 100)")
+    r.add_argument("--smooth", type=int, default=0, metavar="K",
+                   help="K interpolated frames between snapshots")
+    r.add_argument("--edges", default="all", metavar="all|top:K",
+                   help="all edges, or the K strongest into each node")
+    f = sub.add_parser("figure", help="a static weight diagram: .png, .svg or .pdf")
+    f.add_argument("run", metavar="RUN", help="run directory")
+    f.add_argument("-o", "--output", required=True, metavar="FILE")
+    f.add_argument("--snapshot", type=int, default=-1, metavar="N",
+                   help="which snapshot (default -1, the final weights)")
+    f.add_argument("--edges", default="all", metavar="all|top:K")
+    f.add_argument("--dpi", type=float, default=200, help="for .png (default 200)")
+    d = sub.add_parser("demo", help="the main job: train the spiral network, film it, "
+                       "draw its final weights")
+    d.add_argument("--out", default="outputs", metavar="DIR")
     return p
+
+
+def size_arg(text: str):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w <= 0 or h <= 0:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT in pixels like 1280x720, got {text!r}") from None
 
 
 def cmd_train(args) -> int:
@@ -150,7 +182,30 @@ def summary(run, preset=None) -> str:
     return "; ".join(parts)
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict}
+def cmd_render(args) -> int:
+    from .api import render
+    print(render(args.run, args.output, fps=args.fps, size=args.size, dpi=args.dpi,
+                 smooth=args.smooth, edges=args.edges, progress=True))
+    return 0
+
+
+def cmd_figure(args) -> int:
+    from .api import figure
+    print(figure(args.run, args.output, snapshot=args.snapshot, edges=args.edges,
+                 dpi=args.dpi))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .api import demo
+    run, video, fig = demo(out=args.out, progress=True)
+    print(summary(run, "spiral"), file=sys.stderr)
+    print(f"video:  {video}\nfigure: {fig}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "render": cmd_render,
+            "figure": cmd_figure, "demo": cmd_demo}
 
 
 def _terminate(signum, frame):

@@ -44,3 +44,20 @@ class download_bar:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+
+
+class counter:
+    """A bar counting ``unit`` items: ``update(done, total)``."""
+
+    def __init__(self, unit, file=None):
+        self.unit, self.file, self.bar = unit, file or sys.stderr, None
+
+    def update(self, done, total):
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit=self.unit.rstrip("s"), file=self.file,
+                            dynamic_ncols=True, desc=self.unit)
+        self.bar.update(done - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

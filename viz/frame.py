@@ -1,0 +1,295 @@
+"""One frame of the film, drawn fast: the figure is laid out and drawn once;
+per frame only the parts that change are redrawn over a saved background.
+
+Layout (1280x720 by default): the network on the left (edges coloured by
+weight, opacity and width growing with |w|; nodes coloured by bias), a
+labelled colour bar under it, loss and accuracy curves with a cursor on the
+right, and below them the decision regions (2-D data) or the first hidden
+layer's incoming weights as 28x28 tiles (image data).
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colorbar import ColorbarBase
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from .colors import CMAP, lut, lut_index, weight_scale
+from .graph import MAX_DRAWN_NODES, edge_mask, layout, parse_edges
+from .raster import EdgeField
+
+LINE_EDGES_MAX = 1500      # up to this many edges: antialiased matplotlib lines
+BG = (1.0, 1.0, 1.0)
+INPUT_GREY = (0.55, 0.55, 0.55)
+
+
+class FrameRenderer:
+    """Renders frames of ``run`` at ``size`` = (width, height) pixels.
+
+    ``frame(weights, biases, epoch, step)`` returns the canvas as an (H, W, 4)
+    uint8 RGBA array (a view: copy it to keep it). The colour scale is fixed
+    for the whole run (:func:`weight_scale`) and shared by every frame.
+    """
+
+    def __init__(self, run, size=(1280, 720), dpi=100, edges="all", scale=None):
+        self.run = run
+        self.sizes = run.sizes
+        self.edges = edges
+        parse_edges(edges)
+        self.scale = float(scale) if scale else weight_scale(run.snapshots)
+        self.lut = lut()
+        W, H = size
+        self.size = (W, H)
+        self.fig = Figure(figsize=(W / dpi, H / dpi), dpi=dpi, facecolor="white")
+        self.canvas = FigureCanvasAgg(self.fig)
+        data = run.config["data"]
+        self.classify = data["task"] == "classification"
+        self.samples = run.samples()
+        self.image_shape = data.get("input_shape")
+        extra = ("regions" if self.samples is not None and self.classify else
+                 "tiles" if self.image_shape and len(self.sizes) > 2 else None)
+        fs = max(7.0, 10.0 * min(W / 1280, H / 720) * 100 / dpi)
+        self.fs = fs
+        self._build(extra, fs)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.buffer = np.asarray(self.canvas.buffer_rgba())
+
+    # -- layout, drawn once ------------------------------------------------
+    def _build(self, extra, fs):
+        fig, run = self.fig, self.run
+        s = self.scale
+        self.ax = ax = fig.add_axes([0.01, 0.2, 0.60, 0.68])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_axis_off()
+        self.pos = layout(self.sizes)
+        act = run.settings.get("activation")
+        for l, ((x, ys), n) in enumerate(zip(self.pos, self.sizes)):
+            kind = "input" if l == 0 else "output" if l == len(self.sizes) - 1 else \
+                f"hidden {l}"
+            sub = f"{n}" + (f" {act}" if 0 < l < len(self.sizes) - 1 else "")
+            ax.text(x, -0.02, f"{kind}\n{sub}", ha="center", va="top", fontsize=fs,
+                    transform=ax.transData, clip_on=False)
+        cax = fig.add_axes([0.09, 0.07, 0.44, 0.022])
+        cb = ColorbarBase(cax, cmap=colormaps[CMAP], norm=Normalize(-s, s),
+                          orientation="horizontal")
+        cb.set_label("weight (edges) and bias (nodes); scale fixed for the whole film",
+                     fontsize=fs)
+        cb.ax.tick_params(labelsize=fs * 0.9)
+        fig.text(0.31, 0.965, "", ha="center", va="top", fontsize=fs * 1.5,
+                 fontweight="bold")
+        self.title = fig.text(0.31, 0.965, "", ha="center", va="top", fontsize=fs * 1.5,
+                              fontweight="bold", animated=True)
+        fig.text(0.31, 0.915, self._subtitle(), ha="center", va="top", fontsize=fs,
+                 color="0.35")
+        self._build_edges_and_nodes()
+        self._build_metrics(extra, fs)
+        if extra == "regions":
+            self._build_regions(fs)
+        elif extra == "tiles":
+            self._build_tiles(fs)
+        self.extra = extra
+
+    def _subtitle(self):
+        st = self.run.settings
+        net = "-".join(map(str, self.sizes))
+        bs = "full batch" if st["batch_size"] == 0 else f"batch {st['batch_size']}"
+        return (f"{self.run.config['data']['name']} · {net} {st['activation']} · "
+                f"{st['optimizer']} lr {st['lr']:g} · {bs}")
+
+    def _build_edges_and_nodes(self):
+        ax, fig = self.ax, self.fig
+        n_edges = sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+        bbox = ax.get_window_extent()
+        H = self.size[1]
+        x0, x1 = int(round(bbox.x0)), int(round(bbox.x1))
+        top, bottom = H - int(round(bbox.y1)), H - int(round(bbox.y0))
+        self.rect = (top, bottom, x0, x1)
+        self.lines = self.field = None
+        if n_edges <= LINE_EDGES_MAX:
+            segs = [((xa, ya[i]), (xb, yb[j]))
+                    for (xa, ya), (xb, yb) in zip(self.pos[:-1], self.pos[1:])
+                    for i in range(len(ya)) for j in range(len(yb))]
+            self.lines = LineCollection(segs, animated=True, capstyle="round")
+            # widths grow with |w|; fewer edges can afford bolder lines
+            self.line_scale = 1.0 if n_edges <= 120 else 0.6 if n_edges <= 400 else 0.35
+            ax.add_collection(self.lines)
+        else:
+            w, h = x1 - x0, bottom - top
+            layers = [(x * w, (1 - ys) * h) for x, ys in self.pos]
+            self.field = EdgeField(layers, (h, w))
+        self.nodes = []
+        for l, ((x, ys), n) in enumerate(zip(self.pos, self.sizes)):
+            if n > MAX_DRAWN_NODES:  # a compact column instead of n dots
+                bar = ax.plot([x, x], [ys.min(), ys.max()], color=INPUT_GREY, lw=3,
+                              solid_capstyle="butt", animated=True)[0]
+                self.nodes.append(bar)
+                continue
+            gap = (ys[0] - ys[1]) if n > 1 else 0.1
+            size_pt = np.clip(gap * bbox.height * 72 / fig.dpi * 0.6, 4, 16) ** 2
+            sc = ax.scatter(np.full(n, x), ys, s=size_pt, zorder=3, animated=True,
+                            c=[INPUT_GREY] * n, edgecolors="0.2", linewidths=0.6)
+            self.nodes.append(sc)
+
+    def _build_metrics(self, extra, fs):
+        m = self.run.metrics
+        top = 0.88
+        h = 0.17 if extra else 0.33
+        self.ax_loss = self.fig.add_axes([0.69, top - h, 0.29, h])
+        axes = [self.ax_loss]
+        if self.classify:
+            self.ax_acc = self.fig.add_axes([0.69, top - 2 * h - 0.05, 0.29, h],
+                                            sharex=self.ax_loss)
+            axes.append(self.ax_acc)
+        for ax, col, label in zip(axes, ("loss", "acc"), ("loss", "accuracy")):
+            for split, style in (("train", "-"), ("val", "--")):
+                y = m.get(f"{split}_{col}")
+                if y is not None and y.notna().any():
+                    ax.plot(m["epoch"], y, style, lw=1.5, label=split)
+            ax.set_ylabel(label, fontsize=fs)
+            ax.tick_params(labelsize=fs * 0.9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=fs * 0.85, loc="best", frameon=False)
+        if self.classify:
+            self.ax_acc.set_xlabel("epoch", fontsize=fs)
+            self.ax_loss.tick_params(labelbottom=False)
+        else:
+            self.ax_loss.set_xlabel("epoch", fontsize=fs)
+        if m["train_loss"].notna().any() and (m["train_loss"] > 0).all():
+            self.ax_loss.set_yscale("log")
+        self.cursors = [ax.axvline(0, color="k", lw=1, animated=True) for ax in axes]
+
+    def _build_regions(self, fs):
+        X, y = self.samples
+        W, H = self.size
+        side = 0.36 * H / W
+        ax = self.ax_extra = self.fig.add_axes([0.835 - side / 2, 0.035, side, 0.36])
+        self.grid, extent = region_grid(X)
+        palette, self.class_rgb = class_colours(self.sizes[-1])
+        self.regions = ax.imshow(np.ones((2, 2, 3)), origin="lower", animated=True,
+                                 extent=extent, aspect="auto", interpolation="bilinear")
+        show = slice(None, None, max(1, len(X) // 400))
+        self.points = ax.scatter(X[show, 0], X[show, 1], c=palette[y[show] % 10], s=6,
+                                 edgecolors="white", linewidths=0.3, animated=True)
+        ax.set_title("decision regions", fontsize=fs)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        self.model = self.run.network(0)
+
+    def _build_tiles(self, fs):
+        n = min(self.sizes[1], 32)
+        cols = 8
+        rows = -(-n // cols)
+        h, w = self.image_shape
+        self.tile_geom = (n, rows, cols, h, w)
+        W0 = self.run.snapshots.records["params"][:, :self.sizes[0] * self.sizes[1]]
+        pick = np.unique(np.linspace(0, len(W0) - 1, min(len(W0), 50)).astype(int))
+        self.tile_scale = float(np.percentile(np.abs(W0[pick]), 99.5)) or 1.0
+        ax = self.ax_extra = self.fig.add_axes([0.69, 0.035, 0.29, 0.33])
+        mosaic = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+        cmap = colormaps[CMAP].with_extremes(bad="white")
+        self.tiles = ax.imshow(mosaic, cmap=cmap, vmin=-self.tile_scale,
+                               vmax=self.tile_scale, interpolation="nearest", animated=True)
+        ax.set_title(f"weights into hidden units 1-{n} (scale ±{self.tile_scale:.2g})",
+                     fontsize=fs)
+        ax.set_axis_off()
+
+    # -- per frame ---------------------------------------------------------
+    def frame(self, weights, biases, epoch, step) -> np.ndarray:
+        self.canvas.restore_region(self.background)
+        s = self.scale
+        if self.field is not None:
+            masks = None if self.edges == "all" else [edge_mask(Wl, self.edges) for Wl in weights]
+            top, bottom, x0, x1 = self.rect
+            self.buffer[top:bottom, x0:x1, :3] = self.field.render(weights, s, self.lut, BG,
+                                                                   masks)
+        else:
+            w = np.concatenate([np.ravel(Wl) for Wl in weights])
+            if self.edges != "all":
+                keep = np.concatenate([edge_mask(Wl, self.edges).ravel() for Wl in weights])
+            else:
+                keep = 1.0
+            a = np.clip(np.abs(w) / s, 0, 1)
+            rgba = np.empty((len(w), 4), np.float32)
+            rgba[:, :3] = self.lut[lut_index(w, s)]
+            rgba[:, 3] = (0.15 + 0.85 * a) * keep
+            self.lines.set_color(rgba)
+            self.lines.set_linewidth(0.4 + 3.6 * a * self.line_scale)
+            self.lines.set_zorder(1)
+            self.ax.draw_artist(self.lines)
+        for l, art in enumerate(self.nodes):
+            if l > 0 and not hasattr(art, "set_xdata"):
+                art.set_facecolor(self.lut[lut_index(biases[l - 1], s)])
+            self.ax.draw_artist(art)
+        self._draw_metrics(epoch, step)
+        if self.extra == "regions":
+            self.model.set_weights(weights, biases)
+            self.regions.set_data(region_rgb(self.model, self.grid, self.class_rgb))
+            self.ax_extra.draw_artist(self.regions)
+            self.ax_extra.draw_artist(self.points)
+        elif self.extra == "tiles":
+            self.tiles.set_data(tile_mosaic(weights[0], *self.tile_geom))
+            self.ax_extra.draw_artist(self.tiles)
+        self.fig.draw_artist(self.title)
+        return self.buffer
+
+    def _draw_metrics(self, epoch, step):
+        m = self.run.metrics
+        i = int(np.searchsorted(m["step"].to_numpy(), step, side="right")) - 1
+        row = m.iloc[max(i, 0)]
+        parts = [f"epoch {epoch:.1f}", f"step {step:,}"]
+        loss = row["val_loss"] if np.isfinite(row.get("val_loss", np.nan)) else row["train_loss"]
+        which = "val" if np.isfinite(row.get("val_loss", np.nan)) else "train"
+        if np.isfinite(loss):
+            parts.append(f"{which} loss {loss:.3f}")
+        acc = row.get(f"{which}_acc", np.nan)
+        if self.classify and np.isfinite(acc):
+            parts.append(f"{which} acc {acc:.1%}")
+        self.title.set_text("  ·  ".join(parts))
+        for c in self.cursors:
+            c.set_xdata([epoch, epoch])
+            c.axes.draw_artist(c)
+
+    def snapshot_frame(self, i: int) -> np.ndarray:
+        snap = self.run.snapshots[i]
+        return self.frame(snap.weights, snap.biases, snap.epoch, snap.step)
+
+
+def region_grid(X, g=120):
+    """A g x g grid over the data's range (padded), as (g*g, 2) points, and its extent."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.08 * (hi - lo + 1e-9)
+    lo, hi = lo - pad, hi + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], g), np.linspace(lo[1], hi[1], g))
+    return np.c_[gx.ravel(), gy.ravel()], (lo[0], hi[0], lo[1], hi[1])
+
+
+def class_colours(k):
+    """(k, 3) class colours for points, and lightened ones for regions."""
+    palette = colormaps["tab10"](np.arange(k) % 10)[:, :3]
+    return palette, (0.55 * palette + 0.45).astype(np.float32)
+
+
+def region_rgb(model, grid, class_rgb):
+    """(g, g, 3) colours of the decision regions: class colours mixed by the
+    predicted probabilities, so uncertain borders blend."""
+    Z = model.predict_outputs(grid)
+    Z = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P = Z / Z.sum(axis=1, keepdims=True)
+    g = int(round(np.sqrt(len(grid))))
+    return (P @ class_rgb).reshape(g, g, 3).clip(0, 1)
+
+
+def tile_mosaic(W0, n, rows, cols, h, w):
+    """The first n columns of W0 (n_in, n_hidden) as h x w tiles in a
+    rows x cols mosaic with 1-pixel NaN gaps."""
+    mosaic = np.full((rows * (h + 1), cols * (w + 1)), np.nan, np.float32)
+    block = mosaic.reshape(rows, h + 1, cols, w + 1)
+    full = np.full((rows * cols, h, w), np.nan, np.float32)
+    full[:n] = np.asarray(W0)[:, :n].T.reshape(n, h, w)
+    block[:, :h, :, :w] = full.reshape(rows, cols, h, w).transpose(0, 2, 1, 3)
+    return mosaic[:-1, :-1]
