@@ -20,26 +20,22 @@ def lut_index(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def weight_scale(snapshots, percentile: float = 99.0, max_snapshots: int = 200) -> float:
-    """A robust symmetric scale: the ``percentile`` of |w| over every weight of
-    (up to ``max_snapshots`` evenly spaced) snapshots, so one outlier does not
-    wash out the colours and the scale is the same in every frame."""
+    """One robust symmetric scale for a whole run: for each layer, the
+    ``percentile`` of |w| over (up to ``max_snapshots`` evenly spaced)
+    snapshots, and their geometric mean over layers. A percentile keeps one
+    outlier from washing out the colours; the per-layer geometric mean keeps a
+    784-input layer's 25,000 small weights from saturating the later layers,
+    and their larger weights from bleaching it."""
     n = len(snapshots)
     if n == 0:
         return 1.0
     idx = np.unique(np.linspace(0, n - 1, min(n, max_snapshots)).round().astype(int))
-    recs = snapshots.records
-    mask = None
-    absw = []
-    for i in idx:
-        p = np.asarray(recs[i]["params"])
-        if mask is None:
-            mask = weight_mask(snapshots.shapes)
-        absw.append(np.abs(p[mask]))
-    s = float(np.percentile(np.concatenate(absw), percentile))
+    params = np.asarray(snapshots.records["params"][idx])
+    per_layer, start = [], 0
+    for k, shape in enumerate(snapshots.shapes):
+        size = int(np.prod(shape))
+        if k % 2 == 0:  # W0, b0, W1, b1, ...: the weights
+            per_layer.append(np.percentile(np.abs(params[:, start:start + size]), percentile))
+        start += size
+    s = float(np.exp(np.mean(np.log(np.maximum(per_layer, 1e-12)))))
     return s if np.isfinite(s) and s > 0 else 1.0
-
-
-def weight_mask(shapes) -> np.ndarray:
-    """Boolean mask over a snapshot's flat params selecting the weights (not biases)."""
-    parts = [np.full(int(np.prod(s)), k % 2 == 0) for k, s in enumerate(shapes)]
-    return np.concatenate(parts)

@@ -103,25 +103,31 @@ class FrameRenderer:
 
     def _build_edges_and_nodes(self):
         ax, fig = self.ax, self.fig
-        n_edges = sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
         bbox = ax.get_window_extent()
         H = self.size[1]
         x0, x1 = int(round(bbox.x0)), int(round(bbox.x1))
         top, bottom = H - int(round(bbox.y1)), H - int(round(bbox.y0))
         self.rect = (top, bottom, x0, x1)
         self.lines = self.field = None
-        if n_edges <= LINE_EDGES_MAX:
-            segs = [((xa, ya[i]), (xb, yb[j]))
-                    for (xa, ya), (xb, yb) in zip(self.pos[:-1], self.pos[1:])
-                    for i in range(len(ya)) for j in range(len(yb))]
-            self.lines = LineCollection(segs, animated=True, capstyle="round")
-            # widths grow with |w|; fewer edges can afford bolder lines
-            self.line_scale = 1.0 if n_edges <= 120 else 0.6 if n_edges <= 400 else 0.35
+        # Per gap between layers: antialiased lines while there are few edges,
+        # the fan rasteriser for dense gaps (a 784-input layer).
+        gaps = list(zip(self.pos[:-1], self.pos[1:]))
+        n_lines = sum(len(a[1]) * len(b[1]) for a, b in gaps)
+        self.raster_gaps = [k for k, (a, b) in enumerate(gaps)
+                            if n_lines > LINE_EDGES_MAX and len(a[1]) * len(b[1]) > 2000]
+        self.line_gaps = [k for k in range(len(gaps)) if k not in self.raster_gaps]
+        segs = [((xa, ya[i]), (xb, yb[j]))
+                for k in self.line_gaps for (xa, ya), (xb, yb) in [gaps[k]]
+                for i in range(len(ya)) for j in range(len(yb))]
+        if segs:
+            self.lines = LineCollection(segs, animated=True, capstyle="round", zorder=1)
             ax.add_collection(self.lines)
-        else:
+            # widths grow with |w|; fewer edges can afford bolder lines
+            self.line_scale = 1.0 if len(segs) <= 120 else 0.45 if len(segs) <= 400 else 0.3
+        if self.raster_gaps:
             w, h = x1 - x0, bottom - top
-            layers = [(x * w, (1 - ys) * h) for x, ys in self.pos]
-            self.field = EdgeField(layers, (h, w))
+            px = [(x * w, (1 - ys) * h) for x, ys in self.pos]
+            self.field = EdgeField([(px[k], px[k + 1]) for k in self.raster_gaps], (h, w))
         self.nodes = []
         for l, ((x, ys), n) in enumerate(zip(self.pos, self.sizes)):
             if n > MAX_DRAWN_NODES:  # a compact column instead of n dots
@@ -159,8 +165,12 @@ class FrameRenderer:
             self.ax_loss.tick_params(labelbottom=False)
         else:
             self.ax_loss.set_xlabel("epoch", fontsize=fs)
-        if m["train_loss"].notna().any() and (m["train_loss"] > 0).all():
+        loss = m["train_loss"].dropna()
+        if len(loss) and (loss > 0).all() and loss.max() / loss.min() > 30:
+            from matplotlib.ticker import LogLocator, NullFormatter
             self.ax_loss.set_yscale("log")
+            self.ax_loss.yaxis.set_major_locator(LogLocator(numticks=4))
+            self.ax_loss.yaxis.set_minor_formatter(NullFormatter())
         self.cursors = [ax.axvline(0, color="k", lw=1, animated=True) for ax in axes]
 
     def _build_regions(self, fs):
@@ -203,23 +213,23 @@ class FrameRenderer:
         self.canvas.restore_region(self.background)
         s = self.scale
         if self.field is not None:
-            masks = None if self.edges == "all" else [edge_mask(Wl, self.edges) for Wl in weights]
+            Wr = [weights[k] for k in self.raster_gaps]
+            masks = None if self.edges == "all" else [edge_mask(Wl, self.edges) for Wl in Wr]
             top, bottom, x0, x1 = self.rect
-            self.buffer[top:bottom, x0:x1, :3] = self.field.render(weights, s, self.lut, BG,
-                                                                   masks)
-        else:
-            w = np.concatenate([np.ravel(Wl) for Wl in weights])
+            self.buffer[top:bottom, x0:x1, :3] = self.field.render(Wr, s, self.lut, BG, masks)
+        if self.lines is not None:
+            Wl_ = [weights[k] for k in self.line_gaps]
+            w = np.concatenate([np.ravel(Wl) for Wl in Wl_])
             if self.edges != "all":
-                keep = np.concatenate([edge_mask(Wl, self.edges).ravel() for Wl in weights])
+                keep = np.concatenate([edge_mask(Wl, self.edges).ravel() for Wl in Wl_])
             else:
                 keep = 1.0
             a = np.clip(np.abs(w) / s, 0, 1)
             rgba = np.empty((len(w), 4), np.float32)
             rgba[:, :3] = self.lut[lut_index(w, s)]
-            rgba[:, 3] = (0.15 + 0.85 * a) * keep
+            rgba[:, 3] = (0.1 + 0.8 * a) * keep
             self.lines.set_color(rgba)
             self.lines.set_linewidth(0.4 + 3.6 * a * self.line_scale)
-            self.lines.set_zorder(1)
             self.ax.draw_artist(self.lines)
         for l, art in enumerate(self.nodes):
             if l > 0 and not hasattr(art, "set_xdata"):

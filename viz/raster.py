@@ -25,22 +25,22 @@ from .colors import LUT_SIZE
 class EdgeField:
     """Rasterises all edges of a layered network into an (H, W) RGB panel.
 
-    layers: per layer ``(x, ys)`` in panel pixels (x right, y down, ys
-    increasing). The field is computed at a resolution ``factor`` (1, 1/2 or
+    gaps: per pair of consecutive layers drawn here, ``((xa, ya), (xb, yb))``
+    in panel pixels (x right, y down, ys increasing). The field is computed at a resolution ``factor`` (1, 1/2 or
     1/4: the largest whose per-frame work stays under ``max_work`` range sums)
     and each field pixel then covers factor^-2 panel pixels; at that density
     (thousands of edges) the picture is a texture, and a 2x2 block is finer
     than any line in it.
     """
 
-    def __init__(self, layers, shape, line_width=1.0, max_work=1.2e6, max_opacity=0.9):
+    def __init__(self, gaps, shape, line_width=1.0, max_work=1.2e6, max_opacity=0.9):
         self.shape = shape
         self.max_opacity = max_opacity
         H, W = shape
         # Range sums per frame at full resolution: for each node, each pixel
         # column between the layers, about half the input column's height.
         work = sum(len(yb) * (xb - xa) * (np.ptp(ya) / 2 + line_width + 1)
-                   for (xa, ya), (xb, yb) in zip(layers[:-1], layers[1:]))
+                   for (xa, ya), (xb, yb) in gaps)
         self.factor = next((f for f in (1.0, 0.5, 0.25) if work * f * f <= max_work), 0.25)
         f = self.factor
         self.k = int(round(1 / f))
@@ -49,7 +49,7 @@ class EdgeField:
         self.coverage = min(1.0, line_width * f)
         pix, lo, hi = [], [], []
         self.offsets = [0]
-        for (xa, ya), (xb, yb) in zip(layers[:-1], layers[1:]):
+        for (xa, ya), (xb, yb) in gaps:
             p, l, h = _gap_tables(xa * f, np.asarray(ya) * f, xb * f, np.asarray(yb) * f,
                                   self.fshape, 0.5, self.offsets[-1])
             pix.append(p), lo.append(l), hi.append(h)
