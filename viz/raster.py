@@ -60,6 +60,10 @@ class EdgeField:
         self.lo = np.concatenate(lo)[order].astype(np.intp)
         self.hi = np.concatenate(hi)[order].astype(np.intp)
         self.work = len(self.pix)
+        # Sorted by pixel: each pixel's terms are one run, summed by reduceat.
+        self.starts = np.flatnonzero(np.r_[True, self.pix[1:] != self.pix[:-1]]) \
+            if self.work else np.zeros(0, np.intp)
+        self.upix = self.pix[self.starts]
 
     def accumulate(self, weights, scale, masks=None):
         """Per field pixel: summed optical depth, and depth-weighted sum of the
@@ -76,25 +80,38 @@ class EdgeField:
             np.cumsum(depth + 1j * (depth * wn), axis=0, out=block[1:])
         S = C[self.hi]
         S -= C[self.lo]
-        n = self.fshape[0] * self.fshape[1]
-        depth = np.bincount(self.pix, S.real, n).reshape(self.fshape)
-        wsum = np.bincount(self.pix, S.imag, n).reshape(self.fshape)
-        return depth, wsum
+        field = np.zeros(self.fshape[0] * self.fshape[1], np.complex64)
+        if self.work:
+            field[self.upix] = np.add.reduceat(S, self.starts)
+        field = field.reshape(self.fshape)
+        return field.real, field.imag
 
-    def render(self, weights, scale, lut, background, masks=None):
+    def render(self, weights, scale, lut, background, masks=None, out=None):
         """(H, W, 3) uint8: the edges composited over a plain ``background``
-        colour (RGB floats in [0, 1])."""
+        colour (RGB floats in [0, 1]); written into ``out`` (an (H, W, >=3)
+        uint8 view, such as the canvas buffer) when given."""
         depth, wsum = self.accumulate(weights, scale, masks)
         mean = np.divide(wsum, depth, out=np.zeros_like(wsum), where=depth > 1e-9)
         rgb = lut[np.clip(mean * (0.5 * (LUT_SIZE - 1)) + (0.5 * LUT_SIZE), 0,
                           LUT_SIZE - 1).astype(np.intp)]
         opacity = (-np.expm1(-depth)).astype(np.float32)[..., None]
         bg = np.asarray(background, np.float32)
-        out = ((bg + (rgb - bg) * opacity) * 255 + 0.5).astype(np.uint8)
-        if self.k > 1:
-            out = np.repeat(np.repeat(out, self.k, axis=0), self.k, axis=1)
+        img = ((bg + (rgb - bg) * opacity) * 255 + 0.5).astype(np.uint8)
         H, W = self.shape
-        return out[:H, :W]
+        if out is None:
+            out = np.empty((H, W, 3), np.uint8)
+        k = self.k
+        if k == 1:
+            out[..., :3] = img
+            return out
+        # Each field pixel fills a k x k block: one broadcast write, no copies.
+        m, n = H // k, W // k
+        out[:m * k, :n * k, :3].reshape(m, k, n, k, 3)[...] = img[:m, None, :n, None, :]
+        if m * k < H:
+            out[m * k:, :n * k, :3] = np.repeat(img[m:m + 1, :n], k, axis=1)
+        if n * k < W:
+            out[:, n * k:, :3] = np.repeat(img[:, n:n + 1], k, axis=0)[:H]
+        return out
 
 
 def _gap_tables(xa, ya, xb, yb, shape, half, c_offset):
