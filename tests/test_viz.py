@@ -72,7 +72,7 @@ def test_colour_mapping_and_fixed_scale(spiral_run):
     for i in (0, len(spiral_run.snapshots) - 1):
         r.snapshot_frame(i)
         w = np.concatenate([np.ravel(W) for W in spiral_run.snapshots[i].weights])
-        np.testing.assert_allclose(r.lines.get_colors()[:, :3], L[lut_index(w, s)], atol=1e-6)
+        np.testing.assert_allclose(r.panel.lines.get_colors()[:, :3], L[lut_index(w, s)], atol=1e-6)
         assert r.scale == s  # one scale for every frame
 
 
@@ -158,10 +158,10 @@ def test_gif(spiral_run, tmp_path):
 
 def test_image_run_frame_and_dense_raster(image_run, tmp_path):
     r = FrameRenderer(image_run)
-    assert r.extra == "tiles" and r.raster_gaps == [0] and r.line_gaps == [1]
+    assert r.extra == "tiles" and r.panel.raster_gaps == [0] and r.panel.line_gaps == [1]
     frame = r.snapshot_frame(len(image_run.snapshots) - 1)
     assert frame.shape == (720, 1280, 4)
-    top, bottom, x0, x1 = r.rect
+    top, bottom, x0, x1 = r.panel.rect
     panel = frame[top:bottom, x0:x1, :3]
     assert (panel < 250).any(axis=2).mean() > 0.2  # the dense fan is drawn
     out = wl.render(image_run, tmp_path / "img.mp4", edges="top:20", size=(640, 360))

@@ -117,7 +117,7 @@ class EdgeField:
 def _gap_tables(xa, ya, xb, yb, shape, half, c_offset):
     """Index tables for the edges between two layers (see the module doc)."""
     H, W = shape
-    n_in, n_out = len(ya), len(yb)
+    n_out = len(yb)
     cols = np.arange(max(int(np.floor(xa)), 0), min(int(np.ceil(xb)), W))
     t0 = np.clip((cols - xa) / (xb - xa), 0, 1)
     t1 = np.clip((cols + 1 - xa) / (xb - xa), 0, 1)
