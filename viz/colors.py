@@ -31,11 +31,18 @@ def weight_scale(snapshots, percentile: float = 99.0, max_snapshots: int = 200) 
         return 1.0
     idx = np.unique(np.linspace(0, n - 1, min(n, max_snapshots)).round().astype(int))
     params = np.asarray(snapshots.records["params"][idx])
-    per_layer, start = [], 0
+    layers, start = [], 0
     for k, shape in enumerate(snapshots.shapes):
         size = int(np.prod(shape))
         if k % 2 == 0:  # W0, b0, W1, b1, ...: the weights
-            per_layer.append(np.percentile(np.abs(params[:, start:start + size]), percentile))
+            layers.append(params[:, start:start + size])
         start += size
+    return layer_scale(layers, percentile)
+
+
+def layer_scale(layers, percentile: float = 99.0) -> float:
+    """Geometric mean over layers of each layer's ``percentile`` of |w|
+    (``layers``: one array of weights per layer, any shape)."""
+    per_layer = [np.percentile(np.abs(np.asarray(w)), percentile) for w in layers]
     s = float(np.exp(np.mean(np.log(np.maximum(per_layer, 1e-12)))))
     return s if np.isfinite(s) and s > 0 else 1.0

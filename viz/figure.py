@@ -139,6 +139,12 @@ def render_figure(run, path, snapshot=-1, edges="all", dpi=200):
                    interpolation="nearest")
         axt.set_title(f"weights into hidden units 1-{k}\n(scale ±{ts:.2g})", fontsize=8)
         axt.set_axis_off()
+    return save_atomic(fig, path, dpi)
+
+
+def save_atomic(fig, path, dpi=200):
+    """Save a figure via a temporary file renamed into place."""
+    path = Path(path)
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
         fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())

@@ -115,14 +115,15 @@ class TextSprite:
     renderer (the DejaVu font matplotlib uses) straight into the canvas:
     matplotlib's text layout took 5 ms of a 25 ms frame."""
 
-    def __init__(self, size, dpi, x, y, fontsize):
+    def __init__(self, size, dpi, x, y, fontsize, width=0.62, bold=True):
         from matplotlib.font_manager import FontProperties, findfont
         from PIL import ImageFont
         W, H = size
         px = max(int(round(fontsize * dpi / 72)), 6)
-        self.font = ImageFont.truetype(findfont(FontProperties(weight="bold")), px)
+        weight = "bold" if bold else "normal"
+        self.font = ImageFont.truetype(findfont(FontProperties(weight=weight)), px)
         self.cx, self.top = x * W, int(round((1 - y) * H))
-        self.box = (int(0.62 * W), int(px * 1.5))
+        self.box = (int(width * W), int(px * 1.5))
         self.left = max(int(self.cx - self.box[0] / 2), 0)
 
     def draw(self, buffer, text):

@@ -57,6 +57,26 @@ def render_video(run, path, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="
     if not path.parent.is_dir():
         raise ConfigError(f"output folder {path.parent} does not exist")
     renderer = FrameRenderer(run, size, dpi, edges)
+    total = len(snaps) + smooth * max(len(snaps) - 1, 0)
+
+    def frames():
+        cache = {}
+        for i, j, t in frame_plan(snaps, smooth):
+            a = cache.get(i) or _state(snaps[i])
+            cache = {i: a}
+            if t == 0:
+                yield renderer.frame(*a)
+            else:
+                b = cache[j] = _state(snaps[j])
+                yield renderer.frame(*_blend(a, b, t))
+
+    return write_video(path, frames(), total, size, fps, progress, crf)
+
+
+def write_video(path, frames, total, size, fps=30, progress=None, crf=20):
+    """Stream RGBA frames (H, W, 4 uint8) to ``path`` (.mp4 H.264 or .gif) via
+    a temporary file renamed into place when complete."""
+    path = Path(path)
     ext = path.suffix.lower()
     tmp = path.with_name(f".{path.stem}.partial{ext}")
     if ext == ".mp4":
@@ -72,22 +92,10 @@ def render_video(run, path, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="
             output_params=["-filter_complex",
                            "split[a][b];[a]palettegen=stats_mode=diff[p];"
                            "[b][p]paletteuse=dither=bayer:bayer_scale=3"])
-    total = len(snaps) + smooth * max(len(snaps) - 1, 0)
-    done = 0
     try:
         writer.send(None)
-        cache = {}
-        for i, j, t in frame_plan(snaps, smooth):
-            a = cache.get(i) or _state(snaps[i])
-            cache = {i: a}
-            if t == 0:
-                frame = renderer.frame(*a)
-            else:
-                b = _state(snaps[j])
-                cache[j] = b
-                frame = renderer.frame(*_blend(a, b, t))
+        for done, frame in enumerate(frames, 1):
             writer.send(frame)
-            done += 1
             if progress:
                 progress(done, total)
         writer.close()

@@ -7,7 +7,7 @@ from .core.pipeline import train_run
 from .core.presets import preset_settings
 from .core.run import Run, load_run
 
-__all__ = ["train", "load_run", "predict", "render", "figure", "demo"]
+__all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare", "sweep"]
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -90,3 +90,92 @@ def demo(out="outputs", name="demo", progress=False):
     video = render(run, run.path / "training.mp4", smooth=1, progress=progress)
     fig = figure(run, run.path / "final.png")
     return run, video, fig
+
+
+class Comparison:
+    """What :func:`compare` made: ``files`` (paths that show inline in a
+    notebook), ``table`` (a DataFrame, one row per run) and ``report``
+    (for ``align``: how well the hidden units matched)."""
+
+    def __init__(self, files, table, report=None):
+        self.files, self.table, self.report = files, table, report or []
+
+    def _repr_html_(self):
+        return "".join(f._repr_html_() for f in self.files) + self.table.to_html(index=False)
+
+
+def compare(runs, path, *, diff=False, align=False, video=False, table=None, edges="all",
+            fps=30, size=(1280, 720), dpi=None, progress=False):
+    """Compare runs (paths or Run objects).
+
+    Default: their final weights side by side on one colour scale (``path``:
+    .png/.svg/.pdf) and their curves overlaid (``<stem>-curves<ext>``).
+    ``diff``: the weight difference B - A of two runs of one architecture,
+    after matching B's hidden units to A's with ``align``. ``video``: their
+    films side by side in sync (``path``: .mp4/.gif). ``table``: also save the
+    summary table as CSV and Markdown.
+    """
+    from .core.errors import ConfigError
+    from .media import Media
+    from .viz import compare as cmp
+    runs = [load_run(r) for r in runs]
+    if align and not diff:
+        raise ConfigError("align goes with diff: compare A B --diff --align")
+    report = []
+    if diff:
+        if len(runs) != 2:
+            raise ConfigError(f"diff takes exactly two runs, A and B (got {len(runs)})")
+        out, report = cmp.diff_figure(runs[0], runs[1], path, align=align, edges=edges,
+                                      dpi=dpi or 200)
+        files = [out]
+    elif video:
+        from .viz.compare_video import render_compare_video
+        bar = None
+        if progress:
+            from .progress import counter
+            bar = counter("frames")
+        try:
+            files = [render_compare_video(runs, path, fps=fps, size=tuple(size), dpi=dpi or 100,
+                                          edges=edges, progress=bar.update if bar else None)]
+        finally:
+            if bar:
+                bar.close()
+    else:
+        files = list(cmp.compare_figure(runs, path, edges=edges, dpi=dpi or 200))
+    summary = cmp.summary_table(runs)
+    if table is not None:
+        files += list(cmp.write_table(summary, table))
+    return Comparison([Media(f) for f in files], summary, report)
+
+
+def sweep(grid, *, jobs=1, out="outputs", name="sweep", preset=None, dataset=None,
+          log=None, **settings):
+    """Train every combination of ``grid`` ({setting: [values]}) over the
+    given settings, ``jobs`` at a time in worker processes, then compare them.
+    All runs share the seed unless the grid varies it. Returns a SweepResult
+    (``path``, ``runs``, ``failed``, ``table``, ``files``)."""
+    from .sweeps import SweepResult, run_sweep
+    from .viz import compare as cmp
+    base = preset_settings(preset) if preset else {}
+    if dataset is not None:
+        base["dataset"] = dataset
+    if settings.get("data") is not None and dataset is None:
+        base.pop("dataset", None)
+    base.update({k: v for k, v in settings.items() if v is not None})
+    grid = {k: list(v) for k, v in grid.items()}
+    path, records = run_sweep(grid, base, jobs=jobs, out=out, name=name, log=log)
+    result = SweepResult(path)
+    for rec in records:
+        if rec.get("path"):
+            run = load_run(rec["path"])
+            if len(run.snapshots):
+                result.runs.append(run)
+        if rec["status"] == "failed":
+            result.failed.append((rec["name"], rec.get("message", "")))
+    if len(result.runs) >= 2:
+        result.files = list(cmp.compare_figure(result.runs, path / "compare.png"))
+        result.table = cmp.summary_table(result.runs)
+        result.files += list(cmp.write_table(result.table, path / "table.csv"))
+    elif result.runs:
+        result.table = cmp.summary_table(result.runs)
+    return result

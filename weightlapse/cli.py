@@ -126,6 +126,26 @@ def build_parser() -> Parser:
     d = sub.add_parser("demo", help="the main job: train the spiral network, film it, "
                        "draw its final weights")
     d.add_argument("--out", default="outputs", metavar="DIR")
+    c = sub.add_parser("compare", help="compare runs: final weights side by side, curves, "
+                       "a table; or a diff, or a synced video")
+    c.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
+    c.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help=".png/.svg/.pdf (figures), .mp4/.gif with --video")
+    c.add_argument("--diff", action="store_true", help="draw B - A of two runs")
+    c.add_argument("--align", action="store_true",
+                   help="with --diff: first match B's hidden units to A's")
+    c.add_argument("--video", action="store_true", help="the runs' films side by side")
+    c.add_argument("--table", metavar="FILE.csv", help="save the table as CSV and Markdown")
+    c.add_argument("--edges", default="all", metavar="all|top:K")
+    c.add_argument("--fps", type=float, default=30)
+    c.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH")
+    sw = sub.add_parser("sweep", help="train a grid of runs in parallel, then compare them")
+    add_train_options(sw)
+    sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                    help="a setting and its values (repeat for a product); hidden layer "
+                    "lists as 32x32, e.g. --grid hidden=16,32x32")
+    sw.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    sw.set_defaults(_parser=sw)
     return p
 
 
@@ -204,8 +224,74 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .api import compare
+    result = compare(args.runs, args.output, diff=args.diff, align=args.align,
+                     video=args.video, table=args.table, edges=args.edges, fps=args.fps,
+                     size=args.size, progress=args.video)
+    print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for rec in result.report:
+        if "layer" in rec:
+            print(f"aligned hidden layer {rec['layer']}: {rec['moved']} of {rec['units']} "
+                  f"units moved; similarity {rec['similarity_before']:.3f} -> "
+                  f"{rec['similarity_after']:.3f}", file=sys.stderr)
+        else:
+            print(f"relative difference ||B - A|| / ||A|| = {rec['relative_difference']:.3f}",
+                  file=sys.stderr)
+    for f in result.files:
+        print(f)
+    return 0
+
+
+def parse_grid(parser, items) -> dict:
+    """--grid KEY=V1,V2 strings -> {setting: [typed values]}, each value typed
+    as the matching train option types it."""
+    types = {a.dest: a for a in parser._actions if a.dest in TRAIN_KEYS}
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not values:
+            raise WeightlapseError(f"--grid {item!r}: expected KEY=V1,V2")
+        if key not in types:
+            raise WeightlapseError(f"--grid {key!r} is not a train setting")
+        action = types[key]
+        out = []
+        for v in values.split(","):
+            if key == "hidden":
+                v = v.replace("x", ",")
+            try:
+                typed = action.type(v) if action.type else v
+            except (ValueError, argparse.ArgumentTypeError) as e:
+                raise WeightlapseError(f"--grid {key}: {v!r} is not a valid {key} ({e})") \
+                    from None
+            if action.choices and typed not in action.choices:
+                raise WeightlapseError(f"--grid {key}: {v!r} is not one of "
+                                       f"{', '.join(map(str, action.choices))}")
+            out.append(typed)
+        grid[key] = out
+    return grid
+
+
+def cmd_sweep(args) -> int:
+    from .api import sweep
+    grid = parse_grid(args._parser, args.grid)
+    settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
+    result = sweep(grid, jobs=args.jobs, out=args.out or "outputs", name=args.name or "sweep",
+                   preset=args.preset, **settings)
+    if result.table is not None:
+        print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for name, msg in result.failed:
+        print(f"weightlapse sweep: run {name} failed: {msg}", file=sys.stderr)
+    for f in result.files:
+        print(f)
+    print(result.path)
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "predict": cmd_predict, "render": cmd_render,
-            "figure": cmd_figure, "demo": cmd_demo}
+            "figure": cmd_figure, "demo": cmd_demo, "compare": cmd_compare,
+            "sweep": cmd_sweep}
 
 
 def _terminate(signum, frame):

@@ -1,0 +1,109 @@
+"""Aligning the hidden units of two networks of the same architecture.
+
+Hidden units are interchangeable: permuting a layer's units (its columns of
+W_l, entries of b_l, and rows of W_{l+1}) leaves the network's function
+unchanged. To compare two runs weight by weight, B's units are first matched
+to A's, layer by layer, by an optimal assignment on weight similarity.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def linear_sum_assignment(cost: np.ndarray):
+    """Minimum-cost assignment for an (n, m) cost matrix, n <= m: returns
+    (rows, cols) with cols[i] the column given to row i.
+
+    The Hungarian method with potentials (shortest augmenting paths,
+    O(n^2 m)); the inner loop over columns is vectorised.
+    """
+    C = np.asarray(cost, dtype=np.float64)
+    n, m = C.shape
+    if n > m:
+        cols, rows = linear_sum_assignment(C.T)
+        order = np.argsort(rows)
+        return rows[order], cols[order]
+    INF = np.inf
+    u, v = np.zeros(n + 1), np.zeros(m + 1)
+    p = np.zeros(m + 1, dtype=np.intp)       # p[j]: row (1-based) holding column j
+    way = np.zeros(m + 1, dtype=np.intp)
+    for i in range(1, n + 1):
+        p[0] = i
+        j0 = 0
+        minv = np.full(m + 1, INF)
+        used = np.zeros(m + 1, dtype=bool)
+        while True:
+            used[j0] = True
+            i0 = p[j0]
+            free = ~used
+            free[0] = False
+            cur = C[i0 - 1] - u[i0] - v[1:]
+            better = free[1:] & (cur < minv[1:])
+            minv[1:][better] = cur[better]
+            way[1:][better] = j0
+            masked = np.where(free, minv, INF)
+            j1 = int(np.argmin(masked))
+            delta = masked[j1]
+            u[p[used]] += delta
+            v[used] -= delta
+            minv[free] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+    cols = np.full(n, -1, dtype=np.intp)
+    for j in range(1, m + 1):
+        if p[j]:
+            cols[p[j] - 1] = j - 1
+    return np.arange(n), cols
+
+
+def _cosine(Fa, Fb):
+    na = np.linalg.norm(Fa, axis=1) + 1e-12
+    nb = np.linalg.norm(Fb, axis=1) + 1e-12
+    return np.sum(Fa * Fb, axis=1) / (na * nb)
+
+
+def align_hidden(weights_a, biases_a, weights_b, biases_b):
+    """Permute B's hidden units to best match A's, layer by layer.
+
+    weights_*[l]: (n_l, n_{l+1}); biases_*[l]: (n_{l+1},). Each hidden unit is
+    described by its incoming weights (rows already in aligned order), its
+    bias and, for the last hidden layer, its outgoing weights to the fixed
+    output units; the assignment minimises the summed squared distance. The
+    permutation is carried through to the next layer's weights, so the
+    aligned B computes exactly the same function as B.
+
+    Returns (weights, biases, perms, report): B aligned, the permutation of
+    each hidden layer (aligned unit i = original unit perms[l][i]), and per
+    layer the mean cosine similarity of matched units before and after.
+    """
+    Wb = [np.array(w, dtype=np.float64) for w in weights_b]
+    bb = [np.array(b, dtype=np.float64) for b in biases_b]
+    Wa = [np.asarray(w, dtype=np.float64) for w in weights_a]
+    ba = [np.asarray(b, dtype=np.float64) for b in biases_a]
+    perms, report = [], []
+    for l in range(len(Wa) - 1):
+        last = l == len(Wa) - 2
+
+        def features(W, b):
+            parts = [W[l].T, b[l][:, None]] + ([W[l + 1]] if last else [])
+            return np.concatenate(parts, axis=1)
+
+        Fa, Fb = features(Wa, ba), features(Wb, bb)
+        before = float(np.mean(_cosine(Fa, Fb)))
+        cost = (np.sum(Fa ** 2, 1)[:, None] + np.sum(Fb ** 2, 1)[None, :]
+                - 2 * Fa @ Fb.T)
+        _, perm = linear_sum_assignment(cost)
+        Wb[l] = Wb[l][:, perm]
+        bb[l] = bb[l][perm]
+        Wb[l + 1] = Wb[l + 1][perm, :]
+        after = float(np.mean(_cosine(Fa, features(Wb, bb))))
+        perms.append(perm)
+        report.append({"layer": l + 1, "units": len(perm), "similarity_before": before,
+                       "similarity_after": after,
+                       "moved": int(np.count_nonzero(perm != np.arange(len(perm))))})
+    return Wb, bb, perms, report

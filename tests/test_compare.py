@@ -1,0 +1,174 @@
+"""Comparing runs and sweeping hyperparameters."""
+import json
+
+import imageio_ffmpeg
+import numpy as np
+import pandas as pd
+import pytest
+
+import weightlapse as wl
+from weightlapse.cli import main
+from weightlapse.viz import compare as cmp
+from weightlapse.viz.colors import layer_scale
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp")
+    return [wl.train(dataset="moons", hidden=[6], epochs=15, lr=lr, optimizer=opt, out=out,
+                     name=f"{opt}-{lr}", snapshot_every=5)
+            for opt, lr in (("sgd", 0.1), ("adam", 0.1), ("adam", 0.01))]
+
+
+def test_differing_settings(runs):
+    assert cmp.differing_settings(runs) == ["optimizer", "lr"]
+    assert cmp.run_label(runs[1], ["optimizer", "lr"]) == "optimizer=adam, lr=0.1"
+    assert cmp.differing_settings(runs[1:]) == ["lr"]
+
+
+def test_table_equals_the_runs_metrics(runs, tmp_path):
+    table = cmp.summary_table(runs)
+    assert list(table["run"]) == [r.name for r in runs]
+    for (_, row), run in zip(table.iterrows(), runs):
+        m = run.metrics
+        assert row["final val acc"] == m["val_acc"].iloc[-1]
+        assert row["best val acc"] == m["val_acc"].max()
+        assert row["final val loss"] == m["val_loss"].iloc[-1]
+        assert row["epochs"] == 15 and row["params"] == 2 * 6 + 6 + 6 * 2 + 2
+        assert row["seconds"] == run.info["elapsed_s"]
+    csv, md = cmp.write_table(table, tmp_path / "t.csv")
+    assert pd.read_csv(csv)["optimizer"].tolist() == ["sgd", "adam", "adam"]
+    lines = md.read_text().splitlines()
+    assert lines[0].startswith("| run | optimizer | lr |") and len(lines) == 5
+
+
+def test_one_shared_colour_scale(runs, tmp_path, monkeypatch):
+    scales = []
+    real = cmp.draw_network
+    monkeypatch.setattr(cmp, "draw_network",
+                        lambda W, b, s, **kw: scales.append(s) or real(W, b, s, **kw))
+    fig, curves = cmp.compare_figure(runs, tmp_path / "c.svg")
+    expected = max(layer_scale(r.snapshots[-1].weights) for r in runs)
+    assert scales == [expected] * 3
+    assert fig.exists() and curves.name == "c-curves.svg" and curves.exists()
+    svg = fig.read_text()
+    assert svg.count("<image") == 1  # only the colour bar's gradient is a bitmap
+    assert svg.count("<path ") > 3 * 24  # every edge of every network is a vector path
+
+
+def test_compare_cli_with_table(runs, tmp_path, capsys):
+    code = main(["compare", *(str(r.path) for r in runs), "-o", str(tmp_path / "c.png"),
+                 "--table", str(tmp_path / "t.csv")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[-4:] == [str(tmp_path / n) for n in ("c.png", "c-curves.png", "t.csv", "t.md")]
+    assert "optimizer" in out[0] and len(out) == 4 + 4
+
+
+def test_diff_and_alignment(runs, tmp_path, capsys):
+    code = main(["compare", str(runs[1].path), str(runs[2].path), "--diff", "--align",
+                 "-o", str(tmp_path / "d.pdf")])
+    err = capsys.readouterr().err
+    assert code == 0 and (tmp_path / "d.pdf").read_bytes()[:4] == b"%PDF"
+    assert "aligned hidden layer 1:" in err and "relative difference" in err
+    # a run against a copy of itself with shuffled hidden units: aligned diff is zero
+    a = runs[0]
+    snap = a.snapshots[-1]
+    p = np.random.default_rng(0).permutation(6)
+    W = [snap.weights[0][:, p], snap.weights[1][p, :]]
+    b = [snap.biases[0][p], snap.biases[1]]
+    from weightlapse.core.align import align_hidden
+    W2, b2, perms, report = align_hidden(snap.weights, snap.biases, W, b)
+    for x, y in zip(W2, snap.weights):
+        np.testing.assert_allclose(x, y)
+
+
+def test_diff_needs_same_architecture(runs, tmp_path, capsys):
+    other = wl.train(dataset="moons", hidden=[3], epochs=2, out=tmp_path, name="other")
+    code = main(["compare", str(runs[0].path), str(other.path), "--diff",
+                 "-o", str(tmp_path / "d.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "same architecture: 2-6-2 vs 2-3-2" in err
+    assert not (tmp_path / "d.png").exists()
+
+
+def test_side_by_side_video(runs, tmp_path):
+    res = wl.compare(runs, tmp_path / "v.mp4", video=True, size=(640, 360))
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(res.files[0]))
+    assert frames == len(np.unique(np.concatenate([r.snapshots.epochs for r in runs])))
+    from weightlapse.viz.compare_video import CompareRenderer
+    r = CompareRenderer(runs, (640, 360))
+    assert all(p.scale == r.scale for p in r.panels)  # one colour scale
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--align"], "align goes with diff"),
+    (["--diff"], "exactly two runs"),
+    (["--video", "-o", "{tmp}/x.png"], "unknown video format"),
+])
+def test_compare_errors(runs, tmp_path, capsys, args, match):
+    argv = ["compare", *(str(r.path) for r in runs)]
+    if "-o" not in args:
+        argv += ["-o", str(tmp_path / "x.png")]
+    code = main(argv + [a.format(tmp=tmp_path) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2 and match in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_of_four_runs_with_two_jobs(tmp_path, capsys):
+    code = main(["sweep", "--dataset", "xor", "--hidden", "4", "--epochs", "5",
+                 "--grid", "lr=0.1,0.01", "--grid", "optimizer=sgd,adam", "--jobs", "2",
+                 "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    sweep = tmp_path / "sweep"
+    assert out.splitlines()[-1] == str(sweep)
+    index = json.loads((sweep / "index.json").read_text())
+    assert [r["status"] for r in index["runs"]] == ["finished"] * 4
+    names = sorted(r["name"] for r in index["runs"])
+    assert names == ["lr=0.01_optimizer=adam", "lr=0.01_optimizer=sgd",
+                     "lr=0.1_optimizer=adam", "lr=0.1_optimizer=sgd"]
+    runs = [wl.load_run(sweep / n) for n in names]
+    # same seed by default: every run starts from the same weights
+    assert all(np.array_equal(r.snapshots[0].params, runs[0].snapshots[0].params) for r in runs)
+    for f in ("compare.png", "compare-curves.png", "table.csv", "table.md"):
+        assert (sweep / f).exists()
+    assert len(pd.read_csv(sweep / "table.csv")) == 4
+
+
+def test_failing_run_is_reported_and_others_finish(tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    bad = tmp_path / "bad.csv"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": (X[:, 0] > 0).astype(int)}).to_csv(
+        good, index=False)
+    bad.write_text("a,b,label\n1,2,0\n3,,1\n")
+    result = wl.sweep({"data": [str(good), str(bad)], "lr": [0.1, 0.05]}, hidden=[4],
+                      epochs=3, out=tmp_path / "runs", jobs=2, log=lambda m: None)
+    assert len(result.runs) == 2
+    assert len(result.failed) == 2
+    assert all("missing or NaN value" in msg for _, msg in result.failed)
+    index = json.loads((result.path / "index.json").read_text())
+    assert sorted(r["status"] for r in index["runs"]) == ["failed", "failed", "finished",
+                                                           "finished"]
+    assert (result.path / "compare.png").exists()
+
+
+@pytest.mark.parametrize("grid,match", [
+    (["lr=abc"], "'abc' is not a valid lr"),
+    (["lr"], "expected KEY=V1,V2"),
+    (["bogus=1,2"], "not a train setting"),
+    (["optimizer=sgd,adamw"], "not one of"),
+    (["lr=0.1,-1"], "lr must be > 0"),
+    ([], "at least one --grid"),
+])
+def test_bad_grid_writes_nothing(tmp_path, capsys, grid, match):
+    argv = ["sweep", "--dataset", "xor", "--out", str(tmp_path / "s")]
+    for g in grid:
+        argv += ["--grid", g]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and match in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "s").exists()

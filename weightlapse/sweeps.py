@@ -1,0 +1,146 @@
+"""Sweeps: a grid of runs over hyperparameters, trained in parallel worker
+processes, then compared.
+
+Each run trains in its own folder under one sweep folder, which also holds
+``index.json`` (the grid, the base settings, and every run's settings and
+status, rewritten atomically as runs finish) and the comparison: figures and
+the summary table. A failed run is reported and does not stop the others;
+Ctrl-C stops the workers, whose runs are kept and marked interrupted.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from .core.config import RunConfig
+from .core.errors import ConfigError, WeightlapseError
+from .core.io import atomic_write_json, make_run_dir
+
+
+@dataclass
+class SweepResult:
+    path: Path
+    runs: list = field(default_factory=list)      # Run objects that trained
+    failed: list = field(default_factory=list)    # (name, message)
+    table: object = None
+    files: list = field(default_factory=list)
+
+
+def run_name(combo: dict) -> str:
+    def fmt(v):
+        if isinstance(v, (list, tuple)):
+            return "x".join(map(str, v)) or "none"
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    name = "_".join(f"{k}={fmt(v)}" for k, v in combo.items())
+    return "".join(ch if ch.isalnum() or ch in "=._-x" else "-" for ch in name)
+
+
+def expand(grid: dict, base: dict):
+    """Every combination of the grid's values over the base settings, each
+    validated now, so a bad grid fails before anything runs."""
+    if not grid:
+        raise ConfigError("a sweep needs at least one --grid KEY=V1,V2")
+    for key, values in grid.items():
+        if key in ("out", "name"):
+            raise ConfigError(f"{key} cannot be swept")
+        if not values:
+            raise ConfigError(f"--grid {key} has no values")
+    combos = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())]
+    for combo in combos:
+        RunConfig.from_settings(**{**base, **combo})
+    return combos
+
+
+# -- worker side --------------------------------------------------------------
+_training = False
+
+
+def _init_worker():
+    # Ctrl-C reaches every process of the terminal's group: in a worker it
+    # stops training (the run is kept, marked interrupted); between runs the
+    # worker just lets the parent shut it down.
+    def on_sigint(signum, frame):
+        if _training:
+            raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGTERM, on_sigint)
+
+
+def _train_one(settings: dict) -> dict:
+    global _training
+    from .core.pipeline import train_run
+    _training = True
+    try:
+        run = train_run(RunConfig.from_settings(**settings))
+        return {"status": run.status, "message": run.info.get("message", ""),
+                "path": str(run.path)}
+    except WeightlapseError as e:
+        return {"status": "failed", "message": str(e)}
+    except Exception as e:  # noqa: BLE001 - a crashed run must not stop the sweep
+        return {"status": "failed", "message": f"{type(e).__name__}: {e}"}
+    finally:
+        _training = False
+
+
+# -- parent side --------------------------------------------------------------
+def run_sweep(grid: dict, base: dict, jobs=1, out="outputs", name="sweep", log=None):
+    """Train every combination; returns (sweep folder, records)."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    combos = expand(grid, base)
+    if jobs < 1:
+        raise ConfigError(f"jobs must be >= 1 (got {jobs})")
+    sweep_dir = make_run_dir(out, name)
+    records = [{"name": run_name(c), "settings": c, "status": "pending"} for c in combos]
+    index = {"grid": grid, "base": base, "runs": records}
+    atomic_write_json(sweep_dir / "index.json", index)
+    # One BLAS thread per worker: parallel runs must not fight over the cores.
+    env_keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in env_keys}
+    if jobs > 1:
+        os.environ.update({k: "1" for k in env_keys})
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(combos)),
+                               mp_context=get_context("spawn"), initializer=_init_worker)
+    try:
+        pending = {}
+        for rec in records:
+            settings = {**base, **rec["settings"], "out": str(sweep_dir), "name": rec["name"]}
+            pending[pool.submit(_train_one, settings)] = rec
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                rec = pending.pop(fut)
+                rec.update(fut.result())
+                rec["name"] = Path(rec.get("path", rec["name"])).name
+                log(f"[{sum(r['status'] != 'pending' for r in records)}/{len(records)}] "
+                    f"{rec['name']}: {rec['status']}"
+                    + (f" ({rec['message']})" if rec.get("message") else ""))
+                atomic_write_json(sweep_dir / "index.json", index)
+    except KeyboardInterrupt:
+        log("interrupted: stopping the workers; finished runs are kept")
+        for p in list(getattr(pool, "_processes", {}).values()):
+            try:
+                os.kill(p.pid, signal.SIGINT)
+            except OSError:
+                pass
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut, rec in pending.items():  # runs the signal stopped: kept, interrupted
+            if fut.done() and not fut.cancelled():
+                rec.update(fut.result())
+            elif rec["status"] == "pending":
+                rec["status"] = "cancelled"
+        atomic_write_json(sweep_dir / "index.json", index)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return sweep_dir, records
