@@ -52,8 +52,11 @@ class ModelConfig:
     dropout: float = 0.0
 
     def validate(self):
-        _check(all(isinstance(h, int) and h > 0 for h in self.hidden), "hidden",
-               self.hidden, "must be positive integer layer sizes, e.g. 128,64")
+        _check(all(isinstance(h, int) and not isinstance(h, bool) and h > 0
+                   for h in self.hidden), "hidden", self.hidden,
+               "must be positive integer layer sizes, e.g. 128,64")
+        _check(all(h <= 65536 for h in self.hidden) and len(self.hidden) <= 64, "hidden",
+               self.hidden, "is too large (at most 64 layers of 65,536 units)")
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("init", self.init, INITIALIZERS)
         _choice("dtype", self.dtype, DTYPES)
@@ -79,7 +82,7 @@ class TrainConfig:
         _check(0 <= self.momentum < 1, "momentum", self.momentum, "must be in [0, 1)")
         _check(self.batch_size >= 0, "batch_size", self.batch_size,
                "must be >= 0 (0 = full batch)")
-        _check(self.epochs >= 1, "epochs", self.epochs, "must be >= 1")
+        _check(1 <= self.epochs <= 10_000_000, "epochs", self.epochs, "must be in 1..10^7")
         _check(self.l2 >= 0, "l2", self.l2, "must be >= 0")
         _choice("lr_schedule", self.lr_schedule, SCHEDULES)
         _check(self.lr_step_every >= 1, "lr_step_every", self.lr_step_every, "must be >= 1")
@@ -126,17 +129,57 @@ class RunConfig:
         types = {"data": DataConfig, "model": ModelConfig,
                  "training": TrainConfig, "recording": RecordConfig}
         cfg = cls(**{p: types[p](**kw) for p, kw in parts.items()})
-        cfg.model.hidden = list(cfg.model.hidden)
+        h = cfg.model.hidden
+        if isinstance(h, int) and not isinstance(h, bool):
+            cfg.model.hidden = [h]          # hidden=32: one hidden layer
+        elif isinstance(h, (list, tuple)):
+            cfg.model.hidden = list(h)
         cfg.validate()
         return cfg
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        """From ``asdict`` output (config.json's "settings")."""
+        types = {"data": DataConfig, "model": ModelConfig,
+                 "training": TrainConfig, "recording": RecordConfig}
+        try:
+            return cls(**{p: types[p](**d[p]) for p in cls.PARTS})
+        except (KeyError, TypeError) as e:
+            raise ConfigError(f"config.json settings are incomplete or unknown ({e}); "
+                              "the run was written by another version") from None
+
     def validate(self):
         for part in self.PARTS:
-            getattr(self, part).validate()
+            obj = getattr(self, part)
+            _check_types(obj)
+            obj.validate()
 
     def flat(self) -> dict:
         """All settings as one flat dict (the API's keyword names)."""
         return {k: v for part in self.PARTS for k, v in asdict(getattr(self, part)).items()}
+
+
+def _check_types(obj):
+    """Each setting has the type of its default (ints where floats are
+    expected are fine; booleans are not numbers here)."""
+    for f in fields(obj):
+        value, default = getattr(obj, f.name), f.default
+        if value is None or default is None or f.name == "snapshot_every":
+            continue
+        if isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            what = "a number"
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            what = "a whole number"
+        elif isinstance(default, str):
+            ok, what = isinstance(value, str), "text"
+        else:
+            continue
+        if not ok:
+            raise ConfigError(f"{f.name} must be {what} (got {value!r})")
+    if isinstance(obj, ModelConfig) and not isinstance(obj.hidden, (list, tuple)):
+        raise ConfigError(f"hidden must be a list of layer sizes (got {obj.hidden!r})")
 
 
 def _check(ok, name, value, what):

@@ -76,6 +76,9 @@ def load_image_set(name: str, root=None, download=False, progress_factory=None) 
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{paths[0]} and {paths[1]} do not match: "
                             f"{images.shape} images, {labels.shape} labels")
+        if labels.size and (labels.min() < 0 or labels.max() > 9):
+            raise DataError(f"{paths[1]} has labels outside 0..9 (e.g. {int(labels.max())}); "
+                            "delete it and fetch it again")
         arrays[split] = (images.reshape(len(images), -1).astype(np.float32) / 255.0,
                          labels.astype(np.int64), images.shape[1:])
     (X, y, shape), (Xt, yt, _) = arrays["train"], arrays["test"]

@@ -11,11 +11,11 @@ from ._version import __version__
 from .config import RunConfig
 from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
-from .errors import ConfigError
-from .io import atomic_write_json, atomic_write_npz, make_run_dir
+from .errors import ConfigError, DataError, RunError
+from .io import atomic_write_json, atomic_write_npz, atomic_write_text, make_run_dir
 from .model import MLP
 from .optim import make_optimizer
-from .recorder import Recorder
+from .recorder import CHECKPOINT, Recorder
 from .run import FORMAT, SAMPLES, load_run, network_info
 from .snapshots import layout
 from .trainer import Trainer
@@ -87,38 +87,117 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
     """
     cfg.validate()
     rngs = seeded_rngs(cfg.training.seed)
-    (Xt, yt), (Xv, yv), test, info = prepare_data(cfg, rngs, X, y, X_val, y_val,
-                                                  progress_factory)
+    data = prepare_data(cfg, rngs, X, y, X_val, y_val, progress_factory)
+    info = data[3]
+    sizes = [info["n_features"], *cfg.model.hidden, info["n_outputs"]]
+    dtype = np.dtype(cfg.model.dtype)
+    run_dir = make_run_dir(cfg.recording.out, cfg.recording.name or info["name"])
+    atomic_write_json(run_dir / "config.json", {
+        "format": FORMAT, "weightlapse_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": asdict(cfg), "data": info,
+        "network": network_info(sizes, dtype, layout(sizes))})
+    Xt, yt = data[0]
+    if Xt.shape[1] == 2:  # 2-D data: keep up to 1,000 points for decision-region plots
+        pick = np.sort(rngs["split"].permutation(len(Xt))[:1000])
+        atomic_write_npz(run_dir / SAMPLES, X=Xt[pick], y=yt[pick])
+    return _fit(cfg, run_dir, data, rngs, callbacks)
+
+
+def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callbacks=(),
+               progress_factory=None):
+    """Continue the run at ``path`` from its checkpoint (its last epoch end, or
+    where Ctrl-C stopped it), to ``epochs`` in all if given. With the same data
+    the result is bit for bit the run that was never interrupted: the
+    snapshots and metrics after the checkpoint are cut and recorded again."""
+    run = load_run(path)
+    ck_path = run.path / CHECKPOINT
+    if not ck_path.is_file():
+        raise RunError(f"{run.path} has no checkpoint to resume from (it stopped before "
+                       "its first epoch ended); train it again")
+    try:
+        with np.load(ck_path) as f:
+            meta = json.loads(str(f["meta"]))
+            arrays = {k: f[k] for k in f.files if k != "meta"}
+    except (OSError, ValueError, KeyError) as e:
+        raise RunError(f"{ck_path} is unreadable ({e}); train the run again") from None
+    cfg = RunConfig.from_dict(run.config["settings"])
+    if epochs is not None:
+        cfg.training.epochs = epochs
+    cfg.validate()
+    if cfg.training.epochs <= meta["epoch"] and meta["batch"] == 0:
+        raise ConfigError(f"{run.path} has already trained {meta['epoch']} epochs; pass "
+                          f"--epochs N with N > {meta['epoch']} to continue it")
+    if run.config["data"]["name"] == "arrays" and X is None:
+        raise ConfigError(f"{run.path} was trained on arrays: resume it from Python with "
+                          "wl.train(X, y, resume=path) and the same data")
+    rngs = seeded_rngs(cfg.training.seed)
+    data = prepare_data(cfg, rngs, X, y, X_val, y_val, progress_factory)
+    if data[3]["n_train"] != run.config["data"]["n_train"]:
+        raise DataError(f"the data differ from the run's ({data[3]['n_train']} training "
+                        f"samples, the run had {run.config['data']['n_train']})")
+    config = dict(run.config)
+    config["settings"] = asdict(cfg)
+    config.setdefault("resumed", []).append(
+        {"from_step": meta["step"], "at": datetime.now(timezone.utc).isoformat(
+            timespec="seconds")})
+    atomic_write_json(run.path / "config.json", config)
+    _cut_metrics(run.path / "metrics.csv", meta["row_step"])
+    state = {"meta": meta, "arrays": arrays}
+    return _fit(cfg, run.path, data, rngs, callbacks, resume=state)
+
+
+def _cut_metrics(path, step):
+    """Keep metrics.csv's rows up to ``step`` (and drop a torn last line)."""
+    lines = path.read_text().splitlines(keepends=True)
+    keep = [lines[0]] + [ln for ln in lines[1:] if ln.endswith("\n")
+                         and int(ln.split(",")[1]) <= step]
+    atomic_write_text(path, "".join(keep))
+
+
+def _fit(cfg, run_dir, data, rngs, callbacks, resume=None):
+    (Xt, yt), (Xv, yv), test, info = data
     m, t = cfg.model, cfg.training
     dtype = np.dtype(m.dtype)
     sizes = [info["n_features"], *m.hidden, info["n_outputs"]]
+
     def cast(a):
         return np.ascontiguousarray(a, dtype)
+
     Xt, Xv = cast(Xt), cast(Xv)
     if cfg.data.task == "regression":
         yt, yv = cast(yt), cast(yv)
     model = MLP(sizes, m.activation, m.init, dtype, m.dropout, t.l2, cfg.data.task,
                 rng=rngs["init"], dropout_rng=rngs["dropout"])
     optimizer = make_optimizer(t.optimizer, t.lr, t.momentum)
-
-    run_dir = make_run_dir(cfg.recording.out, cfg.recording.name or info["name"])
-    shapes = layout(sizes)
-    atomic_write_json(run_dir / "config.json", {
-        "format": FORMAT, "weightlapse_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "settings": asdict(cfg), "data": info,
-        "network": network_info(sizes, dtype, shapes)})
-    if Xt.shape[1] == 2:  # 2-D data: keep up to 1,000 points for decision-region plots
-        pick = np.sort(rngs["split"].permutation(len(Xt))[:1000])
-        atomic_write_npz(run_dir / SAMPLES, X=Xt[pick], y=yt[pick])
-    recorder = Recorder(run_dir, sizes, dtype, cfg.recording.snapshot_every)
+    position = None
+    if resume:
+        for k, p in model.params.items():
+            p[...] = resume["arrays"][f"param.{k}"]
+        meta = resume["meta"]
+        position = (meta["snapshots"], meta["snapshot_step"], meta["row_step"])
+    recorder = Recorder(run_dir, sizes, dtype, cfg.recording.snapshot_every, resume=position)
     trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
                       batch_size=t.batch_size, lr_schedule=t.lr_schedule,
                       schedule_options={"step_every": t.lr_step_every, "gamma": t.lr_gamma},
                       rng=rngs["shuffle"], callbacks=[recorder, *callbacks],
                       task=cfg.data.task)
+    if resume:
+        trainer.load_state_dict(resume)
     try:
         trainer.fit()
+    except OSError as e:
+        # A full disk or a vanished folder while recording: what was written
+        # before stays readable (whole records; a torn last one is skipped).
+        recorder.close()
+        msg = (f"could not write to {run_dir} ({e.strerror or e}); what was recorded "
+               f"is kept: free space, then resume with: weightlapse train --resume {run_dir}")
+        try:
+            atomic_write_json(run_dir / "status.json", {"status": "failed", "message": msg,
+                                                        "steps": trainer.step})
+        except OSError:
+            pass
+        raise RunError(msg) from None
     finally:
         recorder.close()
     if test is not None and trainer.status == "finished":

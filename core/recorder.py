@@ -8,12 +8,18 @@ diverged).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
+import socket
 from pathlib import Path
 
-from .io import atomic_write_json
+import numpy as np
+
+from .io import atomic_write_json, atomic_write_npz
 from .snapshots import FILENAME, SnapshotWriter, layout
+
+CHECKPOINT = "checkpoint.npz"
 
 METRIC_COLUMNS = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc",
                   "lr", "elapsed_s"]
@@ -24,16 +30,21 @@ class Recorder:
     (``every="epoch"``) or every ``every`` steps, and the final weights; a
     metrics row at each snapshot and at every epoch end."""
 
-    def __init__(self, run_dir, sizes, dtype, every="epoch"):
+    def __init__(self, run_dir, sizes, dtype, every="epoch", resume=None):
+        """``resume=(n_snapshots, snapshot_step, row_step)``: continue a run
+        whose files were cut back to its checkpoint (see
+        :func:`..pipeline.resume_run`)."""
         self.dir = Path(run_dir)
         self.every = every
-        self.writer = SnapshotWriter(self.dir / FILENAME, layout(sizes), dtype)
-        self._metrics = open(self.dir / "metrics.csv", "w", newline="")
+        keep, snap_step, row_step = resume if resume else (None, -1, -1)
+        self.writer = SnapshotWriter(self.dir / FILENAME, layout(sizes), dtype, keep=keep)
+        self._metrics = open(self.dir / "metrics.csv", "a" if resume else "w", newline="")
         self._csv = csv.writer(self._metrics)
-        self._csv.writerow(METRIC_COLUMNS)
+        if not resume:
+            self._csv.writerow(METRIC_COLUMNS)
         self._metrics.flush()
-        self._row_step = -1
-        self._snap_step = -1
+        self._row_step = row_step
+        self._snap_step = snap_step
         self.last_row = None
         self._status("running")
 
@@ -50,11 +61,17 @@ class Recorder:
         self._row(t)
         if self.every == "epoch":
             self._snapshot(t)
+        self._checkpoint(t)
 
     def on_train_end(self, t):
-        # The final weights are always the last frame, unless they are not
-        # finite (a diverged run keeps what it recorded before).
-        if t.status != "diverged" and t.step != self._snap_step:
+        # The final weights are always the last frame, unless they cannot be
+        # trusted: not finite (diverged), or cut mid-update by a second Ctrl-C.
+        # The checkpoint comes first: it holds the regular sequence of frames
+        # and rows, so a resumed run replays exactly what an uninterrupted one
+        # records; the frame taken here, where training stopped, is dropped then.
+        if t.consistent and t.status in ("finished", "interrupted"):
+            self._checkpoint(t)
+        if t.consistent and t.step != self._snap_step:
             self._snapshot(t)
         self.close()
         self._status(t.status, t)
@@ -76,8 +93,19 @@ class Recorder:
         self.writer.append(t.epoch_float, t.step, t.model.params.values())
         self._snap_step = t.step
 
+    def _checkpoint(self, t):
+        """``checkpoint.npz``: weights, optimizer and random state, written
+        atomically, so ``train --resume`` continues exactly from here."""
+        state = t.state_dict()
+        meta = dict(state["meta"], snapshots=self.writer.count, snapshot_step=self._snap_step,
+                    row_step=self._row_step)
+        arrays = {f"param.{k}": v for k, v in t.model.params.items()}
+        arrays.update(state["arrays"])
+        atomic_write_npz(self.dir / CHECKPOINT, meta=np.array(json.dumps(meta)), **arrays)
+
     def _status(self, status, t=None):
-        info = {"status": status}
+        # The pid lets a reader tell a run still going from one that was killed.
+        info = {"status": status, "pid": os.getpid(), "host": socket.gethostname()}
         if t is not None:
             info.update(message=t.message, epochs_completed=t.epoch, steps=t.step,
                         snapshots=self.writer.count, elapsed_s=round(t.elapsed, 3))

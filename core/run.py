@@ -1,7 +1,10 @@
 """Reading a run directory back: ``load_run(path) -> Run`` (SPEC §2)."""
 from __future__ import annotations
 
+import io
 import json
+import os
+import socket
 from functools import cached_property
 from pathlib import Path
 
@@ -58,14 +61,32 @@ class Run:
 
     @property
     def status(self) -> str:
-        return self.info.get("status", "unknown")
+        """finished, interrupted, diverged, failed; running while its process
+        lives, killed when it died without saying (SIGKILL, power loss)."""
+        info = self.info
+        status = info.get("status", "unknown")
+        if status == "running" and info.get("host") == socket.gethostname():
+            try:
+                os.kill(int(info["pid"]), 0)
+            except ProcessLookupError:
+                return "killed"
+            except (PermissionError, KeyError, ValueError, TypeError):
+                pass
+        return status
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
+        """metrics.csv; a last line torn by a crash (no newline) is left out."""
+        path = self.path / "metrics.csv"
         try:
-            return pd.read_csv(self.path / "metrics.csv")
+            text = path.read_text()
+            if text and not text.endswith("\n"):
+                text = text[:text.rfind("\n") + 1]
+            return pd.read_csv(io.StringIO(text))
+        except FileNotFoundError:
+            raise RunError(f"{path} is missing; the run is incomplete") from None
         except (OSError, ValueError, pd.errors.EmptyDataError) as e:
-            raise RunError(f"{self.path / 'metrics.csv'} is unreadable ({e})") from None
+            raise RunError(f"{path} is unreadable ({e})") from None
 
     @property
     def settings(self) -> dict:

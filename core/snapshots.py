@@ -53,17 +53,25 @@ class SnapshotWriter:
     busy thread competes with BLAS (see README, Results).
     """
 
-    def __init__(self, path, shapes, dtype):
+    def __init__(self, path, shapes, dtype, keep=None):
+        """A new file, or with ``keep=N`` an existing one cut to its first N
+        records and appended to (resuming a run)."""
         self.path = os.fspath(path)
         self.shapes = [tuple(s) for s in shapes]
         self.dtype = np.dtype(dtype)
         self.n_params = sum(int(np.prod(s)) for s in self.shapes)
         self.record_size = record_dtype(self.shapes, self.dtype).itemsize
-        self.count = 0
-        self._f = open(self.path, "wb", buffering=0)
-        code = self.dtype.str[1:].encode().ljust(8)
-        header = MAGIC + code + np.uint64(self.n_params).tobytes()
-        self._write([header.ljust(HEADER_SIZE, b"\0")], HEADER_SIZE)
+        if keep is not None:
+            self._f = open(self.path, "r+b", buffering=0)
+            self._f.truncate(HEADER_SIZE + keep * self.record_size)
+            self._f.seek(0, os.SEEK_END)
+            self.count = keep
+        else:
+            self._f = open(self.path, "wb", buffering=0)
+            self.count = 0
+            code = self.dtype.str[1:].encode().ljust(8)
+            header = MAGIC + code + np.uint64(self.n_params).tobytes()
+            self._write([header.ljust(HEADER_SIZE, b"\0")], HEADER_SIZE)
         self._head = np.zeros(1, [("epoch", "<f8"), ("step", "<i8")])
 
     def append(self, epoch: float, step: int, arrays) -> None:

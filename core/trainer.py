@@ -7,6 +7,8 @@ Callbacks are objects with any of ``on_train_start(trainer)``,
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 
 import numpy as np
@@ -49,6 +51,11 @@ class Trainer:
         self.message = ""
         self.elapsed = 0.0
         self.last_loss = float("nan")
+        self.stop_requested = False
+        self.consistent = True
+        self._in_step = False
+        self._batch = 0                                   # next batch of this epoch
+        self._epoch_rng_state = self.rng.bit_generator.state  # before this epoch's shuffle
         self._reset_running()
 
     @property
@@ -66,29 +73,71 @@ class Trainer:
         self._correct = 0
         self._seen = 0
 
-    def fit(self) -> str:
-        """Train for the remaining epochs. Returns the final status."""
+    def request_stop(self):
+        """Stop cleanly after the current step (what Ctrl-C and SIGTERM do)."""
+        self.stop_requested = True
+
+    def fit(self, handle_signals=True) -> str:
+        """Train for the remaining epochs. Returns the final status.
+
+        With ``handle_signals`` (and on the main thread), the first Ctrl-C or
+        SIGTERM stops training at the next step boundary, so the weights and
+        optimizer state stay consistent and the run can resume exactly; a
+        second Ctrl-C aborts at once.
+        """
         t0 = time.perf_counter() - self.elapsed
         self._t0 = t0
-        self._fire("on_train_start")
-        # Overflow is reported as divergence below, not as NumPy warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                self._loop()
-            except KeyboardInterrupt:
-                self.status = "interrupted"
+        self.stop_requested = False
+        self.consistent = True
+        previous = self._install_signals() if handle_signals else {}
+        try:
+            self._fire("on_train_start")
+            # Overflow is reported as divergence below, not as NumPy warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    self._loop()
+                except KeyboardInterrupt:
+                    # Raised inside a step, the update may be half done: the run
+                    # keeps its snapshots but no final state is trusted.
+                    self.consistent = not self._in_step
+                    self.status = "interrupted"
+            if self.status == "interrupted":
                 self.message = f"interrupted at epoch {self.epoch + 1}, step {self.step}"
-        self.elapsed = time.perf_counter() - t0
-        self._fire("on_train_end")
+            self.elapsed = time.perf_counter() - t0
+            self._fire("on_train_end")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         return self.status
+
+    def _install_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def on_signal(signum, frame):
+            if self.stop_requested and signum == signal.SIGINT:
+                raise KeyboardInterrupt  # a second Ctrl-C: abort now
+            self.request_stop()
+
+        previous = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, on_signal)
+        return previous
 
     def _loop(self):
         X, y, bs, n = self.X, self.y, self.batch_size, len(self.X)
         t0 = self._t0
+        self._in_step = False
         while self.epoch < self.epochs and self.status == "running":
+            first = self._batch
+            if first == 0:
+                self._epoch_rng_state = self.rng.bit_generator.state
+            else:  # resuming mid-epoch: draw this epoch's order again
+                self.rng.bit_generator.state = self._epoch_rng_state
             # Full batch: no shuffle and no copy; the mean gradient is order-free.
             order = self.rng.permutation(n) if bs < n else None
-            for start in range(0, n, bs):
+            for start in range(first * bs, n, bs):
                 if order is None:
                     Xb, yb = X, y
                 else:
@@ -97,24 +146,65 @@ class Trainer:
                 self.lr = self.optimizer.lr = self.schedule(
                     self.base_lr, self.step, self.total_steps, self.steps_per_epoch,
                     **self.schedule_options)
+                self._in_step = True
                 loss, Z = self.model.train_step(Xb, yb, self.optimizer)
                 if not math.isfinite(loss):
                     self.status = "diverged"
+                    self.consistent = False
                     self.message = (f"training diverged at epoch {self.epoch + 1}, "
                                     f"step {self.step + 1} (loss {loss}); "
                                     "try a lower learning rate")
                     return
                 self.step += 1
+                self._batch += 1
                 self.last_loss = loss
                 self._loss_sum += loss * len(yb)
                 self._seen += len(yb)
                 if self.classify:
                     self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+                self._in_step = False
                 self.elapsed = time.perf_counter() - t0
                 self._fire("on_step_end")
+                if self.stop_requested and self._batch < self.steps_per_epoch:
+                    self.status = "interrupted"
+                    return
             self.epoch += 1
+            self._batch = 0
+            self._epoch_rng_state = self.rng.bit_generator.state
             self._fire("on_epoch_end")
+            if self.stop_requested and self.epoch < self.epochs:
+                self.status = "interrupted"
+                return
         self.status = "finished"
+
+    # -- exact resumption --------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly from here: counters, the
+        shuffle and dropout random states, running metric sums, and the
+        optimizer's state (arrays under ``opt.<name>``)."""
+        meta = {"epoch": self.epoch, "step": self.step, "batch": self._batch,
+                "elapsed": self.elapsed, "shuffle_state": self._epoch_rng_state,
+                "dropout_state": [l.rng.bit_generator.state for l in self.model.layers
+                                  if hasattr(l, "rate")][:1],
+                "running": [self._loss_sum, self._correct, self._seen],
+                "optimizer_t": getattr(self.optimizer, "t", 0)}
+        arrays = {f"opt.{k}": v for k, v in self.optimizer.state.items()}
+        return {"meta": meta, "arrays": arrays}
+
+    def load_state_dict(self, state: dict):
+        meta = state["meta"]
+        self.epoch, self.step, self._batch = meta["epoch"], meta["step"], meta["batch"]
+        self.elapsed = meta["elapsed"]
+        self._epoch_rng_state = meta["shuffle_state"]
+        self.rng.bit_generator.state = meta["shuffle_state"]
+        for layer in self.model.layers:
+            if hasattr(layer, "rate") and meta["dropout_state"]:
+                layer.rng.bit_generator.state = meta["dropout_state"][0]
+        self._loss_sum, self._correct, self._seen = meta["running"]
+        if hasattr(self.optimizer, "t"):
+            self.optimizer.t = meta["optimizer_t"]
+        self.optimizer.state = {k[4:]: np.array(v) for k, v in state["arrays"].items()
+                                if k.startswith("opt.")}
 
     def evaluate(self) -> dict:
         """Metrics now: training loss/accuracy averaged over the batches since

@@ -44,7 +44,7 @@ def exit_status(argv):
 
 @pytest.mark.parametrize("args,match", [
     (["--lr", "-1"], "lr must be > 0"),
-    (["--epochs", "0"], "epochs must be >= 1"),
+    (["--epochs", "0"], "epochs must be in 1..10^7"),
     (["--hidden", "8,0"], "hidden must be positive"),
     (["--hidden", "8,x"], "comma-separated layer sizes"),
     (["--optimizer", "adamw"], "invalid choice"),

@@ -52,7 +52,7 @@ def test_run_directory_round_trip(tmp_path):
                    out=tmp_path, name="rt", callbacks=[Spy()])
     assert seen == list(range(1, 10))  # 150 samples / 50 = 3 steps x 3 epochs
     assert sorted(p.name for p in run.path.iterdir()) == [
-        "config.json", "metrics.csv", "snapshots.bin", "status.json"]
+        "checkpoint.npz", "config.json", "metrics.csv", "snapshots.bin", "status.json"]
     assert run.samples() is None  # 3 features: no decision-region sample
     again = wl.load_run(run.path)
     cfg = again.config
@@ -147,7 +147,7 @@ def test_torn_last_snapshot_is_skipped(tmp_path):
 
 @pytest.mark.parametrize("bad,match", [
     (dict(lr=-1), "lr must be > 0"),
-    (dict(epochs=0), "epochs must be >= 1"),
+    (dict(epochs=0), "epochs must be in 1..10^7"),
     (dict(hidden=[8, 0]), "hidden must be positive"),
     (dict(optimizer="adamw"), "unknown optimizer 'adamw'"),
     (dict(activation="gelu"), "unknown activation"),

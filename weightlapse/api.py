@@ -11,7 +11,7 @@ __all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare"
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
-          progress=False, callbacks=(), **settings) -> Run:
+          progress=False, callbacks=(), resume=None, **settings) -> Run:
     """Train a network and record it; returns the :class:`Run`.
 
     X: (n_samples, n_features), y: (n_samples,) class labels (floats with
@@ -20,7 +20,23 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     README): hidden, activation, init, dtype, dropout, optimizer, lr, momentum,
     batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
     out, name, ...
+
+    ``resume=path`` continues that run from its checkpoint instead (only
+    ``epochs`` may change; pass the same X, y for a run trained on arrays).
     """
+    cbs = list(callbacks)
+    factory = None
+    if progress:
+        from .progress import ProgressBar, download_bar
+        cbs.append(ProgressBar())
+        factory = download_bar
+    if resume is not None:
+        from .core.pipeline import resume_run
+        extra = sorted(k for k, v in settings.items() if v is not None and k != "epochs")
+        if extra or dataset or preset:
+            raise ConfigError(f"resume continues a run with its own settings; only epochs "
+                              f"may change (got {', '.join(extra or ['dataset/preset'])})")
+        return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory)
     merged = preset_settings(preset) if preset else {}
     if dataset is not None:
         merged["dataset"] = dataset
@@ -32,12 +48,6 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         merged.pop("dataset", None)
     merged.update({k: v for k, v in settings.items() if v is not None})
     cfg = RunConfig.from_settings(**merged)
-    cbs = list(callbacks)
-    factory = None
-    if progress:
-        from .progress import ProgressBar, download_bar
-        cbs.append(ProgressBar())
-        factory = download_bar
     return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
 
 

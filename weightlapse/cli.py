@@ -81,6 +81,8 @@ def add_train_options(p):
     r.add_argument("--out", metavar="DIR", help="parent folder of runs (default outputs)")
     r.add_argument("--name", help="run folder name (default: the dataset's name)")
     r.add_argument("--preset", choices=list(PRESETS))
+    r.add_argument("--resume", metavar="RUN",
+                   help="continue RUN from its checkpoint (with --epochs N to extend it)")
 
 
 TRAIN_KEYS = ("dataset", "data", "label_column", "task", "data_dir", "limit", "val_fraction", "n_samples", "noise",
@@ -163,10 +165,12 @@ def size_arg(text: str):
 def cmd_train(args) -> int:
     from .api import train
     settings = {k: getattr(args, k) for k in TRAIN_KEYS}
-    run = train(preset=args.preset, progress=True, **settings)
+    run = train(preset=args.preset, progress=True, resume=args.resume, **settings)
     print(summary(run, args.preset), file=sys.stderr)
     if run.status == "interrupted":
-        print(f"weightlapse: {run.info.get('message')}; what was recorded is kept",
+        how = (f"resume with: weightlapse train --resume {run.path}"
+               if (run.path / "checkpoint.npz").exists() else "no checkpoint to resume from")
+        print(f"weightlapse: {run.info.get('message')}; everything recorded is kept; {how}",
               file=sys.stderr)
     print(run.path)
     return 130 if run.status == "interrupted" else 0
@@ -295,7 +299,8 @@ COMMANDS = {"train": cmd_train, "predict": cmd_predict, "render": cmd_render,
 
 
 def _terminate(signum, frame):
-    # SIGTERM ends training like Ctrl-C: the run is kept and marked interrupted.
+    # Outside training (which stops itself cleanly), SIGTERM ends the command
+    # like Ctrl-C: temporary files are removed on the way out.
     raise KeyboardInterrupt
 
 
