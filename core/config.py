@@ -6,6 +6,7 @@ validates them; ``asdict(config)`` is what ``config.json`` holds.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional, Union
 
@@ -124,6 +125,8 @@ class RunConfig:
         for key, value in settings.items():
             if key not in owners:
                 raise ConfigError(f"unknown setting '{key}'")
+            if isinstance(value, os.PathLike):
+                value = os.fspath(value)    # out=Path(...) and the like
             if value is not None or key in ("name", "noise", "limit"):
                 parts[owners[key]][key] = value
         types = {"data": DataConfig, "model": ModelConfig,

@@ -147,7 +147,7 @@ def test_torn_last_snapshot_is_skipped(tmp_path):
 
 @pytest.mark.parametrize("bad,match", [
     (dict(lr=-1), "lr must be > 0"),
-    (dict(epochs=0), "epochs must be in 1..10^7"),
+    (dict(epochs=0), r"epochs must be in 1\.\.10\^7"),
     (dict(hidden=[8, 0]), "hidden must be positive"),
     (dict(optimizer="adamw"), "unknown optimizer 'adamw'"),
     (dict(activation="gelu"), "unknown activation"),
