@@ -6,6 +6,7 @@ validates them; ``asdict(config)`` is what ``config.json`` holds.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional, Union
@@ -170,8 +171,9 @@ def _check_types(obj):
         if value is None or default is None or f.name == "snapshot_every":
             continue
         if isinstance(default, float):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            what = "a number"
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and math.isfinite(value))
+            what = "a finite number"
         elif isinstance(default, int):
             ok = isinstance(value, int) and not isinstance(value, bool)
             what = "a whole number"

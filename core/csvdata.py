@@ -26,6 +26,9 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {path} not found")
+    with open(path, "rb") as f:
+        if b"\0" in f.read(8192):
+            raise DataError(f"{path} is not a text CSV file (it holds binary data)")
     try:
         df = pd.read_csv(path, skipinitialspace=True)
     except pd.errors.EmptyDataError:

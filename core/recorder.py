@@ -64,6 +64,9 @@ class Recorder:
         self._checkpoint(t)
 
     def on_train_end(self, t):
+        if t.status == "failed":  # the caller records the failure; write nothing more
+            self.close()
+            return
         # The final weights are always the last frame, unless they cannot be
         # trusted: not finite (diverged), or cut mid-update by a second Ctrl-C.
         # The checkpoint comes first: it holds the regular sequence of frames

@@ -101,6 +101,17 @@ class Trainer:
                     # keeps its snapshots but no final state is trusted.
                     self.consistent = not self._in_step
                     self.status = "interrupted"
+                except Exception:
+                    # A callback failed (a full disk, say): let every callback
+                    # close (the progress bar, the files), then report it.
+                    self.status, self.consistent = "failed", False
+                    self.elapsed = time.perf_counter() - t0
+                    for cb in self.callbacks:
+                        try:
+                            getattr(cb, "on_train_end", lambda t: None)(self)
+                        except Exception:  # noqa: BLE001 - the first error is the one to report
+                            pass
+                    raise
             if self.status == "interrupted":
                 self.message = f"interrupted at epoch {self.epoch + 1}, step {self.step}"
             self.elapsed = time.perf_counter() - t0

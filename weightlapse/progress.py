@@ -26,6 +26,8 @@ class ProgressBar:
 
     def on_train_end(self, t):
         if self.bar is not None:
+            if t.status == "failed":
+                self.bar.leave = False  # clear it: the error line says what happened
             self.bar.close()
 
 
