@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 
 from .csvdata import apply_transform, load_features
-from .errors import DataError
 from .run import load_run
 
 
@@ -23,12 +22,7 @@ def predict_csv(run, path, snapshot: int = -1) -> pd.DataFrame:
     """
     run = load_run(run)
     d = run.config["data"]
-    n = len(run.snapshots)
-    if n == 0:
-        raise DataError(f"run {run.path} has no snapshots to predict with")
-    if not -n <= snapshot < n:
-        raise DataError(f"snapshot {snapshot} does not exist; run {run.path} has "
-                        f"{n} (0..{n - 1}, or -1 for the last)")
+    run.snapshot(snapshot)  # a bad index fails before the CSV is read
     X = load_features(path, d["columns"], d.get("label_column") or "label")
     X = apply_transform(X, d.get("transform"))
     model = run.network(snapshot)

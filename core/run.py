@@ -102,13 +102,24 @@ class Run:
         with np.load(path) as f:
             return f["X"], f["y"]
 
+    def snapshot(self, i: int = -1):
+        """Snapshot ``i`` (negative counts from the end), or a one-line error
+        saying which exist."""
+        n = len(self.snapshots)
+        if n == 0:
+            raise RunError(f"run {self.path} has no snapshots")
+        if not -n <= i < n:
+            raise RunError(f"snapshot {i} does not exist; run {self.path} has {n} "
+                           f"(0..{n - 1}, or -1 for the last)")
+        return self.snapshots[i]
+
     def network(self, snapshot: int = -1):
         """An :class:`~weightlapse.core.model.MLP` holding a snapshot's weights."""
         from .model import MLP
         s = self.settings
         model = MLP(self.sizes, s["activation"], s["init"], self.config["network"]["dtype"],
                     task=s["task"])
-        snap = self.snapshots[snapshot]
+        snap = self.snapshot(snapshot)
         model.set_weights(snap.weights, snap.biases)
         return model
 

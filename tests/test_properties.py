@@ -1,7 +1,6 @@
 """Property-based tests: the loaders and the argument parser either succeed
 with well-formed results or raise the one user-facing error type."""
 import argparse
-import csv
 import io
 
 import numpy as np

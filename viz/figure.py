@@ -11,7 +11,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from weightlapse.core.errors import ConfigError, RunError
+from weightlapse.core.errors import ConfigError
 
 from .colors import CMAP, weight_scale
 from .frame import class_colours, region_grid, region_rgb, tile_mosaic
@@ -82,12 +82,7 @@ def render_figure(run, path, snapshot=-1, edges="all", dpi=200):
     if not path.parent.is_dir():
         raise ConfigError(f"output folder {path.parent} does not exist")
     n = len(run.snapshots)
-    if n == 0:
-        raise RunError(f"run {run.path} has no snapshots to draw")
-    if not -n <= snapshot < n:
-        raise ConfigError(f"snapshot {snapshot} does not exist; run {run.path} has {n} "
-                          f"(0..{n - 1}, or -1 for the last)")
-    snap = run.snapshots[snapshot]
+    snap = run.snapshot(snapshot)
     scale = weight_scale(run.snapshots)
     data = run.config["data"]
     samples = run.samples() if data["task"] == "classification" else None
