@@ -151,23 +151,30 @@ class SnapshotSequence:
         if torn:
             warnings.warn(f"{self.path}: skipped a torn last snapshot "
                           f"({torn} of {self.rdtype.itemsize} bytes)", stacklevel=3)
-        self._mm = None
+        self._index = None
 
     @property
     def records(self) -> np.ndarray:
-        """All records as a read-only memory-mapped structured array."""
-        if self._mm is None:
-            self._mm = np.memmap(self.path, self.rdtype, "r", HEADER_SIZE, (self._n,)) \
-                if self._n else np.zeros(0, self.rdtype)
-        return self._mm
+        """All records as a read-only memory-mapped structured array, for
+        vectorised passes over many snapshots. A fresh mapping each time: drop
+        it when done, since the pages it touches count as resident memory."""
+        if not self._n:
+            return np.zeros(0, self.rdtype)
+        return np.memmap(self.path, self.rdtype, "r", HEADER_SIZE, (self._n,))
+
+    def _epoch_step(self):
+        if self._index is None:
+            rec = self.records
+            self._index = (np.array(rec["epoch"]), np.array(rec["step"]))
+        return self._index
 
     @property
     def steps(self) -> np.ndarray:
-        return np.asarray(self.records["step"])
+        return self._epoch_step()[1]
 
     @property
     def epochs(self) -> np.ndarray:
-        return np.asarray(self.records["epoch"])
+        return self._epoch_step()[0]
 
     def __len__(self):
         return self._n
@@ -180,7 +187,14 @@ class SnapshotSequence:
             i += self._n
         if not 0 <= i < self._n:
             raise IndexError(f"snapshot {i} out of range ({self._n} snapshots)")
-        r = self.records[i]
+        # One pread per snapshot: a film reads every record once, and through
+        # a memory map all of them would stay resident until the end.
+        size = self.rdtype.itemsize
+        with open(self.path, "rb", buffering=0) as f:
+            raw = os.pread(f.fileno(), size, HEADER_SIZE + i * size)
+        if len(raw) != size:
+            raise RunError(f"{self.path} was cut short while being read")
+        r = np.frombuffer(raw, self.rdtype)[0]
         return Snapshot(i, r["epoch"], r["step"], r["params"], self.shapes)
 
     def __iter__(self):
