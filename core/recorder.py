@@ -45,6 +45,7 @@ class Recorder:
         self._metrics.flush()
         self._row_step = row_step
         self._snap_step = snap_step
+        self._checkpoint_step = -1
         self.last_row = None
         self._status("running")
 
@@ -72,7 +73,8 @@ class Recorder:
         # The checkpoint comes first: it holds the regular sequence of frames
         # and rows, so a resumed run replays exactly what an uninterrupted one
         # records; the frame taken here, where training stopped, is dropped then.
-        if t.consistent and t.status in ("finished", "interrupted"):
+        if t.consistent and t.status in ("finished", "interrupted") and \
+                self._checkpoint_step != t.step:  # the last epoch end may have written it
             self._checkpoint(t)
         if t.consistent and t.step != self._snap_step:
             self._snapshot(t)
@@ -105,6 +107,7 @@ class Recorder:
         arrays = {f"param.{k}": v for k, v in t.model.params.items()}
         arrays.update(state["arrays"])
         atomic_write_npz(self.dir / CHECKPOINT, meta=np.array(json.dumps(meta)), **arrays)
+        self._checkpoint_step = t.step
 
     def _status(self, status, t=None):
         # The pid lets a reader tell a run still going from one that was killed.
