@@ -172,3 +172,43 @@ def test_bad_grid_writes_nothing(tmp_path, capsys, grid, match):
     err = capsys.readouterr().err
     assert code == 2 and match in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "s").exists()
+
+
+def test_ctrl_c_stops_a_sweep_cleanly(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "weightlapse", "sweep", "--dataset", "spiral", "--hidden", "64",
+         "--batch-size", "1", "--epochs", "1000", "--grid", "lr=0.01,0.02,0.03",
+         "--jobs", "2", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    sweep = tmp_path / "sweep"
+    deadline = time.time() + 60
+    while time.time() < deadline:  # both workers are training
+        rows = [p / "metrics.csv" for p in sweep.glob("lr=*")]
+        if len(rows) == 2 and all(r.exists() and r.read_text().count("\n") >= 2 for r in rows):
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    index = json.loads((sweep / "index.json").read_text())
+    statuses = sorted(r["status"] for r in index["runs"])
+    assert statuses == ["cancelled", "interrupted", "interrupted"], index
+    for rec in index["runs"]:
+        if rec["status"] == "interrupted":
+            run = wl.load_run(rec["path"])
+            assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
+    for _ in range(50):  # no worker left behind (an exited helper may take a moment)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("processes of the sweep are still running")

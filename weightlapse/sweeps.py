@@ -58,34 +58,38 @@ def expand(grid: dict, base: dict):
 
 
 # -- worker side --------------------------------------------------------------
-_training = False
+_stop = None   # an Event shared with the parent: set when the sweep must stop
 
 
-def _init_worker():
-    # Ctrl-C reaches every process of the terminal's group: in a worker it
-    # stops training (the run is kept, marked interrupted); between runs the
-    # worker just lets the parent shut it down.
-    def on_sigint(signum, frame):
-        if _training:
-            raise KeyboardInterrupt
-    signal.signal(signal.SIGINT, on_sigint)
-    signal.signal(signal.SIGTERM, on_sigint)
+def _init_worker(stop):
+    global _stop
+    _stop = stop
+    # A terminal's Ctrl-C reaches every process of its group. While a run
+    # trains, the trainer's own handler stops it cleanly at a step boundary;
+    # outside training a worker ignores the signal and the parent winds down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _StopWhenAsked:
+    """Stops a worker's run when the parent sets the stop event."""
+
+    def on_step_end(self, t):
+        if _stop is not None and _stop.is_set():
+            t.request_stop()
 
 
 def _train_one(settings: dict) -> dict:
-    global _training
     from .core.pipeline import train_run
-    _training = True
+    if _stop is not None and _stop.is_set():  # queued before the stop: never started
+        return {"status": "cancelled", "message": "the sweep was stopped"}
     try:
-        run = train_run(RunConfig.from_settings(**settings))
+        run = train_run(RunConfig.from_settings(**settings), callbacks=[_StopWhenAsked()])
         return {"status": run.status, "message": run.info.get("message", ""),
                 "path": str(run.path)}
     except WeightlapseError as e:
         return {"status": "failed", "message": str(e)}
     except Exception as e:  # noqa: BLE001 - a crashed run must not stop the sweep
         return {"status": "failed", "message": f"{type(e).__name__}: {e}"}
-    finally:
-        _training = False
 
 
 # -- parent side --------------------------------------------------------------
@@ -104,8 +108,10 @@ def run_sweep(grid: dict, base: dict, jobs=1, out="outputs", name="sweep", log=N
     saved = {k: os.environ.get(k) for k in env_keys}
     if jobs > 1:
         os.environ.update({k: "1" for k in env_keys})
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(combos)),
-                               mp_context=get_context("spawn"), initializer=_init_worker)
+    ctx = get_context("spawn")
+    stop = ctx.Event()
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(combos)), mp_context=ctx,
+                               initializer=_init_worker, initargs=(stop,))
     try:
         pending = {}
         for rec in records:
@@ -122,12 +128,8 @@ def run_sweep(grid: dict, base: dict, jobs=1, out="outputs", name="sweep", log=N
                     + (f" ({rec['message']})" if rec.get("message") else ""))
                 atomic_write_json(sweep_dir / "index.json", index)
     except KeyboardInterrupt:
-        log("interrupted: stopping the workers; finished runs are kept")
-        for p in list(getattr(pool, "_processes", {}).values()):
-            try:
-                os.kill(p.pid, signal.SIGINT)
-            except OSError:
-                pass
+        log("interrupted: stopping the workers; every run's records are kept")
+        stop.set()  # running runs stop at their next step; queued ones never start
         pool.shutdown(wait=True, cancel_futures=True)
         for fut, rec in pending.items():  # runs the signal stopped: kept, interrupted
             if fut.done() and not fut.cancelled():
