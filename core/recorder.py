@@ -129,10 +129,3 @@ class Recorder:
 def _fmt(v):
     # repr round-trips floats exactly, so metrics.csv loses nothing.
     return repr(float(v)) if isinstance(v, float) else str(v)
-
-
-def remove_partial(run_dir):
-    """Delete a run folder that failed before training started."""
-    for p in Path(run_dir).glob("*"):
-        os.unlink(p)
-    os.rmdir(run_dir)

@@ -15,7 +15,7 @@ from weightlapse.core.errors import ConfigError
 
 from .colors import CMAP, weight_scale
 from .frame import class_colours, region_grid, region_rgb, tile_mosaic
-from .graph import MAX_DRAWN_NODES, edge_mask, layout, parse_edges
+from .graph import MAX_DRAWN_NODES, edge_mask, layer_names, layout, parse_edges
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -91,10 +91,7 @@ def render_figure(run, path, snapshot=-1, edges="all", dpi=200):
     fig = Figure(figsize=(7.2 if side else 6.0, 3.8), constrained_layout=False)
     FigureCanvasAgg(fig)
     ax = fig.add_axes([0.01, 0.25, 0.62 if side else 0.98, 0.63])
-    act = run.settings["activation"]
-    names = ["input"] + [f"hidden {i}" for i in range(1, len(run.sizes) - 1)] + ["output"]
-    labels = [f"{nm}\n{n}" + (f" {act}" if 0 < l < len(run.sizes) - 1 else "")
-              for l, (nm, n) in enumerate(zip(names, run.sizes))]
+    labels = layer_names(run.sizes, run.settings["activation"])
     draw_network(snap.weights, snap.biases, scale, ax=ax, edges=edges, labels=labels, fontsize=8)
     cax = fig.add_axes([0.08, 0.15, 0.48 if side else 0.84, 0.03])
     from matplotlib.colorbar import ColorbarBase

@@ -8,6 +8,7 @@ MAX_DRAWN_NODES = 64   # layers larger than this are drawn as a compact column
 
 
 def layer_names(sizes, activation=None):
+    """Two-line labels under each layer: "input\n784", "hidden 1\n32 relu", ..."""
     names = [f"input\n{sizes[0]}"]
     names += [f"hidden {i + 1}\n{n}" + (f" {activation}" if activation else "")
               for i, n in enumerate(sizes[1:-1])]

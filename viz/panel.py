@@ -7,7 +7,7 @@ from matplotlib import colormaps
 from matplotlib.collections import LineCollection
 
 from .colors import lut, lut_index
-from .graph import MAX_DRAWN_NODES, edge_mask, layout
+from .graph import MAX_DRAWN_NODES, edge_mask, layer_names, layout
 from .raster import EdgeField
 
 LINE_EDGES_MAX = 1500      # up to this many edges: antialiased matplotlib lines
@@ -33,11 +33,8 @@ class NetworkPanel:
         ax.set_axis_off()
         self.pos = layout(self.sizes)
         if labels:
-            for l, ((x, ys), n) in enumerate(zip(self.pos, self.sizes)):
-                last = l == len(self.sizes) - 1
-                kind = "input" if l == 0 else "output" if last else f"hidden {l}"
-                sub = f"{n}" + (f" {activation}" if activation and 0 < l and not last else "")
-                ax.text(x, -0.02, f"{kind}\n{sub}", ha="center", va="top", fontsize=fontsize,
+            for (x, _), text in zip(self.pos, layer_names(self.sizes, activation)):
+                ax.text(x, -0.02, text, ha="center", va="top", fontsize=fontsize,
                         transform=ax.transData, clip_on=False)
         self.size = canvas_size
         self._build_edges_and_nodes()
