@@ -37,18 +37,24 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
             raise ConfigError(f"resume continues a run with its own settings; only epochs "
                               f"may change (got {', '.join(extra or ['dataset/preset'])})")
         return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory)
+    merged = _merge(preset, dataset, settings)
+    if X is not None:
+        if y is None:
+            raise ConfigError("y is required with X")
+        merged.pop("dataset", None)
+    cfg = RunConfig.from_settings(**merged)
+    return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
+
+
+def _merge(preset, dataset, settings) -> dict:
+    """A preset's settings, overridden by what is given explicitly."""
     merged = preset_settings(preset) if preset else {}
     if dataset is not None:
         merged["dataset"] = dataset
     if settings.get("data") is not None and dataset is None:
         merged.pop("dataset", None)  # a CSV given explicitly replaces the preset's dataset
-    if X is not None:
-        if y is None:
-            raise ConfigError("y is required with X")
-        merged.pop("dataset", None)
     merged.update({k: v for k, v in settings.items() if v is not None})
-    cfg = RunConfig.from_settings(**merged)
-    return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
+    return merged
 
 
 def predict(run, data, out=None, snapshot: int = -1):
@@ -166,12 +172,7 @@ def sweep(grid, *, jobs=1, out="outputs", name="sweep", preset=None, dataset=Non
     (``path``, ``runs``, ``failed``, ``table``, ``files``)."""
     from .sweeps import SweepResult, run_sweep
     from .viz import compare as cmp
-    base = preset_settings(preset) if preset else {}
-    if dataset is not None:
-        base["dataset"] = dataset
-    if settings.get("data") is not None and dataset is None:
-        base.pop("dataset", None)
-    base.update({k: v for k, v in settings.items() if v is not None})
+    base = _merge(preset, dataset, settings)
     grid = {k: list(v) for k, v in grid.items()}
     path, records = run_sweep(grid, base, jobs=jobs, out=out, name=name, log=log)
     result = SweepResult(path)

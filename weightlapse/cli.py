@@ -43,7 +43,7 @@ def snapshot_every(text: str):
             f"expected 'epoch' or a number of steps, got {text!r}") from None
 
 
-def add_train_options(p):
+def add_train_options(p, resume=True):
     d = p.add_argument_group("data")
     d.add_argument("--dataset", metavar="NAME", help=f"one of {', '.join(DATASET_NAMES)}")
     d.add_argument("--data", metavar="FILE.csv",
@@ -81,8 +81,9 @@ def add_train_options(p):
     r.add_argument("--out", metavar="DIR", help="parent folder of runs (default outputs)")
     r.add_argument("--name", help="run folder name (default: the dataset's name)")
     r.add_argument("--preset", choices=list(PRESETS))
-    r.add_argument("--resume", metavar="RUN",
-                   help="continue RUN from its checkpoint (with --epochs N to extend it)")
+    if resume:
+        r.add_argument("--resume", metavar="RUN",
+                       help="continue RUN from its checkpoint (with --epochs N to extend it)")
 
 
 TRAIN_KEYS = ("dataset", "data", "label_column", "task", "data_dir", "limit", "val_fraction", "n_samples", "noise",
@@ -142,7 +143,7 @@ def build_parser() -> Parser:
     c.add_argument("--fps", type=float, default=30)
     c.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH")
     sw = sub.add_parser("sweep", help="train a grid of runs in parallel, then compare them")
-    add_train_options(sw)
+    add_train_options(sw, resume=False)
     sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                     help="a setting and its values (repeat for a product); hidden layer "
                     "lists as 32x32, e.g. --grid hidden=16,32x32")
