@@ -83,3 +83,23 @@ def test_unwritable_output(tmp_path, capsys):
     code = main(["train", "--dataset", "xor", "--epochs", "1", "--out", str(blocker / "x")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_runs_table(tmp_path, capsys):
+    import json
+    import weightlapse as wl
+    wl.train(dataset="xor", hidden=[4], epochs=2, out=tmp_path, name="a")
+    wl.sweep({"lr": [0.1, 0.2]}, dataset="moons", hidden=[3], epochs=1, out=tmp_path,
+             log=lambda m: None)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text(json.dumps({"format": 99}))
+    assert main(["runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["run", "status", "data", "network", "epochs", "accuracy",
+                              "snapshots", "created"]
+    names = [line.split()[0] for line in out[1:]]
+    assert names == ["a", "broken", "sweep/lr=0.1", "sweep/lr=0.2"]
+    assert "finished" in out[1] and "2-4-2" in out[1] and "unreadable" in out[2]
+    assert main(["runs", str(tmp_path / "none")]) == 2
+    assert "not found" in capsys.readouterr().err

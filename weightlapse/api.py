@@ -7,7 +7,8 @@ from .core.pipeline import train_run
 from .core.presets import preset_settings
 from .core.run import Run, load_run
 
-__all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare", "sweep"]
+__all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare", "sweep",
+           "runs"]
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -190,3 +191,31 @@ def sweep(grid, *, jobs=1, out="outputs", name="sweep", preset=None, dataset=Non
     elif result.runs:
         result.table = cmp.summary_table(result.runs)
     return result
+
+
+def runs(folder="outputs"):
+    """A table of the runs under ``folder`` (and one level down, for sweeps):
+    name, status, data, network, epochs, final accuracy, snapshots, created."""
+    import pandas as pd
+    from pathlib import Path
+    from .core.errors import RunError
+    root = Path(folder)
+    if not root.is_dir():
+        raise RunError(f"folder {root} not found")
+    rows = []
+    for cfg in sorted(list(root.glob("*/config.json")) + list(root.glob("*/*/config.json"))):
+        try:
+            run = load_run(cfg.parent)
+            info, c = run.info, run.config
+        except (RunError, OSError, ValueError, KeyError):
+            rows.append({"run": str(cfg.parent.relative_to(root)), "status": "unreadable"})
+            continue
+        fm = info.get("final_metrics", {})
+        acc = fm.get("test_acc", fm.get("val_acc", fm.get("train_acc")))
+        rows.append({"run": str(run.path.relative_to(root)), "status": run.status,
+                     "data": c["data"]["name"], "network": "-".join(map(str, run.sizes)),
+                     "epochs": info.get("epochs_completed"),
+                     "accuracy": acc, "snapshots": len(run.snapshots),
+                     "created": c.get("created", "")})
+    return pd.DataFrame(rows, columns=["run", "status", "data", "network", "epochs",
+                                       "accuracy", "snapshots", "created"])

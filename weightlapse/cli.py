@@ -5,6 +5,7 @@ Errors from bad input are one line on stderr and exit status 2 (SPEC §4).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -149,6 +150,9 @@ def build_parser() -> Parser:
                     "lists as 32x32, e.g. --grid hidden=16,32x32")
     sw.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     sw.set_defaults(_parser=sw)
+    rs = sub.add_parser("runs", help="a table of the runs in a folder")
+    rs.add_argument("folder", nargs="?", default="outputs", metavar="DIR",
+                    help="where runs are (default outputs)")
     return p
 
 
@@ -294,7 +298,17 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "render": cmd_render,
+def cmd_runs(args) -> int:
+    from .api import runs
+    table = runs(args.folder)
+    if table.empty:
+        print(f"no runs in {args.folder}", file=sys.stderr)
+    else:
+        print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
             "figure": cmd_figure, "demo": cmd_demo, "compare": cmd_compare,
             "sweep": cmd_sweep}
 
@@ -313,6 +327,10 @@ def main(argv=None) -> int:
     except WeightlapseError as e:
         print(f"weightlapse {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as Python's docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as e:
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         print(f"weightlapse {args.command}: error: {e.strerror or e}{where}; "
