@@ -62,7 +62,7 @@ class Run:
     @property
     def status(self) -> str:
         """finished, interrupted, diverged, failed; running while its process
-        lives, killed when it died without saying (SIGKILL, power loss)."""
+        lives, killed when it died without saying (SIGKILL, a crash)."""
         info = self.info
         status = info.get("status", "unknown")
         if status == "running" and info.get("host") == socket.gethostname():
