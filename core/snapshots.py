@@ -191,7 +191,11 @@ class SnapshotSequence:
         # a memory map all of them would stay resident until the end.
         size = self.rdtype.itemsize
         with open(self.path, "rb", buffering=0) as f:
-            raw = os.pread(f.fileno(), size, HEADER_SIZE + i * size)
+            if hasattr(os, "pread"):
+                raw = os.pread(f.fileno(), size, HEADER_SIZE + i * size)
+            else:  # pragma: no cover - platforms without pread
+                f.seek(HEADER_SIZE + i * size)
+                raw = f.read(size)
         if len(raw) != size:
             raise RunError(f"{self.path} was cut short while being read")
         r = np.frombuffer(raw, self.rdtype)[0]
