@@ -108,6 +108,10 @@ class RecordConfig:
                "name", self.name, "must be a plain folder name")
 
 
+PART_TYPES = {"data": DataConfig, "model": ModelConfig, "training": TrainConfig,
+              "recording": RecordConfig}
+
+
 @dataclass
 class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
@@ -120,8 +124,7 @@ class RunConfig:
     @classmethod
     def from_settings(cls, **settings) -> "RunConfig":
         """Sort flat settings into the parts; unknown names are an error."""
-        owners = {f.name: part for part in cls.PARTS
-                  for f in fields(cls.__dataclass_fields__[part].default_factory())}
+        owners = {f.name: part for part, kind in PART_TYPES.items() for f in fields(kind)}
         parts = {part: {} for part in cls.PARTS}
         for key, value in settings.items():
             if key not in owners:
@@ -130,9 +133,7 @@ class RunConfig:
                 value = os.fspath(value)    # out=Path(...) and the like
             if value is not None or key in ("name", "noise", "limit"):
                 parts[owners[key]][key] = value
-        types = {"data": DataConfig, "model": ModelConfig,
-                 "training": TrainConfig, "recording": RecordConfig}
-        cfg = cls(**{p: types[p](**kw) for p, kw in parts.items()})
+        cfg = cls(**{p: PART_TYPES[p](**kw) for p, kw in parts.items()})
         h = cfg.model.hidden
         if isinstance(h, int) and not isinstance(h, bool):
             cfg.model.hidden = [h]          # hidden=32: one hidden layer
@@ -144,10 +145,8 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         """From ``asdict`` output (config.json's "settings")."""
-        types = {"data": DataConfig, "model": ModelConfig,
-                 "training": TrainConfig, "recording": RecordConfig}
         try:
-            return cls(**{p: types[p](**d[p]) for p in cls.PARTS})
+            return cls(**{p: PART_TYPES[p](**d[p]) for p in cls.PARTS})
         except (KeyError, TypeError) as e:
             raise ConfigError(f"config.json settings are incomplete or unknown ({e}); "
                               "the run was written by another version") from None
