@@ -62,11 +62,18 @@ class Trainer:
     def epoch_float(self) -> float:
         return self.step / self.steps_per_epoch
 
-    def _fire(self, event):
+    def _fire(self, event, quiet=False):
+        """Call ``event`` on every callback; with ``quiet``, a callback's error
+        does not stop the others (used while another error is on its way)."""
         for cb in self.callbacks:
             fn = getattr(cb, event, None)
-            if fn is not None:
+            if fn is None:
+                continue
+            try:
                 fn(self)
+            except Exception:  # noqa: BLE001 - re-raised unless quiet
+                if not quiet:
+                    raise
 
     def _reset_running(self):
         self._loss_sum = 0.0
@@ -106,11 +113,7 @@ class Trainer:
                     # close (the progress bar, the files), then report it.
                     self.status, self.consistent = "failed", False
                     self.elapsed = time.perf_counter() - t0
-                    for cb in self.callbacks:
-                        try:
-                            getattr(cb, "on_train_end", lambda t: None)(self)
-                        except Exception:  # noqa: BLE001 - the first error is the one to report
-                            pass
+                    self._fire("on_train_end", quiet=True)  # the first error is reported
                     raise
             if self.status == "interrupted":
                 self.message = f"interrupted at epoch {self.epoch + 1}, step {self.step}"
