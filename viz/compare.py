@@ -16,7 +16,7 @@ from weightlapse.core.align import align_hidden
 from weightlapse.core.errors import ConfigError, RunError
 
 from .colors import CMAP, layer_scale, weight_scale
-from .figure import FORMATS, draw_network, save_atomic
+from .figure import FORMATS, check_output, draw_network, save_atomic
 
 IGNORED = {"name", "out", "data_dir"}   # where a run lives, not how it learned
 
@@ -97,22 +97,12 @@ def grid_shape(n):
     return cols, -(-n // cols)
 
 
-def _check_output(path, formats):
-    path = Path(path)
-    if path.suffix.lower() not in formats:
-        raise ConfigError(f"unknown format {path.suffix or '(none)'!r} for {path}; use "
-                          + ", ".join(formats))
-    if not path.parent.is_dir():
-        raise ConfigError(f"output folder {path.parent} does not exist")
-    return path
-
-
 def compare_figure(runs, path, edges="all", dpi=200):
     """The runs' final weights in a grid on one colour scale with one colour
     bar, each panel titled by its differing settings and final accuracy; and
     ``<stem>-curves<ext>`` overlaying their loss and accuracy curves.
     Returns (figure path, curves path)."""
-    path = _check_output(path, FORMATS)
+    path = check_output(path, FORMATS, "figure")
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
     for r in runs:
@@ -182,7 +172,7 @@ def curves_figure(runs, keys, path, dpi=200):
 def diff_figure(run_a, run_b, path, align=False, dpi=200, edges="all"):
     """The final weights of B minus A (same architecture). With ``align``,
     B's hidden units are first matched to A's. Returns (path, report)."""
-    path = _check_output(path, FORMATS)
+    path = check_output(path, FORMATS, "figure")
     if run_a.sizes != run_b.sizes:
         raise ConfigError(f"--diff needs runs of the same architecture: "
                           f"{'-'.join(map(str, run_a.sizes))} vs "

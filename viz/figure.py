@@ -73,14 +73,21 @@ def draw_network(weights, biases, scale, ax=None, edges="all", labels=None, font
     return {"edges": lc, "nodes": nodes, "labels": texts}
 
 
-def render_figure(run, path, snapshot=-1, edges="all", dpi=200):
-    """Write the weight diagram of ``run`` at ``snapshot`` (default: final)."""
+def check_output(path, formats, kind) -> Path:
+    """An output path with a known extension, in a folder that exists."""
     path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise ConfigError(f"unknown figure format {path.suffix or '(none)'!r} for {path}; "
-                          "use .png, .svg or .pdf")
+    if path.suffix.lower() not in formats:
+        choices = ", ".join(formats[:-1]) + " or " + formats[-1]
+        raise ConfigError(f"unknown {kind} format {path.suffix or '(none)'!r} for {path}; "
+                          f"use {choices}")
     if not path.parent.is_dir():
         raise ConfigError(f"output folder {path.parent} does not exist")
+    return path
+
+
+def render_figure(run, path, snapshot=-1, edges="all", dpi=200):
+    """Write the weight diagram of ``run`` at ``snapshot`` (default: final)."""
+    path = check_output(path, FORMATS, "figure")
     n = len(run.snapshots)
     snap = run.snapshot(snapshot)
     scale = weight_scale(run.snapshots)

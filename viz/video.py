@@ -11,16 +11,15 @@ import numpy as np
 
 from weightlapse.core.errors import ConfigError, RunError
 
+from .figure import check_output
 from .frame import FrameRenderer
 
-FORMATS = {".mp4": "H.264 video", ".gif": "animated GIF"}
+FORMATS = (".mp4", ".gif")   # H.264 video, animated GIF
 
 
 def check_video_options(path, fps=30, size=(1280, 720), dpi=100, smooth=0):
-    ext = Path(path).suffix.lower()
-    if ext not in FORMATS:
-        raise ConfigError(f"unknown video format {ext or '(none)'!r} for {path}; "
-                          "use .mp4 or .gif")
+    """Validate a video's options before any work (the output folder too)."""
+    ext = check_output(path, FORMATS, "video").suffix.lower()
     w, h = size
     if not (16 <= w <= 7680 and 16 <= h <= 4320):
         raise ConfigError(f"size {w}x{h} is out of range; use e.g. 1280x720")
@@ -54,8 +53,6 @@ def render_video(run, path, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="
     if len(snaps) == 0:
         raise RunError(f"run {run.path} has no snapshots to film")
     path = Path(path)
-    if not path.parent.is_dir():
-        raise ConfigError(f"output folder {path.parent} does not exist")
     renderer = FrameRenderer(run, size, dpi, edges)
     total = len(snaps) + smooth * max(len(snaps) - 1, 0)
 
