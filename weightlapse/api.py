@@ -1,6 +1,8 @@
 """The Python API (SPEC §2b): the command line is a thin layer over this."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .core.config import RunConfig
 from .core.errors import ConfigError
 from .core.pipeline import train_run
@@ -79,17 +81,24 @@ def render(run, path, *, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="all
     from .media import Media
     from .viz.video import render_video
     run = load_run(run)
-    bar = None
-    if progress:
-        from .progress import counter
-        bar = counter("frames")
-    try:
+    with _frame_bar(progress) as update:
         out = render_video(run, path, fps=fps, size=tuple(size), dpi=dpi, smooth=smooth,
-                           edges=edges, progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
+                           edges=edges, progress=update)
     return Media(out)
+
+
+@contextmanager
+def _frame_bar(enabled):
+    """A frames progress bar's ``update(done, total)``, or None; closed after."""
+    if not enabled:
+        yield None
+        return
+    from .progress import counter
+    bar = counter("frames")
+    try:
+        yield bar.update
+    finally:
+        bar.close()
 
 
 def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
@@ -147,16 +156,9 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, edg
         files = [out]
     elif video:
         from .viz.compare_video import render_compare_video
-        bar = None
-        if progress:
-            from .progress import counter
-            bar = counter("frames")
-        try:
+        with _frame_bar(progress) as update:
             files = [render_compare_video(runs, path, fps=fps, size=tuple(size), dpi=dpi or 100,
-                                          edges=edges, progress=bar.update if bar else None)]
-        finally:
-            if bar:
-                bar.close()
+                                          edges=edges, progress=update)]
     else:
         files = list(cmp.compare_figure(runs, path, edges=edges, dpi=dpi or 200))
     summary = cmp.summary_table(runs)
