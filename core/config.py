@@ -3,55 +3,98 @@
 ``RunConfig.from_settings(**kw)`` sorts flat keyword settings (the names of the
 Python API and, with dashes, of the command line) into the dataclasses and
 validates them; ``asdict(config)`` is what ``config.json`` holds.
+
+Each setting is declared once, here, with :func:`~.settings.setting`: its
+default, help, allowed values (``choices`` or ``bounds``) and, if it differs
+from ``--name-with-dashes``, its flag. The command line's options and their
+help, the API's keyword names (``SETTING_NAMES``) and the checks are generated
+from these declarations. To add a setting (say ``device``), add one field to
+the dataclass it belongs to::
+
+    device: str = setting("cpu", "where to train", choices=("cpu", "cuda"))
+
+and it is a ``weightlapse train --device`` option with help and default, a
+``wl.train(device=...)`` keyword, a ``--grid device=...`` sweep key, checked on
+every run and saved in config.json. Checks that involve more than one value go
+in the dataclass's ``validate``.
 """
 from __future__ import annotations
 
-import math
+import difflib
 import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional, Union
 
-from .errors import ConfigError
+from .data import DATASET_NAMES
+from .errors import ConfigError, arg
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
 from .optim import OPTIMIZERS, SCHEDULES
+from .settings import check_declared, declared, setting
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
 
 
+def parse_hidden(text: str) -> list:
+    """``"128,64"`` -> ``[128, 64]`` (``""``/``"none"``: no hidden layer)."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"expected comma-separated layer sizes like 128,64, "
+                         f"got {text!r}") from None
+
+
+def parse_snapshot_every(text: str):
+    """``"epoch"`` or a number of steps."""
+    if text == "epoch":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected 'epoch' or a number of steps, got {text!r}") from None
+
+
 @dataclass
 class DataConfig:
-    dataset: Optional[str] = None      # a built-in or named dataset, or None for arrays/CSV
-    data: Optional[str] = None         # a CSV file
-    label_column: str = "label"
-    data_dir: Optional[str] = None
-    limit: Optional[int] = None        # use only the first N training samples
-    val_fraction: float = 0.1
-    n_samples: int = 1500              # synthetic sets
-    noise: Optional[float] = None      # synthetic sets; None = the set's own default
-    classes: int = 3                   # spiral and gaussian
-    task: str = "classification"
+    GROUP = "data"
+    dataset: Optional[str] = setting(None, "a built-in dataset", choices=DATASET_NAMES,
+                                     kind="str", metavar="NAME", unset="none: arrays or --data")
+    data: Optional[str] = setting(None, "a CSV: Kaggle digits (label,pixel0..783) or any "
+                                  "numeric table", kind="str", metavar="FILE.csv")
+    label_column: str = setting("label", "the CSV's label column", metavar="NAME")
+    data_dir: Optional[str] = setting(None, "where datasets live", kind="str", metavar="DIR",
+                                      unset="$WEIGHTLAPSE_DATA, else ./data")
+    limit: Optional[int] = setting(None, "use only the first N training samples",
+                                   bounds="[1, inf)", kind="int", metavar="N", unset="all")
+    val_fraction: float = setting(0.1, "fraction held out for validation", bounds="[0, 1)",
+                                  metavar="F")
+    n_samples: int = setting(1500, "synthetic sets: number of samples", bounds="[4, inf)",
+                             metavar="N")
+    noise: Optional[float] = setting(None, "synthetic sets: noise level", bounds="[0, inf)",
+                                     kind="float", metavar="X", unset="the set's own")
+    classes: int = setting(3, "spiral and gaussian: number of classes", bounds="[2, 100]",
+                           metavar="K")
+    task: str = setting("classification", "what the network predicts", choices=TASKS)
 
     def validate(self):
         if self.dataset is not None and self.data is not None:
-            raise ConfigError("give either a dataset or a data file (--data), not both")
-        _check(0 <= self.val_fraction < 1, "val_fraction", self.val_fraction,
-               "must be in [0, 1)")
-        _check(self.limit is None or self.limit > 0, "limit", self.limit, "must be > 0")
-        _check(self.n_samples >= 4, "n_samples", self.n_samples, "must be >= 4")
-        _check(self.noise is None or self.noise >= 0, "noise", self.noise, "must be >= 0")
-        _check(2 <= self.classes <= 100, "classes", self.classes, "must be in 2..100")
-        _check(self.task in TASKS, "task", self.task, f"must be one of {', '.join(TASKS)}")
+            raise ConfigError(f"give either {arg('dataset', 'NAME')} or "
+                              f"{arg('data', 'FILE.csv')}, not both")
 
 
 @dataclass
 class ModelConfig:
-    hidden: list = field(default_factory=lambda: [32, 32])
-    activation: str = "relu"
-    init: str = "he"
-    dtype: str = "float32"
-    dropout: float = 0.0
+    GROUP = "model"
+    hidden: list = setting([32, 32], "hidden layer sizes, e.g. 128,64 (none: no hidden "
+                           "layer)", parse=parse_hidden, metavar="SIZES")
+    activation: str = setting("relu", "hidden layers' activation", choices=ACTIVATIONS)
+    init: str = setting("he", "weight initialisation", choices=INITIALIZERS)
+    dtype: str = setting("float32", "floating-point precision", choices=DTYPES)
+    dropout: float = setting(0.0, "inverted dropout rate on hidden layers", bounds="[0, 1)",
+                             metavar="P")
 
     def validate(self):
         _check(all(isinstance(h, int) and not isinstance(h, bool) and h > 0
@@ -59,52 +102,48 @@ class ModelConfig:
                "must be positive integer layer sizes, e.g. 128,64")
         _check(all(h <= 65536 for h in self.hidden) and len(self.hidden) <= 64, "hidden",
                self.hidden, "is too large (at most 64 layers of 65,536 units)")
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("init", self.init, INITIALIZERS)
-        _choice("dtype", self.dtype, DTYPES)
-        _check(0 <= self.dropout < 1, "dropout", self.dropout, "must be in [0, 1)")
 
 
 @dataclass
 class TrainConfig:
-    optimizer: str = "adam"
-    lr: float = 0.01
-    momentum: float = 0.9
-    batch_size: int = 64               # 0 = full batch
-    epochs: int = 100
-    l2: float = 0.0
-    lr_schedule: str = "constant"
-    lr_step_every: int = 10            # "step" schedule: epochs between decays
-    lr_gamma: float = 0.5              # "step" schedule: decay factor
-    seed: int = 0
+    GROUP = "optimisation"
+    optimizer: str = setting("adam", "update rule", choices=OPTIMIZERS)
+    lr: float = setting(0.01, "learning rate", bounds="(0, 1e6)")
+    momentum: float = setting(0.9, "momentum and nesterov: momentum", bounds="[0, 1)")
+    batch_size: int = setting(64, "samples per step; 0 = full batch", bounds="[0, inf)",
+                              metavar="N")
+    epochs: int = setting(100, "passes over the training data", bounds="[1, 1e7]",
+                          metavar="N")
+    l2: float = setting(0.0, "adds (l2/2)*sum(W**2) to the loss", bounds="[0, inf)")
+    lr_schedule: str = setting("constant", "learning-rate schedule", choices=SCHEDULES)
+    lr_step_every: int = setting(10, "step schedule: epochs between decays",
+                                 bounds="[1, inf)", metavar="EPOCHS")
+    lr_gamma: float = setting(0.5, "step schedule: decay factor", bounds="(0, 1]")
+    seed: int = setting(0, "seeds data, split, init, shuffling and dropout",
+                        bounds="[0, 2^63)")
 
     def validate(self):
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check(self.lr > 0 and self.lr < 1e6, "lr", self.lr, "must be > 0")
-        _check(0 <= self.momentum < 1, "momentum", self.momentum, "must be in [0, 1)")
-        _check(self.batch_size >= 0, "batch_size", self.batch_size,
-               "must be >= 0 (0 = full batch)")
-        _check(1 <= self.epochs <= 10_000_000, "epochs", self.epochs, "must be in 1..10^7")
-        _check(self.l2 >= 0, "l2", self.l2, "must be >= 0")
-        _choice("lr_schedule", self.lr_schedule, SCHEDULES)
-        _check(self.lr_step_every >= 1, "lr_step_every", self.lr_step_every, "must be >= 1")
-        _check(0 < self.lr_gamma <= 1, "lr_gamma", self.lr_gamma, "must be in (0, 1]")
-        _check(0 <= self.seed < 2**63, "seed", self.seed, "must be a non-negative integer")
+        pass
 
 
 @dataclass
 class RecordConfig:
-    snapshot_every: Union[str, int] = "epoch"   # "epoch" or a number of steps
-    out: str = "outputs"
-    name: Optional[str] = None
+    GROUP = "recording and output"
+    snapshot_every: Union[str, int] = setting(
+        "epoch", "record the weights every epoch or every N steps", kind="epoch|N",
+        parse=parse_snapshot_every, metavar="epoch|N")
+    out: str = setting("outputs", "parent folder of runs", metavar="DIR")
+    name: Optional[str] = setting(None, "run folder name", kind="str",
+                                  unset="the dataset's name")
 
     def validate(self):
         ok = self.snapshot_every == "epoch" or (
-            isinstance(self.snapshot_every, int) and self.snapshot_every >= 1)
+            isinstance(self.snapshot_every, int) and not isinstance(self.snapshot_every, bool)
+            and self.snapshot_every >= 1)
         _check(ok, "snapshot_every", self.snapshot_every,
                "must be 'epoch' or a positive number of steps")
-        _check(self.name is None or (self.name and "/" not in self.name
-                                     and self.name not in (".", "..")),
+        _check(self.name is None or (self.name and "/" not in self.name and "\\" not in
+                                     self.name and self.name not in (".", "..")),
                "name", self.name, "must be a plain folder name")
 
 
@@ -124,11 +163,13 @@ class RunConfig:
     @classmethod
     def from_settings(cls, **settings) -> "RunConfig":
         """Sort flat settings into the parts; unknown names are an error."""
-        owners = {f.name: part for part, kind in PART_TYPES.items() for f in fields(kind)}
+        owners = setting_owners()
         parts = {part: {} for part in cls.PARTS}
         for key, value in settings.items():
             if key not in owners:
-                raise ConfigError(f"unknown setting '{key}'")
+                near = difflib.get_close_matches(key, owners, n=1)
+                hint = f"; did you mean {arg(near[0])}?" if near else ""
+                raise ConfigError(f"unknown setting {key!r}{hint}")
             if isinstance(value, os.PathLike):
                 value = os.fspath(value)    # out=Path(...) and the like
             if value is not None or key in ("name", "noise", "limit"):
@@ -137,7 +178,7 @@ class RunConfig:
         h = cfg.model.hidden
         if isinstance(h, int) and not isinstance(h, bool):
             cfg.model.hidden = [h]          # hidden=32: one hidden layer
-        elif isinstance(h, (list, tuple)):
+        elif isinstance(h, tuple):
             cfg.model.hidden = list(h)
         cfg.validate()
         return cfg
@@ -154,7 +195,7 @@ class RunConfig:
     def validate(self):
         for part in self.PARTS:
             obj = getattr(self, part)
-            _check_types(obj)
+            check_declared(obj)
             obj.validate()
 
     def flat(self) -> dict:
@@ -162,35 +203,19 @@ class RunConfig:
         return {k: v for part in self.PARTS for k, v in asdict(getattr(self, part)).items()}
 
 
-def _check_types(obj):
-    """Each setting has the type of its default (ints where floats are
-    expected are fine; booleans are not numbers here)."""
-    for f in fields(obj):
-        value, default = getattr(obj, f.name), f.default
-        if value is None or default is None or f.name == "snapshot_every":
-            continue
-        if isinstance(default, float):
-            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
-                  and math.isfinite(value))
-            what = "a finite number"
-        elif isinstance(default, int):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            what = "a whole number"
-        elif isinstance(default, str):
-            ok, what = isinstance(value, str), "text"
-        else:
-            continue
-        if not ok:
-            raise ConfigError(f"{f.name} must be {what} (got {value!r})")
-    if isinstance(obj, ModelConfig) and not isinstance(obj.hidden, (list, tuple)):
-        raise ConfigError(f"hidden must be a list of layer sizes (got {obj.hidden!r})")
+def setting_owners() -> dict:
+    """{setting name: the RunConfig part that owns it}, in declaration order."""
+    return {name: part for part, kind in PART_TYPES.items() for name in declared(kind)}
+
+
+def setting_declarations() -> dict:
+    """{setting name: (dataclass field, metadata)} of every setting, in order."""
+    return {name: decl for kind in PART_TYPES.values() for name, decl in declared(kind).items()}
+
+
+SETTING_NAMES = tuple(setting_owners())
 
 
 def _check(ok, name, value, what):
     if not ok:
-        raise ConfigError(f"{name} {what} (got {value!r})")
-
-
-def _choice(name, value, options):
-    if value not in options:
-        raise ConfigError(f"unknown {name} {value!r}; choose one of {', '.join(options)}")
+        raise ConfigError(f"{arg(name)} {what} (got {value!r})")

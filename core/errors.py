@@ -3,11 +3,46 @@
 Anything a user can cause with bad input raises :class:`WeightlapseError` with a
 one-line message naming the problem and what to do; the command line prints it
 and exits with status 2.
+
+Each interface speaks its own language: a message names a setting with
+:func:`arg` (``f"{arg('snapshot_every')} must be ..."``), and the error renders
+it as the Python argument (``snapshot_every``, ``data=FILE.csv``) when printed
+with ``str()``, or as the command-line flag (``--snapshot-every``,
+``--data FILE.csv``) when the CLI calls ``render(flag_of)``.
 """
+import re
+
+_MARK = "\x1f"   # ASCII unit separator: never typed by a user, stripped on rendering
+_ARG = re.compile(f"{_MARK}([^{_MARK}]*){_MARK}([^{_MARK}]*){_MARK}")
+
+
+def arg(name: str, example: str = "") -> str:
+    """A setting's name inside a message: ``name`` / ``name=EXAMPLE`` in Python,
+    ``--flag`` / ``--flag EXAMPLE`` on the command line."""
+    return f"{_MARK}{name}{_MARK}{example}{_MARK}"
+
+
+def render_args(text: str, flag_of=None) -> str:
+    """Replace :func:`arg` marks: with ``flag_of(name) -> "--flag"`` for the
+    command line, else with Python argument names."""
+    def one(m):
+        name, example = m.groups()
+        if flag_of is None:
+            return f"{name}={example}" if example else name
+        flag = flag_of(name)
+        return f"{flag} {example}" if example else flag
+    return _ARG.sub(one, text)
 
 
 class WeightlapseError(Exception):
     """A problem with the user's input, settings or files (one-line message)."""
+
+    def __str__(self):
+        return render_args(super().__str__())
+
+    def render(self, flag_of=None) -> str:
+        """The message with settings named as ``flag_of`` says (None: Python)."""
+        return render_args(super().__str__(), flag_of)
 
 
 class ConfigError(WeightlapseError, ValueError):

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from weightlapse.cli import build_parser, int_list, size_arg, snapshot_every
+from weightlapse.cli import build_parser, dpi_arg, fps_arg, size_arg
 from weightlapse.core.config import RunConfig
 from weightlapse.core.csvdata import load_csv
 from weightlapse.core.errors import ConfigError, DataError
@@ -88,7 +88,9 @@ def test_argument_parsing_never_crashes(argv):
 @FAST
 @given(st.text(max_size=20))
 def test_argument_types(text):
-    for fn in (int_list, size_arg, snapshot_every):
+    types = {a.dest: a.type for a in build_parser()._subparsers._group_actions[0]
+             .choices["train"]._actions if a.type}
+    for fn in (types["hidden"], types["snapshot_every"], size_arg, dpi_arg, fps_arg):
         try:
             fn(text)
         except argparse.ArgumentTypeError as e:

@@ -5,133 +5,163 @@ Errors from bad input are one line on stderr and exit status 2 (SPEC §4).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
+import textwrap
 
-from .core.data import DATASET_NAMES
+from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
-from .core.init import INITIALIZERS
-from .core.layers import ACTIVATIONS
-from .core.optim import OPTIMIZERS, SCHEDULES
 from .core.presets import PRESETS
+from .options import HelpFormatter, add_setting_options, flag_of
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (and exit status 2)."""
 
+    def __init__(self, *a, **kw):
+        kw.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*a, **kw)
+
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def int_list(text: str) -> list:
-    if text.strip().lower() in ("", "none"):
-        return []
-    try:
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer sizes like 128,64, got {text!r}") from None
-
-
-def snapshot_every(text: str):
-    if text == "epoch":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected 'epoch' or a number of steps, got {text!r}") from None
+# Every setting's option comes from its declaration (core/config.py).
+TRAIN_KEYS = SETTING_NAMES
 
 
 def add_train_options(p, resume=True):
-    d = p.add_argument_group("data")
-    d.add_argument("--dataset", metavar="NAME", help=f"one of {', '.join(DATASET_NAMES)}")
-    d.add_argument("--data", metavar="FILE.csv",
-                   help="a CSV: Kaggle digits (label,pixel0..783) or any numeric table")
-    d.add_argument("--label-column", metavar="NAME", help="the CSV's label column (default label)")
-    d.add_argument("--task", choices=["classification", "regression"])
-    d.add_argument("--data-dir", metavar="DIR",
-                   help="where datasets live (default $WEIGHTLAPSE_DATA, else ./data)")
-    d.add_argument("--limit", type=int, metavar="N", help="use only the first N samples")
-    d.add_argument("--val-fraction", type=float, metavar="F",
-                   help="fraction held out for validation (default 0.1)")
-    d.add_argument("--n-samples", type=int, metavar="N", help="synthetic sets: samples")
-    d.add_argument("--noise", type=float, help="synthetic sets: noise level")
-    d.add_argument("--classes", type=int, help="spiral/gaussian: number of classes")
-    m = p.add_argument_group("model")
-    m.add_argument("--hidden", type=int_list, metavar="SIZES",
-                   help="hidden layer sizes, e.g. 128,64 (default 32,32)")
-    m.add_argument("--activation", choices=list(ACTIVATIONS))
-    m.add_argument("--init", choices=list(INITIALIZERS))
-    m.add_argument("--dtype", choices=["float32", "float64"])
-    m.add_argument("--dropout", type=float, metavar="P")
-    o = p.add_argument_group("optimisation")
-    o.add_argument("--optimizer", choices=list(OPTIMIZERS))
-    o.add_argument("--lr", type=float, help="learning rate (default 0.01)")
-    o.add_argument("--momentum", type=float)
-    o.add_argument("--batch-size", type=int, metavar="N", help="0 = full batch (default 64)")
-    o.add_argument("--epochs", type=int)
-    o.add_argument("--l2", type=float, help="adds (l2/2)*sum(W**2) to the loss")
-    o.add_argument("--lr-schedule", choices=list(SCHEDULES))
-    o.add_argument("--lr-step-every", type=int, metavar="EPOCHS")
-    o.add_argument("--lr-gamma", type=float)
-    o.add_argument("--seed", type=int)
-    r = p.add_argument_group("recording and output")
-    r.add_argument("--snapshot-every", type=snapshot_every, metavar="epoch|N")
-    r.add_argument("--out", metavar="DIR", help="parent folder of runs (default outputs)")
-    r.add_argument("--name", help="run folder name (default: the dataset's name)")
-    r.add_argument("--preset", choices=list(PRESETS))
+    groups = add_setting_options(p)
+    r = groups["recording and output"]
+    r.add_argument("--preset", choices=list(PRESETS), metavar="NAME",
+                   help=f"start from a preset's settings (explicit options override "
+                   f"them): one of {', '.join(PRESETS)} (default: none)")
     if resume:
         r.add_argument("--resume", metavar="RUN",
-                       help="continue RUN from its checkpoint (with --epochs N to extend it)")
+                       help="continue RUN from its checkpoint (with --epochs N to extend "
+                       "it) (default: start a new run)")
 
 
-TRAIN_KEYS = ("dataset", "data", "label_column", "task", "data_dir", "limit", "val_fraction", "n_samples", "noise",
-              "classes", "hidden", "activation", "init", "dtype", "dropout", "optimizer",
-              "lr", "momentum", "batch_size", "epochs", "l2", "lr_schedule",
-              "lr_step_every", "lr_gamma", "seed", "snapshot_every", "out", "name")
+def preset_list() -> str:
+    lines = ["presets (--preset NAME):"]
+    for name, p in PRESETS.items():
+        lines.append(textwrap.fill(f"{name:13s} {p['about']}", 78, initial_indent="  ",
+                                   subsequent_indent=" " * 16))
+    return "\n".join(lines)
+
+
+def dpi_arg(text: str) -> float:
+    """--dpi: a finite number of dots per inch in [20, 600]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of dots per inch like 100, "
+                                         f"got {text!r}") from None
+    if not (math.isfinite(value) and 20 <= value <= 600):
+        raise argparse.ArgumentTypeError(f"must be in [20, 600] dots per inch, got {text!r}")
+    return value
+
+
+def fps_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected frames per second like 30, "
+                                         f"got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 240):
+        raise argparse.ArgumentTypeError(f"must be in (0, 240] frames per second, "
+                                         f"got {text!r}")
+    return value
+
+
+def _sub(sub, common, name, help, description, examples):
+    """A subcommand with a description and examples in its --help."""
+    text = "\n\n".join(part if part.startswith("presets") else textwrap.fill(part, 78)
+                         for part in description.split("\n\n"))
+    return sub.add_parser(name, help=help, parents=[common],
+                          description=f"{text}\n\nexamples:\n" +
+                          "\n".join(f"  {e}" for e in examples))
 
 
 def build_parser() -> Parser:
     from . import __version__
     p = Parser(prog="weightlapse", description="Train a NumPy neural network, record "
-               "its weights while it learns, and film them.")
+               "its weights while it learns, and film them.",
+               epilog="example: weightlapse demo   (then see weightlapse COMMAND --help)")
     p.add_argument("--version", action="version", version=f"weightlapse {__version__}")
+    common = Parser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars or progress lines")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    t = sub.add_parser("train", help="train a network and record its weights")
+    t = _sub(sub, common, "train", "train a network and record its weights",
+             "Train a network on a built-in dataset, a CSV or MNIST, recording its weights "
+             "into a new run folder (printed last).\n\n" + preset_list(),
+             ["weightlapse train --dataset spiral --hidden 32,32 --epochs 200",
+              "weightlapse train --preset mnist-mlp --data-dir data",
+              "weightlapse train --data train.csv --label-column label --epochs 20",
+              "weightlapse train --resume outputs/spiral --epochs 400"])
     add_train_options(t)
-    pr = sub.add_parser("predict", help="predict a CSV with a run's weights (Kaggle format "
-                        "for digits)")
+    pr = _sub(sub, common, "predict", "predict a CSV with a run's weights (Kaggle format "
+              "for digits)",
+              "Predict each row of a CSV with a run's weights. Digit runs write Kaggle's "
+              "ImageId,Label; others row,prediction.",
+              ["weightlapse predict outputs/mnist --data test.csv -o submission.csv"])
     pr.add_argument("run", metavar="RUN", help="run directory")
     pr.add_argument("--data", required=True, metavar="FILE.csv", help="rows to predict")
-    pr.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    pr.add_argument("-o", "--output", required=True, metavar="FILE.csv",
+                    help="where to write the predictions")
     pr.add_argument("--snapshot", type=int, default=-1, metavar="N",
-                    help="predict with snapshot N (default -1, the last)")
-    r = sub.add_parser("render", help="film a run: .mp4 (H.264) or .gif")
+                    help="predict with snapshot N; negative counts from the end "
+                    "(default: -1, the last)")
+    r = _sub(sub, common, "render", "film a run: .mp4 (H.264) or .gif",
+             "Film a run: one frame per snapshot, the network's edges and nodes coloured "
+             "by weight.",
+             ["weightlapse render outputs/spiral -o spiral.mp4",
+              "weightlapse render outputs/spiral -o spiral.gif --size 640x360 --fps 15"])
     r.add_argument("run", metavar="RUN", help="run directory")
-    r.add_argument("-o", "--output", required=True, metavar="FILE.mp4|FILE.gif")
-    r.add_argument("--fps", type=float, default=30)
+    r.add_argument("-o", "--output", required=True, metavar="FILE.mp4|FILE.gif",
+                   help="the video to write")
+    r.add_argument("--fps", type=fps_arg, default=30, help="frames per second, in (0, 240]")
     r.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
-                   help="frame size in pixels (default 1280x720)")
-    r.add_argument("--dpi", type=float, default=100, help="sets text size (default 100)")
+                   help="frame size in pixels (default: 1280x720)")
+    r.add_argument("--dpi", type=dpi_arg, default=100,
+                   help="sets text size, in [20, 600]")
     r.add_argument("--smooth", type=int, default=0, metavar="K",
-                   help="K interpolated frames between snapshots")
+                   help="K interpolated frames between snapshots, in [0, 60]")
     r.add_argument("--edges", default="all", metavar="all|top:K",
                    help="all edges, or the K strongest into each node")
-    f = sub.add_parser("figure", help="a static weight diagram: .png, .svg or .pdf")
+    f = _sub(sub, common, "figure", "a static weight diagram: .png, .svg or .pdf",
+             "Draw a run's network at one snapshot (the final weights by default) for a "
+             "report or slide.",
+             ["weightlapse figure outputs/spiral -o final.svg",
+              "weightlapse figure outputs/spiral -o start.png --snapshot 0 --dpi 300"])
     f.add_argument("run", metavar="RUN", help="run directory")
-    f.add_argument("-o", "--output", required=True, metavar="FILE")
+    f.add_argument("-o", "--output", required=True, metavar="FILE.png|.svg|.pdf",
+                   help="the figure to write")
     f.add_argument("--snapshot", type=int, default=-1, metavar="N",
-                   help="which snapshot (default -1, the final weights)")
-    f.add_argument("--edges", default="all", metavar="all|top:K")
-    f.add_argument("--dpi", type=float, default=200, help="for .png (default 200)")
-    d = sub.add_parser("demo", help="the main job: train the spiral network, film it, "
-                       "draw its final weights")
-    d.add_argument("--out", default="outputs", metavar="DIR")
-    c = sub.add_parser("compare", help="compare runs: final weights side by side, curves, "
-                       "a table; or a diff, or a synced video")
+                   help="which snapshot; negative counts from the end "
+                   "(default: -1, the final weights)")
+    f.add_argument("--edges", default="all", metavar="all|top:K",
+                   help="all edges, or the K strongest into each node")
+    f.add_argument("--dpi", type=dpi_arg, default=200, help=".png resolution, in [20, 600]")
+    d = _sub(sub, common, "demo", "the main job: train the spiral network, film it, "
+             "draw its final weights",
+             "Train the built-in spiral network (no download), film it and draw its final "
+             "weights; prints the video's and the figure's paths.",
+             ["weightlapse demo", "weightlapse demo --out /tmp/wl"])
+    d.add_argument("--out", default="outputs", metavar="DIR",
+                   help="parent folder of the demo run")
+    c = _sub(sub, common, "compare", "compare runs: final weights side by side, curves, "
+             "a table; or a diff, or a synced video",
+             "Compare runs: final weights side by side on one colour scale with their "
+             "curves and a summary table; or the difference B - A of two runs; or their "
+             "films side by side.",
+             ["weightlapse compare outputs/sgd outputs/adam -o compare.png --table t.csv",
+              "weightlapse compare outputs/a outputs/b --diff --align -o diff.png",
+              "weightlapse compare outputs/a outputs/b --video -o both.mp4"])
     c.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
     c.add_argument("-o", "--output", required=True, metavar="FILE",
                    help=".png/.svg/.pdf (figures), .mp4/.gif with --video")
@@ -139,20 +169,34 @@ def build_parser() -> Parser:
     c.add_argument("--align", action="store_true",
                    help="with --diff: first match B's hidden units to A's")
     c.add_argument("--video", action="store_true", help="the runs' films side by side")
-    c.add_argument("--table", metavar="FILE.csv", help="save the table as CSV and Markdown")
-    c.add_argument("--edges", default="all", metavar="all|top:K")
-    c.add_argument("--fps", type=float, default=30)
-    c.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH")
-    sw = sub.add_parser("sweep", help="train a grid of runs in parallel, then compare them")
+    c.add_argument("--table", metavar="FILE.csv",
+                   help="save the table as FILE.csv and FILE.md (default: not saved)")
+    c.add_argument("--edges", default="all", metavar="all|top:K",
+                   help="all edges, or the K strongest into each node")
+    c.add_argument("--fps", type=fps_arg, default=30,
+                   help="with --video: frames per second, in (0, 240]")
+    c.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
+                   help="with --video: frame size in pixels (default: 1280x720)")
+    c.add_argument("--dpi", type=dpi_arg, default=None,
+                   help="in [20, 600] (default: 200 for figures, 100 for videos)")
+    sw = _sub(sub, common, "sweep", "train a grid of runs in parallel, then compare them",
+              "Train every combination of the --grid values over the other settings, "
+              "--jobs at a time, then compare the runs.",
+              ["weightlapse sweep --dataset moons --grid lr=0.01,0.1 --grid hidden=8,32x32",
+               "weightlapse sweep --preset spiral --grid optimizer=sgd,adam --jobs 2"])
     add_train_options(sw, resume=False)
     sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                     help="a setting and its values (repeat for a product); hidden layer "
-                    "lists as 32x32, e.g. --grid hidden=16,32x32")
+                    "lists as 32x32, e.g. --grid hidden=16,32x32 (default: none)")
     sw.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     sw.set_defaults(_parser=sw)
-    rs = sub.add_parser("runs", help="a table of the runs in a folder")
+    rs = _sub(sub, common, "runs", "a table of the runs in a folder",
+              "List the runs in a folder (and in its sweeps): status, data, network, "
+              "settings, accuracy.",
+              ["weightlapse runs", "weightlapse runs outputs --sort val_acc",
+               "weightlapse runs outputs --csv > runs.csv"])
     rs.add_argument("folder", nargs="?", default="outputs", metavar="DIR",
-                    help="where runs are (default outputs)")
+                    help="where runs are (default: outputs)")
     return p
 
 
@@ -325,7 +369,7 @@ def main(argv=None) -> int:
     try:
         return COMMANDS[args.command](args)
     except WeightlapseError as e:
-        print(f"weightlapse {args.command}: error: {e}", file=sys.stderr)
+        print(f"weightlapse {args.command}: error: {e.render(flag_of)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, as Python's docs advise.
