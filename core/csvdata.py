@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .io import input_problem
 
 _PIXEL = re.compile(r"pixel(\d+)$")
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -24,8 +25,9 @@ _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 def read_table(path) -> pd.DataFrame:
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file {path} not found")
+    problem = input_problem(path)
+    if problem:
+        raise DataError(f"data file {path} {problem}")
     with open(path, "rb") as f:
         if b"\0" in f.read(8192):
             raise DataError(f"{path} is not a text CSV file (it holds binary data)")

@@ -118,11 +118,26 @@ def check_arrays(X, y, task: str, what="X"):
             np.asarray(X).dtype, np.floating) else np.asarray(X)
     except (TypeError, ValueError):
         raise DataError(f"{what} must be numeric, shape (n_samples, n_features)") from None
-    y = np.asarray(y)
+    yname = "y" if what == "X" else f"y{what[1:]}"      # y for X, y_val for X_val
+    if y is None:
+        raise DataError(f"{yname} is required with {what}")
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError):
+        raise DataError(f"{yname} must be a 1-D list or array of labels") from None
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"{what} must have shape (n_samples, n_features), got {X.shape}")
     if y.ndim != 1 or len(y) != len(X):
-        raise DataError(f"y must have shape ({len(X)},) to match {what}, got {y.shape}")
+        raise DataError(f"{yname} must have shape ({len(X)},) to match {what}, got {y.shape}")
+    if y.dtype == object:
+        bad = [i for i, v in enumerate(y.tolist()) if not isinstance(v, (str, int, float))
+               or isinstance(v, bool)]
+        if bad:
+            raise DataError(f"{yname}[{bad[0]}] is {y[bad[0]]!r}; labels must be numbers "
+                            "or strings, with none missing")
+        kinds = {type(v) is str for v in y.tolist()}
+        if len(kinds) > 1:
+            raise DataError(f"{yname} mixes numbers and strings; use one kind of label")
     if not np.isfinite(X).all():
         row = int(np.argwhere(~np.isfinite(X))[0, 0])
         raise DataError(f"{what} has NaN or infinite values (first at row {row})")

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from .errors import DataError
+from .io import atomic_path
 
 # Public mirrors, tried in order, and the MD5 of each .gz file they serve
 # (the checksums torchvision and the datasets' authors publish).
@@ -49,10 +48,9 @@ def fetch(url: str, dest: Path, md5: str, progress=None, timeout=30.0) -> Path:
     """Download ``url`` to ``dest``, verifying its MD5. ``progress(done, total)``
     is called as bytes arrive (``total`` None when unknown)."""
     dest = Path(dest)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
+    with atomic_path(dest, check=False) as tmp, open(tmp, "wb") as out:
         digest = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             total = r.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
             done = 0
@@ -67,11 +65,7 @@ def fetch(url: str, dest: Path, md5: str, progress=None, timeout=30.0) -> Path:
         if digest.hexdigest() != md5:
             raise ChecksumError(f"{url} failed its checksum (md5 {digest.hexdigest()}, "
                                 f"expected {md5})")
-        os.replace(tmp, dest)
-        return dest
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return dest
 
 
 def download_set(name: str, directory: Path, files, progress_factory=None,

@@ -31,7 +31,8 @@ class Run:
     def __init__(self, path):
         self.path = Path(path)
         if not self.path.is_dir():
-            raise RunError(f"run directory {self.path} not found")
+            raise RunError(f"run directory {self.path} "
+                           f"{'is a file, not a folder' if self.path.exists() else 'not found'}")
         cfg_path = self.path / "config.json"
         try:
             self.config = json.loads(cfg_path.read_text())

@@ -145,7 +145,7 @@ CASES = [
         g, t, lambda p: (p / "metrics.csv").unlink())), "-o", str(t / "f.png")],
      "metrics.csv is missing"),
     ("run-is-a-file", lambda g, t: ["predict", str(g[0] / "rows.csv"), "--data",
-                                    str(g[0] / "rows.csv"), "-o", str(t / "p.csv")], "not found"),
+                                    str(g[0] / "rows.csv"), "-o", str(t / "p.csv")], "is a file, not a folder"),
     # predict
     ("predict-wrong-columns", lambda g, t: ["predict", str(g[1].path), "--data",
                                             str(write(t, "w.csv", "a,b,c\n1,2,3\n")), "-o",
@@ -155,7 +155,7 @@ CASES = [
                                        "--snapshot", "-99"], "snapshot -99 does not exist"),
     ("predict-unwritable", lambda g, t: ["predict", str(g[1].path), "--data",
                                          str(g[0] / "rows.csv"), "-o",
-                                         str(t / "nodir" / "p.csv")], "check the path"),
+                                         str(t / "nodir" / "p.csv")], "does not exist"),
     # render and figure
     ("render-format", lambda g, t: ["render", str(g[1].path), "-o", str(t / "v.webm")],
      "unknown video format"),

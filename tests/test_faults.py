@@ -3,6 +3,7 @@ full disk, concurrent trainings, atomic outputs, flat memory."""
 import errno
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -191,7 +192,7 @@ def test_disk_full_while_training(tmp_path, monkeypatch, capsys):
     assert resumed.status == "finished" and resumed.snapshots.steps[-1] == 20 * 22
 
 
-@pytest.mark.parametrize("command", ["predict", "figure", "render", "table"])
+@pytest.mark.parametrize("command", ["predict", "figure", "table"])
 def test_disk_full_leaves_no_output(tmp_path, monkeypatch, command):
     run = wl.train(dataset="moons", hidden=[4], epochs=3, out=tmp_path / "runs")
     (tmp_path / "rows.csv").write_text("x0,x1\n0.1,0.2\n")
@@ -218,13 +219,12 @@ def test_disk_full_leaves_no_output(tmp_path, monkeypatch, command):
     out.mkdir()
     if command in ("predict", "table"):
         import weightlapse.core.io as cio
-        monkeypatch.setattr(cio.os, "fdopen", lambda fd, *a, **k: Full(real_open(fd, *a, **k)))
+        monkeypatch.setattr(cio, "open", lambda f, *a, **k: Full(real_open(f, *a, **k)),
+                            raising=False)
     else:
         import matplotlib.figure
         monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda *a, **k: (_ for _ in ()).throw(
             OSError(errno.ENOSPC, "No space left on device")))
-        import imageio_ffmpeg
-        monkeypatch.setattr(imageio_ffmpeg, "write_frames", _full_writer)
     argv = {"predict": ["predict", str(run.path), "--data", str(tmp_path / "rows.csv"),
                         "-o", str(out / "p.csv")],
             "figure": ["figure", str(run.path), "-o", str(out / "f.png")],
@@ -238,12 +238,25 @@ def test_disk_full_leaves_no_output(tmp_path, monkeypatch, command):
         assert list(out.iterdir()) == []  # no partial or temporary file
 
 
-def _full_writer(path, *a, **k):
-    def gen():
-        yield
-        open(path, "wb").write(b"partial")
-        raise OSError(errno.ENOSPC, "No space left on device")
-    return gen()
+def _file_size_limit():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_ffmpeg_failure_is_one_line(tmp_path, ext):
+    """A real write failure inside ffmpeg (a 30 kB file-size limit stands in
+    for a full disk): one line naming the video, exit 2, nothing left."""
+    run = wl.train(dataset="moons", hidden=[4], epochs=3, out=tmp_path / "runs")
+    out = tmp_path / "out"
+    out.mkdir()
+    p = subprocess.run([sys.executable, "-m", "weightlapse", "render", str(run.path), "-o",
+                        str(out / f"v{ext}"), "--size", "640x360", "--smooth", "4"],
+                       capture_output=True, text=True, preexec_fn=_file_size_limit)
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ffmpeg could not write the video" in lines[0], lines
+    assert f"v{ext}" in lines[0] and "Broken pipe" not in p.stderr
+    assert list(out.iterdir()) == []
 
 
 def test_concurrent_trainings_never_share_a_folder(tmp_path):

@@ -12,6 +12,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from weightlapse.core.errors import ConfigError
+from weightlapse.core.io import atomic_path, check_output_path
 
 from .colors import CMAP, weight_scale
 from .frame import class_colours, region_grid, region_rgb, tile_mosaic
@@ -75,13 +76,11 @@ def draw_network(weights, biases, scale, ax=None, edges="all", labels=None, font
 
 def check_output(path, formats, kind) -> Path:
     """An output path with a known extension, in a folder that exists."""
-    path = Path(path)
+    path = check_output_path(path)     # a folder, or a missing one: say so first
     if path.suffix.lower() not in formats:
         choices = ", ".join(formats[:-1]) + " or " + formats[-1]
         raise ConfigError(f"unknown {kind} format {path.suffix or '(none)'!r} for {path}; "
                           f"use {choices}")
-    if not path.parent.is_dir():
-        raise ConfigError(f"output folder {path.parent} does not exist")
     return path
 
 
@@ -142,13 +141,8 @@ def render_figure(run, path, snapshot=-1, edges="all", dpi=200):
 
 
 def save_atomic(fig, path, dpi=200):
-    """Save a figure via a temporary file renamed into place."""
+    """Save a figure via a uniquely named temporary file renamed into place."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

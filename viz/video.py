@@ -3,13 +3,18 @@ streamed to imageio-ffmpeg's bundled ffmpeg, so no system ffmpeg is needed and
 memory does not grow with the video's length."""
 from __future__ import annotations
 
-import os
+import errno
+import signal
+import subprocess
+import tempfile
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 
 from weightlapse.core.errors import ConfigError, RunError
+
+from weightlapse.core.io import atomic_path
 
 from .figure import check_output
 from .frame import FrameRenderer
@@ -72,37 +77,72 @@ def render_video(run, path, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="
 
 def write_video(path, frames, total, size, fps=30, progress=None, crf=20):
     """Stream RGBA frames (H, W, 4 uint8) to ``path`` (.mp4 H.264 or .gif) via
-    a temporary file renamed into place when complete."""
+    a uniquely named temporary file renamed into place when complete."""
     path = Path(path)
-    ext = path.suffix.lower()
-    tmp = path.with_name(f".{path.stem}.partial{ext}")
-    if ext == ".mp4":
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp), size, fps=fps, codec="libx264", pix_fmt_in="rgba",
-            pix_fmt_out="yuv420p", quality=None, macro_block_size=1,
-            output_params=["-preset", "veryfast", "-crf", str(crf),
-                           "-movflags", "+faststart"], ffmpeg_log_level="error")
+    if path.suffix.lower() == ".mp4":
+        codec = ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
+                 "-crf", str(crf), "-movflags", "+faststart"]
     else:
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp), size, fps=fps, codec="gif", pix_fmt_in="rgba", pix_fmt_out=None,
-            quality=None, macro_block_size=1, ffmpeg_log_level="error",
-            output_params=["-filter_complex",
-                           "split[a][b];[a]palettegen=stats_mode=diff[p];"
-                           "[b][p]paletteuse=dither=bayer:bayer_scale=3"])
-    try:
-        writer.send(None)
+        codec = ["-vcodec", "gif", "-filter_complex",
+                 "split[a][b];[a]palettegen=stats_mode=diff[p];"
+                 "[b][p]paletteuse=dither=bayer:bayer_scale=3"]
+    with atomic_path(path) as tmp, FFmpegPipe(tmp, size, fps, codec, shown=path) as pipe:
         for done, frame in enumerate(frames, 1):
-            writer.send(frame)
+            pipe.send(frame)
             if progress:
                 progress(done, total)
-        writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        writer.close()
-        if tmp.exists():
-            tmp.unlink()
-        raise
     return path
+
+
+class FFmpegPipe:
+    """imageio-ffmpeg's bundled ffmpeg fed raw RGBA frames on stdin. Its
+    messages are kept, not shown: a failure (an unwritable folder, a full
+    disk) is one ``OSError`` naming the file and ffmpeg's last word."""
+
+    def __init__(self, path, size, fps, codec, shown=None):
+        self.path, self.shown = Path(path), Path(shown or path)
+        self.log = tempfile.TemporaryFile()
+        w, h = size
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo",
+               "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-r", f"{fps:.6g}", "-i", "-", "-an",
+               *codec, str(self.path)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=self.log)
+
+    def send(self, frame):
+        try:
+            self.proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            self._fail()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        try:
+            if kind is not None:        # stop at once: the file is discarded anyway
+                self.proc.kill()
+                self.proc.wait()
+                return False
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            if self.proc.wait() != 0:
+                self._fail()
+            return False
+        finally:
+            self.log.close()
+
+    def _fail(self):
+        self.log.seek(0)
+        lines = [ln.strip() for ln in self.log.read().decode(errors="replace").splitlines()
+                 if ln.strip()]
+        rc = self.proc.returncode
+        why = lines[-1] if lines else (f"stopped by {signal.Signals(-rc).name}" if rc < 0
+                                       else f"exit status {rc}")
+        raise OSError(errno.EIO, f"ffmpeg could not write the video ({why})", str(self.shown))
 
 
 def _state(snap):

@@ -1,16 +1,25 @@
 """The Python API (SPEC §2b): the command line is a thin layer over this."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from .core.config import RunConfig
-from .core.errors import ConfigError
+from .core.errors import ConfigError, arg
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .core.run import Run, load_run
+from .args import frame_args, int_arg, number_arg, path_arg
+from .core.run import Run
+from .core.run import load_run as _load_run
 
 __all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare", "sweep",
            "runs"]
+
+
+def load_run(path) -> Run:
+    """Open the run directory at ``path`` (a Run is returned as it is);
+    snapshots are read lazily. Raises RunError for a missing or damaged run."""
+    return _load_run(path_arg("path", path, run=True))
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -27,7 +36,13 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     ``resume=path`` continues that run from its checkpoint instead (only
     ``epochs`` may change; pass the same X, y for a run trained on arrays).
     """
-    cbs = list(callbacks)
+    if resume is not None:
+        path_arg("resume", resume, run=True)
+    try:
+        cbs = list(callbacks)
+    except TypeError:
+        raise ConfigError(f"{arg('callbacks')} must be a list of callback objects "
+                          f"(got {callbacks!r})") from None
     factory = None
     if progress:
         from .progress import ProgressBar, download_bar
@@ -65,8 +80,13 @@ def predict(run, data, out=None, snapshot: int = -1):
     snapshot, or ``snapshot``). Digit data gives Kaggle's ``ImageId,Label``;
     anything else ``row,prediction``. Writes ``out`` (atomically) if given and
     returns the DataFrame."""
-    from .core.io import atomic_write_text
+    from .core.io import atomic_write_text, check_output_path
     from .core.predict import predict_csv
+    path_arg("run", run, run=True)
+    path_arg("data", data)
+    int_arg("snapshot", snapshot)
+    if out is not None:
+        check_output_path(path_arg("out", out), "out")
     table = predict_csv(run, data, snapshot)
     if out is not None:
         atomic_write_text(out, table.to_csv(index=False))
@@ -80,6 +100,9 @@ def render(run, path, *, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="all
     shows inline."""
     from .media import Media
     from .viz.video import render_video
+    path_arg("run", run, run=True)
+    path_arg("path", path)
+    size = frame_args(fps, size, dpi, smooth)
     run = load_run(run)
     with _frame_bar(progress) as update:
         out = render_video(run, path, fps=fps, size=tuple(size), dpi=dpi, smooth=smooth,
@@ -97,8 +120,10 @@ def _frame_bar(enabled):
     bar = counter("frames")
     try:
         yield bar.update
-    finally:
-        bar.close()
+    except BaseException:
+        bar.close(failed=True)   # the error line says what happened
+        raise
+    bar.close()
 
 
 def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
@@ -106,6 +131,10 @@ def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
     .svg or .pdf. Returns the path, which a notebook shows inline."""
     from .media import Media
     from .viz.figure import render_figure
+    path_arg("run", run, run=True)
+    path_arg("path", path)
+    int_arg("snapshot", snapshot)
+    number_arg("dpi", dpi, 20, 600)
     return Media(render_figure(load_run(run), path, snapshot=snapshot, edges=edges, dpi=dpi))
 
 
@@ -144,6 +173,13 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, edg
     from .core.errors import ConfigError
     from .media import Media
     from .viz import compare as cmp
+    if isinstance(runs, (str, os.PathLike, Run)):
+        runs = [runs]       # one run: the "at least two runs" error says what is missing
+    path_arg("path", path)
+    frame_args(fps, size, 100 if dpi is None else dpi)
+    if table is not None:
+        path_arg("table", table)     # checked before anything is drawn or written
+        _check_table_path(table, path, curves=not (diff or video))
     runs = [load_run(r) for r in runs]
     if align and not diff:
         raise ConfigError("align goes with diff: compare A B --diff --align")
@@ -165,6 +201,23 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, edg
     if table is not None:
         files += list(cmp.write_table(summary, table))
     return Comparison([Media(f) for f in files], summary, report)
+
+
+def _check_table_path(table, path, curves):
+    """``table``: a .csv (its Markdown copy goes beside it as .md) that is
+    none of the files the comparison draws."""
+    from pathlib import Path
+    from .core.io import check_output_path
+    table, path = Path(table), Path(path)
+    if table.suffix.lower() != ".csv":
+        raise ConfigError(f"{arg('table')} must name a .csv file (got {table}); its Markdown "
+                          f"copy is written beside it as {table.with_suffix('.md').name}")
+    check_output_path(table, "table")
+    drawn = {path} | ({path.with_name(f"{path.stem}-curves{path.suffix}")} if curves else set())
+    for written in (table, table.with_suffix(".md")):
+        if any(os.path.abspath(written) == os.path.abspath(d) for d in drawn):
+            raise ConfigError(f"{arg('table')} {table} would overwrite the figure {written}; "
+                              "give the table another name")
 
 
 def sweep(grid, *, jobs=1, out="outputs", name="sweep", preset=None, dataset=None,
@@ -201,7 +254,7 @@ def runs(folder="outputs"):
     import pandas as pd
     from pathlib import Path
     from .core.errors import RunError
-    root = Path(folder)
+    root = Path(path_arg("folder", folder))
     if not root.is_dir():
         raise RunError(f"folder {root} not found")
     rows = []

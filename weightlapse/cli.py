@@ -14,7 +14,7 @@ import textwrap
 from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
 from .core.presets import PRESETS
-from .options import HelpFormatter, add_setting_options, flag_of
+from .options import HelpFormatter, add_setting_options, flags_for
 
 
 class Parser(argparse.ArgumentParser):
@@ -214,7 +214,7 @@ def size_arg(text: str):
 def cmd_train(args) -> int:
     from .api import train
     settings = {k: getattr(args, k) for k in TRAIN_KEYS}
-    run = train(preset=args.preset, progress=True, resume=args.resume, **settings)
+    run = train(preset=args.preset, progress=not args.quiet, resume=args.resume, **settings)
     print(summary(run, args.preset), file=sys.stderr)
     if run.status == "interrupted":
         how = (f"resume with: weightlapse train --resume {run.path}"
@@ -258,7 +258,7 @@ def summary(run, preset=None) -> str:
 def cmd_render(args) -> int:
     from .api import render
     print(render(args.run, args.output, fps=args.fps, size=args.size, dpi=args.dpi,
-                 smooth=args.smooth, edges=args.edges, progress=True))
+                 smooth=args.smooth, edges=args.edges, progress=not args.quiet))
     return 0
 
 
@@ -271,7 +271,7 @@ def cmd_figure(args) -> int:
 
 def cmd_demo(args) -> int:
     from .api import demo
-    run, video, fig = demo(out=args.out, progress=True)
+    run, video, fig = demo(out=args.out, progress=not args.quiet)
     print(summary(run, "spiral"), file=sys.stderr)
     print(f"video:  {video}\nfigure: {fig}")
     return 0
@@ -281,7 +281,7 @@ def cmd_compare(args) -> int:
     from .api import compare
     result = compare(args.runs, args.output, diff=args.diff, align=args.align,
                      video=args.video, table=args.table, edges=args.edges, fps=args.fps,
-                     size=args.size, progress=args.video)
+                     size=args.size, dpi=args.dpi, progress=args.video and not args.quiet)
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for rec in result.report:
         if "layer" in rec:
@@ -331,7 +331,8 @@ def cmd_sweep(args) -> int:
     grid = parse_grid(args._parser, args.grid)
     settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
     result = sweep(grid, jobs=args.jobs, out=args.out or "outputs", name=args.name or "sweep",
-                   preset=args.preset, **settings)
+                   preset=args.preset, log=(lambda msg: None) if args.quiet else None,
+                   **settings)
     if result.table is not None:
         print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for name, msg in result.failed:
@@ -369,7 +370,7 @@ def main(argv=None) -> int:
     try:
         return COMMANDS[args.command](args)
     except WeightlapseError as e:
-        print(f"weightlapse {args.command}: error: {e.render(flag_of)}", file=sys.stderr)
+        print(f"weightlapse {args.command}: error: {e.render(flags_for(args.command))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, as Python's docs advise.

@@ -12,6 +12,16 @@ CLI_NAMES = {"path": "-o", "output": "-o", "runs": "RUN...", "run": "RUN",
              "grid": "--grid"}
 
 
+# ... and those that differ by command (predict's out= is its -o).
+COMMAND_NAMES = {"predict": {"out": "-o"}}
+
+
+def flags_for(command):
+    """``flag_of`` for one subcommand's messages."""
+    names = COMMAND_NAMES.get(command, {})
+    return lambda name: names.get(name) or flag_of(name)
+
+
 def flag_of(name: str) -> str:
     """The command-line spelling of a setting or API argument."""
     decl = setting_declarations().get(name)

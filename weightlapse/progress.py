@@ -1,65 +1,149 @@
-"""A tqdm progress bar as a trainer callback (tqdm: a well-kept bar that
-handles terminals, notebooks and non-interactive output better than ours would)."""
+"""Progress output: a tqdm bar on a terminal, plain occasional lines otherwise.
+
+On a terminal (or in a notebook) tqdm draws the bar. When stderr is a file or
+a pipe (CI logs, ``2> log``), carriage-return animation is noise, so a plain
+line is written at most every ``every`` seconds and once at the end.
+``TQDM_DISABLE=1`` (or ``--quiet``) silences both.
+"""
 from __future__ import annotations
 
+import os
 import sys
+import time
 
-from tqdm.auto import tqdm
+PLAIN_EVERY_S = 10.0
+
+
+def _disabled() -> bool:
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _interactive(file) -> bool:
+    if "ipykernel" in sys.modules:     # a notebook: tqdm draws a widget or HTML bar
+        return True
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """``label``: done/total ``unit`` with a postfix (``{"epoch": "3.0"}``).
+
+    ``update(done, postfix=None)`` after each item; ``close(postfix=None)``
+    writes the final state (on a terminal the bar stays, on a log one line).
+    """
+
+    def __init__(self, label, total=None, unit="it", file=None, initial=0, bytes=False,
+                 every=PLAIN_EVERY_S, leave=True):
+        self.label, self.total, self.unit = label, total, unit
+        self.file = file or sys.stderr
+        self.bytes, self.every, self.leave = bytes, every, leave
+        self.done, self.postfix, self.bar = initial, {}, None
+        self.start = self.last = time.monotonic()
+        self.off = _disabled()
+        if not self.off and _interactive(self.file):
+            from tqdm.auto import tqdm
+            self.bar = tqdm(desc=label, total=total, initial=initial, unit=unit,
+                            unit_scale=bytes, unit_divisor=1024 if bytes else 1000,
+                            file=self.file, dynamic_ncols=True, mininterval=0.1, leave=leave)
+        self._last_postfix = 0.0
+
+    def update(self, done, postfix=None):
+        step, self.done = done - self.done, done
+        now = time.monotonic()
+        if postfix is not None:
+            self.postfix = postfix
+        if self.off:
+            return
+        if self.bar is not None:
+            self.bar.update(step)
+            if postfix is not None and now - self._last_postfix >= 0.2:
+                self._last_postfix = now
+                self.bar.set_postfix(postfix, refresh=False)
+        elif now - self.last >= self.every:
+            self.last = now
+            self._line()
+
+    def close(self, postfix=None, failed=False):
+        if postfix is not None:
+            self.postfix = postfix
+        if self.bar is not None:
+            self.bar.set_postfix(self.postfix, refresh=False)
+            if failed:
+                self.bar.leave = False   # the error line says what happened
+            self.bar.close()
+            self.bar = None
+        elif not self.off and not failed and self.leave and self.done:
+            self._line(final=True)
+            self.done = 0   # closing twice writes one line
+
+    def _line(self, final=False):
+        elapsed = time.monotonic() - self.start
+        if self.bytes:
+            count = f"{self.done / 2**20:.1f} MiB" + (
+                f" of {self.total / 2**20:.1f} MiB" if self.total else "")
+        else:
+            count = f"{self.done}" + (f"/{self.total}" if self.total else "") + f" {self.unit}s"
+        pct = f" ({self.done / self.total:.0%})" if self.total else ""
+        post = "".join(f", {k} {v}" for k, v in self.postfix.items())
+        end = ", done" if final else ""
+        print(f"{self.label}: {count}{pct}{post}, {elapsed:.0f} s{end}", file=self.file,
+              flush=True)
 
 
 class ProgressBar:
-    def __init__(self, file=None, every=0.1):
-        self.file = file or sys.stderr
-        self.bar = None
-        self.every = every
+    """The training bar, as a trainer callback."""
+
+    def __init__(self, file=None, label="training", every=PLAIN_EVERY_S):
+        self.file, self.label, self.every = file, label, every
+        self.progress = None
 
     def on_train_start(self, t):
-        self.bar = tqdm(total=t.total_steps, initial=t.step, unit="step", file=self.file,
-                        dynamic_ncols=True, mininterval=self.every, leave=True)
+        self.progress = Progress(self.label, t.total_steps, "step", self.file,
+                                 initial=t.step, every=self.every)
 
     def on_step_end(self, t):
-        # tqdm's update is cheap, but only refresh the postfix a few times a second.
-        self.bar.update(1)
-        if self.bar.n == self.bar.last_print_n:
-            self.bar.set_postfix(epoch=f"{t.epoch_float:.1f}", loss=f"{t.last_loss:.4f}",
-                                 refresh=False)
+        self.progress.update(t.step, self._postfix(t))
 
     def on_train_end(self, t):
-        if self.bar is not None:
-            if t.status == "failed":
-                self.bar.leave = False  # clear it: the error line says what happened
-            self.bar.close()
+        if self.progress is not None:
+            # The final epoch and loss, not those of the last refresh.
+            self.progress.close(self._postfix(t), failed=t.status == "failed")
+
+    @staticmethod
+    def _postfix(t):
+        return {"epoch": f"{t.epoch_float:.1f}", "loss": f"{t.last_loss:.4f}"}
 
 
 class download_bar:
     """A byte progress bar for one downloading file: ``update(done, total)``."""
 
     def __init__(self, name, file=None):
-        self.name, self.file, self.bar = name, file or sys.stderr, None
+        self.name, self.file, self.progress = name, file, None
 
     def update(self, done, total):
-        if self.bar is None:  # only once bytes arrive: a failed try prints nothing
-            self.bar = tqdm(desc=self.name, total=total, unit="B", unit_scale=True,
-                            unit_divisor=1024, file=self.file, leave=False)
-        self.bar.update(done - self.bar.n)
+        if self.progress is None:  # only once bytes arrive: a failed try prints nothing
+            self.progress = Progress(f"downloading {self.name}", total, "B", self.file,
+                                     bytes=True, leave=False)
+        self.progress.update(done)
 
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
+    def close(self, failed=False):
+        if self.progress is not None:
+            self.progress.close(failed=failed)
 
 
 class counter:
     """A bar counting ``unit`` items: ``update(done, total)``."""
 
-    def __init__(self, unit, file=None):
-        self.unit, self.file, self.bar = unit, file or sys.stderr, None
+    def __init__(self, unit, file=None, label=None):
+        self.unit, self.file, self.label, self.progress = unit, file, label or unit, None
 
     def update(self, done, total):
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit=self.unit.rstrip("s"), file=self.file,
-                            dynamic_ncols=True, desc=self.unit)
-        self.bar.update(done - self.bar.n)
+        if self.progress is None:
+            self.progress = Progress(self.label, total, self.unit.rstrip("s"), self.file)
+        self.progress.update(done)
 
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
+    def close(self, failed=False):
+        if self.progress is not None:
+            self.progress.close(failed=failed)

@@ -1,0 +1,63 @@
+"""The Python API's own arguments (paths, indices, frame options), checked at
+the edge so a wrong type is one ConfigError naming the argument, never a
+TypeError from deep inside NumPy or matplotlib. Settings are checked by their
+declarations (core/config.py)."""
+from __future__ import annotations
+
+import math
+import os
+
+from .core.errors import ConfigError, arg
+from .core.run import Run
+
+
+def path_arg(name, value, run=False):
+    """A str or os.PathLike path (or, with ``run``, a Run)."""
+    if run and isinstance(value, Run):
+        return value
+    if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
+        what = "a run directory's path or a Run" if run else "a path"
+        raise ConfigError(f"{arg(name)} must be {what} (got {value!r})")
+    text = os.fspath(value)
+    if not text or "\x00" in text:
+        raise ConfigError(f"{arg(name)} must be a non-empty path without NUL characters "
+                          f"(got {text!r})")
+    return value
+
+
+def int_arg(name, value, lo=None, hi=None):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{arg(name)} must be a whole number (got {value!r})")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{arg(name)} must be in [{lo}, {hi}] (got {value!r})")
+    return value
+
+
+def number_arg(name, value, lo, hi, lo_open=False):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > lo if lo_open else value >= lo) and value <= hi
+    if not ok:
+        raise ConfigError(f"{arg(name)} must be a number in {'(' if lo_open else '['}{lo}, "
+                          f"{hi}] (got {value!r})")
+    return value
+
+
+def size_arg(value):
+    """(width, height) in pixels."""
+    try:
+        w, h = value
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"{arg('size')} must be (width, height) in whole pixels "
+                          f"(got {value!r})")
+    return (w, h)
+
+
+def frame_args(fps=30, size=(1280, 720), dpi=100, smooth=0):
+    number_arg("fps", fps, 0, 240, lo_open=True)
+    number_arg("dpi", dpi, 20, 600)
+    int_arg("smooth", smooth, 0, 60)
+    return size_arg(size)
