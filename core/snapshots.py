@@ -153,6 +153,10 @@ class SnapshotSequence:
                           f"({torn} of {self.rdtype.itemsize} bytes)", stacklevel=3)
         self._index = None
 
+    def __repr__(self):
+        return (f"SnapshotSequence({len(self)} snapshots of layers "
+                f"{' -> '.join(str(s) for s in self.shapes[0::2])}, file={self.path!r})")
+
     @property
     def records(self) -> np.ndarray:
         """All records as a read-only memory-mapped structured array, for

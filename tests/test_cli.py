@@ -96,10 +96,21 @@ def test_runs_table(tmp_path, capsys):
     (broken / "config.json").write_text(json.dumps({"format": 99}))
     assert main(["runs", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["run", "status", "data", "network", "epochs", "accuracy",
-                              "snapshots", "created"]
+    # separate accuracy columns, then the settings that differ between runs
+    assert out[0].split() == ["run", "status", "data", "network", "epochs_done", "train_acc",
+                              "val_acc", "val_loss", "snapshots", "created", "hidden", "lr",
+                              "epochs"]
     names = [line.split()[0] for line in out[1:]]
     assert names == ["a", "broken", "sweep/lr=0.1", "sweep/lr=0.2"]
     assert "finished" in out[1] and "2-4-2" in out[1] and "unreadable" in out[2]
+    assert main(["runs", str(tmp_path), "--csv", "--sort", "lr", "--reverse"]) == 0
+    import io
+    import pandas as pd
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(table["run"][:2]) == ["sweep/lr=0.2", "sweep/lr=0.1"]
+    assert {"val_acc", "test_acc", "optimizer", "batch_size", "seed"} <= set(table.columns)
+    assert main(["runs", str(tmp_path), "--json", "--sort", "val_acc"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 4 and records[0]["hidden"] in ("4", "3")
     assert main(["runs", str(tmp_path / "none")]) == 2
     assert "not found" in capsys.readouterr().err

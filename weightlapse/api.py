@@ -138,11 +138,15 @@ def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
     return Media(render_figure(load_run(run), path, snapshot=snapshot, edges=edges, dpi=dpi))
 
 
-def demo(out="outputs", name="demo", progress=False):
+def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_every=2):
     """The main job: train the built-in spiral network, film it and draw its
-    final weights. Returns (run, video path, figure path)."""
-    run = train(preset="spiral", out=out, name=name, snapshot_every=2, progress=progress)
-    video = render(run, run.path / "training.mp4", smooth=1, progress=progress)
+    final weights. ``size``: the film's (width, height) in pixels;
+    ``snapshot_every``: steps between snapshots, one frame each (plus one
+    blended frame between). Returns (run, video path, figure path)."""
+    size = frame_args(size=size)
+    run = train(preset="spiral", out=out, name=name, snapshot_every=snapshot_every,
+                progress=progress)
+    video = render(run, run.path / "training.mp4", smooth=1, size=size, progress=progress)
     fig = figure(run, run.path / "final.png")
     return run, video, fig
 
@@ -154,6 +158,10 @@ class Comparison:
 
     def __init__(self, files, table, report=None):
         self.files, self.table, self.report = files, table, report or []
+
+    def __repr__(self):
+        return (f"Comparison(files={[str(f) for f in self.files]}, "
+                f"runs={len(self.table)})")
 
     def _repr_html_(self):
         return "".join(f._repr_html_() for f in self.files) + self.table.to_html(index=False)
@@ -248,29 +256,10 @@ def sweep(grid, *, jobs=1, out="outputs", name="sweep", preset=None, dataset=Non
     return result
 
 
-def runs(folder="outputs"):
+def runs(folder="outputs", sort=None, reverse=False):
     """A table of the runs under ``folder`` (and one level down, for sweeps):
-    name, status, data, network, epochs, final accuracy, snapshots, created."""
-    import pandas as pd
-    from pathlib import Path
-    from .core.errors import RunError
-    root = Path(path_arg("folder", folder))
-    if not root.is_dir():
-        raise RunError(f"folder {root} not found")
-    rows = []
-    for cfg in sorted(list(root.glob("*/config.json")) + list(root.glob("*/*/config.json"))):
-        try:
-            run = load_run(cfg.parent)
-            info, c = run.info, run.config
-        except (RunError, OSError, ValueError, KeyError):
-            rows.append({"run": str(cfg.parent.relative_to(root)), "status": "unreadable"})
-            continue
-        fm = info.get("final_metrics", {})
-        acc = fm.get("test_acc", fm.get("val_acc", fm.get("train_acc")))
-        rows.append({"run": str(run.path.relative_to(root)), "status": run.status,
-                     "data": c["data"]["name"], "network": "-".join(map(str, run.sizes)),
-                     "epochs": info.get("epochs_completed"),
-                     "accuracy": acc, "snapshots": len(run.snapshots),
-                     "created": c.get("created", "")})
-    return pd.DataFrame(rows, columns=["run", "status", "data", "network", "epochs",
-                                       "accuracy", "snapshots", "created"])
+    run, status, data, network, epochs, train/val/test accuracy, val loss,
+    snapshots, created, then one column per setting. ``sort``: a column name
+    (``reverse`` for descending)."""
+    from .listing import runs_table, sort_table
+    return sort_table(runs_table(path_arg("folder", folder)), sort, reverse)

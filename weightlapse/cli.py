@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import textwrap
+import warnings
 
 from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
@@ -151,9 +152,14 @@ def build_parser() -> Parser:
              "draw its final weights",
              "Train the built-in spiral network (no download), film it and draw its final "
              "weights; prints the video's and the figure's paths.",
-             ["weightlapse demo", "weightlapse demo --out /tmp/wl"])
+             ["weightlapse demo",
+              "weightlapse demo --out /tmp/wl --size 640x360 --snapshot-every 10"])
     d.add_argument("--out", default="outputs", metavar="DIR",
                    help="parent folder of the demo run")
+    d.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
+                   help="the film's frame size in pixels (default: 1280x720)")
+    d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
+                   help="steps between snapshots, one frame each; more is a shorter film")
     c = _sub(sub, common, "compare", "compare runs: final weights side by side, curves, "
              "a table; or a diff, or a synced video",
              "Compare runs: final weights side by side on one colour scale with their "
@@ -197,6 +203,13 @@ def build_parser() -> Parser:
                "weightlapse runs outputs --csv > runs.csv"])
     rs.add_argument("folder", nargs="?", default="outputs", metavar="DIR",
                     help="where runs are (default: outputs)")
+    fmt = rs.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true", help="every column as CSV on stdout")
+    fmt.add_argument("--json", action="store_true",
+                     help="every column as JSON records on stdout")
+    rs.add_argument("--sort", metavar="COLUMN",
+                    help="sort by a column, e.g. val_acc, lr, created (default: by name)")
+    rs.add_argument("--reverse", action="store_true", help="with --sort: descending")
     return p
 
 
@@ -271,7 +284,8 @@ def cmd_figure(args) -> int:
 
 def cmd_demo(args) -> int:
     from .api import demo
-    run, video, fig = demo(out=args.out, progress=not args.quiet)
+    run, video, fig = demo(out=args.out, progress=not args.quiet, size=args.size,
+                             snapshot_every=args.snapshot_every)
     print(summary(run, "spiral"), file=sys.stderr)
     print(f"video:  {video}\nfigure: {fig}")
     return 0
@@ -345,11 +359,17 @@ def cmd_sweep(args) -> int:
 
 def cmd_runs(args) -> int:
     from .api import runs
-    table = runs(args.folder)
-    if table.empty:
+    from .listing import shown_columns
+    table = runs(args.folder, sort=args.sort, reverse=args.reverse)
+    if args.csv:
+        print(table.to_csv(index=False), end="")
+    elif args.json:
+        print(table.to_json(orient="records", indent=1))
+    elif table.empty:
         print(f"no runs in {args.folder}", file=sys.stderr)
     else:
-        print(table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
+        print(table[shown_columns(table)].to_string(
+            index=False, na_rep="", float_format=lambda v: f"{v:.4g}"))
     return 0
 
 
@@ -364,8 +384,13 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    return f"weightlapse: warning: {message}\n"
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = _one_line_warning
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)

@@ -1,10 +1,19 @@
 """What render() and figure() return: a path that displays itself inline in a
-notebook (Jupyter calls the _repr_*_ methods)."""
+notebook. Jupyter asks ``_repr_mimebundle_`` for every format it knows:
+``image/png``, ``image/svg+xml``, ``image/gif``, ``video/mp4`` and an HTML
+fallback. A file over ``EMBED_LIMIT`` bytes is not embedded whole (a notebook
+holding a 12 MB GIF is slow to open and to save); a link and its size are
+shown instead."""
 from __future__ import annotations
 
 import base64
+import html
 import os
 from pathlib import Path
+
+EMBED_LIMIT = 5 * 2**20     # bytes; set weightlapse.media.EMBED_LIMIT to change it
+MIME = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml",
+        ".mp4": "video/mp4", ".pdf": "application/pdf"}
 
 
 class Media(type(Path())):
@@ -13,13 +22,38 @@ class Media(type(Path())):
     def _data(self) -> str:
         return base64.b64encode(self.read_bytes()).decode()
 
+    def _too_big(self) -> bool:
+        return self.stat().st_size > EMBED_LIMIT
+
+    def _link(self, note="") -> str:
+        return f'<a href="{html.escape(os.fspath(self))}">{html.escape(self.name)}</a>{note}'
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": repr(os.fspath(self))}
+        if not self.is_file():
+            return bundle
+        ext, mime = self.suffix.lower(), MIME.get(self.suffix.lower())
+        if mime is None or ext == ".pdf":
+            bundle["text/html"] = self._link()
+        elif self._too_big():
+            mb = self.stat().st_size / 2**20
+            bundle["text/html"] = self._link(f" ({mb:.1f} MB: too large to embed in the "
+                                             "notebook; open the file)")
+        elif ext == ".svg":
+            bundle[mime] = self.read_text()
+        else:
+            bundle[mime] = self._data()
+            if ext == ".mp4":   # few front ends play video/mp4 itself; all play <video>
+                bundle["text/html"] = self._repr_html_()
+        return bundle
+
     def _repr_html_(self):
         ext = self.suffix.lower()
+        if not self.is_file() or ext not in MIME or ext == ".pdf" or self._too_big():
+            return self._link()
         if ext == ".mp4":
             return (f'<video controls loop width="100%" src="data:video/mp4;base64,'
                     f'{self._data()}"></video>')
-        if ext in (".gif", ".png"):
-            return f'<img width="100%" src="data:image/{ext[1:]};base64,{self._data()}"/>'
         if ext == ".svg":
             return self.read_text()
-        return f'<a href="{os.fspath(self)}">{self.name}</a>'
+        return f'<img width="100%" src="data:{MIME[ext]};base64,{self._data()}"/>'

@@ -9,6 +9,7 @@ Ctrl-C stops the workers, whose runs are kept and marked interrupted.
 """
 from __future__ import annotations
 
+import html
 import itertools
 import os
 import signal
@@ -30,6 +31,20 @@ class SweepResult:
     failed: list = field(default_factory=list)    # (name, message)
     table: object = None
     files: list = field(default_factory=list)
+
+    def __repr__(self):
+        return (f"SweepResult(path={str(self.path)!r}, runs={len(self.runs)}, "
+                f"failed={len(self.failed)}, files={[str(f) for f in self.files]})")
+
+    def _repr_html_(self):
+        from .media import Media
+        parts = [Media(f)._repr_html_() for f in self.files
+                 if str(f).lower().endswith((".png", ".svg", ".gif", ".mp4"))]
+        if self.table is not None:
+            parts.append(self.table.to_html(index=False))
+        parts += [f"<p>run {html.escape(n)} failed: {html.escape(m)}</p>"
+                  for n, m in self.failed]
+        return "".join(parts) or html.escape(repr(self))
 
 
 def run_name(combo: dict) -> str:
