@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, arg
 from .io import input_problem
 
 _PIXEL = re.compile(r"pixel(\d+)$")
@@ -94,7 +94,7 @@ def load_csv(path, label_column="label", task="classification"):
     if label_column not in df.columns:
         cols = ", ".join(map(str, df.columns[:8])) + (", ..." if len(df.columns) > 8 else "")
         raise DataError(f"{path} has no column {label_column!r} (columns: {cols}); "
-                        "name the label column with --label-column")
+                        f"name the label column with {arg('label_column', 'NAME')}")
     columns = [c for c in df.columns if c != label_column]
     if not columns:
         raise DataError(f"{path} has no feature columns besides {label_column!r}")

@@ -15,7 +15,7 @@ import numpy as np
 from .csvdata import load_csv
 from .datasets import SYNTHETIC, make_synthetic
 from .download import download_set
-from .errors import DataError
+from .errors import DataError, arg
 from .idx import read_idx
 
 IMAGE_SETS = {"mnist": "mnist", "fashion-mnist": "fashion-mnist"}
@@ -174,7 +174,7 @@ def split(X, y, val_fraction: float, rng: np.random.Generator):
     if val_fraction > 0 and n_val == 0:
         n_val = 1
     if n_val >= len(X):
-        raise DataError(f"val_fraction {val_fraction} leaves no training samples "
+        raise DataError(f"{arg('val_fraction')} {val_fraction} leaves no training samples "
                         f"out of {len(X)}")
     if n_val == 0:
         return X, y, X[:0], y[:0]

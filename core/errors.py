@@ -22,15 +22,33 @@ def arg(name: str, example: str = "") -> str:
     return f"{_MARK}{name}{_MARK}{example}{_MARK}"
 
 
+_SWITCH = "\x1e"
+
+
+def switch(name: str) -> str:
+    """An on/off option: ``name=True`` in Python, ``--flag`` on the command line."""
+    return arg(name, _SWITCH)
+
+
+def python_only(text: str) -> str:
+    """Words that only make sense in Python (``or arrays X, y``): dropped on
+    the command line."""
+    return arg("", text)
+
+
 def render_args(text: str, flag_of=None) -> str:
     """Replace :func:`arg` marks: with ``flag_of(name) -> "--flag"`` for the
     command line, else with Python argument names."""
     def one(m):
         name, example = m.groups()
+        if not name:
+            return example if flag_of is None else ""
         if flag_of is None:
+            if example == _SWITCH:
+                return f"{name}=True"
             return f"{name}={example}" if example else name
         flag = flag_of(name)
-        return f"{flag} {example}" if example else flag
+        return f"{flag} {example}" if example and example != _SWITCH else flag
     return _ARG.sub(one, text)
 
 

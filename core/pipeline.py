@@ -11,7 +11,7 @@ from ._version import __version__
 from .config import RunConfig
 from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
-from .errors import ConfigError, DataError, RunError
+from .errors import ConfigError, DataError, RunError, arg, python_only
 from .io import atomic_write_json, atomic_write_npz, atomic_write_text, make_run_dir
 from .model import MLP
 from .optim import make_optimizer
@@ -38,7 +38,8 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
     elif d.dataset is not None or d.data is not None:
         ds = load_named(d, rngs["data"], progress_factory=progress_factory)
     else:
-        raise ConfigError("no data: pass X and y, dataset=NAME, or data=FILE.csv")
+        raise ConfigError(f"no data: give {python_only('arrays X and y, ')}"
+                          f"{arg('dataset', 'NAME')} or {arg('data', 'FILE.csv')}")
     Xa, ya = ds.X, ds.y
     if d.limit:
         Xa, ya = Xa[:d.limit], ya[:d.limit]
@@ -126,8 +127,8 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
         cfg.training.epochs = epochs
     cfg.validate()
     if cfg.training.epochs <= meta["epoch"] and meta["batch"] == 0:
-        raise ConfigError(f"{run.path} has already trained {meta['epoch']} epochs; pass "
-                          f"--epochs N with N > {meta['epoch']} to continue it")
+        raise ConfigError(f"{run.path} has already trained {meta['epoch']} epochs; give "
+                          f"{arg('epochs', 'N')} with N > {meta['epoch']} to continue it")
     if run.config["data"]["name"] == "arrays" and X is None:
         raise ConfigError(f"{run.path} was trained on arrays: resume it from Python with "
                           "wl.train(X, y, resume=path) and the same data")

@@ -5,7 +5,7 @@ import os
 from contextlib import contextmanager
 
 from .core.config import RunConfig
-from .core.errors import ConfigError, arg
+from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
 from .args import frame_args, int_arg, number_arg, path_arg
@@ -52,13 +52,15 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         from .core.pipeline import resume_run
         extra = sorted(k for k, v in settings.items() if v is not None and k != "epochs")
         if extra or dataset or preset:
-            raise ConfigError(f"resume continues a run with its own settings; only epochs "
-                              f"may change (got {', '.join(extra or ['dataset/preset'])})")
+            given = [arg(k) for k in extra] + [arg(k) for k, v in (("dataset", dataset),
+                                                                   ("preset", preset)) if v]
+            raise ConfigError(f"{arg('resume')} continues a run with its own settings; only "
+                              f"{arg('epochs')} may change (got {', '.join(given)})")
         return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory)
     merged = _merge(preset, dataset, settings)
     if X is not None:
         if y is None:
-            raise ConfigError("y is required with X")
+            raise ConfigError("y is required with X")   # Python only: the CLI has no arrays
         merged.pop("dataset", None)
     cfg = RunConfig.from_settings(**merged)
     return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
@@ -190,11 +192,13 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, edg
         _check_table_path(table, path, curves=not (diff or video))
     runs = [load_run(r) for r in runs]
     if align and not diff:
-        raise ConfigError("align goes with diff: compare A B --diff --align")
+        raise ConfigError(f"{switch('align')} goes with {switch('diff')}: it matches B's "
+                          "hidden units to A's before drawing B - A")
     report = []
     if diff:
         if len(runs) != 2:
-            raise ConfigError(f"diff takes exactly two runs, A and B (got {len(runs)})")
+            raise ConfigError(f"{switch('diff')} takes exactly two runs, A and B "
+                              f"(got {len(runs)})")
         out, report = cmp.diff_figure(runs[0], runs[1], path, align=align, edges=edges,
                                       dpi=dpi or 200)
         files = [out]
