@@ -102,7 +102,7 @@ def test_side_by_side_video(runs, tmp_path):
 
 
 @pytest.mark.parametrize("args,match", [
-    (["--align"], "align goes with diff"),
+    (["--align"], "--align goes with --diff"),
     (["--diff"], "exactly two runs"),
     (["--video", "-o", "{tmp}/x.png"], "unknown video format"),
 ])

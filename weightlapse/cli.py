@@ -390,12 +390,22 @@ def _one_line_warning(message, category, filename, lineno, line=None):
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.formatwarning = _one_line_warning
+    previous = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning     # warnings as one line, while we run
+    try:
+        return _dispatch(args)
+    finally:
+        warnings.formatwarning = previous
+
+
+def _dispatch(args) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)
     except WeightlapseError as e:
-        print(f"weightlapse {args.command}: error: {e.render(flags_for(args.command))}", file=sys.stderr)
+        # The message names settings as flags: --snapshot-every, not snapshot_every.
+        print(f"weightlapse {args.command}: error: {e.render(flags_for(args.command))}",
+              file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, as Python's docs advise.
