@@ -4,9 +4,20 @@
 >>> run = wl.train(dataset="spiral", hidden=[32, 32], epochs=200)   # doctest: +SKIP
 >>> run = wl.load_run("outputs/spiral")                             # doctest: +SKIP
 """
-from .api import compare, demo, figure, load_run, predict, render, runs, sweep, train
-from .core import __version__
-from .core.errors import WeightlapseError
+import importlib.util as _util
+from pathlib import Path as _Path
+
+# Run from a source folder that was never installed (an unpacked sdist):
+# core/ and viz/ sit beside this package, where pyproject's package-dir maps
+# them from on installation. Let the package find them there too, so that
+# `python -m weightlapse` and `python -m pytest` work in that folder.
+_root = _Path(__file__).resolve().parent.parent
+if _util.find_spec(__name__ + ".core") is None and (_root / "core" / "__init__.py").is_file():
+    __path__.append(str(_root))
+
+from .api import compare  # noqa: E402, demo, figure, load_run, predict, render, runs, sweep, train
+from .core import __version__  # noqa: E402
+from .core.errors import WeightlapseError  # noqa: E402
 
 __all__ = ["__version__", "train", "load_run", "predict", "render", "figure", "demo",
            "compare", "sweep", "runs", "WeightlapseError"]

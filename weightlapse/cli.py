@@ -5,7 +5,6 @@ Errors from bad input are one line on stderr and exit status 2 (SPEC §4).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
@@ -15,7 +14,7 @@ import warnings
 from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
 from .core.presets import PRESETS
-from .options import HelpFormatter, add_setting_options, flags_for
+from .options import HelpFormatter, add_setting_options, dpi_arg, flags_for, fps_arg
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,30 +50,6 @@ def preset_list() -> str:
         lines.append(textwrap.fill(f"{name:13s} {p['about']}", 78, initial_indent="  ",
                                    subsequent_indent=" " * 16))
     return "\n".join(lines)
-
-
-def dpi_arg(text: str) -> float:
-    """--dpi: a finite number of dots per inch in [20, 600]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of dots per inch like 100, "
-                                         f"got {text!r}") from None
-    if not (math.isfinite(value) and 20 <= value <= 600):
-        raise argparse.ArgumentTypeError(f"must be in [20, 600] dots per inch, got {text!r}")
-    return value
-
-
-def fps_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected frames per second like 30, "
-                                         f"got {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= 240):
-        raise argparse.ArgumentTypeError(f"must be in (0, 240] frames per second, "
-                                         f"got {text!r}")
-    return value
 
 
 def _sub(sub, common, name, help, description, examples):

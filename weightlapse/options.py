@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from .core.config import PART_TYPES, setting_declarations
 from .core.settings import declared, help_text
@@ -75,3 +76,27 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
                 and action.option_strings and action.nargs != 0):
             text += " (default: %(default)s)"
         return text
+
+
+def dpi_arg(text: str) -> float:
+    """--dpi: a finite number of dots per inch in [20, 600]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of dots per inch like 100, "
+                                         f"got {text!r}") from None
+    if not (math.isfinite(value) and 20 <= value <= 600):
+        raise argparse.ArgumentTypeError(f"must be in [20, 600] dots per inch, got {text!r}")
+    return value
+
+
+def fps_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected frames per second like 30, "
+                                         f"got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 240):
+        raise argparse.ArgumentTypeError(f"must be in (0, 240] frames per second, "
+                                         f"got {text!r}")
+    return value
