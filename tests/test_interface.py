@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import weightlapse as wl
-from weightlapse.cli import TRAIN_KEYS, build_parser, main
+from weightlapse.cli import TRAIN_KEYS, build_parser
 from weightlapse.core.config import PART_TYPES, RunConfig, setting_declarations
 from weightlapse.core.presets import PRESETS
 

@@ -119,7 +119,7 @@ def _frame_bar(enabled):
         yield None
         return
     from .progress import counter
-    bar = counter("frames")
+    bar = counter("frames", label="filming")
     try:
         yield bar.update
     except BaseException:
