@@ -156,6 +156,8 @@ PREDICT = [
                                         str(t / "p.csv")), "is a FIFO"),
     ("output-folder", lambda g, t: _predict(g, t, "--data", str(g / "rows.csv"), "-o",
                                             str(t)), "-o {t} is a folder"),
+    ("output-is-input", lambda g, t: _predict(g, t, "--data", str(g / "rows.csv"), "-o",
+                                              str(g / "rows.csv")), "is the data file itself"),
     ("snapshot-text", lambda g, t: _predict(g, t, "--data", str(g / "rows.csv"), "-o",
                                             str(t / "p.csv"), "--snapshot", "x"),
      "invalid int value"),
@@ -166,6 +168,7 @@ RUNS = [
      "--sort 'banana' is not a column"),
     ("csv-and-json", lambda g, t: ["runs", str(g), "--csv", "--json"], "not allowed with"),
     ("folder-missing", lambda g, t: ["runs", str(t / "none")], "not found"),
+    ("folder-is-file", lambda g, t: ["runs", str(g / "rows.csv")], "is a file"),
 ]
 
 DEMO = [

@@ -89,6 +89,9 @@ def predict(run, data, out=None, snapshot: int = -1):
     int_arg("snapshot", snapshot)
     if out is not None:
         check_output_path(path_arg("out", out), "out")
+        if os.path.abspath(out) == os.path.abspath(data):
+            raise ConfigError(f"{arg('out')} {out} is the data file itself; writing the "
+                              "predictions there would destroy it: give another name")
     table = predict_csv(run, data, snapshot)
     if out is not None:
         atomic_write_text(out, table.to_csv(index=False))

@@ -24,7 +24,7 @@ def runs_table(folder) -> pd.DataFrame:
     An unreadable run is a row with status "unreadable"."""
     root = Path(folder)
     if not root.is_dir():
-        raise RunError(f"folder {root} not found")
+        raise RunError(f"folder {root} {'is a file' if root.exists() else 'not found'}")
     rows = []
     for cfg in sorted(list(root.glob("*/config.json")) + list(root.glob("*/*/config.json"))):
         name = str(cfg.parent.relative_to(root))
