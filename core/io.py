@@ -113,6 +113,11 @@ def _umask() -> int:
 def make_run_dir(out, name) -> Path:
     """Create ``out/name``; if it exists, ``out/name-2``, ``-3``, ... ``mkdir`` is
     atomic, so two trainings started at once never share a folder."""
+    name = str(name)
+    if (not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name):
+        raise ConfigError(f"{arg('name')} must be a plain folder name (got {name!r})")
+    if "\x00" in str(out):
+        raise ConfigError(f"{arg('out')} must not contain a NUL character (got {str(out)!r})")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for i in range(1, 10_000):

@@ -177,7 +177,23 @@ DEMO = [
      "--snapshot-every must be"),
 ]
 
-TABLES = {"train": TRAIN, "figure": FIGURE, "render": RENDER, "compare": COMPARE,
+SWEEP = [
+    ("setting-huge", lambda g, t: ["sweep", "--dataset", "xor", "--lr", "1e300", "--grid",
+                                   "seed=1,2", "--out", str(t / "s")], "--lr must be in (0, 1e6)"),
+    ("grid-value", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "batch_size=8,-1",
+                                 "--out", str(t / "s")], "--batch-size must be >= 0"),
+    ("grid-snapshot", lambda g, t: ["sweep", "--dataset", "xor", "--grid",
+                                    "snapshot_every=0,5", "--out", str(t / "s")],
+     "--snapshot-every must be"),
+    ("grid-name-nul", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "seed=1,2",
+                                    "--name", "a\0b", "--out", str(t / "s")],
+     "--name must be a plain folder name"),
+    ("name-parent", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "seed=1,2",
+                                  "--name", "../x", "--out", str(t / "s")],
+     "--name must be a plain folder name"),
+]
+
+TABLES = {"sweep": SWEEP, "train": TRAIN, "figure": FIGURE, "render": RENDER, "compare": COMPARE,
           "predict": PREDICT, "runs": RUNS, "demo": DEMO}
 CASES = [(f"{cmd}-{c[0]}", *c[1:]) for cmd, table in TABLES.items() for c in table]
 
