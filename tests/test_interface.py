@@ -144,6 +144,8 @@ def test_quiet_silences_progress(tmp_path, small):
     assert p.returncode == 0 and p.stderr == ""
     p = cli("train", "--dataset", "xor", "--epochs", "2", "--out", tmp_path, "-q")
     assert p.returncode == 0 and "training:" not in p.stderr
+    p = cli("--quiet", "train", "--dataset", "xor", "--epochs", "2", "--out", tmp_path)
+    assert p.returncode == 0 and "training:" not in p.stderr
 
 
 # -- atomic outputs -------------------------------------------------------------------

@@ -67,6 +67,8 @@ def build_parser() -> Parser:
                "its weights while it learns, and film them.",
                epilog="example: weightlapse demo   (then see weightlapse COMMAND --help)")
     p.add_argument("--version", action="version", version=f"weightlapse {__version__}")
+    p.add_argument("-q", "--quiet", dest="quiet_all", action="store_true",
+                   help="no progress output (also accepted after the command)")
     common = Parser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars or progress lines")
@@ -365,6 +367,7 @@ def _one_line_warning(message, category, filename, lineno, line=None):
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    args.quiet = args.quiet or args.quiet_all     # weightlapse -q CMD or CMD -q
     previous = warnings.formatwarning
     warnings.formatwarning = _one_line_warning     # warnings as one line, while we run
     try:
