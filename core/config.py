@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Optional, Union
 
 from .errors import ConfigError
@@ -156,10 +156,6 @@ class RunConfig:
             obj = getattr(self, part)
             _check_types(obj)
             obj.validate()
-
-    def flat(self) -> dict:
-        """All settings as one flat dict (the API's keyword names)."""
-        return {k: v for part in self.PARTS for k, v in asdict(getattr(self, part)).items()}
 
 
 def _check_types(obj):

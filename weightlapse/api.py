@@ -34,7 +34,7 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         cbs.append(ProgressBar())
         factory = download_bar
     if resume is not None:
-        from .core.pipeline import resume_run
+        from .core.resume import resume_run
         extra = sorted(k for k, v in settings.items() if v is not None and k != "epochs")
         if extra or dataset or preset:
             raise ConfigError(f"resume continues a run with its own settings; only epochs "
@@ -111,8 +111,11 @@ def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
 
 def demo(out="outputs", name="demo", progress=False):
     """The main job: train the built-in spiral network, film it and draw its
-    final weights. Returns (run, video path, figure path)."""
+    final weights. Returns (run, video path, figure path); when training did
+    not finish (Ctrl-C), nothing is rendered: (run, None, None)."""
     run = train(preset="spiral", out=out, name=name, snapshot_every=2, progress=progress)
+    if run.status != "finished":
+        return run, None, None
     video = render(run, run.path / "training.mp4", smooth=1, progress=progress)
     fig = figure(run, run.path / "final.png")
     return run, video, fig
