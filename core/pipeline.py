@@ -62,7 +62,13 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
         # Statistics of the training split only, so validation stays unseen.
         with np.errstate(over="ignore", invalid="ignore"):
             transform = fit_standardize(Xt)
-            Xt, Xv = apply_transform(Xt, transform), apply_transform(Xv, transform)
+        bad = ~np.isfinite(np.r_[transform["mean"]] * np.r_[transform["std"]])
+        if bad.any():
+            col = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{d.data}: column {columns[col]!r} cannot be standardised: "
+                            f"its values overflow (up to {np.abs(Xt[:, col]).max():.3g}); "
+                            "rescale it")
+        Xt, Xv = apply_transform(Xt, transform), apply_transform(Xv, transform)
     if d.task == "classification":
         all_y = [yt, yv] + ([test[1]] if test else [])
         idx, names = encode_labels(np.concatenate(all_y), ds.class_names or None)
@@ -82,13 +88,13 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
         n_out = yt.shape[1]
     dtype = np.dtype(cfg.model.dtype)
     what = "X" if ds.name == "arrays" else (d.data or d.dataset)
-    Xt, Xv = (_cast(a, dtype, columns, what, ds.transform) for a in (Xt, Xv))
+    Xt, Xv = (_cast(a, dtype, columns, what) for a in (Xt, Xv))
     if test:
-        test = (_cast(test[0], dtype, columns, what, ds.transform), test[1])
+        test = (_cast(test[0], dtype, columns, what), test[1])
     if d.task == "regression":
-        yt, yv = (_cast(a, dtype, ["y"], "y", None) for a in (yt, yv))
+        yt, yv = (_cast(a, dtype, [d.label_column if d.data else "y"], what) for a in (yt, yv))
         if test:
-            test = (test[0], _cast(test[1], dtype, ["y"], "y", None))
+            test = (test[0], _cast(test[1], dtype, ["y"], what))
     info = {"name": ds.name, "task": d.task, "n_features": int(Xt.shape[1]),
             "n_outputs": int(n_out), "n_train": len(Xt), "n_val": len(Xv),
             "n_test": len(test[0]) if test else 0,
@@ -98,20 +104,18 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
     return (Xt, yt), (Xv, yv), test, info
 
 
-def _cast(a, dtype, columns, what, transform):
-    """``a`` as contiguous ``dtype``; non-finite values (overflow while
-    standardising or casting, e.g. 1e308 in float32) are an error naming the
-    column, never a "divergence" later."""
+def _cast(a, dtype, columns, what):
+    """``a`` as contiguous ``dtype``; values that overflow it (1e308 in
+    float32) are an error naming the column, never a "divergence" later."""
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(a, dtype)
     bad = ~np.isfinite(out)
     if bad.any():
         col = int(np.argwhere(bad)[0, 1])
         name = columns[col] if col < len(columns) else col
-        how = ("is too large to standardise" if transform and transform["kind"] ==
-               "standardize" else f"has values too large for {dtype.name}")
-        raise DataError(f"{what}: column {name!r} {how} (up to {np.abs(a[:, col]).max():.3g}); "
-                        "rescale it")
+        raise DataError(f"{what}: column {name!r} has values too large for {dtype.name} "
+                        f"(up to {np.abs(a[:, col]).max():.3g}); rescale it"
+                        + (" or use dtype float64" if dtype.itemsize < 8 else ""))
     return out
 
 

@@ -80,8 +80,9 @@ def _check_length(run, cfg, meta, old_epochs):
     done = meta["step"] / steps_per_epoch
     if new * steps_per_epoch <= meta["step"]:
         shown = f"{meta['epoch']}" if meta["batch"] == 0 else f"{done:.2f}"
+        least = meta["epoch"] + 1
         raise ConfigError(f"{run.path} has already trained {shown} epochs; pass "
-                          f"--epochs N with N > {shown} to continue it")
+                          f"--epochs N with N >= {least} to continue it")
     if new != old_epochs and _schedule(cfg).length_dependent:
         raise ConfigError(
             f"{run.path} anneals its learning rate over its {old_epochs} epochs "

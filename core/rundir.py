@@ -77,11 +77,7 @@ class RunDir:
             RunConfig.from_dict(settings).validate()
         except ConfigError as e:
             raise RunError(f"{path}: {e}; the run is damaged") from None
-        d = cfg["data"]
-        if d.get("task") not in ("classification", "regression") or not isinstance(
-                d.get("name"), str) or d.get("n_features") != cfg["network"]["sizes"][0]:
-            raise RunError(f"{path}: its data section does not match the network; "
-                           "the run is damaged")
+        _check_data(cfg["data"], cfg["network"]["sizes"], path)
         return cfg
 
     def write_config(self, config: dict) -> None:
@@ -124,15 +120,25 @@ class RunDir:
 
     def read_metrics(self) -> pd.DataFrame:
         """metrics.csv as a DataFrame: at least one row, numeric columns."""
-        path = self.file(METRICS)
-        try:
-            df = pd.read_csv(io.StringIO(self.metrics_text()))
-            df = df.apply(pd.to_numeric, errors="raise").astype(float)
-        except (ValueError, pd.errors.ParserError) as e:
-            raise RunError(f"{path} is damaged ({str(e).splitlines()[0]})") from None
+        df = self._parse_metrics(self.metrics_text())
         if df.empty:
-            raise RunError(f"{path} has no rows yet; the run recorded nothing")
-        df[["step"]] = df[["step"]].astype(np.int64)
+            raise RunError(f"{self.file(METRICS)} has no rows yet; the run recorded nothing")
+        return df
+
+    def _parse_metrics(self, text) -> pd.DataFrame:
+        commas = len(METRIC_COLUMNS) - 1
+        for i, ln in enumerate(text.splitlines()):
+            if ln.count(",") != commas:
+                raise RunError(f"{self.file(METRICS)} is damaged at line {i + 1} "
+                               f"({ln[:40]!r} has {ln.count(',') + 1} fields, not "
+                               f"{commas + 1})")
+        try:
+            df = pd.read_csv(io.StringIO(text))
+            df = df.apply(pd.to_numeric, errors="raise").astype(float)
+            df["step"] = df["step"].astype(np.int64)
+        except (ValueError, pd.errors.ParserError) as e:
+            raise RunError(f"{self.file(METRICS)} is damaged "
+                           f"({str(e).splitlines()[0]})") from None
         return df
 
     def metrics_up_to(self, step: int, rows=None) -> str:
@@ -157,6 +163,7 @@ class RunDir:
         if last != step or (rows is not None and len(keep) - 1 != rows):
             raise RunError(f"{self.file(METRICS)} lacks rows up to step {step} that "
                            f"{CHECKPOINT} covers (it was cut short); the run cannot resume")
+        self._parse_metrics("".join(keep))  # every kept value a number
         return "".join(keep)
 
     def open_metrics(self, keep_text=None) -> "MetricsWriter":
@@ -293,8 +300,29 @@ def _check_network(net, path):
     if net.get("dtype") not in DTYPES:
         raise RunError(f"{path}: network dtype {net.get('dtype')!r} is not one of "
                        f"{', '.join(DTYPES)}; the run is damaged")
-    if net.get("layout") != [list(s) for s in layout(net["sizes"])]:
+    if net.get("layout") != [list(s) for s in layout(net["sizes"])] or \
+            net.get("n_params") != sum(math.prod(s) for s in layout(net["sizes"])):
         raise RunError(f"{path}: the network's layout does not match its layer sizes; "
+                       "the run is damaged")
+
+
+def _check_data(d, sizes, path):
+    """The data section as readers use it: task, name, columns, classes, shape."""
+    n_in, n_out = sizes[0], sizes[-1]
+    shape = d.get("input_shape")
+    names = d.get("class_names")
+    transform = d.get("transform")
+    ok = (d.get("task") in ("classification", "regression") and isinstance(d.get("name"), str)
+          and d.get("n_features") == n_in
+          and isinstance(d.get("columns"), list) and len(d["columns"]) == n_in
+          and isinstance(names, list)
+          and (len(names) == n_out if d.get("task") == "classification" else not names)
+          and (shape is None or (isinstance(shape, list) and len(shape) == 2 and all(
+              isinstance(s, int) and s > 0 for s in shape) and shape[0] * shape[1] == n_in))
+          and (transform is None or (isinstance(transform, dict) and transform.get("kind") in
+                                     ("scale", "standardize"))))
+    if not ok:
+        raise RunError(f"{path}: its data section does not match the network; "
                        "the run is damaged")
 
 
