@@ -62,7 +62,7 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
         # Statistics of the training split only, so validation stays unseen.
         with np.errstate(over="ignore", invalid="ignore"):
             transform = fit_standardize(Xt)
-        bad = ~np.isfinite(np.r_[transform["mean"]] * np.r_[transform["std"]])
+        bad = ~(np.isfinite(transform["mean"]) & np.isfinite(transform["std"]))
         if bad.any():
             col = int(np.flatnonzero(bad)[0])
             raise DataError(f"{d.data}: column {columns[col]!r} cannot be standardised: "
