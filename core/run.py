@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import RunError
-from .rundir import CHECKPOINT, SNAPSHOTS, RunDir
+from .rundir import CHECKPOINT, CONFIG, SNAPSHOTS, RunDir
 from .snapshots import SnapshotSequence
 
 
@@ -95,7 +95,7 @@ class Run:
             model = MLP(self.sizes, s["activation"], s["init"],
                         self.config["network"]["dtype"], task=self.config["data"]["task"])
         except KeyError as e:
-            raise RunError(f"{self.path / 'config.json'}: unknown or missing setting {e}; "
+            raise RunError(f"{self.path / CONFIG}: unknown or missing setting {e}; "
                            "the run is damaged") from None
         snap = self.snapshot(snapshot)
         model.set_weights(snap.weights, snap.biases)
