@@ -24,14 +24,25 @@ class Run:
     """
 
     def __init__(self, path):
+        if not isinstance(path, (str, os.PathLike)):
+            raise RunError(f"a run is given by its folder's path (got {type(path).__name__})")
         self.path = Path(path)
-        if not self.path.is_dir():
+        try:
+            found = self.path.is_dir()
+        except (OSError, ValueError):  # a NUL byte, a name too long
+            found = False
+        if not found:
             raise RunError(f"run directory {self.path} not found")
         self.files = RunDir(self.path)
         self.config = self.files.read_config()
         net = self.config["network"]
         self.sizes = list(net["sizes"])
-        self.snapshots = SnapshotSequence(self.path / SNAPSHOTS, net["layout"], net["dtype"])
+        try:
+            self.snapshots = SnapshotSequence(self.path / SNAPSHOTS, net["layout"],
+                                              net["dtype"])
+        except (ValueError, OverflowError, MemoryError):  # sizes no snapshot can hold
+            raise RunError(f"{self.path / CONFIG}: layer sizes {self.sizes} are impossible; "
+                           "the run is damaged") from None
 
     @property
     def name(self) -> str:

@@ -190,17 +190,20 @@ class RunDir:
                 meta = json.loads(str(f["meta"]))
                 arrays = {k: f[k] for k in f.files if k != "meta"}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-            raise RunError(f"{path} is unreadable ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
-                           "train the run again") from None
-        if not isinstance(meta, dict) or any(k not in meta for k in CHECKPOINT_KEYS):
-            raise RunError(f"{path} is incomplete (it lacks the training state)")
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise RunError(f"{path} is unreadable ({why}); train the run again") from None
+        if not isinstance(meta, dict) or any(k not in meta for k in CHECKPOINT_KEYS) \
+                or not _valid_meta(meta):
+            raise RunError(f"{path} is incomplete or damaged (its training state)")
         if meta.get("run_id") != config.get("run_id"):
             raise RunError(f"{path} belongs to another run; train the run again")
         shapes = layout(config["network"]["sizes"])
         want = {f"param.{k}{i // 2}": tuple(s) for i, (k, s) in
                 enumerate(zip("Wb" * len(shapes), shapes))}
         got = {k: a.shape for k, a in arrays.items() if k.startswith("param.")}
-        if got != want:
+        opt = {k: a.shape for k, a in arrays.items() if k.startswith("opt.")}
+        if got != want or any(want.get("param." + k[4:].split(".")[-1]) != s
+                              for k, s in opt.items()):
             raise RunError(f"{path} does not match the run's network in config.json")
         return meta, arrays
 
@@ -238,6 +241,9 @@ class RunDir:
             os.close(fd)
             raise RunError(f"{self.path} is being trained by another process; wait for "
                            "it to end or stop it first") from None
+        except OSError:  # a file system without locks: status.json's pid must do
+            os.close(fd)
+            return
         self._lock_fd = fd
 
     def unlock(self) -> None:
@@ -288,6 +294,24 @@ def _finite(obj):
     if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
         return None
     return obj
+
+
+def _valid_meta(meta) -> bool:
+    """The checkpoint's counters are counts, its random states restorable."""
+    counts = ("epoch", "step", "batch", "snapshots", "rows")
+    if not all(isinstance(meta.get(k, 0), int) and meta.get(k, 0) >= 0 for k in counts) or \
+            not all(isinstance(meta[k], int) for k in ("snapshot_step", "row_step",
+                                                       "optimizer_t")) or \
+            not isinstance(meta["elapsed"], (int, float)) or \
+            not (isinstance(meta["running"], list) and len(meta["running"]) == 3) or \
+            not isinstance(meta["dropout_state"], list):
+        return False
+    try:
+        for state in [meta["shuffle_state"], *meta["dropout_state"]]:
+            np.random.default_rng().bit_generator.state = state
+    except (TypeError, ValueError, KeyError):
+        return False
+    return True
 
 
 def _check_network(net, path):

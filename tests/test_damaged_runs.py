@@ -56,6 +56,21 @@ def npz(name, **arrays):
     return damage
 
 
+def checkpoint(meta=None, arrays=None):
+    """Rewrite the checkpoint with ``meta(dict)`` / ``arrays(dict)`` changed."""
+    def damage(p, runs):
+        with np.load(p / "checkpoint.npz") as f:
+            m = json.loads(str(f["meta"]))
+            a = {k: f[k] for k in f.files if k != "meta"}
+        if meta:
+            meta(m)
+        if arrays:
+            arrays(a)
+        with open(p / "checkpoint.npz", "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(m)), **a)
+    return damage
+
+
 def set_key(*path, value):
     def change(c):
         for k in path[:-1]:
@@ -70,6 +85,11 @@ def del_key(*path):
             c = c[k]
         del c[path[-1]]
     return change
+
+
+def _huge_network(c):
+    from weightlapse.core.rundir import network_info
+    c["network"] = network_info([2, 10**9, 10**9, 2], "float32")
 
 
 HEADER = "epoch,step,train_loss,train_acc,val_loss,val_acc,lr,elapsed_s\n"
@@ -90,6 +110,7 @@ DAMAGES = [
      "config.json", ALL),
     ("config-sizes-other", config(set_key("network", "sizes", value=[2, 5, 2])),
      "config.json", ALL),
+    ("config-sizes-huge", config(_huge_network), "config.json", ALL),
     ("config-layout", config(set_key("network", "layout", value=[[2, 4]])), "config.json", ALL),
     ("config-n-params", config(del_key("network", "n_params")), "config.json", ALL),
     ("config-no-settings", config(del_key("settings")), "config.json", ALL),
@@ -175,6 +196,22 @@ DAMAGES = [
      {"resume"}),
     ("checkpoint-meta-list", npz("checkpoint.npz", meta=np.array("[1, 2]")),
      "checkpoint.npz", {"resume"}),
+    ("checkpoint-step-text", checkpoint(meta=set_key("step", value="x")), "checkpoint.npz",
+     {"resume"}),
+    ("checkpoint-step-negative", checkpoint(meta=set_key("step", value=-5)),
+     "checkpoint.npz", {"resume"}),
+    ("checkpoint-no-running", checkpoint(meta=del_key("running")), "checkpoint.npz",
+     {"resume"}),
+    ("checkpoint-shuffle-state", checkpoint(meta=set_key("shuffle_state", value={"a": 1})),
+     "checkpoint.npz", {"resume"}),
+    ("checkpoint-dropout-state", checkpoint(meta=set_key("dropout_state", value=[[1]])),
+     "checkpoint.npz", {"resume"}),
+    ("checkpoint-params-missing", checkpoint(arrays=lambda a: a.pop("param.W1")),
+     "checkpoint.npz", {"resume"}),
+    ("checkpoint-param-shape", checkpoint(arrays=lambda a: a.update({"param.b0": np.zeros(9)})),
+     "checkpoint.npz", {"resume"}),
+    ("checkpoint-momentum-shape", checkpoint(arrays=lambda a: a.update(
+        {"opt.W0": np.zeros((3, 3), np.float32)})), "checkpoint.npz", {"resume"}),
     ("checkpoint-pickled", npz("checkpoint.npz", meta=np.array([{}], object)),
      "checkpoint.npz", {"resume"}),
 ]
@@ -257,6 +294,12 @@ def test_damaged_run_in_python(runs, tmp_path, damage):
         assert "load" in fails and file in str(e) and "\n" not in str(e)
     else:
         assert "load" not in fails
+
+
+@pytest.mark.parametrize("path", [None, 123, ["a"], "a\0b", "", "/nonexistent/run"])
+def test_load_run_arguments(path):
+    with pytest.raises(RunError):
+        wl.load_run(path)
 
 
 def test_tables_are_what_they_claim():
