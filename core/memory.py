@@ -3,6 +3,8 @@ written: sizes that pass validation can still be far beyond the machine."""
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from .datasets import SYNTHETIC
 from .errors import ConfigError
@@ -75,3 +77,30 @@ def check_synthetic(cfg) -> None:
                    "use fewer samples")
 
 
+
+
+def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg) -> int:
+    """What snapshots.bin will hold at the end of the run: one record (16 bytes
+    of epoch and step, then every weight and bias) per snapshot."""
+    t = cfg.training
+    batch = n_train if t.batch_size in (0, None) else min(t.batch_size, n_train)
+    total_steps = -(-n_train // batch) * t.epochs
+    every = cfg.recording.snapshot_every
+    count = (t.epochs if every == "epoch" else total_steps // every) + 2
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return count * (16 + n_params * itemsize)
+
+
+def check_disk(folder, need: int) -> None:
+    """A ConfigError when the snapshots cannot fit on the disk holding ``folder``."""
+    path = Path(folder).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        return
+    if need > free:
+        raise ConfigError(f"the snapshots would need about {gib(need)} of disk and "
+                          f"{gib(free)} is free under {path}; record less often "
+                          "(a larger snapshot_every), or train fewer epochs")

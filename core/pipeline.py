@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
 from .errors import ConfigError, DataError, RunError
 from .evaluation import sample_rows, score
-from .memory import check_synthetic, check_training
+from .memory import check_disk, check_synthetic, check_training, snapshot_bytes
 from .model import MLP
 from .optim import make_optimizer, make_schedule
 from .recorder import Recorder
@@ -96,12 +97,22 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
         if test:
             test = (test[0], _cast(test[1], dtype, ["y"], what))
     info = {"name": ds.name, "task": d.task, "n_features": int(Xt.shape[1]),
+            "fingerprint": fingerprint(Xt, yt, Xv, yv),
             "n_outputs": int(n_out), "n_train": len(Xt), "n_val": len(Xv),
             "n_test": len(test[0]) if test else 0,
             "input_shape": list(ds.input_shape) if ds.input_shape else None,
             "class_names": names, "label_column": d.label_column if d.data else None,
             "columns": columns, "transform": transform}
     return (Xt, yt), (Xv, yv), test, info
+
+
+def fingerprint(*arrays) -> str:
+    """A CRC-32 of the arrays' bytes (fast: ~0.1 s for MNIST), so resuming can
+    tell the run's data from other data of the same shape."""
+    crc = 0
+    for a in arrays:
+        crc = zlib.crc32(np.ascontiguousarray(a).reshape(-1).view(np.uint8), crc)
+    return f"{crc:08x}"
 
 
 def _cast(a, dtype, columns, what):
@@ -138,6 +149,8 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
     info = data[3]
     sizes = [info["n_features"], *cfg.model.hidden, info["n_outputs"]]
     check_training(cfg, sizes, info["n_train"], info["n_val"])
+    check_disk(cfg.recording.out, snapshot_bytes(sizes, np.dtype(cfg.model.dtype).itemsize,
+                                                 info["n_train"], cfg))
     schedule = _schedule(cfg)
     run_dir = RunDir.create(cfg.recording.out, cfg.recording.name or info["name"])
     run_id = uuid.uuid4().hex

@@ -54,6 +54,12 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
             if info[key] != run.config["data"].get(key):
                 raise DataError(f"the data differ from the run's ({key} {info[key]}, the "
                                 f"run had {run.config['data'].get(key)}); pass the same data")
+        old = run.config["data"].get("fingerprint")
+        if old is not None and info["fingerprint"] != old:
+            what = (f"{cfg.data.data} has changed since" if cfg.data.data else
+                    "X, y are not the data" if X is not None else "the data differ from what")
+            raise DataError(f"{what} {run.path} was trained on (same shape, other values); "
+                            "it can only resume on the same data")
         check_training(cfg, run.sizes, info["n_train"], info["n_val"])
         _check_snapshots(run, meta)
         metrics_keep = files.metrics_up_to(meta["row_step"], meta.get("rows"))

@@ -94,7 +94,10 @@ class RunDir:
         except (OSError, ValueError) as e:
             raise RunError(f"{path} is unreadable ({e}); the run is damaged") from None
         if not isinstance(info, dict) or not isinstance(info.get("status"), str) or not \
-                isinstance(info.get("final_metrics", {}), dict):
+                isinstance(info.get("final_metrics", {}), dict) or not all(
+                    _number_or_none(v) for v in [*info.get("final_metrics", {}).values(),
+                                                 *(info.get(k) for k in NUMBERS)]) or \
+                not isinstance(info.get("message", ""), str):
             raise RunError(f"{path} is damaged (not a run status); the run is damaged")
         return info
 
@@ -253,6 +256,13 @@ class RunDir:
             self._lock_fd = None
 
 
+NUMBERS = ("epochs_completed", "steps", "snapshots", "elapsed_s")
+
+
+def _number_or_none(v) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
 class MetricsWriter:
     """Appends rows to metrics.csv, flushed as they come (a crash loses at
     most the row being written)."""
@@ -330,6 +340,23 @@ def _check_network(net, path):
                        "the run is damaged")
 
 
+def _valid_transform(t, n_in) -> bool:
+    """{"kind": "scale", "factor": f} or {"kind": "standardize", "mean": [...],
+    "std": [...]} with n_in finite numbers each (std non-zero)."""
+    if not isinstance(t, dict):
+        return False
+    if t.get("kind") == "scale":
+        return _number_or_none(t.get("factor")) and t.get("factor") is not None
+    if t.get("kind") != "standardize":
+        return False
+    try:
+        mean, std = np.asarray(t["mean"], float), np.asarray(t["std"], float)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (mean.shape == std.shape == (n_in,) and np.isfinite(mean).all()
+            and np.isfinite(std).all() and (std != 0).all())
+
+
 def _check_data(d, sizes, path):
     """The data section as readers use it: task, name, columns, classes, shape."""
     n_in, n_out = sizes[0], sizes[-1]
@@ -343,8 +370,7 @@ def _check_data(d, sizes, path):
           and (len(names) == n_out if d.get("task") == "classification" else not names)
           and (shape is None or (isinstance(shape, list) and len(shape) == 2 and all(
               isinstance(s, int) and s > 0 for s in shape) and shape[0] * shape[1] == n_in))
-          and (transform is None or (isinstance(transform, dict) and transform.get("kind") in
-                                     ("scale", "standardize"))))
+          and (transform is None or _valid_transform(transform, n_in)))
     if not ok:
         raise RunError(f"{path}: its data section does not match the network; "
                        "the run is damaged")

@@ -134,8 +134,10 @@ class Trainer:
                     self.status = "diverged"
                     self.consistent = False
                     self.message = (f"training diverged at epoch {self.epoch + 1}, "
-                                    f"step {self.step + 1} (loss {loss}); "
-                                    "try a lower learning rate")
+                                    f"step {self.step + 1} (loss {loss}); " + (
+                                        "try a lower learning rate" if self.step else
+                                        "the loss was not finite before any update: "
+                                        "scale the data down"))
                     return
                 self.step += 1
                 self._batch += 1

@@ -134,6 +134,11 @@ DAMAGES = [
      "config.json", ALL),
     ("config-transform", config(set_key("data", "transform", value="scale")),
      "config.json", ALL),
+    ("config-transform-no-mean", config(set_key("data", "transform",
+                                                value={"kind": "standardize"})),
+     "config.json", ALL),
+    ("config-transform-nan", config(set_key("data", "transform", value={
+        "kind": "standardize", "mean": [0, None], "std": [1, 1]})), "config.json", ALL),
     ("config-format-text", config(set_key("format", value="1")), "another version", ALL),
     ("config-list", put("config.json", "[1, 2]"), "another version", ALL),
     ("config-empty", put("config.json", ""), "config.json", ALL),
@@ -161,6 +166,10 @@ DAMAGES = [
     ("status-garbage", put("status.json", "{oops"), "status.json", STATUS),
     ("status-number", put("status.json", '{"status": 5}'), "status.json", STATUS),
     ("status-metrics-list", put("status.json", '{"status": "finished", "final_metrics": [1]}'),
+     "status.json", STATUS),
+    ("status-metric-text", put("status.json", '{"status": "finished", '
+                               '"final_metrics": {"val_acc": "high"}}'), "status.json", STATUS),
+    ("status-steps-list", put("status.json", '{"status": "finished", "steps": [1]}'),
      "status.json", STATUS),
     ("status-binary", put("status.json", bytes(range(256))), "status.json", STATUS),
     ("samples-garbage", put("samples.npz", b"junk" * 10), "samples.npz", SAMPLES),

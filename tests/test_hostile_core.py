@@ -362,6 +362,9 @@ TRAIN_CASES = [
                                                               "2,3\n3,4\n4,5\n"),
                                                "--label-column", "y", "--task", "regression"],
      "column 'y' has values too large for float32"),
+    ("snapshots-beyond-disk", lambda t: ["--dataset", "xor", "--hidden", "4096,4096",
+                                         "--snapshot-every", "1", "--epochs", "10000"],
+     "snapshots would need about"),
     ("idx-dims-overflow-int64", lambda t: ["--dataset", "mnist", "--data-dir", str(fake_mnist(
         t / "d", header=("train-images-idx3-ubyte", [2**32 - 1] * 3)))], "truncated"),
     ("idx-dims-overflow-labels", lambda t: ["--dataset", "mnist", "--data-dir", str(fake_mnist(
@@ -408,6 +411,35 @@ def test_float64_takes_what_float32_cannot(tmp_path):
     X = np.c_[np.linspace(-1, 1, 40), np.full(40, 1e39)]
     run = wl.train(X, np.arange(40) % 2, dtype="float64", hidden=[3], epochs=1, out=tmp_path)
     assert "Infinity" not in (run.path / "config.json").read_text()
+
+
+def test_resume_refuses_changed_data(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    rows = "".join(f"{a},{b},{int(a > b)}\n" for a, b in X)
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,label\n" + rows)
+    run = wl.train(data=csv, hidden=[3], epochs=4, batch_size=10, out=tmp_path,
+                   callbacks=[StopAt(9)])
+    csv.write_text("a,b,label\n" + rows.replace("1\n", "0\n", 1))  # one label changed
+    before = tree(run.path)
+    with pytest.raises(WeightlapseError, match="has changed since"):
+        wl.train(resume=run.path)
+    assert tree(run.path) == before
+    y = np.arange(80) % 2
+    arr = wl.train(X, y, hidden=[3], epochs=4, batch_size=10, out=tmp_path,
+                   callbacks=[StopAt(9)])
+    with pytest.raises(WeightlapseError, match="X, y are not the data"):
+        wl.train(X[::-1], y, resume=arr.path)
+    assert wl.train(X, y, resume=arr.path).status == "finished"
+
+
+def test_overflow_at_the_first_step_blames_the_data(tmp_path):
+    X = np.full((40, 2), 1e20) * np.r_[1, -1][np.arange(40) % 2][:, None]
+    run = wl.train(X, np.linspace(0, 1, 40), task="regression", hidden=[3], epochs=2,
+                   out=tmp_path)
+    assert run.status == "diverged"
+    assert "before any update: scale the data down" in run.info["message"]
 
 
 # -- L2 end to end -----------------------------------------------------------------
