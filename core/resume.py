@@ -6,6 +6,7 @@ length, the data) passes before anything in the run directory changes.
 from __future__ import annotations
 
 import math
+from socket import gethostname
 import warnings
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -31,11 +32,15 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
     """
     run = load_run(path)
     files = run.files
-    files.lock()
+    locked = files.lock()
     try:
-        if run.status == "running":
-            raise RunError(f"{run.path} is being trained by process {run.info.get('pid')}; "
-                           "wait for it to end or stop it first")
+        info = run.info
+        # Every training holds the folder's lock: with it held here, a "running"
+        # status written on this host is stale (its process died, its pid may
+        # be reused). Without a lock, or from another host, trust the status.
+        if run.status == "running" and (not locked or info.get("host") != gethostname()):
+            raise RunError(f"{run.path} is being trained by process {info.get('pid')} on "
+                           f"{info.get('host')}; wait for it to end or stop it first")
         meta, arrays = files.read_checkpoint(run.config)
         cfg = RunConfig.from_dict(run.config["settings"])
         cfg.validate()

@@ -230,13 +230,14 @@ class RunDir:
         return X, y
 
     # -- one trainer at a time ----------------------------------------------
-    def lock(self) -> None:
+    def lock(self) -> bool:
         """Hold an exclusive lock on the folder while training; an error when
-        another live process holds it (two trainings would interleave)."""
+        another live process holds it (two trainings would interleave).
+        False when this file system or platform has no locks."""
         try:
             import fcntl
         except ImportError:  # pragma: no cover - no flock: rely on status.json's pid
-            return
+            return False
         fd = os.open(self.path, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -246,8 +247,9 @@ class RunDir:
                            "it to end or stop it first") from None
         except OSError:  # a file system without locks: status.json's pid must do
             os.close(fd)
-            return
+            return False
         self._lock_fd = fd
+        return True
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
