@@ -230,8 +230,10 @@ def cmd_demo(args) -> int:
     run, video, fig = demo(out=args.out, progress=True)
     print(summary(run, "spiral"), file=sys.stderr)
     if video is None:  # Ctrl-C while training: stop there, as train does
-        print(f"weightlapse: {run.info.get('message')}; nothing was rendered; resume the "
-              f"training with: weightlapse train --resume {run.path}", file=sys.stderr)
+        how = (f"; resume the training with: weightlapse train --resume {run.path}"
+               if run.status == "interrupted" and run.has_checkpoint else "")
+        print(f"weightlapse: {run.info.get('message')}; nothing was rendered{how}",
+              file=sys.stderr)
         return 130 if run.status == "interrupted" else 1
     print(f"video:  {video}\nfigure: {fig}")
     return 0
