@@ -61,10 +61,11 @@ def linear_sum_assignment(cost: np.ndarray):
     return np.arange(n), cols
 
 
-def _cosine(Fa, Fb):
-    na = np.linalg.norm(Fa, axis=1) + 1e-12
-    nb = np.linalg.norm(Fb, axis=1) + 1e-12
-    return np.sum(Fa * Fb, axis=1) / (na * nb)
+def _rms_distance(Fa, Fb):
+    """Root mean square over units of the distance between unit i of A and
+    unit i of B (Fa, Fb: (units, features)): the matching minimises exactly
+    this, so it never goes up."""
+    return float(np.sqrt(np.mean(np.sum((Fa - Fb) ** 2, axis=1))))
 
 
 def align_hidden(weights_a, biases_a, weights_b, biases_b):
@@ -79,7 +80,8 @@ def align_hidden(weights_a, biases_a, weights_b, biases_b):
 
     Returns (weights, biases, perms, report): B aligned, the permutation of
     each hidden layer (aligned unit i = original unit perms[l][i]), and per
-    layer the mean cosine similarity of matched units before and after.
+    layer the quantity minimised before and after matching: the root mean
+    square distance between matched units' feature vectors.
     """
     Wb = [np.array(w, dtype=np.float64) for w in weights_b]
     bb = [np.array(b, dtype=np.float64) for b in biases_b]
@@ -94,16 +96,16 @@ def align_hidden(weights_a, biases_a, weights_b, biases_b):
             return np.concatenate(parts, axis=1)
 
         Fa, Fb = features(Wa, ba), features(Wb, bb)
-        before = float(np.mean(_cosine(Fa, Fb)))
+        before = _rms_distance(Fa, Fb)
         cost = (np.sum(Fa ** 2, 1)[:, None] + np.sum(Fb ** 2, 1)[None, :]
                 - 2 * Fa @ Fb.T)
         _, perm = linear_sum_assignment(cost)
         Wb[l] = Wb[l][:, perm]
         bb[l] = bb[l][perm]
         Wb[l + 1] = Wb[l + 1][perm, :]
-        after = float(np.mean(_cosine(Fa, features(Wb, bb))))
+        after = _rms_distance(Fa, features(Wb, bb))
         perms.append(perm)
-        report.append({"layer": l + 1, "units": len(perm), "similarity_before": before,
-                       "similarity_after": after,
+        report.append({"layer": l + 1, "units": len(perm), "distance_before": before,
+                       "distance_after": after,
                        "moved": int(np.count_nonzero(perm != np.arange(len(perm))))})
     return Wb, bb, perms, report

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from .data import DATASET_NAMES
@@ -197,10 +197,6 @@ class RunConfig:
             obj = getattr(self, part)
             check_declared(obj)
             obj.validate()
-
-    def flat(self) -> dict:
-        """All settings as one flat dict (the API's keyword names)."""
-        return {k: v for part in self.PARTS for k, v in asdict(getattr(self, part)).items()}
 
 
 def setting_owners() -> dict:

@@ -18,12 +18,11 @@ from .download import download_set
 from .errors import DataError, arg
 from .idx import read_idx
 
-IMAGE_SETS = {"mnist": "mnist", "fashion-mnist": "fashion-mnist"}
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-DATASET_NAMES = tuple(SYNTHETIC) + tuple(IMAGE_SETS)
+DATASET_NAMES = (*SYNTHETIC, "mnist", "fashion-mnist")  # images in <data dir>/<name>/
 
 
 @dataclass
@@ -59,7 +58,7 @@ def find_idx(directory: Path, stem: str) -> Optional[Path]:
 def load_image_set(name: str, root=None, download=False, progress_factory=None) -> Dataset:
     """MNIST or Fashion-MNIST from the IDX files under ``<data dir>/<name>/``;
     with ``download``, missing files are fetched first (see :mod:`.download`)."""
-    directory = data_dir(root) / IMAGE_SETS[name]
+    directory = data_dir(root) / name
     stems = [s for pair in IDX_FILES.values() for s in pair]
     missing = [s + ".gz" for s in stems if find_idx(directory, s) is None]
     if os.environ.get("WEIGHTLAPSE_OFFLINE"):
@@ -105,7 +104,7 @@ def load_named(cfg, rng: np.random.Generator, download=True, progress_factory=No
         X, y = make_synthetic(cfg.dataset, cfg.n_samples, cfg.noise, cfg.classes, rng)
         return Dataset(X, y, cfg.dataset, class_names=sorted(set(y.tolist())),
                        columns=["x0", "x1"])
-    if cfg.dataset in IMAGE_SETS:
+    if cfg.dataset in DATASET_NAMES:
         return load_image_set(cfg.dataset, cfg.data_dir, download, progress_factory)
     raise DataError(f"unknown dataset {cfg.dataset!r}; choose one of "
                     f"{', '.join(DATASET_NAMES)} or pass a CSV with --data")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ConfigError
+
 
 def _split(n, k):
     """n samples shared as evenly as possible over k classes."""
@@ -65,6 +67,8 @@ def make_gaussian(n_samples=1000, noise=0.5, rng=None, classes=3):
     return centres[y] + rng.normal(0, noise, (n_samples, 2)), y
 
 
+MAX_NOISE = 1e6   # far past any useful noise; inf would make non-finite points
+
 SYNTHETIC = {
     "spiral": (make_spiral, 0.2),
     "moons": (make_moons, 0.1),
@@ -76,5 +80,7 @@ SYNTHETIC = {
 
 def make_synthetic(name, n_samples, noise=None, classes=3, rng=None):
     fn, default_noise = SYNTHETIC[name]
+    if noise is not None and not 0 <= noise <= MAX_NOISE:  # also NaN and inf
+        raise ConfigError(f"noise must be a number in [0, {MAX_NOISE:g}] (got {noise!r})")
     return fn(n_samples=n_samples, noise=default_noise if noise is None else noise,
               rng=rng, classes=classes)

@@ -7,6 +7,7 @@ magic number and that the payload has exactly the size the header announces.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 
 import numpy as np
@@ -39,7 +40,8 @@ def parse_idx(raw: bytes, name="<bytes>") -> np.ndarray:
         raise DataError(f"{name} has a truncated IDX header; delete it and fetch it again")
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_TYPES[raw[2]])
-    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
+    # Python integers: np.prod would wrap around past 2**63 and pass the check.
+    expected = 4 + 4 * ndim + math.prod(shape) * dtype.itemsize
     if len(raw) != expected:
         raise DataError(f"{name} is {'truncated' if len(raw) < expected else 'too long'}: "
                         f"{len(raw)} bytes where its header announces {expected}; "

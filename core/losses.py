@@ -32,10 +32,6 @@ class SoftmaxCrossEntropy:
         dZ /= n
         return dZ
 
-    @staticmethod
-    def predict(Z: np.ndarray) -> np.ndarray:
-        return Z.argmax(axis=1)
-
 
 class MeanSquaredError:
     """Mean squared error, mean over batch and outputs.
@@ -49,10 +45,6 @@ class MeanSquaredError:
 
     def backward(self):
         return self._diff * (2.0 / self._diff.size)
-
-    @staticmethod
-    def predict(Z):
-        return Z
 
 
 LOSSES = {"classification": SoftmaxCrossEntropy, "regression": MeanSquaredError}

@@ -88,6 +88,3 @@ class MLP:
         return np.concatenate([self.forward(X[i:i + chunk]) for i in
                                range(0, len(X), chunk)]) if len(X) else \
             np.zeros((0, self.sizes[-1]), self.dtype)
-
-    def n_params(self) -> int:
-        return sum(p.size for p in self.params.values())

@@ -11,13 +11,21 @@ import math
 
 import numpy as np
 
+from .errors import ConfigError
+
 
 class SGD:
     """``w -= lr * g``."""
 
     def __init__(self, lr: float):
-        self.lr = lr
+        self.lr = self.base_lr = lr
+        self.schedule = Constant()       # the learning rate's schedule (below)
         self.state: dict[str, dict] = {}
+
+    def schedule_lr(self, step: int, total_steps: int, steps_per_epoch: int) -> float:
+        """Set ``lr`` for the update after ``step`` updates, from the schedule."""
+        self.lr = self.schedule(self.base_lr, step, total_steps, steps_per_epoch)
+        return self.lr
 
     def step(self, params, grads):
         for k, p in params.items():
@@ -105,27 +113,65 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(name: str, lr: float, momentum: float = 0.9):
+def make_optimizer(name: str, lr: float, momentum: float = 0.9, schedule=None):
+    """An optimizer by name; ``schedule`` (from :func:`make_schedule`) sets its lr."""
     cls = OPTIMIZERS[name]
-    return cls(lr, momentum) if issubclass(cls, Momentum) else cls(lr)
+    opt = cls(lr, momentum) if issubclass(cls, Momentum) else cls(lr)
+    if schedule is not None:
+        opt.schedule = schedule
+    return opt
 
 
-# Learning-rate schedules: lr at a point of training, from the base lr,
-# the step count so far and the total number of steps of the run.
+# Learning-rate schedules: lr for the next update, from the base lr, the
+# updates done so far and the run's length. Each checks its own options.
 
-def constant(lr, step, total_steps, steps_per_epoch, **_):
-    return lr
+class Constant:
+    length_dependent = False
+
+    def __call__(self, lr, step, total_steps, steps_per_epoch):
+        return lr
 
 
-def step_decay(lr, step, total_steps, steps_per_epoch, step_every=10, gamma=0.5, **_):
+class StepDecay:
     """Multiply lr by ``gamma`` every ``step_every`` epochs."""
-    return lr * gamma ** (step // (steps_per_epoch * step_every))
+    length_dependent = False
+
+    def __init__(self, step_every: int = 10, gamma: float = 0.5):
+        if not (isinstance(step_every, int) and step_every >= 1):
+            raise ConfigError(f"lr_step_every must be a whole number >= 1 (got {step_every!r})")
+        if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
+            raise ConfigError(f"lr_gamma must be in (0, 1] (got {gamma!r})")
+        self.step_every, self.gamma = step_every, gamma
+
+    def __call__(self, lr, step, total_steps, steps_per_epoch):
+        return lr * self.gamma ** (step // (steps_per_epoch * self.step_every))
 
 
-def cosine(lr, step, total_steps, steps_per_epoch, lr_min=0.0, **_):
-    """Cosine annealing from lr to ``lr_min`` over the whole run, per step."""
-    frac = min(step / max(total_steps, 1), 1.0)
-    return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * frac))
+class Cosine:
+    """Cosine annealing from lr to ``lr_min`` over the whole run, per step:
+    it depends on the run's length, so a run on this schedule cannot be
+    extended without changing the learning rates it already used."""
+    length_dependent = True
+
+    def __init__(self, lr_min: float = 0.0):
+        if not (isinstance(lr_min, (int, float)) and 0 <= lr_min):
+            raise ConfigError(f"lr_min must be >= 0 (got {lr_min!r})")
+        self.lr_min = lr_min
+
+    def __call__(self, lr, step, total_steps, steps_per_epoch):
+        frac = min(step / max(total_steps, 1), 1.0)
+        return self.lr_min + 0.5 * (lr - self.lr_min) * (1 + math.cos(math.pi * frac))
 
 
-SCHEDULES = {"constant": constant, "step": step_decay, "cosine": cosine}
+SCHEDULES = {"constant": Constant, "step": StepDecay, "cosine": Cosine}
+
+
+def make_schedule(name: str, **options):
+    """The schedule ``name`` with its options; an unknown option is an error."""
+    if name not in SCHEDULES:
+        raise ConfigError(f"unknown lr_schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    try:
+        return SCHEDULES[name](**options)
+    except TypeError:
+        raise ConfigError(f"lr_schedule {name!r} takes no option "
+                          f"{', '.join(sorted(options))}") from None

@@ -1,9 +1,11 @@
 """From settings and data to a recorded run: the one place core's parts meet."""
 from __future__ import annotations
 
-import json
+import uuid
+import zlib
 from dataclasses import asdict
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
@@ -12,30 +14,35 @@ from .config import RunConfig
 from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
 from .errors import ConfigError, DataError, RunError, arg, python_only
-from .io import atomic_write_json, atomic_write_npz, atomic_write_text, make_run_dir
+from .evaluation import sample_rows, score
+from .memory import check_disk, check_synthetic, check_training, snapshot_bytes
 from .model import MLP
-from .optim import make_optimizer
-from .recorder import CHECKPOINT, Recorder
-from .run import FORMAT, SAMPLES, load_run, network_info
-from .snapshots import layout
+from .optim import make_optimizer, make_schedule
+from .recorder import Recorder
+from .rundir import FORMAT, RunDir, network_info
+from .signals import stop_on_signals
 from .trainer import Trainer
 
 
 def seeded_rngs(seed: int):
-    """Independent generators for data, split, init, shuffling and dropout,
-    all from one seed: the same seed gives the same run, bit for bit."""
-    return dict(zip(("data", "split", "init", "shuffle", "dropout"),
-                    map(np.random.default_rng, np.random.SeedSequence(seed).spawn(5))))
+    """Independent generators for data, split, init, shuffling, dropout and the
+    step-0 metrics sample, all from one seed: the same seed gives the same run,
+    bit for bit."""
+    names = ("data", "split", "init", "shuffle", "dropout", "sample")
+    return dict(zip(names, map(np.random.default_rng,
+                               np.random.SeedSequence(seed).spawn(len(names)))))
 
 
 def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
                  progress_factory=None):
-    """Load or check the data, split it, and fit the feature transform on the
-    training split. Returns (train, val, test, info)."""
+    """Load or check the data, split it, fit the feature transform on the
+    training split and cast to the run's dtype. Returns (train, val, test,
+    info); train/val/test are (X: (n, n_features), y: (n,) or (n, n_out))."""
     d = cfg.data
     if X is not None:
         ds = Dataset(*check_arrays(X, y, d.task), name="arrays")
     elif d.dataset is not None or d.data is not None:
+        check_synthetic(cfg)
         ds = load_named(d, rngs["data"], progress_factory=progress_factory)
     else:
         raise ConfigError(f"no data: give {python_only('arrays X and y, ')}"
@@ -51,10 +58,18 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
     else:
         Xt, yt, Xv, yv = split(Xa, ya, d.val_fraction, rngs["split"])
     test = (ds.X_test, ds.y_test) if ds.X_test is not None else None
+    columns = ds.columns or [f"x{i}" for i in range(Xt.shape[1])]
     transform = ds.transform
     if transform and transform["kind"] == "standardize":
         # Statistics of the training split only, so validation stays unseen.
-        transform = fit_standardize(Xt)
+        with np.errstate(over="ignore", invalid="ignore"):
+            transform = fit_standardize(Xt)
+        bad = ~(np.isfinite(transform["mean"]) & np.isfinite(transform["std"]))
+        if bad.any():
+            col = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{d.data}: column {columns[col]!r} cannot be standardised: "
+                            f"its values overflow (up to {np.abs(Xt[:, col]).max():.3g}); "
+                            "rescale it")
         Xt, Xv = apply_transform(Xt, transform), apply_transform(Xv, transform)
     if d.task == "classification":
         all_y = [yt, yv] + ([test[1]] if test else [])
@@ -67,144 +82,143 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
         n_out = len(names)
     else:
         names = []
+        # Targets as (n, n_out) columns, like the outputs: an (n,) vector
+        # would broadcast against (n, 1) outputs into an (n, n) "error".
         yt, yv = (np.asarray(a, np.float64).reshape(len(a), -1) for a in (yt, yv))
+        if test:
+            test = (test[0], np.asarray(test[1], np.float64).reshape(len(test[1]), -1))
         n_out = yt.shape[1]
+    dtype = np.dtype(cfg.model.dtype)
+    what = "X" if ds.name == "arrays" else (d.data or d.dataset)
+    Xt, Xv = (_cast(a, dtype, columns, what) for a in (Xt, Xv))
+    if test:
+        test = (_cast(test[0], dtype, columns, what), test[1])
+    if d.task == "regression":
+        yt, yv = (_cast(a, dtype, [d.label_column if d.data else "y"], what) for a in (yt, yv))
+        if test:
+            test = (test[0], _cast(test[1], dtype, ["y"], what))
     info = {"name": ds.name, "task": d.task, "n_features": int(Xt.shape[1]),
+            "fingerprint": fingerprint(Xt, yt, Xv, yv),
             "n_outputs": int(n_out), "n_train": len(Xt), "n_val": len(Xv),
             "n_test": len(test[0]) if test else 0,
             "input_shape": list(ds.input_shape) if ds.input_shape else None,
             "class_names": names, "label_column": d.label_column if d.data else None,
-            "columns": ds.columns or [f"x{i}" for i in range(Xt.shape[1])],
-            "transform": transform}
+            "columns": columns, "transform": transform}
     return (Xt, yt), (Xv, yv), test, info
+
+
+def fingerprint(*arrays) -> str:
+    """A CRC-32 of the arrays' bytes (fast: ~0.1 s for MNIST), so resuming can
+    tell the run's data from other data of the same shape."""
+    crc = 0
+    for a in arrays:
+        crc = zlib.crc32(np.ascontiguousarray(a).reshape(-1).view(np.uint8), crc)
+    return f"{crc:08x}"
+
+
+def _cast(a, dtype, columns, what):
+    """``a`` as contiguous ``dtype``; values that overflow it (1e308 in
+    float32) are an error naming the column, never a "divergence" later."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(a, dtype)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        col = int(np.argwhere(bad)[0, 1])
+        name = columns[col] if col < len(columns) else col
+        raise DataError(f"{what}: column {name!r} has values too large for {dtype.name} "
+                        f"(up to {np.abs(a[:, col]).max():.3g}); rescale it"
+                        + (" or use dtype float64" if dtype.itemsize < 8 else ""))
+    return out
 
 
 def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=(),
               progress_factory=None):
     """Train a network as ``cfg`` says, recording into a new run directory.
 
-    Everything that can fail on bad input (settings, data) fails before the
-    directory is created. Returns the :class:`Run`.
+    Everything that can fail on bad input (settings, data, the memory they
+    need) fails before the directory is created. Returns the :class:`Run`.
     """
     cfg.validate()
+    d = cfg.data
+    # Absolute paths, so the run resumes from any working directory.
+    if d.data is not None:
+        d.data = str(Path(d.data).resolve())
+    if d.data_dir is not None:
+        d.data_dir = str(Path(d.data_dir).resolve())
     rngs = seeded_rngs(cfg.training.seed)
     data = prepare_data(cfg, rngs, X, y, X_val, y_val, progress_factory)
     info = data[3]
     sizes = [info["n_features"], *cfg.model.hidden, info["n_outputs"]]
-    dtype = np.dtype(cfg.model.dtype)
-    run_dir = make_run_dir(cfg.recording.out, cfg.recording.name or info["name"])
-    atomic_write_json(run_dir / "config.json", {
-        "format": FORMAT, "weightlapse_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "settings": asdict(cfg), "data": info,
-        "network": network_info(sizes, dtype, layout(sizes))})
-    Xt, yt = data[0]
-    if Xt.shape[1] == 2:  # 2-D data: keep up to 1,000 points for decision-region plots
-        pick = np.sort(rngs["split"].permutation(len(Xt))[:1000])
-        atomic_write_npz(run_dir / SAMPLES, X=Xt[pick], y=yt[pick])
-    return _fit(cfg, run_dir, data, rngs, callbacks)
-
-
-def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callbacks=(),
-               progress_factory=None):
-    """Continue the run at ``path`` from its checkpoint (its last epoch end, or
-    where Ctrl-C stopped it), to ``epochs`` in all if given. With the same data
-    the result is bit for bit the run that was never interrupted: the
-    snapshots and metrics after the checkpoint are cut and recorded again."""
-    run = load_run(path)
-    ck_path = run.path / CHECKPOINT
-    if not ck_path.is_file():
-        raise RunError(f"{run.path} has no checkpoint to resume from (it stopped before "
-                       "its first epoch ended); train it again")
+    check_training(cfg, sizes, info["n_train"], info["n_val"])
+    check_disk(cfg.recording.out, snapshot_bytes(sizes, np.dtype(cfg.model.dtype).itemsize,
+                                                 info["n_train"], cfg))
+    schedule = _schedule(cfg)
+    run_dir = RunDir.create(cfg.recording.out, cfg.recording.name or info["name"])
+    run_id = uuid.uuid4().hex
+    run_dir.lock()
     try:
-        with np.load(ck_path) as f:
-            meta = json.loads(str(f["meta"]))
-            arrays = {k: f[k] for k in f.files if k != "meta"}
-    except (OSError, ValueError, KeyError) as e:
-        raise RunError(f"{ck_path} is unreadable ({e}); train the run again") from None
-    cfg = RunConfig.from_dict(run.config["settings"])
-    if epochs is not None:
-        cfg.training.epochs = epochs
-    cfg.validate()
-    if cfg.training.epochs <= meta["epoch"] and meta["batch"] == 0:
-        raise ConfigError(f"{run.path} has already trained {meta['epoch']} epochs; give "
-                          f"{arg('epochs', 'N')} with N > {meta['epoch']} to continue it")
-    if run.config["data"]["name"] == "arrays" and X is None:
-        raise ConfigError(f"{run.path} was trained on arrays: resume it from Python with "
-                          "wl.train(X, y, resume=path) and the same data")
-    rngs = seeded_rngs(cfg.training.seed)
-    data = prepare_data(cfg, rngs, X, y, X_val, y_val, progress_factory)
-    if data[3]["n_train"] != run.config["data"]["n_train"]:
-        raise DataError(f"the data differ from the run's ({data[3]['n_train']} training "
-                        f"samples, the run had {run.config['data']['n_train']})")
-    config = dict(run.config)
-    config["settings"] = asdict(cfg)
-    config.setdefault("resumed", []).append(
-        {"from_step": meta["step"], "at": datetime.now(timezone.utc).isoformat(
-            timespec="seconds")})
-    atomic_write_json(run.path / "config.json", config)
-    _cut_metrics(run.path / "metrics.csv", meta["row_step"])
-    state = {"meta": meta, "arrays": arrays}
-    return _fit(cfg, run.path, data, rngs, callbacks, resume=state)
+        run_dir.write_config({
+            "format": FORMAT, "weightlapse_version": __version__, "run_id": run_id,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "settings": asdict(cfg), "data": info,
+            "network": network_info(sizes, cfg.model.dtype)})
+        Xt, yt = data[0]
+        if Xt.shape[1] == 2:  # 2-D data: keep up to 1,000 points for decision-region plots
+            pick = np.sort(rngs["split"].permutation(len(Xt))[:1000])
+            run_dir.write_samples(Xt[pick], yt[pick])
+        return _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id)
+    finally:
+        run_dir.unlock()
 
 
-def _cut_metrics(path, step):
-    """Keep metrics.csv's rows up to ``step`` (and drop a torn last line)."""
-    lines = path.read_text().splitlines(keepends=True)
-    keep = [lines[0]] + [ln for ln in lines[1:] if ln.endswith("\n")
-                         and int(ln.split(",")[1]) <= step]
-    atomic_write_text(path, "".join(keep))
+def _schedule(cfg):
+    t = cfg.training
+    options = {"step": {"step_every": t.lr_step_every, "gamma": t.lr_gamma}}
+    return make_schedule(t.lr_schedule, **options.get(t.lr_schedule, {}))
 
 
-def _fit(cfg, run_dir, data, rngs, callbacks, resume=None):
+def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
+         metrics_keep=None):
     (Xt, yt), (Xv, yv), test, info = data
     m, t = cfg.model, cfg.training
-    dtype = np.dtype(m.dtype)
+    classify = cfg.data.task == "classification"
     sizes = [info["n_features"], *m.hidden, info["n_outputs"]]
-
-    def cast(a):
-        return np.ascontiguousarray(a, dtype)
-
-    Xt, Xv = cast(Xt), cast(Xv)
-    if cfg.data.task == "regression":
-        yt, yv = cast(yt), cast(yv)
-    model = MLP(sizes, m.activation, m.init, dtype, m.dropout, t.l2, cfg.data.task,
+    model = MLP(sizes, m.activation, m.init, m.dtype, m.dropout, t.l2, cfg.data.task,
                 rng=rngs["init"], dropout_rng=rngs["dropout"])
-    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum)
-    position = None
+    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum, schedule)
     if resume:
         for k, p in model.params.items():
             p[...] = resume["arrays"][f"param.{k}"]
-        meta = resume["meta"]
-        position = (meta["snapshots"], meta["snapshot_step"], meta["row_step"])
-    recorder = Recorder(run_dir, sizes, dtype, cfg.recording.snapshot_every, resume=position)
+    recorder = Recorder(run_dir, sizes, m.dtype, cfg.recording.snapshot_every,
+                        classify=classify, sample=sample_rows(len(Xt), rngs["sample"]),
+                        resume=resume and resume["meta"], metrics_keep=metrics_keep,
+                        run_id=run_id)
     trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
-                      batch_size=t.batch_size, lr_schedule=t.lr_schedule,
-                      schedule_options={"step_every": t.lr_step_every, "gamma": t.lr_gamma},
-                      rng=rngs["shuffle"], callbacks=[recorder, *callbacks],
-                      task=cfg.data.task)
+                      batch_size=t.batch_size, rng=rngs["shuffle"],
+                      callbacks=[recorder, *callbacks])
     if resume:
         trainer.load_state_dict(resume)
     try:
-        trainer.fit()
+        with stop_on_signals(trainer):
+            trainer.fit()
     except OSError as e:
         # A full disk or a vanished folder while recording: what was written
         # before stays readable (whole records; a torn last one is skipped).
         recorder.close()
-        msg = (f"could not write to {run_dir} ({e.strerror or e}); what was recorded "
-               f"is kept: free space, then resume with: weightlapse train --resume {run_dir}")
+        msg = (f"could not write to {run_dir.path} ({e.strerror or e}); what was recorded "
+               f"is kept: free space, then resume with: weightlapse train --resume "
+               f"{run_dir.path}")
         try:
-            atomic_write_json(run_dir / "status.json", {"status": "failed", "message": msg,
-                                                        "steps": trainer.step})
+            run_dir.write_status({"status": "failed", "message": msg, "steps": trainer.step})
         except OSError:
             pass
         raise RunError(msg) from None
     finally:
         recorder.close()
     if test is not None and trainer.status == "finished":
-        loss, acc = trainer.score(cast(test[0]), test[1])
-        status_path = run_dir / "status.json"
-        status = json.loads(status_path.read_text())
+        loss, acc = score(model, test[0], test[1], classify)
+        status = run_dir.read_status()
         status.setdefault("final_metrics", {}).update(test_loss=loss, test_acc=acc)
-        atomic_write_json(status_path, status)
-    return load_run(run_dir)
+        run_dir.write_status(status)
+    from .run import load_run
+    return load_run(run_dir.path)

@@ -1,60 +1,66 @@
-"""The recorder: a trainer callback that writes the run directory (SPEC §2).
+"""The recorder: a trainer callback that measures the network and writes the
+run directory (SPEC §2) through :class:`~.rundir.RunDir`.
 
-``config.json`` (written by the caller), ``metrics.csv`` (a row per evaluation
-point, appended and flushed as it happens), ``snapshots.bin`` (see
-:mod:`.snapshots`) and ``status.json`` (running -> finished / interrupted /
-diverged).
+It writes ``metrics.csv`` (a row per evaluation point, appended and flushed as
+it happens), ``snapshots.bin`` (see :mod:`.snapshots`), ``checkpoint.npz`` and
+``status.json`` (running -> finished / interrupted / diverged). It also owns
+the metrics: the running training sums between rows, and the evaluation of
+the validation split.
 """
 from __future__ import annotations
 
-import csv
-import json
-import math
 import os
 import socket
-from pathlib import Path
+import time
 
 import numpy as np
 
-from .io import atomic_write_json, atomic_write_npz
-from .snapshots import FILENAME, SnapshotWriter, layout
-
-CHECKPOINT = "checkpoint.npz"
-
-METRIC_COLUMNS = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc",
-                  "lr", "elapsed_s"]
+from .evaluation import RunningMetrics, sample_rows, score
+from .rundir import SNAPSHOTS, RunDir
+from .snapshots import SnapshotWriter, layout
 
 
 class Recorder:
     """Snapshots at step 0 (before any update), then every epoch
     (``every="epoch"``) or every ``every`` steps, and the final weights; a
-    metrics row at each snapshot and at every epoch end."""
+    metrics row at each snapshot and at every epoch end.
 
-    def __init__(self, run_dir, sizes, dtype, every="epoch", resume=None):
-        """``resume=(n_snapshots, snapshot_step, row_step)``: continue a run
-        whose files were cut back to its checkpoint (see
-        :func:`..pipeline.resume_run`)."""
-        self.dir = Path(run_dir)
+    ``sample``: indices of the training rows scored at step 0 (before any
+    batch); ``classify``: whether accuracy is measured.
+    """
+
+    def __init__(self, run_dir, sizes, dtype, every="epoch", *, classify=True,
+                 sample=None, resume=None, metrics_keep=None, run_id=None):
+        """``resume``: the checkpoint's meta, to continue a run whose files are
+        cut back to it; ``metrics_keep``: metrics.csv's text up to it."""
+        self.dir = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
         self.every = every
-        keep, snap_step, row_step = resume if resume else (None, -1, -1)
-        self.writer = SnapshotWriter(self.dir / FILENAME, layout(sizes), dtype, keep=keep)
-        self._metrics = open(self.dir / "metrics.csv", "a" if resume else "w", newline="")
-        self._csv = csv.writer(self._metrics)
-        if not resume:
-            self._csv.writerow(METRIC_COLUMNS)
-        self._metrics.flush()
-        self._row_step = row_step
-        self._snap_step = snap_step
+        self.sample = sample
+        self.run_id = run_id
+        keep = resume["snapshots"] if resume else None
+        self.writer = SnapshotWriter(self.dir.file(SNAPSHOTS), layout(sizes), dtype, keep=keep)
+        try:
+            self._metrics = self.dir.open_metrics(metrics_keep if resume else None)
+        except BaseException:
+            self.writer.close()
+            raise
+        self.running = RunningMetrics(classify, resume["running"] if resume else None)
+        self._rows = resume.get("rows", 0) if resume else 0
+        self._row_step = resume["row_step"] if resume else -1
+        self._snap_step = resume["snapshot_step"] if resume else -1
         self._checkpoint_step = -1
+        self._t0 = None
         self.last_row = None
         self._status("running")
 
     # -- callback events ---------------------------------------------------
     def on_train_start(self, t):
+        self._t0 = time.perf_counter() - t.elapsed
         if self._snap_step < 0:
             self._snapshot(t)
 
     def on_step_end(self, t):
+        self.running.add(t.last_loss, t.last_outputs, t.last_targets)
         if self.every != "epoch" and t.step % self.every == 0:
             self._snapshot(t)
 
@@ -81,17 +87,36 @@ class Recorder:
         self.close()
         self._status(t.status, t)
 
+    # -- measuring ---------------------------------------------------------
+    def evaluate(self, t) -> dict:
+        """Metrics now: training loss/accuracy averaged over the batches since
+        the last evaluation (on a random sample of up to 512 training rows when
+        there were none: step 0), and loss/accuracy on the validation split."""
+        row = {"epoch": t.epoch_float, "step": t.step}
+        train = self.running.take()
+        if train is None:
+            if self.sample is None:
+                self.sample = sample_rows(len(t.X), np.random.default_rng(0))
+            train = score(t.model, t.X[self.sample], t.y[self.sample], self.running.classify)
+        row["train_loss"], row["train_acc"] = train
+        if len(t.X_val):
+            row["val_loss"], row["val_acc"] = score(t.model, t.X_val, t.y_val,
+                                                    self.running.classify)
+        else:
+            row["val_loss"] = row["val_acc"] = None
+        row["lr"] = t.lr
+        row["elapsed_s"] = time.perf_counter() - self._t0
+        return row
+
     # -- writing -----------------------------------------------------------
     def _row(self, t):
         if self._row_step == t.step:
             return
         self._row_step = t.step
-        row = t.evaluate()
+        row = self.evaluate(t)
         self.last_row = row
-        self._csv.writerow(["" if row.get(c) is None or (isinstance(row[c], float)
-                                                         and math.isnan(row[c]))
-                            else _fmt(row[c]) for c in METRIC_COLUMNS])
-        self._metrics.flush()
+        self._metrics.write(row)
+        self._rows += 1
 
     def _snapshot(self, t):
         self._row(t)
@@ -103,10 +128,11 @@ class Recorder:
         atomically, so ``train --resume`` continues exactly from here."""
         state = t.state_dict()
         meta = dict(state["meta"], snapshots=self.writer.count, snapshot_step=self._snap_step,
-                    row_step=self._row_step)
+                    row_step=self._row_step, rows=self._rows, running=self.running.state(),
+                    run_id=self.run_id)
         arrays = {f"param.{k}": v for k, v in t.model.params.items()}
         arrays.update(state["arrays"])
-        atomic_write_npz(self.dir / CHECKPOINT, meta=np.array(json.dumps(meta)), **arrays)
+        self.dir.write_checkpoint(meta, arrays)
         self._checkpoint_step = t.step
 
     def _status(self, status, t=None):
@@ -118,14 +144,8 @@ class Recorder:
             if self.last_row:
                 info["final_metrics"] = {k: v for k, v in self.last_row.items()
                                          if v is not None}
-        atomic_write_json(self.dir / "status.json", info)
+        self.dir.write_status(info)
 
     def close(self):
         self.writer.close()
-        if not self._metrics.closed:
-            self._metrics.close()
-
-
-def _fmt(v):
-    # repr round-trips floats exactly, so metrics.csv loses nothing.
-    return repr(float(v)) if isinstance(v, float) else str(v)
+        self._metrics.close()

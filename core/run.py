@@ -1,52 +1,49 @@
 """Reading a run directory back: ``load_run(path) -> Run`` (SPEC §2)."""
 from __future__ import annotations
 
-import io
-import json
 import os
 import socket
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ._version import __version__
 from .errors import RunError
-from .snapshots import FILENAME, SnapshotSequence
-
-FORMAT = 1
-SAMPLES = "samples.npz"
+from .rundir import CHECKPOINT, CONFIG, SNAPSHOTS, RunDir
+from .snapshots import SnapshotSequence
 
 
 class Run:
     """A recorded training run.
 
     ``config`` (dict from config.json), ``status`` ("finished", "interrupted",
-    "diverged", or "running" for a run still going or killed), ``metrics``
-    (DataFrame of metrics.csv) and ``snapshots`` (lazy sequence of
-    :class:`~weightlapse.core.snapshots.Snapshot`).
+    "diverged", "failed", or "running" for a run still going, "killed" for one
+    that died without saying), ``metrics`` (DataFrame of metrics.csv) and
+    ``snapshots`` (lazy sequence of :class:`~weightlapse.core.snapshots.Snapshot`).
+    Damaged files raise :class:`RunError` naming the file.
     """
 
     def __init__(self, path):
+        if not isinstance(path, (str, os.PathLike)):
+            raise RunError(f"a run is given by its folder's path (got {type(path).__name__})")
         self.path = Path(path)
-        if not self.path.is_dir():
-            raise RunError(f"run directory {self.path} "
-                           f"{'is a file, not a folder' if self.path.exists() else 'not found'}")
-        cfg_path = self.path / "config.json"
         try:
-            self.config = json.loads(cfg_path.read_text())
-        except FileNotFoundError:
-            raise RunError(f"{self.path} is not a weightlapse run (no config.json)") from None
-        except (OSError, ValueError) as e:
-            raise RunError(f"{cfg_path} is unreadable ({e}); the run is damaged") from None
-        if not isinstance(self.config, dict) or self.config.get("format") != FORMAT:
-            raise RunError(f"{self.path} was written by another version of weightlapse "
-                           f"(format {self.config.get('format') if isinstance(self.config, dict) else '?'}, "
-                           f"this is {__version__}, format {FORMAT})")
+            found = self.path.is_dir()
+        except (OSError, ValueError):  # a NUL byte, a name too long
+            found = False
+        if not found:
+            what = "is a file, not a folder" if self.path.is_file() else "not found"
+            raise RunError(f"run directory {self.path} {what}")
+        self.files = RunDir(self.path)
+        self.config = self.files.read_config()
         net = self.config["network"]
         self.sizes = list(net["sizes"])
-        self.snapshots = SnapshotSequence(self.path / FILENAME, net["layout"], net["dtype"])
+        try:
+            self.snapshots = SnapshotSequence(self.path / SNAPSHOTS, net["layout"],
+                                              net["dtype"])
+        except (ValueError, OverflowError, MemoryError):  # sizes no snapshot can hold
+            raise RunError(f"{self.path / CONFIG}: layer sizes {self.sizes} are impossible; "
+                           "the run is damaged") from None
 
     @property
     def name(self) -> str:
@@ -55,10 +52,7 @@ class Run:
     @property
     def info(self) -> dict:
         """status.json: status, message, steps, final metrics."""
-        try:
-            return json.loads((self.path / "status.json").read_text())
-        except (OSError, ValueError):
-            return {"status": "unknown"}
+        return self.files.read_status()
 
     @property
     def status(self) -> str:
@@ -71,23 +65,18 @@ class Run:
                 os.kill(int(info["pid"]), 0)
             except ProcessLookupError:
                 return "killed"
-            except (PermissionError, KeyError, ValueError, TypeError):
+            except (PermissionError, KeyError, ValueError, TypeError, OverflowError):
                 pass
         return status
+
+    @property
+    def has_checkpoint(self) -> bool:
+        return (self.path / CHECKPOINT).is_file()
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """metrics.csv; a last line torn by a crash (no newline) is left out."""
-        path = self.path / "metrics.csv"
-        try:
-            text = path.read_text()
-            if text and not text.endswith("\n"):
-                text = text[:text.rfind("\n") + 1]
-            return pd.read_csv(io.StringIO(text))
-        except FileNotFoundError:
-            raise RunError(f"{path} is missing; the run is incomplete") from None
-        except (OSError, ValueError, pd.errors.EmptyDataError) as e:
-            raise RunError(f"{path} is unreadable ({e})") from None
+        return self.files.read_metrics()
 
     @property
     def settings(self) -> dict:
@@ -97,11 +86,7 @@ class Run:
     def samples(self):
         """(X, y) of up to 1,000 training points as the network saw them
         (2-D data only; None otherwise)."""
-        path = self.path / SAMPLES
-        if not path.is_file():
-            return None
-        with np.load(path) as f:
-            return f["X"], f["y"]
+        return self.files.read_samples()
 
     def snapshot(self, i: int = -1):
         """Snapshot ``i`` (negative counts from the end), or a one-line error
@@ -118,8 +103,12 @@ class Run:
         """An :class:`~weightlapse.core.model.MLP` holding a snapshot's weights."""
         from .model import MLP
         s = self.settings
-        model = MLP(self.sizes, s["activation"], s["init"], self.config["network"]["dtype"],
-                    task=s["task"])
+        try:
+            model = MLP(self.sizes, s["activation"], s["init"],
+                        self.config["network"]["dtype"], task=self.config["data"]["task"])
+        except KeyError as e:
+            raise RunError(f"{self.path / CONFIG}: unknown or missing setting {e}; "
+                           "the run is damaged") from None
         snap = self.snapshot(snapshot)
         model.set_weights(snap.weights, snap.biases)
         return model
@@ -134,9 +123,3 @@ def load_run(path) -> Run:
     if isinstance(path, Run):
         return path
     return Run(path)
-
-
-def network_info(sizes, dtype, shapes) -> dict:
-    return {"sizes": list(sizes), "dtype": str(np.dtype(dtype)),
-            "layout": [list(s) for s in shapes],
-            "n_params": int(sum(int(np.prod(s)) for s in shapes))}

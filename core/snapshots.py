@@ -63,6 +63,9 @@ class SnapshotWriter:
         self.record_size = record_dtype(self.shapes, self.dtype).itemsize
         if keep is not None:
             self._f = open(self.path, "r+b", buffering=0)
+            if os.fstat(self._f.fileno()).st_size < HEADER_SIZE + keep * self.record_size:
+                self._f.close()  # cutting back must never extend the file with zeros
+                raise RunError(f"{self.path} holds fewer than the {keep} snapshots to keep")
             self._f.truncate(HEADER_SIZE + keep * self.record_size)
             self._f.seek(0, os.SEEK_END)
             self.count = keep

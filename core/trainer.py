@@ -2,33 +2,31 @@
 
 Callbacks are objects with any of ``on_train_start(trainer)``,
 ``on_step_end(trainer)``, ``on_epoch_end(trainer)`` and
-``on_train_end(trainer)``; the recorder and the progress bar are callbacks.
+``on_train_end(trainer)``; the recorder (which also measures) and the
+progress bar are callbacks. Ctrl-C handling is :func:`.signals.stop_on_signals`.
 """
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 
 import numpy as np
-
-from .optim import SCHEDULES
 
 
 class Trainer:
     """Mini-batch (or full-batch, ``batch_size=0``) training of ``model``.
 
     X: (n_train, n_in), y: (n_train,) int labels or (n_train, n_out) targets;
-    X_val/y_val may be empty. State readable by callbacks: ``epoch`` (completed
-    epochs, fractional mid-epoch via :attr:`epoch_float`), ``step`` (updates
-    done), ``lr``, ``status`` ("running", "finished", "interrupted",
-    "diverged") and ``message``.
+    X_val/y_val may be empty. The optimizer sets its own learning rate from
+    its schedule. State readable by callbacks: ``epoch`` (completed epochs,
+    fractional mid-epoch via :attr:`epoch_float`), ``step`` (updates done),
+    ``lr``, ``last_loss``, ``last_outputs`` (b, n_out) and ``last_targets`` of
+    the last batch, ``status`` ("running", "finished", "interrupted",
+    "diverged", "failed") and ``message``.
     """
 
     def __init__(self, model, optimizer, X, y, X_val=None, y_val=None, *, epochs,
-                 batch_size=64, lr_schedule="constant", schedule_options=None,
-                 rng=None, callbacks=(), task="classification"):
+                 batch_size=64, rng=None, callbacks=()):
         self.model, self.optimizer = model, optimizer
         self.X, self.y = X, y
         self.X_val = X_val if X_val is not None else X[:0]
@@ -38,25 +36,21 @@ class Trainer:
         self.batch_size = n if batch_size in (0, None) or batch_size >= n else batch_size
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self.total_steps = self.steps_per_epoch * epochs
-        self.schedule = SCHEDULES[lr_schedule]
-        self.schedule_options = schedule_options or {}
-        self.base_lr = optimizer.lr
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.callbacks = list(callbacks)
-        self.classify = task == "classification"
         self.epoch = 0
         self.step = 0
-        self.lr = self.base_lr
+        self.lr = optimizer.lr
         self.status = "running"
         self.message = ""
         self.elapsed = 0.0
         self.last_loss = float("nan")
+        self.last_outputs = self.last_targets = None
         self.stop_requested = False
         self.consistent = True
         self._in_step = False
         self._batch = 0                                   # next batch of this epoch
         self._epoch_rng_state = self.rng.bit_generator.state  # before this epoch's shuffle
-        self._reset_running()
 
     @property
     def epoch_float(self) -> float:
@@ -75,73 +69,49 @@ class Trainer:
                 if not quiet:
                     raise
 
-    def _reset_running(self):
-        self._loss_sum = 0.0
-        self._correct = 0
-        self._seen = 0
-
     def request_stop(self):
         """Stop cleanly after the current step (what Ctrl-C and SIGTERM do)."""
         self.stop_requested = True
 
-    def fit(self, handle_signals=True) -> str:
+    def fit(self) -> str:
         """Train for the remaining epochs. Returns the final status.
 
-        With ``handle_signals`` (and on the main thread), the first Ctrl-C or
-        SIGTERM stops training at the next step boundary, so the weights and
-        optimizer state stay consistent and the run can resume exactly; a
-        second Ctrl-C aborts at once.
+        A KeyboardInterrupt inside a step stops training; the run is kept but
+        its final state is not trusted (``consistent`` is False).
         """
         t0 = time.perf_counter() - self.elapsed
         self._t0 = t0
         self.stop_requested = False
         self.consistent = True
-        previous = self._install_signals() if handle_signals else {}
-        try:
-            self._fire("on_train_start")
-            # Overflow is reported as divergence below, not as NumPy warnings.
-            with np.errstate(over="ignore", invalid="ignore"):
-                try:
-                    self._loop()
-                except KeyboardInterrupt:
-                    # Raised inside a step, the update may be half done: the run
-                    # keeps its snapshots but no final state is trusted.
-                    self.consistent = not self._in_step
-                    self.status = "interrupted"
-                except Exception:
-                    # A callback failed (a full disk, say): let every callback
-                    # close (the progress bar, the files), then report it.
-                    self.status, self.consistent = "failed", False
-                    self.elapsed = time.perf_counter() - t0
-                    self._fire("on_train_end", quiet=True)  # the first error is reported
-                    raise
-            if self.status == "interrupted":
-                self.message = f"interrupted at epoch {self.epoch + 1}, step {self.step}"
-            self.elapsed = time.perf_counter() - t0
-            self._fire("on_train_end")
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        self._fire("on_train_start")
+        # Overflow is reported as divergence below, not as NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                self._loop()
+            except KeyboardInterrupt:
+                # Raised inside a step, the update may be half done: the run
+                # keeps its snapshots but no final state is trusted.
+                self.consistent = not self._in_step
+                self.status = "interrupted"
+            except Exception:
+                # A callback failed (a full disk, say): let every callback
+                # close (the progress bar, the files), then report it.
+                self.status, self.consistent = "failed", False
+                self.elapsed = time.perf_counter() - t0
+                self._fire("on_train_end", quiet=True)  # the first error is reported
+                raise
+        if self.status == "interrupted":
+            # The same count as status.json's epochs_completed.
+            self.message = (f"interrupted after {self.epoch} completed epochs "
+                            f"(step {self.step} of {self.total_steps})")
+        self.elapsed = time.perf_counter() - t0
+        self._fire("on_train_end")
         return self.status
-
-    def _install_signals(self):
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
-        def on_signal(signum, frame):
-            if self.stop_requested and signum == signal.SIGINT:
-                raise KeyboardInterrupt  # a second Ctrl-C: abort now
-            self.request_stop()
-
-        previous = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.getsignal(sig)
-            signal.signal(sig, on_signal)
-        return previous
 
     def _loop(self):
         X, y, bs, n = self.X, self.y, self.batch_size, len(self.X)
         t0 = self._t0
+        opt = self.optimizer
         self._in_step = False
         while self.epoch < self.epochs and self.status == "running":
             first = self._batch
@@ -157,25 +127,21 @@ class Trainer:
                 else:
                     idx = order[start:start + bs]
                     Xb, yb = X[idx], y[idx]
-                self.lr = self.optimizer.lr = self.schedule(
-                    self.base_lr, self.step, self.total_steps, self.steps_per_epoch,
-                    **self.schedule_options)
+                self.lr = opt.schedule_lr(self.step, self.total_steps, self.steps_per_epoch)
                 self._in_step = True
-                loss, Z = self.model.train_step(Xb, yb, self.optimizer)
+                loss, Z = self.model.train_step(Xb, yb, opt)
                 if not math.isfinite(loss):
                     self.status = "diverged"
                     self.consistent = False
                     self.message = (f"training diverged at epoch {self.epoch + 1}, "
-                                    f"step {self.step + 1} (loss {loss}); "
-                                    "try a lower learning rate")
+                                    f"step {self.step + 1} (loss {loss}); " + (
+                                        "try a lower learning rate" if self.step else
+                                        "the loss was not finite before any update: "
+                                        "scale the data down"))
                     return
                 self.step += 1
                 self._batch += 1
-                self.last_loss = loss
-                self._loss_sum += loss * len(yb)
-                self._seen += len(yb)
-                if self.classify:
-                    self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+                self.last_loss, self.last_outputs, self.last_targets = loss, Z, yb
                 self._in_step = False
                 self.elapsed = time.perf_counter() - t0
                 self._fire("on_step_end")
@@ -193,14 +159,13 @@ class Trainer:
 
     # -- exact resumption --------------------------------------------------
     def state_dict(self) -> dict:
-        """Everything needed to continue exactly from here: counters, the
-        shuffle and dropout random states, running metric sums, and the
-        optimizer's state (arrays under ``opt.<name>``)."""
+        """Everything of the loop needed to continue exactly from here:
+        counters, the shuffle and dropout random states, and the optimizer's
+        state (arrays under ``opt.<name>``)."""
         meta = {"epoch": self.epoch, "step": self.step, "batch": self._batch,
                 "elapsed": self.elapsed, "shuffle_state": self._epoch_rng_state,
                 "dropout_state": [l.rng.bit_generator.state for l in self.model.layers
                                   if hasattr(l, "rate")][:1],
-                "running": [self._loss_sum, self._correct, self._seen],
                 "optimizer_t": getattr(self.optimizer, "t", 0)}
         arrays = {f"opt.{k}": v for k, v in self.optimizer.state.items()}
         return {"meta": meta, "arrays": arrays}
@@ -214,39 +179,7 @@ class Trainer:
         for layer in self.model.layers:
             if hasattr(layer, "rate") and meta["dropout_state"]:
                 layer.rng.bit_generator.state = meta["dropout_state"][0]
-        self._loss_sum, self._correct, self._seen = meta["running"]
         if hasattr(self.optimizer, "t"):
             self.optimizer.t = meta["optimizer_t"]
         self.optimizer.state = {k[4:]: np.array(v) for k, v in state["arrays"].items()
                                 if k.startswith("opt.")}
-
-    def evaluate(self) -> dict:
-        """Metrics now: training loss/accuracy averaged over the batches since
-        the last evaluation (on up to 512 training samples when there were
-        none), and loss/accuracy on the whole validation split."""
-        row = {"epoch": self.epoch_float, "step": self.step}
-        if self._seen:
-            row["train_loss"] = self._loss_sum / self._seen
-            row["train_acc"] = self._correct / self._seen if self.classify else None
-        else:
-            row["train_loss"], row["train_acc"] = self.score(self.X[:512], self.y[:512])
-        self._reset_running()
-        if len(self.X_val):
-            row["val_loss"], row["val_acc"] = self.score(self.X_val, self.y_val)
-        else:
-            row["val_loss"] = row["val_acc"] = None
-        row["lr"] = self.lr
-        row["elapsed_s"] = time.perf_counter() - self._t0
-        return row
-
-    def score(self, X, y, chunk=8192):
-        """(mean data loss, accuracy or None) of the model on X, y."""
-        loss_sum, correct = 0.0, 0
-        for i in range(0, len(X), chunk):
-            Z = self.model.forward(X[i:i + chunk])
-            yb = y[i:i + chunk]
-            loss_sum += self.model.loss.forward(Z, yb) * len(yb)
-            if self.classify:
-                correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
-        n = max(len(X), 1)
-        return loss_sum / n, (correct / n if self.classify else None)

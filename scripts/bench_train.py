@@ -6,7 +6,9 @@ this one process, interleaved round by round. Prints medians and ratios.
     python scripts/bench_train.py [--repeats 5] [--data-dir DIR]
 
 Targets (issue 2): weightlapse <= 1.15x the bare loop; faster than PyTorch
-eager; recording overhead <= 2% per epoch and <= 10% every 10 steps.
+eager; recording overhead <= 2% per epoch and <= 10% every 10 steps. "No
+recording" is the trainer without a recorder, so also without the running
+training metrics, which the recorder keeps (since issue 10).
 """
 from __future__ import annotations
 

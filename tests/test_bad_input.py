@@ -233,6 +233,3 @@ def _tree(root):
     return sorted((str(p.relative_to(root)), p.stat().st_size if p.is_file() else -1)
                   for p in root.rglob("*"))
 
-
-def test_number_of_cases():
-    assert len(CASES) >= 60

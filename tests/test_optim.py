@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from weightlapse.core.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+from weightlapse.core.errors import ConfigError
+from weightlapse.core.optim import OPTIMIZERS, make_optimizer, make_schedule
 
 G1, G2 = np.array([0.5, -2.0]), np.array([1.0, 0.25])
 W0 = np.array([1.0, 1.0])
@@ -72,13 +73,37 @@ def test_optimizers_keep_float32(name):
 
 def test_schedules():
     kw = dict(total_steps=100, steps_per_epoch=10)
-    assert SCHEDULES["constant"](0.1, 57, **kw) == 0.1
-    step = SCHEDULES["step"]
-    assert step(0.1, 99, step_every=10, gamma=0.5, **kw) == 0.1
-    assert step(0.1, 20, step_every=2, gamma=0.5, **kw) == pytest.approx(0.05)
-    assert step(0.1, 40, step_every=2, gamma=0.5, **kw) == pytest.approx(0.025)
-    cos = SCHEDULES["cosine"]
+    assert make_schedule("constant")(0.1, 57, **kw) == 0.1
+    step = make_schedule("step", step_every=10, gamma=0.5)
+    assert step(0.1, 99, **kw) == 0.1
+    step = make_schedule("step", step_every=2, gamma=0.5)
+    assert step(0.1, 20, **kw) == pytest.approx(0.05)
+    assert step(0.1, 40, **kw) == pytest.approx(0.025)
+    cos = make_schedule("cosine")
     assert cos(0.1, 0, **kw) == pytest.approx(0.1)
     assert cos(0.1, 50, **kw) == pytest.approx(0.05)
     assert cos(0.1, 100, **kw) == pytest.approx(0.0, abs=1e-12)
     assert cos(0.1, 25, **kw) == pytest.approx(0.05 * (1 + math.cos(math.pi / 4)))
+    assert cos.length_dependent and not step.length_dependent
+
+
+@pytest.mark.parametrize("name,options,match", [
+    ("cosine", {"gamma": 0.5}, "takes no option gamma"),
+    ("constant", {"step_every": 3}, "takes no option step_every"),
+    ("step", {"step_every": 0}, "lr_step_every must be"),
+    ("step", {"step_every": 2.5}, "lr_step_every must be"),
+    ("step", {"gamma": 0}, "lr_gamma must be"),
+    ("step", {"gamma": 1.5}, "lr_gamma must be"),
+    ("cosine", {"lr_min": -1}, "lr_min must be"),
+    ("linear", {}, "unknown lr_schedule"),
+])
+def test_schedule_options_are_checked(name, options, match):
+    with pytest.raises(ConfigError, match=match):
+        make_schedule(name, **options)
+
+
+def test_the_optimizer_owns_its_schedule():
+    opt = make_optimizer("sgd", 0.1, schedule=make_schedule("step", step_every=1, gamma=0.5))
+    assert opt.schedule_lr(0, 30, 10) == 0.1 and opt.lr == 0.1
+    assert opt.schedule_lr(25, 30, 10) == pytest.approx(0.025) and opt.lr == opt.schedule_lr(25, 30, 10)
+    assert opt.base_lr == 0.1

@@ -49,7 +49,7 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         cbs.append(ProgressBar())
         factory = download_bar
     if resume is not None:
-        from .core.pipeline import resume_run
+        from .core.resume import resume_run
         extra = sorted(k for k, v in settings.items() if v is not None and k != "epochs")
         if extra or dataset or preset:
             given = [arg(k) for k in extra] + [arg(k) for k, v in (("dataset", dataset),
@@ -147,10 +147,13 @@ def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_
     """The main job: train the built-in spiral network, film it and draw its
     final weights. ``size``: the film's (width, height) in pixels;
     ``snapshot_every``: steps between snapshots, one frame each (plus one
-    blended frame between). Returns (run, video path, figure path)."""
+    blended frame between). Returns (run, video path, figure path); when
+    training did not finish (Ctrl-C), nothing is rendered: (run, None, None)."""
     size = frame_args(size=size)
     run = train(preset="spiral", out=out, name=name, snapshot_every=snapshot_every,
                 progress=progress)
+    if run.status != "finished":
+        return run, None, None
     video = render(run, run.path / "training.mp4", smooth=1, size=size, progress=progress)
     fig = figure(run, run.path / "final.png")
     return run, video, fig

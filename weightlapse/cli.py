@@ -208,7 +208,7 @@ def cmd_train(args) -> int:
     print(summary(run, args.preset), file=sys.stderr)
     if run.status == "interrupted":
         how = (f"resume with: weightlapse train --resume {run.path}"
-               if (run.path / "checkpoint.npz").exists() else "no checkpoint to resume from")
+               if run.has_checkpoint else "no checkpoint to resume from")
         print(f"weightlapse: {run.info.get('message')}; everything recorded is kept; {how}",
               file=sys.stderr)
     print(run.path)
@@ -264,6 +264,12 @@ def cmd_demo(args) -> int:
     run, video, fig = demo(out=args.out, progress=not args.quiet, size=args.size,
                              snapshot_every=args.snapshot_every)
     print(summary(run, "spiral"), file=sys.stderr)
+    if video is None:  # Ctrl-C while training: stop there, as train does
+        how = (f"; resume the training with: weightlapse train --resume {run.path}"
+               if run.status == "interrupted" and run.has_checkpoint else "")
+        print(f"weightlapse: {run.info.get('message')}; nothing was rendered{how}",
+              file=sys.stderr)
+        return 130 if run.status == "interrupted" else 1
     print(f"video:  {video}\nfigure: {fig}")
     return 0
 
@@ -277,8 +283,9 @@ def cmd_compare(args) -> int:
     for rec in result.report:
         if "layer" in rec:
             print(f"aligned hidden layer {rec['layer']}: {rec['moved']} of {rec['units']} "
-                  f"units moved; similarity {rec['similarity_before']:.3f} -> "
-                  f"{rec['similarity_after']:.3f}", file=sys.stderr)
+                  f"units moved; distance between matched units (what the matching "
+                  f"minimises) {rec['distance_before']:.4g} -> {rec['distance_after']:.4g}",
+                  file=sys.stderr)
         else:
             print(f"relative difference ||B - A|| / ||A|| = {rec['relative_difference']:.3f}",
                   file=sys.stderr)

@@ -1,0 +1,106 @@
+"""How much memory a setting needs, checked before anything is allocated or
+written: sizes that pass validation can still be far beyond the machine."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .datasets import SYNTHETIC
+from .errors import ConfigError
+
+# Arrays the optimizer keeps per parameter (on top of the weights and gradients).
+OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam": 2}
+EVAL_CHUNK = 8192
+
+
+def available_bytes():
+    """Memory available to a new allocation (MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
+
+
+def check_fits(need: int, what: str, advice: str) -> None:
+    """A ConfigError when ``need`` bytes exceed the memory available."""
+    have = available_bytes()
+    if have is not None and need > have:
+        raise ConfigError(f"{what} needs about {gib(need)} of memory and "
+                          f"{gib(have)} is available; {advice}")
+
+
+def synthetic_bytes(n_samples: int) -> int:
+    """A 2-D synthetic set: X (n, 2) float64 and labels, and the copies that
+    splitting and casting make (about four)."""
+    return 4 * n_samples * (2 * 8 + 8)
+
+
+def training_bytes(sizes, itemsize: int, optimizer: str, batch: int, n_eval: int) -> int:
+    """Weights, gradients, optimizer state, a checkpoint's copy and the float64
+    initial draw of the largest layer; plus the activations of a batch of
+    ``batch`` rows (forward and backward) and of an evaluation chunk."""
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    n_params = sum(a * b + b for a, b in shapes)
+    largest = max(a * b for a, b in shapes)
+    per_row = sum(sizes) * itemsize
+    return (n_params * itemsize * (3 + OPTIMIZER_STATE.get(optimizer, 2)) + largest * 8
+            + 4 * batch * per_row + 2 * min(n_eval, EVAL_CHUNK) * per_row)
+
+
+def check_training(cfg, sizes, n_train, n_val) -> None:
+    """The network of ``sizes`` trained as ``cfg`` says must fit in memory."""
+    t = cfg.training
+    batch = n_train if t.batch_size in (0, None) else min(t.batch_size, n_train)
+    need = training_bytes(sizes, 4 if cfg.model.dtype == "float32" else 8, t.optimizer,
+                          batch, max(n_train, n_val))
+    hidden = ",".join(map(str, cfg.model.hidden)) or "none"
+    check_fits(need, f"a {'-'.join(map(str, sizes))} network (hidden {hidden}, batch "
+               f"{batch})", "use smaller hidden layers or a smaller batch_size")
+
+
+def check_synthetic(cfg) -> None:
+    d = cfg.data
+    if d.dataset is not None and d.data is None and d.dataset in SYNTHETIC:
+        check_fits(synthetic_bytes(d.n_samples), f"n_samples {d.n_samples:,}",
+                   "use fewer samples")
+
+
+
+
+def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg) -> int:
+    """What snapshots.bin will hold at the end of the run: one record (16 bytes
+    of epoch and step, then every weight and bias) per snapshot."""
+    t = cfg.training
+    batch = n_train if t.batch_size in (0, None) else min(t.batch_size, n_train)
+    total_steps = -(-n_train // batch) * t.epochs
+    every = cfg.recording.snapshot_every
+    count = (t.epochs if every == "epoch" else total_steps // every) + 2
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return count * (16 + n_params * itemsize)
+
+
+def check_disk(folder, need: int) -> None:
+    """A ConfigError when the snapshots cannot fit on the disk holding ``folder``."""
+    path = Path(folder).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        return
+    if need > free:
+        raise ConfigError(f"the snapshots would need about {gib(need)} of disk and "
+                          f"{gib(free)} is free under {path}; record less often "
+                          "(a larger snapshot_every), or train fewer epochs")

@@ -1,0 +1,385 @@
+"""The run directory (SPEC §2): the one module that names, reads and writes its files.
+
+``config.json`` (settings, data description, network), ``metrics.csv`` (a row
+per evaluation point), ``snapshots.bin`` (see :mod:`.snapshots`),
+``status.json`` (running -> finished / interrupted / diverged / failed),
+``checkpoint.npz`` (what ``train --resume`` continues from) and, for 2-D data,
+``samples.npz``. Every reader checks what it reads and raises
+:class:`RunError` with one line naming the damaged file.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, RunError
+from .io import atomic_write_json, atomic_write_npz, make_run_dir
+from .snapshots import FILENAME as SNAPSHOTS, layout  # noqa: F401 (re-exported)
+
+FORMAT = 1
+CONFIG, METRICS, STATUS = "config.json", "metrics.csv", "status.json"
+CHECKPOINT, SAMPLES = "checkpoint.npz", "samples.npz"
+METRIC_COLUMNS = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc",
+                  "lr", "elapsed_s"]
+DTYPES = ("float32", "float64")
+CHECKPOINT_KEYS = ("epoch", "step", "batch", "elapsed", "shuffle_state", "dropout_state",
+                   "optimizer_t", "running", "snapshots", "snapshot_step", "row_step")
+
+
+class RunDir:
+    """A run directory's files. ``RunDir.create(out, name)`` makes a new one."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._lock_fd = None
+
+    @classmethod
+    def create(cls, out, name) -> "RunDir":
+        return cls(make_run_dir(out, name))
+
+    def file(self, name) -> Path:
+        return self.path / name
+
+    # -- config.json --------------------------------------------------------
+    def read_config(self) -> dict:
+        """config.json, checked: its format, network and settings sections."""
+        path = self.file(CONFIG)
+        try:
+            cfg = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise RunError(f"{self.path} is not a weightlapse run (no config.json)") from None
+        except (OSError, ValueError) as e:
+            raise RunError(f"{path} is unreadable ({e}); the run is damaged") from None
+        if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+            from ._version import __version__
+            fmt = cfg.get("format") if isinstance(cfg, dict) else "?"
+            raise RunError(f"{self.path} was written by another version of weightlapse "
+                           f"(format {fmt}, this is {__version__}, format {FORMAT})")
+        _check_network(cfg.get("network"), path)
+        for part in ("settings", "data"):
+            if not isinstance(cfg.get(part), dict):
+                raise RunError(f"{path} has no '{part}' section; the run is damaged")
+        settings = cfg["settings"]
+        if not all(isinstance(settings.get(p), dict) for p in
+                   ("data", "model", "training", "recording")):
+            raise RunError(f"{path}: its settings are incomplete; the run is damaged")
+        from .config import RunConfig
+        try:
+            RunConfig.from_dict(settings).validate()
+        except ConfigError as e:
+            raise RunError(f"{path}: {e}; the run is damaged") from None
+        _check_data(cfg["data"], cfg["network"]["sizes"], path)
+        return cfg
+
+    def write_config(self, config: dict) -> None:
+        atomic_write_json(self.file(CONFIG), _finite(config))
+
+    # -- status.json --------------------------------------------------------
+    def read_status(self) -> dict:
+        """status.json as a dict; ``{"status": "unknown"}`` while it is missing."""
+        path = self.file(STATUS)
+        try:
+            info = json.loads(path.read_text())
+        except FileNotFoundError:
+            return {"status": "unknown"}
+        except (OSError, ValueError) as e:
+            raise RunError(f"{path} is unreadable ({e}); the run is damaged") from None
+        if not isinstance(info, dict) or not isinstance(info.get("status"), str) or not \
+                isinstance(info.get("final_metrics", {}), dict) or not all(
+                    _number_or_none(v) for v in [*info.get("final_metrics", {}).values(),
+                                                 *(info.get(k) for k in NUMBERS)]) or \
+                not isinstance(info.get("message", ""), str):
+            raise RunError(f"{path} is damaged (not a run status); the run is damaged")
+        return info
+
+    def write_status(self, info: dict) -> None:
+        atomic_write_json(self.file(STATUS), _finite(info))
+
+    # -- metrics.csv --------------------------------------------------------
+    def metrics_text(self) -> str:
+        """metrics.csv's complete lines (a last line torn by a crash is left out),
+        checked to start with the expected header."""
+        path = self.file(METRICS)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise RunError(f"{path} is missing; the run is incomplete") from None
+        except (OSError, ValueError) as e:
+            raise RunError(f"{path} is unreadable ({e})") from None
+        text = text[:text.rfind("\n") + 1]
+        if text.split("\n", 1)[0].rstrip("\r") != ",".join(METRIC_COLUMNS):
+            raise RunError(f"{path} is damaged: its header is not "
+                           f"{','.join(METRIC_COLUMNS)}")
+        return text
+
+    def read_metrics(self) -> pd.DataFrame:
+        """metrics.csv as a DataFrame: at least one row, numeric columns."""
+        df = self._parse_metrics(self.metrics_text())
+        if df.empty:
+            raise RunError(f"{self.file(METRICS)} has no rows yet; the run recorded nothing")
+        return df
+
+    def _parse_metrics(self, text) -> pd.DataFrame:
+        commas = len(METRIC_COLUMNS) - 1
+        for i, ln in enumerate(text.splitlines()):
+            if ln.count(",") != commas:
+                raise RunError(f"{self.file(METRICS)} is damaged at line {i + 1} "
+                               f"({ln[:40]!r} has {ln.count(',') + 1} fields, not "
+                               f"{commas + 1})")
+        try:
+            df = pd.read_csv(io.StringIO(text))
+            df = df.apply(pd.to_numeric, errors="raise").astype(float)
+            df["step"] = df["step"].astype(np.int64)
+        except (ValueError, pd.errors.ParserError) as e:
+            raise RunError(f"{self.file(METRICS)} is damaged "
+                           f"({str(e).splitlines()[0]})") from None
+        return df
+
+    def metrics_up_to(self, step: int, rows=None) -> str:
+        """The text of metrics.csv kept when resuming from a checkpoint taken at
+        ``row_step = step`` holding ``rows`` rows; an error when any of those
+        rows is missing or damaged (resuming would lose it for good)."""
+        text = self.metrics_text()
+        lines = text.splitlines(keepends=True)
+        keep = [lines[0]]
+        for ln in lines[1:]:
+            try:
+                row_step = int(ln.split(",")[1])
+            except (IndexError, ValueError):
+                row_step = None
+            if row_step is not None and row_step > step:
+                break
+            if row_step is None or ln.count(",") != len(METRIC_COLUMNS) - 1:
+                raise RunError(f"{self.file(METRICS)} is damaged at line {len(keep) + 1} "
+                               f"({ln.strip()[:40]!r}); resuming would lose that row")
+            keep.append(ln)
+        last = int(keep[-1].split(",")[1]) if len(keep) > 1 else None
+        if last != step or (rows is not None and len(keep) - 1 != rows):
+            raise RunError(f"{self.file(METRICS)} lacks rows up to step {step} that "
+                           f"{CHECKPOINT} covers (it was cut short); the run cannot resume")
+        self._parse_metrics("".join(keep))  # every kept value a number
+        return "".join(keep)
+
+    def open_metrics(self, keep_text=None) -> "MetricsWriter":
+        """A writer of metrics.csv rows: a new file, or (resuming) the file cut
+        back to ``keep_text``."""
+        return MetricsWriter(self.file(METRICS), keep_text)
+
+    # -- checkpoint.npz -----------------------------------------------------
+    def has_checkpoint(self) -> bool:
+        return self.file(CHECKPOINT).is_file()
+
+    def write_checkpoint(self, meta: dict, arrays: dict) -> None:
+        atomic_write_npz(self.file(CHECKPOINT), meta=np.array(json.dumps(meta)), **arrays)
+
+    def read_checkpoint(self, config: dict):
+        """(meta, arrays) of checkpoint.npz, checked against the run's network
+        and its own id; one line naming the file when it is damaged."""
+        path = self.file(CHECKPOINT)
+        if not path.is_file():
+            raise RunError(f"{self.path} has no checkpoint to resume from (it stopped "
+                           "before its first epoch ended); train it again")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                meta = json.loads(str(f["meta"]))
+                arrays = {k: f[k] for k in f.files if k != "meta"}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise RunError(f"{path} is unreadable ({why}); train the run again") from None
+        if not isinstance(meta, dict) or any(k not in meta for k in CHECKPOINT_KEYS) \
+                or not _valid_meta(meta):
+            raise RunError(f"{path} is incomplete or damaged (its training state)")
+        if meta.get("run_id") != config.get("run_id"):
+            raise RunError(f"{path} belongs to another run; train the run again")
+        shapes = layout(config["network"]["sizes"])
+        want = {f"param.{k}{i // 2}": tuple(s) for i, (k, s) in
+                enumerate(zip("Wb" * len(shapes), shapes))}
+        got = {k: a.shape for k, a in arrays.items() if k.startswith("param.")}
+        opt = {k: a.shape for k, a in arrays.items() if k.startswith("opt.")}
+        if got != want or any(want.get("param." + k[4:].split(".")[-1]) != s
+                              for k, s in opt.items()):
+            raise RunError(f"{path} does not match the run's network in config.json")
+        return meta, arrays
+
+    # -- samples.npz --------------------------------------------------------
+    def write_samples(self, X, y) -> None:
+        atomic_write_npz(self.file(SAMPLES), X=X, y=y)
+
+    def read_samples(self):
+        """(X: (n, 2), y: (n,)) or None when the run kept no samples."""
+        path = self.file(SAMPLES)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                X, y = f["X"], f["y"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            raise RunError(f"{path} is unreadable; delete it to draw without "
+                           "the data points") from None
+        if X.ndim != 2 or y.ndim not in (1, 2) or len(X) != len(y):
+            raise RunError(f"{path} is damaged; delete it to draw without the data points")
+        return X, y
+
+    # -- one trainer at a time ----------------------------------------------
+    def lock(self) -> bool:
+        """Hold an exclusive lock on the folder while training; an error when
+        another live process holds it (two trainings would interleave).
+        False when this file system or platform has no locks."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock: rely on status.json's pid
+            return False
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RunError(f"{self.path} is being trained by another process; wait for "
+                           "it to end or stop it first") from None
+        except OSError:  # a file system without locks: status.json's pid must do
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+NUMBERS = ("epochs_completed", "steps", "snapshots", "elapsed_s")
+
+
+def _number_or_none(v) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+class MetricsWriter:
+    """Appends rows to metrics.csv, flushed as they come (a crash loses at
+    most the row being written)."""
+
+    def __init__(self, path, keep_text=None):
+        if keep_text is None:
+            self._f = open(path, "w", newline="")
+            self._f.write(",".join(METRIC_COLUMNS) + "\n")
+        else:
+            self._f = open(path, "r+", newline="")
+            self._f.seek(0)
+            self._f.write(keep_text)
+            self._f.truncate()
+        self._f.flush()
+        self._csv = csv.writer(self._f, lineterminator="\n")
+
+    def write(self, row: dict) -> None:
+        self._csv.writerow(["" if row.get(c) is None or (isinstance(row[c], float)
+                                                         and math.isnan(row[c]))
+                            else _fmt(row[c]) for c in METRIC_COLUMNS])
+        self._f.flush()
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+
+def _fmt(v):
+    # repr round-trips floats exactly, so metrics.csv loses nothing.
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def _finite(obj):
+    """JSON has no Infinity or NaN: non-finite numbers are written as null."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _valid_meta(meta) -> bool:
+    """The checkpoint's counters are counts, its random states restorable."""
+    counts = ("epoch", "step", "batch", "snapshots", "rows")
+    if not all(isinstance(meta.get(k, 0), int) and meta.get(k, 0) >= 0 for k in counts) or \
+            not all(isinstance(meta[k], int) for k in ("snapshot_step", "row_step",
+                                                       "optimizer_t")) or \
+            not isinstance(meta["elapsed"], (int, float)) or \
+            not (isinstance(meta["running"], list) and len(meta["running"]) == 3) or \
+            not isinstance(meta["dropout_state"], list):
+        return False
+    try:
+        for state in [meta["shuffle_state"], *meta["dropout_state"]]:
+            np.random.default_rng().bit_generator.state = state
+    except (TypeError, ValueError, KeyError):
+        return False
+    return True
+
+
+def _check_network(net, path):
+    ok = isinstance(net, dict) and isinstance(net.get("sizes"), list) and \
+        len(net["sizes"]) >= 2 and all(isinstance(s, int) and not isinstance(s, bool)
+                                        and s > 0 for s in net["sizes"])
+    if not ok:
+        raise RunError(f"{path} has no valid 'network' section (layer sizes); "
+                       "the run is damaged")
+    if net.get("dtype") not in DTYPES:
+        raise RunError(f"{path}: network dtype {net.get('dtype')!r} is not one of "
+                       f"{', '.join(DTYPES)}; the run is damaged")
+    if net.get("layout") != [list(s) for s in layout(net["sizes"])] or \
+            net.get("n_params") != sum(math.prod(s) for s in layout(net["sizes"])):
+        raise RunError(f"{path}: the network's layout does not match its layer sizes; "
+                       "the run is damaged")
+
+
+def _valid_transform(t, n_in) -> bool:
+    """{"kind": "scale", "factor": f} or {"kind": "standardize", "mean": [...],
+    "std": [...]} with n_in finite numbers each (std non-zero)."""
+    if not isinstance(t, dict):
+        return False
+    if t.get("kind") == "scale":
+        return _number_or_none(t.get("factor")) and t.get("factor") is not None
+    if t.get("kind") != "standardize":
+        return False
+    try:
+        mean, std = np.asarray(t["mean"], float), np.asarray(t["std"], float)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (mean.shape == std.shape == (n_in,) and np.isfinite(mean).all()
+            and np.isfinite(std).all() and (std != 0).all())
+
+
+def _check_data(d, sizes, path):
+    """The data section as readers use it: task, name, columns, classes, shape."""
+    n_in, n_out = sizes[0], sizes[-1]
+    shape = d.get("input_shape")
+    names = d.get("class_names")
+    transform = d.get("transform")
+    ok = (d.get("task") in ("classification", "regression") and isinstance(d.get("name"), str)
+          and d.get("n_features") == n_in
+          and isinstance(d.get("columns"), list) and len(d["columns"]) == n_in
+          and isinstance(names, list)
+          and (len(names) == n_out if d.get("task") == "classification" else not names)
+          and (shape is None or (isinstance(shape, list) and len(shape) == 2 and all(
+              isinstance(s, int) and s > 0 for s in shape) and shape[0] * shape[1] == n_in))
+          and (transform is None or _valid_transform(transform, n_in)))
+    if not ok:
+        raise RunError(f"{path}: its data section does not match the network; "
+                       "the run is damaged")
+
+
+def network_info(sizes, dtype) -> dict:
+    shapes = layout(sizes)
+    return {"sizes": list(sizes), "dtype": str(np.dtype(dtype)),
+            "layout": [list(s) for s in shapes],
+            "n_params": int(sum(math.prod(s) for s in shapes))}
