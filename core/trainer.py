@@ -83,9 +83,9 @@ class Trainer:
         self._t0 = t0
         self.stop_requested = False
         self.consistent = True
-        self._fire("on_train_start")
         # Overflow is reported as divergence below, not as NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore"):
+            self._fire("on_train_start")
             try:
                 self._loop()
             except KeyboardInterrupt:

@@ -139,11 +139,15 @@ def test_progress_lines_come_every_interval_and_end_with_the_last_epoch():
     assert lines[-1].startswith("training: 10/10 steps (100%), epoch 2.0") and "done" in lines[-1]
 
 
-def test_quiet_silences_progress(tmp_path, small):
-    p = cli("render", small[1].path, "-o", tmp_path / "v.gif", "--size", "64x36", "--quiet")
-    assert p.returncode == 0 and p.stderr == ""
-    p = cli("train", "--dataset", "xor", "--epochs", "2", "--out", tmp_path, "-q")
-    assert p.returncode == 0 and "training:" not in p.stderr
+def test_quiet_silences_progress(tmp_path, small, capsys):
+    from weightlapse.cli import main
+    render = ["render", str(small[1].path), "-o", str(tmp_path / "v.gif"), "--size", "64x36"]
+    assert main(render) == 0
+    assert capsys.readouterr().err.startswith("filming: ")     # off a terminal: plain lines
+    assert main(render + ["--quiet"]) == 0 and capsys.readouterr().err == ""
+    assert main(["-q", "train", "--dataset", "xor", "--epochs", "2", "--out",
+                 str(tmp_path)]) == 0
+    assert "training:" not in capsys.readouterr().err
     p = cli("--quiet", "train", "--dataset", "xor", "--epochs", "2", "--out", tmp_path)
     assert p.returncode == 0 and "training:" not in p.stderr
 
