@@ -305,13 +305,13 @@ def test_damaged_run_in_python(runs, tmp_path, damage):
         assert "load" not in fails
 
 
-@pytest.mark.parametrize("path", ["a\0b", "", "/nonexistent/run"])
+@pytest.mark.parametrize("path", ["/nonexistent/run"])
 def test_load_run_arguments(path):
     with pytest.raises(RunError):
         wl.load_run(path)
 
 
-@pytest.mark.parametrize("path", [None, 123, ["a"]])
+@pytest.mark.parametrize("path", [None, 123, ["a"], "a\0b", ""])
 def test_load_run_argument_types(path):
     # not a path at all: an argument error naming the argument
     with pytest.raises(ConfigError, match="path"):

@@ -93,7 +93,7 @@ TRAIN = [
                                       "--batch-size", "3"],
      "only --epochs may change (got --batch-size, --lr)"),
     ("resume-done", lambda g, t: ["train", "--resume", str(g / "run")],
-     "give --epochs N with N > 2"),
+     "pass --epochs N with N >= 3"),
     ("resume-file", lambda g, t: ["train", "--resume", str(g / "rows.csv")],
      "is a file, not a folder"),
 ]
