@@ -105,7 +105,7 @@ def test_large_layers_show_the_most_important_units(wide):
     assert 12 <= len(auto.graph["shown"][1]) <= 24
     assert auto.graph["more"][1] == 100 - len(auto.graph["shown"][1])
     assert auto.graph["feature_names"] is None      # 30 > 20 features: not labelled
-    full = build_drawn_graph(wide, DrawOptions.create(units="all"))
+    full = build_drawn_graph(wide, DrawOptions.create(units="all", edges="all"))
     assert full.graph["more"] == [0, 0, 0] and full.number_of_edges() == 30 * 100 + 100 * 3
     assert full.graph["gap_kind"] == ["dense", "lines"]
 
