@@ -140,8 +140,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
         title = run_label(run, keys) + (f"\n{acc_col} {acc:.1%}" if np.isfinite(acc) else "")
         fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
                  va="top", fontsize=8)
-    fig.text(0.5, 0.08 / H, caption(graphs[0]).replace("fixed for the whole film",
-             "shared by every run").replace("fixed for the film", "shared by every run"),
+    fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run"),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
     fig.suptitle("final " + opts.color + "s: " + (", ".join(keys) if keys else "runs")
                  + ("  (hidden units aligned)" if align else ""), fontsize=10,

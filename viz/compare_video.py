@@ -45,8 +45,7 @@ class CompareRenderer:
             self.labels.append(TextSprite(size, dpi, (c + 0.5) / cols, y0 + cell_h - 0.003,
                                           fs, width=0.95 / cols, bold=False))
         self.title = TextSprite(size, dpi, 0.5, 0.99, fs * 1.4)
-        fig.text(0.5, 0.01, caption(self.graphs[0]).replace(
-            "each gap has its own scale", "each gap has one scale for every run"),
+        fig.text(0.5, 0.01, caption(self.graphs[0], "shared by every run"),
             ha="center", va="bottom", fontsize=fs * 0.85, color="0.25")
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)

@@ -71,8 +71,9 @@ def draw_grid(ax, G, fontsize):
         t = G.nodes[n]["tile"]
         arts.append(ax.add_patch(Rectangle((t[0], t[1]), t[2] - t[0], t[3] - t[1], fc="none",
                                            ec="0.55", lw=0.6, zorder=2)))
-    arts.append(ax.text(0.5 * (x0 + x1), y1 + 0.015, "each unit's input\nweights as a tile",
-                        ha="center", va="bottom", fontsize=fontsize * 0.85, color="0.3"))
+    arts.append(ax.text(0.5 * (x0 + x1), y1 + 0.015, "tiles: each unit's\nweights from\n"
+                        "these pixels", ha="center", va="bottom", fontsize=fontsize * 0.85,
+                        color="0.3"))
     return arts
 
 

@@ -214,22 +214,30 @@ def _place(G, sizes, shown, more, panel_px, grid):
 
 def _place_tiles(G, units, xs, pitch, panel_px, shape):
     """Tile boxes of the first hidden layer's shown units, left of their unit,
-    alternating between a near and a far column so tiles may be taller than
-    the units' spacing without overlapping."""
+    cycling through two or three columns (near to far) so that tiles may be
+    taller than the units' spacing without overlapping."""
     pw, ph = panel_px
     grid_right = G.nodes["0:grid"]["box"][2]
-    room = (xs[1] - grid_right) * pw - 14          # px between the grid and the units
-    side = float(min(2 * pitch - 3, room / 2 - 6, 84))
-    side -= side % 1
+    room = (xs[1] - grid_right) * pw - 16          # px between the grid and the units
     aspect = shape[1] / shape[0]
+    best = (0.0, 1)
+    for cols in (1, 2, 3):
+        side = min(cols * pitch - 3, room / cols / aspect - 6, 84)
+        if side > best[0] * 1.15:
+            best = (side, cols)
+    side, cols = best
+    side = float(max(side - side % 1, 4))
     for o, j in enumerate(units):
         node = G.nodes[f"1:{j}"]
-        far = o % 2 == 1
-        x1 = xs[1] - (10 + (side * aspect + 6 if far else 0)) / pw
+        col = o % cols
+        x1 = xs[1] - (10 + col * (side * aspect + 6)) / pw
         x0 = x1 - side * aspect / pw
         yc = node["y"]
         node["tile"] = (x0, yc - 0.5 * side / ph, x1, yc + 0.5 * side / ph)
     G.graph["tile_px"] = side
+    if "1:more" in G:   # under the lowest tile, clear of it
+        lowest = min(G.nodes[f"1:{j}"]["tile"][1] for j in units)
+        G.nodes["1:more"]["y"] = min(G.nodes["1:more"]["y"], lowest - 10 / ph)
 
 
 def _scales(G, run, opts):

@@ -53,8 +53,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200):
     ax = fig.add_axes(rect)
     panel = DrawnPanel(ax, G, fs, fast=False)
     panel.update(ValueSource(G, run).at(i))
-    fig.text(rect[0] + rect[2] / 2, 0.012, caption(G).replace("the whole film", "every snapshot")
-             .replace("fixed for the film", "fixed for every snapshot"),
+    fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
              ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
     m = run.metrics
     row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), snap.step, "right")) - 1, 0)]

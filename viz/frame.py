@@ -24,10 +24,11 @@ from .panel import TextSprite, class_colours, region_grid, region_rgb
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 
 
-def caption(G) -> str:
-    scale = ("each gap has its own scale, fixed for the whole film"
-             if G.graph["scale"] == "layer" else "one scale for every gap, fixed for the film")
-    return f"colour: {G.graph['quantity']}  \u00b7  {scale}; arrows mark values beyond it"
+def caption(G, fixed="fixed for the whole film") -> str:
+    """What the colours show and how they are scaled, for under a picture."""
+    scale = ("one scale per gap" if G.graph["scale"] == "layer" else "one scale for all gaps")
+    return (f"colour: {G.graph['quantity']}  \u00b7  {scale}, {fixed} "
+            f"(arrow ends: values beyond it)")
 
 
 class FrameRenderer:
@@ -77,7 +78,7 @@ class FrameRenderer:
     def _build_metrics(self, fs):
         m = self.run.metrics
         top = 0.86
-        h = (0.17 if self.extra else 0.30) if self.classify else (0.28 if self.extra else 0.62)
+        h = (0.17 if self.extra else 0.33) if self.classify else (0.28 if self.extra else 0.66)
         self.ax_loss = self.fig.add_axes([0.685, top - h, 0.295, h])
         axes = [self.ax_loss]
         if self.classify:
