@@ -94,7 +94,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
          for w, w0 in zip(final.weights, first.weights)]
     usable = 0.9 * panel_px[1]
     shape = data.get("input_shape")
-    grid = bool(shape) and opts.units != "all" and len(sizes) > 2
+    grid = bool(shape) and opts.units != "all"
     shown, more = _shown_units(run, Q, sizes, opts, usable, grid, reference, perms)
     G = nx.DiGraph(sizes=sizes, color=opts.color, scale=opts.scale, units=str(opts.units),
                    edges=opts.edges, shown=shown, more=more, n_snapshots=len(snaps),
