@@ -4,8 +4,8 @@ mnist-mlp run, at the same moment of its film.
 
     WEIGHTLAPSE_DATA=... python scripts/readme_frame.py [docs]
 
-Writes docs/demo-frame.png and docs/gallery-mnist-{weight,change,update}.png
-(960x540, each well under 300 kB). The MNIST run is the mnist-mlp preset
+Writes docs/demo-frame.png and docs/gallery-mnist-{weight,change,update}.png:
+frames of the default 1280x720 film scaled to 960x540, each well under 300 kB. The MNIST run is the mnist-mlp preset
 trained for 4 epochs (its frames are taken at epoch 2).
 """
 import sys
@@ -23,7 +23,8 @@ SIZE = (960, 540)
 
 
 def save(frame, path):
-    Image.fromarray(np.ascontiguousarray(frame[..., :3])).quantize(
+    img = Image.fromarray(np.ascontiguousarray(frame[..., :3])).resize(SIZE, Image.LANCZOS)
+    img.quantize(
         colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
         path, optimize=True)
     print(path, f"{Path(path).stat().st_size / 1000:.0f} kB")
@@ -34,12 +35,12 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         run = wl.train(preset="spiral", out=d, name="demo", snapshot_every=2)
         i = int(np.searchsorted(run.snapshots.steps, 60))  # epoch 60: half learned
-        r = FrameRenderer(run, DrawOptions.create(size=SIZE), dpi=75)
+        r = FrameRenderer(run)
         save(r.frame_at(i), out / "demo-frame.png")
         run = wl.train(preset="mnist-mlp", epochs=4, out=d, name="mnist")
         i = int(np.searchsorted(run.snapshots.epochs, 2.0))
         for color in ("weight", "change", "update"):
-            r = FrameRenderer(run, DrawOptions.create(color=color, size=SIZE), dpi=75)
+            r = FrameRenderer(run, DrawOptions.create(color=color))
             save(r.frame_at(i), out / f"gallery-mnist-{color}.png")
 
 

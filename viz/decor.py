@@ -13,6 +13,7 @@ from .colors import CMAP
 from .labels import short
 
 GRID_FACE, GRID_LINE, FAN = "0.94", "0.82", "0.78"
+SHORT = {"weight": "weight", "change": "W \u2212 W\u2080", "update": "update/step"}
 
 
 def fmt_scale(s: float) -> str:
@@ -104,5 +105,8 @@ def draw_gap_legends(ax, G, fontsize):
         cb.ax.set_xticklabels([f"\u2212{fmt_scale(s)}", "0", f"+{fmt_scale(s)}"])
         cb.ax.tick_params(labelsize=fontsize * 0.75, length=2, pad=1)
         cb.outline.set_linewidth(0.5)
+        if not bars:   # name the quantity once, left of the first bar
+            cax.text(-0.16, 0.5, SHORT[G.graph["color"]], transform=cax.transAxes, ha="right",
+                     va="center", fontsize=fontsize * 0.8, color="0.2")
         bars.append(cb)
     return bars
