@@ -14,7 +14,7 @@ import warnings
 from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
 from .core.presets import PRESETS
-from .options import HelpFormatter, add_setting_options, dpi_arg, flags_for, fps_arg
+from .options import HelpFormatter, add_setting_options, dpi_arg, flags_for
 
 
 class Parser(argparse.ArgumentParser):
@@ -102,29 +102,35 @@ def build_parser() -> Parser:
     r.add_argument("run", metavar="RUN", help="run directory")
     r.add_argument("-o", "--output", required=True, metavar="FILE.mp4|FILE.gif",
                    help="the video to write")
-    r.add_argument("--fps", type=fps_arg, default=30, help="frames per second, in (0, 240]")
-    r.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
-                   help="frame size in pixels (default: 1280x720)")
     r.add_argument("--dpi", type=dpi_arg, default=100,
                    help="sets text size, in [20, 600]")
-    r.add_argument("--smooth", type=int, default=0, metavar="K",
-                   help="K interpolated frames between snapshots, in [0, 60]")
-    r.add_argument("--edges", default="all", metavar="all|top:K",
-                   help="all edges, or the K strongest into each node")
+    add_drawing_options(r, film=True)
     f = _sub(sub, common, "figure", "a static weight diagram: .png, .svg or .pdf",
              "Draw a run's network at one snapshot (the final weights by default) for a "
-             "report or slide.",
+             "report or slide, drawn as the film draws it.",
              ["weightlapse figure outputs/spiral -o final.svg",
-              "weightlapse figure outputs/spiral -o start.png --snapshot 0 --dpi 300"])
+              "weightlapse figure outputs/mnist -o learned.png --color change --dpi 300"])
     f.add_argument("run", metavar="RUN", help="run directory")
     f.add_argument("-o", "--output", required=True, metavar="FILE.png|.svg|.pdf",
                    help="the figure to write")
     f.add_argument("--snapshot", type=int, default=-1, metavar="N",
                    help="which snapshot; negative counts from the end "
                    "(default: -1, the final weights)")
-    f.add_argument("--edges", default="all", metavar="all|top:K",
-                   help="all edges, or the K strongest into each node")
     f.add_argument("--dpi", type=dpi_arg, default=200, help=".png resolution, in [20, 600]")
+    add_drawing_options(f)
+    g = _sub(sub, common, "graph", "export the drawn NetworkX graph: .graphml, .gexf or "
+             ".json", "Export the drawn NetworkX graph (the units a film shows, their "
+             "positions and per-gap scales) with one snapshot's values as attributes, for "
+             "Gephi, Cytoscape or D3 (.json is node-link data).",
+             ["weightlapse graph outputs/spiral -o net.graphml",
+              "weightlapse graph outputs/mnist -o net.json --snapshot 0 --color weight"])
+    g.add_argument("run", metavar="RUN", help="run directory")
+    g.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the graph to write (.graphml, .gexf or .json)")
+    g.add_argument("--snapshot", type=int, default=-1, metavar="N",
+                   help="whose values; negative counts from the end (default: -1, the final "
+                   "weights)")
+    add_drawing_options(g)
     d = _sub(sub, common, "demo", "the main job: train the spiral network, film it, "
              "draw its final weights",
              "Train the built-in spiral network (no download), film it and draw its final "
@@ -136,12 +142,12 @@ def build_parser() -> Parser:
     d.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
                    help="the film's frame size in pixels (default: 1280x720)")
     d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
-                   help="steps between snapshots, one frame each; more is a shorter film")
+                   help="steps between snapshots")
     c = _sub(sub, common, "compare", "compare runs: final weights side by side, curves, "
              "a table; or a diff, or a synced video",
-             "Compare runs: final weights side by side on one colour scale with their "
-             "curves and a summary table; or the difference B - A of two runs; or their "
-             "films side by side.",
+             "Compare runs: final weights side by side, each gap on one colour scale shared "
+             "by the runs, with their curves and a summary table; or the difference B - A "
+             "of two runs; or their films side by side.",
              ["weightlapse compare outputs/sgd outputs/adam -o compare.png --table t.csv",
               "weightlapse compare outputs/a outputs/b --diff --align -o diff.png",
               "weightlapse compare outputs/a outputs/b --video -o both.mp4"])
@@ -150,18 +156,14 @@ def build_parser() -> Parser:
                    help=".png/.svg/.pdf (figures), .mp4/.gif with --video")
     c.add_argument("--diff", action="store_true", help="draw B - A of two runs")
     c.add_argument("--align", action="store_true",
-                   help="with --diff: first match B's hidden units to A's")
+                   help="first match each run's hidden units to the first run's "
+                   "(panels then show matching units in the same order)")
     c.add_argument("--video", action="store_true", help="the runs' films side by side")
     c.add_argument("--table", metavar="FILE.csv",
                    help="save the table as FILE.csv and FILE.md (default: not saved)")
-    c.add_argument("--edges", default="all", metavar="all|top:K",
-                   help="all edges, or the K strongest into each node")
-    c.add_argument("--fps", type=fps_arg, default=30,
-                   help="with --video: frames per second, in (0, 240]")
-    c.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
-                   help="with --video: frame size in pixels (default: 1280x720)")
     c.add_argument("--dpi", type=dpi_arg, default=None,
                    help="in [20, 600] (default: 200 for figures, 100 for videos)")
+    add_drawing_options(c, film=True)
     sw = _sub(sub, common, "sweep", "train a grid of runs in parallel, then compare them",
               "Train every combination of the --grid values over the other settings, "
               "--jobs at a time, then compare the runs.",
@@ -191,6 +193,7 @@ def build_parser() -> Parser:
 
 
 def size_arg(text: str):
+    """``WxH`` in pixels (demo's --size; the drawing options parse their own)."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
         if w <= 0 or h <= 0:
@@ -199,6 +202,30 @@ def size_arg(text: str):
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected WIDTHxHEIGHT in pixels like 1280x720, got {text!r}") from None
+
+
+def add_drawing_options(p, film=False):
+    """The drawing options shared by render, figure, compare, graph and
+    report (parsed as text; DrawOptions.from_args checks them once)."""
+    d = p.add_argument_group("drawing")
+    d.add_argument("--color", metavar="weight|change|update",
+                   help="what colours show: the weight, its change since the start "
+                   "W - W0, or the update per step since the previous snapshot "
+                   "(default weight)")
+    d.add_argument("--scale", metavar="layer|global",
+                   help="one colour scale per gap between layers, or one for all "
+                   "(default layer)")
+    d.add_argument("--units", metavar="K|all",
+                   help="units shown per large layer: the K most important, or all "
+                   "(default auto: as many as fit)")
+    d.add_argument("--edges", metavar="all|top:K",
+                   help="edges between shown units: all, or the K strongest into each "
+                   "(default auto: all unless a gap has more than 150)")
+    if film:
+        d.add_argument("--duration", type=float, metavar="SECONDS",
+                       help="film length whatever the number of snapshots (default 12)")
+        d.add_argument("--fps", type=float, help="frames per second (default 30)")
+        d.add_argument("--size", metavar="WxH", help="frame size in pixels (default 1280x720)")
 
 
 def cmd_train(args) -> int:
@@ -247,15 +274,28 @@ def summary(run, preset=None) -> str:
 
 def cmd_render(args) -> int:
     from .api import render
-    print(render(args.run, args.output, fps=args.fps, size=args.size, dpi=args.dpi,
-                 smooth=args.smooth, edges=args.edges, progress=not args.quiet))
+    from .viz.options import DrawOptions
+    print(render(args.run, args.output, options=DrawOptions.from_args(args), dpi=args.dpi,
+                 progress=not args.quiet))
     return 0
 
 
 def cmd_figure(args) -> int:
     from .api import figure
-    print(figure(args.run, args.output, snapshot=args.snapshot, edges=args.edges,
-                 dpi=args.dpi))
+    from .viz.options import DrawOptions
+    print(figure(args.run, args.output, snapshot=args.snapshot,
+                 options=DrawOptions.from_args(args), dpi=args.dpi))
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from .api import graph
+    from .viz.options import DrawOptions
+    G = graph(args.run, args.output, snapshot=args.snapshot,
+              options=DrawOptions.from_args(args))
+    print(f"{G.number_of_nodes()} nodes, {G.number_of_edges()} edges "
+          f"(snapshot {G.graph['snapshot']}, {G.graph['color']})", file=sys.stderr)
+    print(args.output)
     return 0
 
 
@@ -276,9 +316,10 @@ def cmd_demo(args) -> int:
 
 def cmd_compare(args) -> int:
     from .api import compare
+    from .viz.options import DrawOptions
     result = compare(args.runs, args.output, diff=args.diff, align=args.align,
-                     video=args.video, table=args.table, edges=args.edges, fps=args.fps,
-                     size=args.size, dpi=args.dpi, progress=args.video and not args.quiet)
+                     video=args.video, table=args.table, options=DrawOptions.from_args(args),
+                     dpi=args.dpi, progress=args.video and not args.quiet)
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for rec in result.report:
         if "layer" in rec:
@@ -358,7 +399,7 @@ def cmd_runs(args) -> int:
 
 
 COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
-            "figure": cmd_figure, "demo": cmd_demo, "compare": cmd_compare,
+            "figure": cmd_figure, "graph": cmd_graph, "demo": cmd_demo, "compare": cmd_compare,
             "sweep": cmd_sweep}
 
 
