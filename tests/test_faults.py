@@ -250,7 +250,7 @@ def test_ffmpeg_failure_is_one_line(tmp_path, ext):
     out = tmp_path / "out"
     out.mkdir()
     p = subprocess.run([sys.executable, "-m", "weightlapse", "render", str(run.path), "-o",
-                        str(out / f"v{ext}"), "--size", "640x360", "--smooth", "4"],
+                        str(out / f"v{ext}"), "--size", "640x360", "--duration", "3"],
                        capture_output=True, text=True, preexec_fn=_file_size_limit)
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()

@@ -160,7 +160,8 @@ def test_two_writers_of_one_output_never_corrupt_it(small, tmp_path, ext):
     path: each gets its own temporary file, the last rename wins whole."""
     from concurrent.futures import ThreadPoolExecutor
     out = tmp_path / f"same{ext}"
-    write = (lambda: wl.render(small[1], out, size=(96, 54))) if ext == ".gif" else \
+    write = (lambda: wl.render(small[1], out, size=(96, 54), duration=2, fps=10)) \
+        if ext == ".gif" else \
         (lambda: wl.figure(small[1], out, dpi=50))
     with ThreadPoolExecutor(3) as pool:
         assert all(f.result() == out for f in [pool.submit(write) for _ in range(3)])
@@ -168,7 +169,7 @@ def test_two_writers_of_one_output_never_corrupt_it(small, tmp_path, ext):
     if ext == ".gif":
         import imageio_ffmpeg
         frames, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
-        assert frames == len(small[1].snapshots)
+        assert frames == 20       # 2 s at 10 fps, whole
     else:
         from matplotlib.image import imread
         assert imread(out).ndim == 3
@@ -177,10 +178,11 @@ def test_two_writers_of_one_output_never_corrupt_it(small, tmp_path, ext):
 def test_render_refuses_an_existing_folder_before_any_frame(small, tmp_path):
     target = tmp_path / "film.mp4"
     target.mkdir()
+    from weightlapse.viz.options import DrawOptions
     from weightlapse.viz.video import render_video
     seen = []
     with pytest.raises(wl.WeightlapseError, match="is a folder"):
-        render_video(small[1], target, size=(64, 36),
+        render_video(small[1], target, DrawOptions.create(size=(64, 36)),
                      progress=lambda done, total: seen.append(done))
     assert seen == []      # said before the first frame
 

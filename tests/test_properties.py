@@ -7,7 +7,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from weightlapse.cli import build_parser, dpi_arg, fps_arg, size_arg  # noqa: F401
+from weightlapse.cli import build_parser, size_arg  # noqa: F401
+from weightlapse.options import dpi_arg, fps_arg
 from weightlapse.core.config import RunConfig
 from weightlapse.core.csvdata import load_csv
 from weightlapse.core.errors import ConfigError, DataError
