@@ -56,8 +56,8 @@ def check_grid(grid) -> dict:
     A string that is not a distribution is refused rather than iterated
     letter by letter ({"optimizer": "adam"} means ["adam"] or a mistake)."""
     if not isinstance(grid, dict) or not grid:
-        raise ConfigError("a sweep needs at least one setting to vary, e.g. "
-                          "--grid lr=0.1,0.01 (grid={'lr': [0.1, 0.01]} in Python)")
+        raise ConfigError("grid must map at least one setting to its values, e.g. "
+                          "{'lr': [0.1, 0.01]}")
     out = {}
     for key, values in grid.items():
         if key in ("out", "name"):
