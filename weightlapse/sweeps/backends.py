@@ -89,6 +89,9 @@ class PoolBackend:
         except Exception as e:  # noqa: BLE001
             return "error", f"{type(e).__name__}: {e}"
 
+    def attempts(self, fut):
+        return None   # the runner counts submissions: a pool never retries on its own
+
     def stop(self):
         self.stop_event.set()  # running runs stop at their next step; queued ones never start
 
@@ -108,10 +111,20 @@ class PoolBackend:
 
 
 # -- Dask -----------------------------------------------------------------------
-def _dask_task(settings, target, event_name):
-    from distributed import Event
-    event = Event(event_name)
-    return train_one(settings, target, StopWhen(event.is_set, every=1.0))
+def _dask_task(settings, target, event_name, counter_name, max_attempts):
+    """One attempt at a run on a Dask worker. The attempts are counted in a
+    cluster Variable, because a scheduler reschedules a task whose worker
+    died on its own (up to its ``allowed-failures``): counting here keeps
+    ``retries`` exact on any cluster."""
+    from distributed import Event, Variable
+    counter = Variable(counter_name)
+    attempt = int(counter.get()) + 1
+    counter.set(attempt)
+    if attempt > max_attempts:
+        return {"status": "failed", "attempts": attempt - 1,
+                "message": f"its worker died, {attempt - 1} times"}
+    result = train_one(settings, target, StopWhen(Event(event_name).is_set, every=1.0))
+    return {**result, "attempts": attempt}
 
 
 def _import_distributed():
@@ -138,10 +151,12 @@ class DaskBackend:
             # the run it trains, so a killed worker loses just that run.
             with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                                   "distributed.scheduler.worker-saturation": 1.0,
+                                  "distributed.worker.preload": [
+                                      "weightlapse.sweeps.preload"],
                                   "distributed.nanny.pre-spawn-environ": environ}):
                 self.cluster = distributed.LocalCluster(
                     n_workers=jobs or 1, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR)
+                    dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster)
         else:
             if jobs is not None:
@@ -157,7 +172,10 @@ class DaskBackend:
                 raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r} ({why}); "
                                  "check the address (like tcp://HOST:8786) and that the "
                                  "scheduler is running") from None
-        self.event = distributed.Event(f"weightlapse-stop-{uuid.uuid4().hex}", client=self.client)
+        self.id = uuid.uuid4().hex[:12]
+        self.retries = retries
+        self.event = distributed.Event(f"weightlapse-stop-{self.id}", client=self.client)
+        self.counters = {}
 
     def describe(self):
         n = self.slots()
@@ -171,9 +189,23 @@ class DaskBackend:
             return 0
 
     def submit(self, settings):
-        key = f"weightlapse-{settings['name']}-{uuid.uuid4().hex[:8]}"
-        return self.client.submit(_dask_task, settings, self.target, self.event.name, key=key,
-                                  pure=False)
+        name = settings["name"]
+        if name not in self.counters:
+            self.counters[name] = self.distributed.Variable(
+                f"weightlapse-{self.id}-{name}-attempts", client=self.client)
+            self.counters[name].set(0)
+        fut = self.client.submit(_dask_task, settings, self.target, self.event.name,
+                                 self.counters[name].name, self.retries + 1,
+                                 key=f"weightlapse-{name}-{uuid.uuid4().hex[:8]}", pure=False)
+        fut.run_name = name
+        return fut
+
+    def attempts(self, fut):
+        """How many times the run of ``fut`` started (None if unknown)."""
+        try:
+            return int(self.counters[fut.run_name].get(timeout=5))
+        except Exception:  # noqa: BLE001 - the cluster is gone
+            return None
 
     def wait(self, handles, timeout):
         try:
@@ -213,6 +245,11 @@ class DaskBackend:
 
     def close(self):
         try:
+            for var in self.counters.values():
+                try:
+                    var.delete()
+                except Exception:  # noqa: BLE001 - a cluster already gone
+                    pass
             self.client.close(timeout=10)
         finally:
             if self.cluster is not None:

@@ -146,6 +146,10 @@ def _drive(backend, sweep_dir, index, todo, retries, log, progress):
             for handle in backend.wait(pending, 0.5):
                 rec = pending.pop(handle)
                 kind, res = backend.outcome(handle)
+                if kind == "ok" and res.get("attempts"):
+                    rec["attempts"] = res.pop("attempts")
+                elif kind == "lost":
+                    rec["attempts"] = backend.attempts(handle) or rec["attempts"]
                 if kind == "lost" and rec["attempts"] <= retries:
                     bar.line(f"{rec['name']}: {res}; training it again "
                              f"(attempt {rec['attempts'] + 1} of {retries + 1})")
