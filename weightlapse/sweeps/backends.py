@@ -122,7 +122,7 @@ def _dask_task(settings, target, event_name, counter_name, max_attempts):
     counter.set(attempt)
     if attempt > max_attempts:
         return {"status": "failed", "attempts": attempt - 1,
-                "message": f"its worker died, {attempt - 1} times"}
+                "message": f"its worker died ({attempt - 1} attempt{'s' if attempt > 2 else ''})"}
     result = train_one(settings, target, StopWhen(Event(event_name).is_set, every=1.0))
     return {**result, "attempts": attempt}
 

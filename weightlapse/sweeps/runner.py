@@ -133,8 +133,9 @@ def _drive(backend, sweep_dir, index, todo, retries, log, progress):
         if kind == "ok":
             _install(sweep_dir, rec, res)
         else:
+            n = rec["attempts"]
             rec.update(status="failed", message=res if kind == "error" else
-                       f"{res}, {rec['attempts']} time{'s' if rec['attempts'] > 1 else ''}")
+                       f"{res} ({n} attempt{'s' if n > 1 else ''})")
         atomic_write_json(sweep_dir / INDEX, index)
         bar.finished(rec)
 
