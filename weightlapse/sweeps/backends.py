@@ -180,6 +180,8 @@ class DaskBackend:
     def describe(self):
         n = self.slots()
         where = "a local Dask cluster" if self.cluster else f"the Dask cluster at {self.address}"
+        if n == 0:
+            return f"{where} (no workers yet: the runs wait for one)"
         return f"{where} ({n} worker thread{'s' if n != 1 else ''})"
 
     def slots(self):
