@@ -121,7 +121,7 @@ def test_effect_figure_points_equal_the_runs_metrics(repeated):
                 if key == "lr":
                     vals = [m[col] for m in expect[(x, other_value)]]
                 else:
-                    opt = ["sgd", "adam"][int(x)]
+                    opt = ["sgd", "adam"][round(x)]      # categories, drawn side by side
                     vals = [m[col] for m in expect[(other_value, opt)]]
                 assert y == pytest.approx(np.mean(vals))
                 half = (seg[1][1] - seg[0][1]) / 2       # the error bar: ± std over seeds

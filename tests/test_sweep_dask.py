@@ -203,3 +203,41 @@ def test_jobs_with_an_address_is_refused(tmp_path):
     with pytest.raises(wl.WeightlapseError, match="jobs sets the number of local workers"):
         wl.sweep({"lr": [0.1]}, dataset="xor", scheduler="tcp://127.0.0.1:1", jobs=2,
                  connect_timeout=1, out=tmp_path, **QUIET)
+
+
+def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the
+    local workers ignore it, the client stops the runs and keeps them."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "weightlapse", "sweep", *LONG, "--epochs", "200",
+         "--grid", "lr=0.01,0.02,0.03", "--scheduler", "local", "--jobs", "2",
+         "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        wait_for(lambda: len([f for f in tmp_path.glob("weightlapse-sweep-*/*/metrics.csv")
+                              if f.read_text().count("\n") >= 2]) == 2, 120,
+                 "both workers to train")
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = finish(proc, timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    sweep = tmp_path / "sweep"
+    index = json.loads((sweep / "index.json").read_text())
+    assert sorted(r["status"] for r in index["runs"]) == ["cancelled", "interrupted",
+                                                          "interrupted"], index
+    for rec in index["runs"]:
+        if rec["status"] == "interrupted":   # sent back and kept, resumable
+            run = wl.load_run(sweep / rec["name"])
+            assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
+    for _ in range(100):  # no worker left behind
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("processes of the sweep are still running")

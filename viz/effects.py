@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .figure import FORMATS, check_output, save_atomic
 
@@ -37,10 +38,16 @@ def effect_points(runs, keys) -> pd.DataFrame:
         m, s = run.metrics, run.settings
         split = "val" if m["val_loss"].notna().any() else "train"
         acc, loss = m[f"{split}_acc"].dropna(), m[f"{split}_loss"].dropna()
-        rows.append({"run": run.name, **{k: s.get(k) for k in keys}, "seed": s.get("seed"),
+        rows.append({"run": run.name, **{k: _scalar(s.get(k)) for k in keys},
+                     "seed": s.get("seed"),
                      "split": split, "acc": float(acc.iloc[-1]) if len(acc) else np.nan,
                      "loss": float(loss.iloc[-1]) if len(loss) else np.nan})
     return pd.DataFrame(rows)
+
+
+def _scalar(value):
+    """One hidden layer's width as a number (an axis), deeper lists as they are."""
+    return value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
 
 
 def aggregate(points: pd.DataFrame, keys) -> pd.DataFrame:
@@ -90,7 +97,10 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
             ax = axes[row][col]
             made = []
             for g, (gkey, part) in enumerate(groups):
-                part = part.assign(_x=part[key].map(lambda v: xs[label(v)])).sort_values("_x")
+                # categories: lines side by side, so their error bars do not hide each other
+                dodge = 0.0 if numeric or not lines else 0.06 * (g - (len(groups) - 1) / 2)
+                part = part.assign(_x=part[key].map(lambda v: xs[label(v)] + dodge))
+                part = part.sort_values("_x")
                 err = part[f"{metric}_std"] if (part["n"] > 1).any() else None
                 colour = colormaps["tab10"](g % 10) if lines else "tab:blue"
                 gkey = gkey if isinstance(gkey, tuple) else (gkey,)
@@ -102,6 +112,11 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
             artists[(metric, key)] = made
             if key in log_keys or (numeric and is_log_spaced(values)):
                 ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.xaxis.set_minor_formatter(NullFormatter())
+            if numeric and len(xs) <= 8:   # a few values (a grid): label each one
+                ax.set_xticks(list(xs.values()), list(xs))
+                ax.minorticks_off()
             if not numeric:
                 ax.set_xticks(list(xs.values()), list(xs))
                 ax.set_xlim(-0.5, len(xs) - 0.5)
@@ -111,8 +126,7 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)
         if lines and others and len(groups) > 1:
-            axes[0][col].legend(fontsize=7, frameon=False, title=", ".join(others),
-                                title_fontsize=7)
+            axes[0][col].legend(fontsize=7, framealpha=0.8, loc="best")
     repeats = int(table["n"].max()) if len(table) else 1
     how = f"mean ± std over {repeats} seeds" if repeats > 1 else "one run each"
     if scattered:

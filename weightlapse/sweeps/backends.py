@@ -227,6 +227,9 @@ class DaskBackend:
             exc = fut.exception()
             if isinstance(exc, KilledWorker):
                 return "lost", "its worker died"
+            if isinstance(exc, ImportError) and "weightlapse" in str(exc):
+                return "error", ("its Dask worker cannot import weightlapse: install the "
+                                 "same version of weightlapse where the workers run")
             return "error", f"{type(exc).__name__}: {exc}"
         return "lost", f"the cluster lost it ({fut.status})"
 
