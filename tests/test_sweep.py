@@ -260,7 +260,11 @@ def test_sweep_python_options_checked(tmp_path, python_kwargs, match):
     (["--grid", "lr=0.1", "--repeat", "-1"], "--repeat: expected a whole number >= 1"),
     (["--grid", "lr=0.1", "--retries", "x"], "--retries: expected a whole number >= 0"),
     (["--grid", "lr=0.1", "--connect-timeout", "0"], "--connect-timeout: expected seconds"),
-    (["--grid", "lr=0.1", "--shared-out"], "shared_out goes with"),
+    (["--grid", "lr=0.1", "--shared-out"], "--shared-out goes with --scheduler"),
+    (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--jobs", "2"],
+     "--jobs is for local workers"),
+    (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--blas-threads", "2"],
+     "--blas-threads is for local workers"),
 ])
 def test_bad_distributions_and_options(tmp_path, capsys, extra, match):
     one_line_error(capsys, ["sweep", "--dataset", "xor", "--out", str(tmp_path / "s"),

@@ -90,7 +90,10 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
         xs = {label(v): (float(v) if numeric else i) for i, v in enumerate(values)}
         groups = table.groupby([table[k].map(label) for k in others], sort=False) \
             if others else [((), table)]
-        groups = list(groups)
+        # numbers in order in the legend; categories as first seen (a stable sort)
+        groups = sorted(groups, key=lambda item: tuple(
+            (0, float(v)) if is_numeric([v]) else (1, 0.0)
+            for v in (item[1][k].iloc[0] for k in others)))
         lines = len(groups) <= MAX_LINES
         scattered |= not lines
         for row, metric in enumerate(metrics):

@@ -359,6 +359,12 @@ def cmd_sweep(args) -> int:
                shared_out=args.shared_out, blas_threads=args.blas_threads,
                connect_timeout=args.connect_timeout, best=args.best, progress=True)
     settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
+    if args.shared_out and not args.scheduler:
+        raise WeightlapseError("--shared-out goes with --scheduler (a local process pool "
+                               "always writes into the sweep folder)")
+    if args.scheduler not in (None, "local") and (args.jobs or args.blas_threads != 1):
+        raise WeightlapseError(f"--{'jobs' if args.jobs else 'blas-threads'} is for local "
+                               "workers; a cluster at an address has its own workers")
     if args.resume:
         given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]
         given += [f for f, v in (("--grid", args.grid), ("--random", args.random),

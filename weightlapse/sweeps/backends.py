@@ -138,7 +138,7 @@ def _import_distributed():
 
 class DaskBackend:
     def __init__(self, scheduler, jobs=None, blas_threads=1, retries=1, shared_out=False,
-                 connect_timeout=10.0):
+                 connect_timeout=10.0, n_runs=1):
         distributed = _import_distributed()
         import dask
         self.distributed, self.cluster = distributed, None
@@ -155,7 +155,8 @@ class DaskBackend:
                                       "weightlapse.sweeps.preload"],
                                   "distributed.nanny.pre-spawn-environ": environ}):
                 self.cluster = distributed.LocalCluster(
-                    n_workers=jobs or 1, threads_per_worker=1, processes=True,
+                    n_workers=max(1, min(jobs or 1, n_runs)), threads_per_worker=1,
+                    processes=True,
                     dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster)
         else:
@@ -278,4 +279,4 @@ def make_backend(scheduler, jobs, n_runs, blas_threads=1, retries=1, shared_out=
         raise ConfigError(f"scheduler must be 'local' or a Dask scheduler address like "
                           f"tcp://HOST:8786 (got {scheduler!r})")
     return DaskBackend(scheduler.strip(), jobs, blas_threads, retries, shared_out,
-                       connect_timeout)
+                       connect_timeout, n_runs)
