@@ -185,7 +185,8 @@ CASES = [
     ("sweep-bad-grid", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "lr=x",
                                      "--out", str(t / "s")], "is not a valid lr"),
     ("sweep-jobs", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "lr=0.1,0.2",
-                                 "--jobs", "0", "--out", str(t / "s")], "jobs must be"),
+                                 "--jobs", "0", "--out", str(t / "s")],
+     "--jobs: expected a whole number"),
 ]
 
 

@@ -221,7 +221,7 @@ def test_reprs(small):
     assert repr(run.snapshots).startswith(f"SnapshotSequence({len(run.snapshots)} snapshots")
     from weightlapse.sweeps import SweepResult
     r = SweepResult(Path("s"), failed=[("a", "boom")])
-    assert repr(r).startswith("SweepResult(path='s', runs=0, failed=1")
+    assert repr(r).startswith("SweepResult('s', runs=0, failed=1")
     assert "boom" in r._repr_html_()
 
 

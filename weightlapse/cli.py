@@ -164,17 +164,7 @@ def build_parser() -> Parser:
     c.add_argument("--dpi", type=dpi_arg, default=None,
                    help="in [20, 600] (default: 200 for figures, 100 for videos)")
     add_drawing_options(c, film=True)
-    sw = _sub(sub, common, "sweep", "train a grid of runs in parallel, then compare them",
-              "Train every combination of the --grid values over the other settings, "
-              "--jobs at a time, then compare the runs.",
-              ["weightlapse sweep --dataset moons --grid lr=0.01,0.1 --grid hidden=8,32x32",
-               "weightlapse sweep --preset spiral --grid optimizer=sgd,adam --jobs 2"])
-    add_train_options(sw, resume=False)
-    sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
-                    help="a setting and its values (repeat for a product); hidden layer "
-                    "lists as 32x32, e.g. --grid hidden=16,32x32 (default: none)")
-    sw.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
-    sw.set_defaults(_parser=sw)
+    add_sweep_parser(sub, common)
     rs = _sub(sub, common, "runs", "a table of the runs in a folder",
               "List the runs in a folder (and in its sweeps): status, data, network, "
               "settings, accuracy.",
@@ -335,9 +325,83 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def whole(low, high=None):
+    """An argparse type: a whole number in [low, high]."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            bound = f">= {low}" if high is None else f"in {low}..{high}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {bound}, got {text!r}")
+        return value
+    return parse
+
+
+def seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds in (0, 3600], got {text!r}")
+    return value
+
+
+def add_sweep_parser(sub, common):
+    sw = _sub(sub, common, "sweep", "train many runs over hyperparameters (a grid, or "
+              "random search), here or on a Dask cluster, then analyse them",
+              "Train the product of the --grid values (or --random N samples), each with "
+              "--repeat K seeds, in local worker processes or on a Dask cluster; then write "
+              "the effect figure, a table sorted by accuracy and the best runs' final "
+              "weights.",
+              ["weightlapse sweep --dataset moons --grid lr=0.01,0.1 --grid hidden=8,32x32",
+               "weightlapse sweep --dataset moons --grid lr=log:1e-3:1 --grid hidden=8,32 "
+               "--random 12 --repeat 2 --jobs 2",
+               "weightlapse sweep --preset mnist-mlp --grid lr=0.001,0.01 --scheduler "
+               "tcp://10.0.0.5:8786",
+               "weightlapse sweep --resume outputs/sweep"])
+    add_train_options(sw, resume=False)
+    g = sw.add_argument_group("sweep")
+    g.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a setting and its values (repeat for a product); hidden layer "
+                   "lists as 32x32, e.g. --grid hidden=16,32x32; with --random also "
+                   "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH")
+    g.add_argument("--random", type=whole(1), metavar="N",
+                   help="sample N settings from the grid (reproducibly from --seed) "
+                   "instead of training the whole product")
+    g.add_argument("--repeat", type=whole(1), default=1, metavar="K",
+                   help="train each setting with K seeds: --seed, --seed+1, ... (default 1)")
+    g.add_argument("--jobs", type=whole(1), metavar="N",
+                   help="worker processes here, or local Dask workers (default 1)")
+    g.add_argument("--scheduler", metavar="ADDRESS|local",
+                   help="run on Dask: 'local' starts a cluster of --jobs worker processes; "
+                   "an address like tcp://HOST:8786 uses an existing one (needs "
+                   "weightlapse[dask]; default: a local process pool)")
+    g.add_argument("--shared-out", action="store_true",
+                   help="the Dask workers see --out too and write their runs there "
+                   "(default: each run is sent back to this machine)")
+    g.add_argument("--retries", type=whole(0), default=1, metavar="N",
+                   help="train a run again up to N times when its worker dies (default 1)")
+    g.add_argument("--blas-threads", type=whole(1), default=1, metavar="N",
+                   help="BLAS threads per run, here or in local Dask workers (default 1)")
+    g.add_argument("--connect-timeout", type=seconds, default=10.0, metavar="SECONDS",
+                   help="how long to try reaching --scheduler (default 10)")
+    g.add_argument("--best", type=whole(0), default=6, metavar="N",
+                   help="compare the final weights of the N best runs (default 6)")
+    g.add_argument("--resume", metavar="SWEEP_DIR",
+                   help="train again the runs of SWEEP_DIR that failed, were cancelled, "
+                   "interrupted or killed; finished runs are kept")
+    sw.set_defaults(_parser=sw)
+    return sw
+
+
 def parse_grid(parser, items) -> dict:
     """--grid KEY=V1,V2 strings -> {setting: [typed values]}, each value typed
-    as the matching train option types it."""
+    as the matching train option types it; KEY=log:A:B (lin:, int:) stays a
+    distribution, checked by the sweep."""
+    from .sweeps.space import is_distribution
     types = {a.dest: a for a in parser._actions if a.dest in TRAIN_KEYS}
     grid = {}
     for item in items:
@@ -347,6 +411,12 @@ def parse_grid(parser, items) -> dict:
             raise WeightlapseError(f"--grid {item!r}: expected KEY=V1,V2")
         if key not in types:
             raise WeightlapseError(f"--grid {key!r} is not a train setting")
+        if key in grid:
+            raise WeightlapseError(f"--grid {key} is given twice; list all its values "
+                                   "in one --grid")
+        if is_distribution(values.strip()):
+            grid[key] = values.strip()
+            continue
         action = types[key]
         out = []
         for v in values.split(","):
@@ -367,18 +437,45 @@ def parse_grid(parser, items) -> dict:
 
 def cmd_sweep(args) -> int:
     from .api import sweep
-    grid = parse_grid(args._parser, args.grid)
+    from .sweeps.analysis import formatted
+    how = dict(jobs=args.jobs, scheduler=args.scheduler, retries=args.retries,
+               shared_out=args.shared_out, blas_threads=args.blas_threads,
+               connect_timeout=args.connect_timeout, best=args.best,
+               progress=not args.quiet, log=(lambda msg: None) if args.quiet else None)
     settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
-    result = sweep(grid, jobs=args.jobs, out=args.out or "outputs", name=args.name or "sweep",
-                   preset=args.preset, log=(lambda msg: None) if args.quiet else None,
-                   **settings)
+    if args.shared_out and not args.scheduler:
+        raise WeightlapseError("--shared-out goes with --scheduler (a local process pool "
+                               "always writes into the sweep folder)")
+    if args.scheduler not in (None, "local") and (args.jobs or args.blas_threads != 1):
+        raise WeightlapseError(f"--{'jobs' if args.jobs else 'blas-threads'} is for local "
+                               "workers; a cluster at an address has its own workers")
+    if args.resume:
+        given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]
+        given += [f for f, v in (("--grid", args.grid), ("--random", args.random),
+                                 ("--preset", args.preset), ("--out", args.out),
+                                 ("--name", args.name), ("--repeat", args.repeat != 1)) if v]
+        if given:
+            raise WeightlapseError(f"--resume trains a sweep again with its own settings; "
+                                   f"drop {', '.join(given)}")
+        result = sweep(resume=args.resume, **how)
+    else:
+        if not args.grid:
+            raise WeightlapseError("a sweep needs at least one --grid KEY=V1,V2 (or "
+                                   "--resume SWEEP_DIR)")
+        result = sweep(parse_grid(args._parser, args.grid), random=args.random,
+                       repeat=args.repeat, out=args.out or "outputs",
+                       name=args.name or "sweep", preset=args.preset, **how, **settings)
     if result.table is not None:
-        print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(formatted(result.table).to_string(index=False))
     for name, msg in result.failed:
-        print(f"weightlapse sweep: run {name} failed: {msg}", file=sys.stderr)
+        print(f"weightlapse sweep: run {name} did not finish: {msg}", file=sys.stderr)
     for f in result.files:
         print(f)
     print(result.path)
+    if result.failed and not result.runs:
+        print(f"weightlapse sweep: every run failed ({len(result.failed)}); see "
+              f"{result.path / 'index.json'}", file=sys.stderr)
+        return 1
     return 0
 
 

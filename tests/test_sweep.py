@@ -1,0 +1,292 @@
+"""Sweeps beyond a grid: random search, seeds, resume, the effect figure and
+the table, and the inputs a hostile user tries (no Dask needed here)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import weightlapse as wl
+from weightlapse.cli import main
+from weightlapse.core.errors import ConfigError
+from weightlapse.sweeps import plan
+from weightlapse.viz.effects import draw_effects, effect_points
+
+QUIET = dict(log=lambda m: None)
+
+
+def one_line_error(capsys, argv, match):
+    try:
+        code = main(argv)
+    except SystemExit as e:          # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and match in err and "Traceback" not in err, err
+
+
+# -- random search ---------------------------------------------------------------
+def test_random_search_is_reproducible_from_the_seed():
+    grid = {"lr": "log:1e-4:1e-1", "hidden": [32, 64, 128], "momentum": "lin:0:0.9",
+            "epochs": "int:2:4"}
+    a = plan(grid, {"seed": 7}, random=40)
+    assert a == plan(grid, {"seed": 7}, random=40)
+    assert a != plan(grid, {"seed": 8}, random=40)
+    lrs = [r["settings"]["lr"] for r in a]
+    assert all(1e-4 <= v <= 1e-1 for v in lrs)
+    # log-uniform: about as many below 10**-2.5 as above it
+    assert 10 <= sum(v < 10 ** -2.5 for v in lrs) <= 30
+    assert {r["settings"]["hidden"] for r in a} == {32, 64, 128}
+    assert {r["settings"]["epochs"] for r in a} == {2, 3, 4}  # int: both ends included
+    assert all(0 <= r["settings"]["momentum"] <= 0.9 for r in a)
+    assert len({r["name"] for r in a}) == 40
+
+
+def test_random_sweep_records_its_samples(tmp_path):
+    grid = {"lr": "log:1e-3:1", "hidden": [2, 4]}
+    result = wl.sweep(grid, random=3, dataset="xor", epochs=1, seed=3, out=tmp_path, best=0,
+                      **QUIET)
+    index = json.loads((result.path / "index.json").read_text())
+    expected = plan(grid, {"dataset": "xor", "epochs": 1, "seed": 3}, random=3)
+    assert [r["settings"] for r in index["runs"]] == [r["settings"] for r in expected]
+    for rec, run in zip(index["runs"], result.runs):
+        assert run.settings["lr"] == rec["settings"]["lr"]
+        assert run.sizes[1:-1] == [rec["settings"]["hidden"]]
+    assert (result.path / "effects.png").stat().st_size > 0
+    assert not (result.path / "compare.png").exists()      # best=0: no comparison
+
+
+# -- seeds, the table and the effect figure --------------------------------------
+@pytest.fixture(scope="module")
+def repeated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep")
+    return wl.sweep({"lr": [0.3, 0.03], "optimizer": ["sgd", "adam"]}, repeat=2,
+                    dataset="xor", hidden=[4], epochs=3, seed=5, out=out, jobs=2, **QUIET)
+
+
+def final(run):
+    last = run.metrics.dropna(subset=["val_acc"]).iloc[-1]
+    return float(last["val_acc"]), float(last["val_loss"])
+
+
+def test_repeat_trains_each_setting_with_k_seeds(repeated):
+    assert len(repeated.runs) == 8 and not repeated.failed
+    seeds = {}
+    for run in repeated.runs:
+        key = (run.settings["lr"], run.settings["optimizer"])
+        seeds.setdefault(key, []).append(run.settings["seed"])
+    assert all(sorted(s) == [5, 6] for s in seeds.values()) and len(seeds) == 4
+    a, b = (r for r in repeated.runs if r.settings["lr"] == 0.3
+            and r.settings["optimizer"] == "sgd")
+    assert not np.array_equal(a.snapshots[0].params, b.snapshots[0].params)
+
+
+def test_table_is_sorted_with_mean_and_std_across_seeds(repeated):
+    table = pd.read_csv(repeated.path / "table.csv")
+    assert list(table["val acc"]) == sorted(table["val acc"], reverse=True)
+    assert (table["runs"] == 2).all()
+    for row in table.itertuples(index=False):
+        runs = [r for r in repeated.runs if f"{r.settings['lr']:g}" == f"{row.lr:g}"
+                and r.settings["optimizer"] == row.optimizer]
+        accs = [final(r)[0] for r in runs]
+        assert row._3 == pytest.approx(np.mean(accs))            # val acc
+        assert row._4 == pytest.approx(np.std(accs, ddof=1))     # val acc std
+    md = (repeated.path / "table.md").read_text()
+    assert " ± " in md
+
+
+def test_effect_figure_points_equal_the_runs_metrics(repeated):
+    keys = ["lr", "optimizer"]
+    artists = draw_effects(effect_points(repeated.runs, keys), keys)
+    expect = {}
+    for run in repeated.runs:
+        s = run.settings
+        expect.setdefault((s["lr"], s["optimizer"]), []).append(final(run))
+    for (metric, key), containers in artists.items():
+        col = 0 if metric == "acc" else 1
+        other = "optimizer" if key == "lr" else "lr"
+        assert len(containers) == 2          # one line per value of the other setting
+        for c in containers:
+            line, _caps, (bars,) = c.lines
+            xs, ys = line.get_xdata(), line.get_ydata()
+            assert len(xs) == 2
+            labels = {"lr=0.3": 0.3, "lr=0.03": 0.03, "optimizer=sgd": "sgd",
+                      "optimizer=adam": "adam"}
+            other_value = labels[c.get_label()]
+            assert c.get_label().startswith(other)
+            for x, y, seg in zip(xs, ys, bars.get_segments()):
+                if key == "lr":
+                    vals = [m[col] for m in expect[(x, other_value)]]
+                else:
+                    opt = ["sgd", "adam"][round(x)]      # categories, drawn side by side
+                    vals = [m[col] for m in expect[(other_value, opt)]]
+                assert y == pytest.approx(np.mean(vals))
+                half = (seg[1][1] - seg[0][1]) / 2       # the error bar: ± std over seeds
+                assert half == pytest.approx(np.std(vals, ddof=1))
+    assert (repeated.path / "effects.png").stat().st_size > 0
+
+
+def test_best_runs_are_compared(tmp_path):
+    result = wl.sweep({"lr": [0.3, 0.1, 0.03]}, dataset="xor", hidden=[3], epochs=2, best=2,
+                      out=tmp_path, **QUIET)
+    assert (result.path / "compare.png").exists() and (result.path / "compare-curves.png").exists()
+
+
+# -- resume ------------------------------------------------------------------------
+def test_resume_trains_only_the_failed_run(tmp_path, capsys):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": (X[:, 0] > 0).astype(int)})
+    frame.to_csv(good, index=False)
+    bad.write_text("a,b,label\n1,2,0\n3,,1\n")
+    argv = ["sweep", "--grid", f"data={good},{bad}", "--hidden", "3", "--epochs", "2",
+            "--out", str(tmp_path / "runs")]
+    assert main(argv) == 0
+    sweep = tmp_path / "runs" / "sweep"
+    index = json.loads((sweep / "index.json").read_text())
+    assert sorted(r["status"] for r in index["runs"]) == ["failed", "finished"]
+    kept = next(r for r in index["runs"] if r["status"] == "finished")
+    stamp = (sweep / kept["name"] / "snapshots.bin").stat().st_mtime_ns
+    frame.to_csv(bad, index=False)          # the cause fixed
+    capsys.readouterr()
+    assert main(["sweep", "--resume", str(sweep)]) == 0
+    err = capsys.readouterr().err
+    assert "training 1 of 2 runs again" in err
+    index = json.loads((sweep / "index.json").read_text())
+    assert [r["status"] for r in index["runs"]] == ["finished", "finished"]
+    assert (sweep / kept["name"] / "snapshots.bin").stat().st_mtime_ns == stamp
+    assert len(pd.read_csv(sweep / "table.csv")) == 2
+    # nothing left to do
+    assert main(["sweep", "--resume", str(sweep)]) == 0
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--grid", "lr=0.1,0.2"], "--resume trains a sweep again with its own settings"),
+    (["--lr", "0.1"], "drop --lr"),
+])
+def test_resume_refuses_new_settings(tmp_path, capsys, argv, match):
+    one_line_error(capsys, ["sweep", "--resume", str(tmp_path), *argv], match)
+
+
+@pytest.mark.parametrize("content,match", [
+    (None, "is not a sweep folder"),
+    ("{not json", "unreadable"),
+    ('{"runs": [{"name": "../../x", "settings": {}}]}', "plain folder name"),
+    ('[1, 2]', "unreadable"),
+])
+def test_resume_of_a_damaged_sweep(tmp_path, capsys, content, match):
+    if content is not None:
+        (tmp_path / "index.json").write_text(content)
+    one_line_error(capsys, ["sweep", "--resume", str(tmp_path)], match)
+
+
+# -- names, strings and failures (issue 10, item 17) -------------------------------
+@pytest.mark.parametrize("name", ["../x", "/tmp/weightlapse-abs-name", "a/b", "..", "."])
+def test_sweep_name_stays_inside_out(tmp_path, capsys, name):
+    out = tmp_path / "out"
+    one_line_error(capsys, ["sweep", "--dataset", "xor", "--grid", "lr=0.1,0.2", "--out",
+                            str(out), "--name", name], "plain folder name")
+    assert not out.exists() and not (tmp_path / "x").exists()
+    assert not os.path.exists("/tmp/weightlapse-abs-name")
+    with pytest.raises(ConfigError, match="plain folder name"):
+        wl.sweep({"lr": [0.1]}, dataset="xor", out=out, name=name, **QUIET)
+
+
+def test_sweep_exits_non_zero_when_every_run_failed(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,,1\n")
+    code = main(["sweep", "--data", str(bad), "--grid", "lr=0.1,0.2", "--epochs", "1",
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "every run failed (2)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("grid,match", [
+    ({"optimizer": "adam"}, "expected a list of values"),
+    ({"lr": 0.1}, "expected a list of values"),
+    ({}, "at least one setting"),
+    ({"lr": []}, "has no values"),
+    ("lr=0.1", "at least one setting"),
+])
+def test_sweep_grid_values_are_lists_in_python(tmp_path, grid, match):
+    with pytest.raises(ConfigError, match=match):
+        wl.sweep(grid, dataset="xor", out=tmp_path, **QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_refuses_a_single_path(tmp_path):
+    for runs in ("runs/base", tmp_path):
+        with pytest.raises(ConfigError, match="runs must be a list"):
+            wl.compare(runs, tmp_path / "c.png")
+
+
+@pytest.mark.parametrize("python_kwargs,match", [
+    (dict(random=0), "random must be"),
+    (dict(repeat=0), "repeat must be"),
+    (dict(repeat=2, grid={"seed": [1, 2]}), "do not also sweep seed"),
+    (dict(retries=-1), "retries must be"),
+    (dict(jobs=0), "jobs must be"),
+    (dict(best=-1), "best must be"),
+    (dict(shared_out=True), "shared_out goes with a Dask scheduler"),
+    (dict(scheduler=""), "scheduler must be"),
+    (dict(resume="x", lr=0.1), "drop lr"),
+])
+def test_sweep_python_options_checked(tmp_path, python_kwargs, match):
+    kw = {"grid": {"lr": [0.1]}, **python_kwargs}
+    if "resume" in kw:
+        kw.pop("grid")
+    with pytest.raises(ConfigError, match=match):
+        wl.sweep(dataset="xor", out=tmp_path, **QUIET, **kw)
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- bad distributions and options on the command line -----------------------------
+@pytest.mark.parametrize("extra,match", [
+    (["--grid", "lr=log:0:1", "--random", "2"], "log distribution needs 0 < LOW"),
+    (["--grid", "lr=log:1e-1:1e-4", "--random", "2"], "needs finite LOW < HIGH"),
+    (["--grid", "lr=log:a:b", "--random", "2"], "must be numbers"),
+    (["--grid", "lr=lin:1", "--random", "2"], "lin:LOW:HIGH"),
+    (["--grid", "lr=log:1e-4:1e-1:3", "--random", "2"], "log:LOW:HIGH"),
+    (["--grid", "hidden=int:1.5:3", "--random", "2"], "must be integers"),
+    (["--grid", "lr=lin:nan:1", "--random", "2"], "finite"),
+    (["--grid", "momentum=lin:0:1", "--random", "2"], "momentum must be in [0, 1)"),
+    (["--grid", "lr=log:1e-4:1e-1"], "sample it with random search (--random N"),
+    (["--grid", "lr=0.1", "--grid", "lr=0.2"], "given twice"),
+    (["--grid", "lr=0.1", "--random", "0"], "--random: expected a whole number >= 1"),
+    (["--grid", "lr=0.1", "--repeat", "-1"], "--repeat: expected a whole number >= 1"),
+    (["--grid", "lr=0.1", "--retries", "x"], "--retries: expected a whole number >= 0"),
+    (["--grid", "lr=0.1", "--connect-timeout", "0"], "--connect-timeout: expected seconds"),
+    (["--grid", "lr=0.1", "--shared-out"], "--shared-out goes with --scheduler"),
+    (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--jobs", "2"],
+     "--jobs is for local workers"),
+    (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--blas-threads", "2"],
+     "--blas-threads is for local workers"),
+])
+def test_bad_distributions_and_options(tmp_path, capsys, extra, match):
+    one_line_error(capsys, ["sweep", "--dataset", "xor", "--out", str(tmp_path / "s"),
+                            *extra], match)
+    assert not (tmp_path / "s").exists()
+
+
+def test_scheduler_without_dask_names_the_extra(tmp_path):
+    """A Python whose import of dask fails, as where the extra is not installed."""
+    code = ("import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
+            "from weightlapse.cli import main; sys.exit(main(sys.argv[1:]))")
+    base = [sys.executable, "-c", code, "sweep", "--dataset", "xor", "--hidden", "2",
+            "--epochs", "1", "--grid", "lr=0.1,0.2"]
+    for scheduler in ("local", "tcp://127.0.0.1:8786"):
+        p = subprocess.run(base + ["--scheduler", scheduler, "--out", str(tmp_path / "s")],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 2, p.stderr
+        assert p.stderr.strip().splitlines() == [
+            'weightlapse sweep: error: sweeping on Dask needs the optional extra: '
+            'pip install "weightlapse[dask]"']
+        assert not (tmp_path / "s").exists()
+    # and without --scheduler no extra is needed
+    p = subprocess.run(base + ["--out", str(tmp_path / "s"), "--best", "0"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
