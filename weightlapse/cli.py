@@ -367,10 +367,10 @@ def add_sweep_parser(sub, common):
     g.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                    help="a setting and its values (repeat for a product); hidden layer "
                    "lists as 32x32, e.g. --grid hidden=16,32x32; with --random also "
-                   "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH")
+                   "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH (default: none)")
     g.add_argument("--random", type=whole(1), metavar="N",
                    help="sample N settings from the grid (reproducibly from --seed) "
-                   "instead of training the whole product")
+                   "instead of training the whole product (default: the whole product)")
     g.add_argument("--repeat", type=whole(1), default=1, metavar="K",
                    help="train each setting with K seeds: --seed, --seed+1, ... (default 1)")
     g.add_argument("--jobs", type=whole(1), metavar="N",
@@ -392,7 +392,7 @@ def add_sweep_parser(sub, common):
                    help="compare the final weights of the N best runs (default 6)")
     g.add_argument("--resume", metavar="SWEEP_DIR",
                    help="train again the runs of SWEEP_DIR that failed, were cancelled, "
-                   "interrupted or killed; finished runs are kept")
+                   "interrupted or killed; finished runs are kept (default: a new sweep)")
     sw.set_defaults(_parser=sw)
     return sw
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, arg
 from ..core.io import atomic_write_json, make_run_dir
 from .backends import SweepError, make_backend
 from .space import plan
@@ -29,8 +29,8 @@ def check_name(name):
     bad = (not isinstance(name, str) or name in ("", ".", "..") or "\0" in name
            or "/" in name or (os.altsep and os.altsep in name) or os.sep in name)
     if bad:
-        raise ConfigError(f"name must be a plain folder name, not a path (got {name!r}); "
-                          "use out to choose where the sweep goes")
+        raise ConfigError(f"{arg('name')} must be a plain folder name, not a path (got "
+                          f"{name!r}); use {arg('out')} to choose where the sweep goes")
 
 
 def check_count(key, value, low):

@@ -18,7 +18,7 @@ import numpy as np
 from dataclasses import fields
 
 from ..core.config import PART_TYPES, RunConfig
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, arg
 
 KINDS = ("log", "lin", "int")
 DEFAULT_SEED = RunConfig().training.seed
@@ -37,16 +37,16 @@ def parse_distribution(key, text):
     parts = text.split(":")
     kind = parts[0]
     if len(parts) != 3:
-        raise ConfigError(f"grid {key}={text}: write a distribution as {kind}:LOW:HIGH")
+        raise ConfigError(f"{arg('grid')} {key}={text}: write a distribution as {kind}:LOW:HIGH")
     try:
         lo, hi = (int(p) if kind == "int" else float(p) for p in parts[1:])
     except ValueError:
         number = "integers" if kind == "int" else "numbers"
-        raise ConfigError(f"grid {key}={text}: LOW and HIGH must be {number}") from None
+        raise ConfigError(f"{arg('grid')} {key}={text}: LOW and HIGH must be {number}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ConfigError(f"grid {key}={text}: needs finite LOW < HIGH")
+        raise ConfigError(f"{arg('grid')} {key}={text}: needs finite LOW < HIGH")
     if kind == "log" and lo <= 0:
-        raise ConfigError(f"grid {key}={text}: a log distribution needs 0 < LOW < HIGH")
+        raise ConfigError(f"{arg('grid')} {key}={text}: a log distribution needs 0 < LOW < HIGH")
     return kind, lo, hi
 
 
@@ -67,12 +67,12 @@ def check_grid(grid) -> dict:
             out[key] = values
             continue
         if isinstance(values, (str, bytes, int, float)) or not hasattr(values, "__iter__"):
-            raise ConfigError(f"grid {key}: expected a list of values or a distribution "
+            raise ConfigError(f"{arg('grid')} {key}: expected a list of values or a distribution "
                               f"such as log:1e-4:1e-1 (got {values!r}; for one value "
                               f"write [{values!r}])")
         values = list(values)
         if not values:
-            raise ConfigError(f"grid {key} has no values")
+            raise ConfigError(f"{arg('grid')} {key} has no values")
         out[key] = values
     return out
 
@@ -122,7 +122,7 @@ def plan(grid: dict, base: dict, random=None, repeat=1) -> list:
     dists = [k for k, v in grid.items() if is_distribution(v)]
     if random is None:
         if dists:
-            raise ConfigError(f"grid {dists[0]}={grid[dists[0]]} is a distribution: sample "
+            raise ConfigError(f"{arg('grid')} {dists[0]}={grid[dists[0]]} is a distribution: sample "
                               "it with random search (--random N, random=N in Python)")
         combos = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())]
     else:
@@ -153,5 +153,5 @@ def _validate(base, combo):
     try:
         RunConfig.from_settings(**{**base, **combo}).validate()
     except ConfigError as e:
-        shown = ", ".join(f"{k}={v}" for k, v in combo.items())
-        raise ConfigError(f"grid {shown}: {e}") from None
+        shown = ", ".join(f"{arg(k)}={v}" for k, v in combo.items())
+        raise ConfigError(f"{arg('grid')} {shown}: {e.args[0]}") from None
