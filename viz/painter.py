@@ -99,7 +99,7 @@ class DrawnPanel:
             segs.append(np.stack([a[r], b[c]], axis=1))
             self.line_index.append((l, r, c))
             n = len(r)
-            width = (1.4 if n <= 80 else 1.1 if n <= 150 else 0.8 if n <= 400 else 0.55 if n <= 2000
+            width = (1.4 if n <= 80 else 1.1 if n <= 150 else 0.6 if n <= 400 else 0.45 if n <= 2000
                      else 0.2)
             per_seg.append(np.full(n, width, np.float32))
             per_alpha.append(np.full(n, 0.03 if kind == "dense" else 0.22, np.float32))
