@@ -1,0 +1,57 @@
+"""Names on pictures: classes on the output units, features on tabular inputs,
+layers under their columns, and the colour quantity in legends."""
+from __future__ import annotations
+
+FASHION_MNIST = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                 "Sneaker", "Bag", "Ankle boot"]
+MAX_FEATURE_LABELS = 20     # tabular inputs are named when there are this many or fewer
+
+QUANTITY = {"weight": ("weight", "bias"),
+            "change": ("weight change W\u209c \u2212 W\u2080", "bias change"),
+            "update": ("update per step", "bias update per step")}
+
+
+def class_names(run) -> list:
+    """Names of the output units: Fashion-MNIST's names, the digits, a CSV's
+    class labels; "output k" for regression."""
+    data = run.config["data"]
+    n_out = run.sizes[-1]
+    if data.get("task") != "classification":
+        return [f"output {k}" for k in range(n_out)] if n_out > 1 else ["output"]
+    if data.get("name") == "fashion-mnist":
+        return list(FASHION_MNIST[:n_out])
+    names = [str(c) for c in data.get("class_names") or []]
+    if len(names) != n_out:
+        names = [str(k) for k in range(n_out)]
+    return names
+
+
+def feature_names(run):
+    """The input columns' names when there are MAX_FEATURE_LABELS or fewer
+    (and the data is not an image), else None."""
+    data = run.config["data"]
+    cols = data.get("columns") or []
+    if data.get("input_shape") or len(cols) != run.sizes[0] or len(cols) > MAX_FEATURE_LABELS:
+        return None
+    return [str(c) for c in cols]
+
+
+def layer_labels(sizes, activation=None, image_shape=None):
+    """Two-line labels under each column: "input\\n784", "hidden 1\\n32 relu"..."""
+    first = (f"input {image_shape[0]}\u00d7{image_shape[1]}" if image_shape
+             else "input") + f"\n{sizes[0]}" + (" pixels" if image_shape else "")
+    names = [first]
+    names += [f"hidden {i + 1}\n{n}" + (f" {activation}" if activation else "")
+              for i, n in enumerate(sizes[1:-1])]
+    return names + [f"output\n{sizes[-1]}"]
+
+
+def quantity_label(color) -> str:
+    """Legend text: what the edge and node colours show."""
+    edge, node = QUANTITY[color]
+    return f"{edge} (lines, tiles) and {node} (units)"
+
+
+def short(text, n=14) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[:n - 1] + "\u2026"

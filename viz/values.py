@@ -1,0 +1,127 @@
+"""The drawn values of a snapshot: the colour quantity (weight, change or
+update) of the shown edges and units, read once per snapshot."""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from .select import quantity
+
+
+class DrawnValues:
+    """``gaps[l]``: (len(shown[l]), len(shown[l+1])) float32 values of gap l;
+    ``nodes[l]``: (len(shown[l]),) bias quantity (None for l = 0);
+    ``epoch`` (float), ``step`` (int)."""
+
+    __slots__ = ("gaps", "nodes", "epoch", "step")
+
+    def __init__(self, gaps, nodes, epoch, step):
+        self.gaps, self.nodes, self.epoch, self.step = gaps, nodes, float(epoch), int(step)
+
+    def lerp(self, other, t):
+        """The values a fraction ``t`` of the way to ``other``."""
+        def mix(a, b):
+            return None if a is None else a + np.float32(t) * (b - a)
+        return DrawnValues([mix(a, b) for a, b in zip(self.gaps, other.gaps)],
+                           [mix(a, b) for a, b in zip(self.nodes, other.nodes)],
+                           self.epoch + t * (other.epoch - self.epoch),
+                           int(round(self.step + t * (other.step - self.step))))
+
+
+class ValueSource:
+    """Values of a drawn graph ``G`` over the snapshots of ``run``.
+
+    ``at(i)``: snapshot i (an int), or between two snapshots (a float: 2.5 is
+    half way from 2 to 3, interpolated linearly). Reads each snapshot once
+    while ``at`` moves forward (a few recent ones are cached).
+    """
+
+    def __init__(self, G, run, cache=4):
+        self.run, self.color = run, G.graph["color"]
+        shown, sizes = G.graph["shown"], G.graph["sizes"]
+        full = [len(s) == n and list(s) == list(range(n)) for s, n in zip(shown, sizes)]
+        self.rows = [None if full[l] else np.asarray(shown[l]) for l in range(len(sizes) - 1)]
+        self.cols = [None if full[l] else np.asarray(shown[l]) for l in range(1, len(sizes))]
+        self.steps = run.snapshots.steps
+        self._raw_cache = OrderedDict()
+        self._size = cache
+        self._base = None
+
+    def __len__(self):
+        return len(self.run.snapshots)
+
+    def _raw(self, i):
+        """(gaps, biases, epoch, step) of snapshot i, cut to the shown units, float32."""
+        if i in self._raw_cache:
+            self._raw_cache.move_to_end(i)
+            return self._raw_cache[i]
+        snap = self.run.snapshots[i]
+        gaps, nodes = [], [None]
+        for W, b, r, c in zip(snap.weights, snap.biases, self.rows, self.cols):
+            M = W if r is None else W[r]
+            M = M if c is None else M[:, c]
+            gaps.append(np.asarray(M, np.float32))
+            nodes.append(np.asarray(b if c is None else b[c], np.float32))
+        raw = DrawnValues(gaps, nodes, snap.epoch, snap.step)
+        self._raw_cache[i] = raw
+        if len(self._raw_cache) > self._size:
+            self._raw_cache.popitem(last=False)
+        return raw
+
+    def at(self, i) -> DrawnValues:
+        n = len(self.run.snapshots)
+        if isinstance(i, (float, np.floating)) and not float(i).is_integer():
+            lo = int(math.floor(i))
+            return self.at(lo).lerp(self.at(min(lo + 1, n - 1)), float(i) - lo)
+        i = int(i)
+        if i < 0:
+            i += n
+        raw = self._raw(i)
+        if self.color == "weight":
+            return raw
+        if self.color == "change":
+            if self._base is None:
+                self._base = self._raw(0)
+            base = self._base
+            return DrawnValues([quantity("change", a, b) for a, b in zip(raw.gaps, base.gaps)],
+                               [None] + [quantity("change", a, b) for a, b in
+                                         zip(raw.nodes[1:], base.nodes[1:])],
+                               raw.epoch, raw.step)
+        if i == 0:
+            prev, steps = raw, 1
+            zero = True
+        else:
+            prev, steps, zero = self._raw(i - 1), int(self.steps[i] - self.steps[i - 1]), False
+        def upd(a, b):
+            return np.zeros_like(a) if zero else quantity("update", a, Wprev=b, steps=steps)
+        return DrawnValues([upd(a, b) for a, b in zip(raw.gaps, prev.gaps)],
+                           [None] + [upd(a, b) for a, b in zip(raw.nodes[1:], prev.nodes[1:])],
+                           raw.epoch, raw.step)
+
+
+def graph_with_values(G, run, i=-1):
+    """A copy of ``G`` with snapshot ``i``'s values as attributes: on edges
+    ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
+    bias quantity; None for inputs); on field edges (image tiles) ``norm``,
+    the L2 norm of the unit's incoming values. Graph attributes ``snapshot``,
+    ``epoch``, ``step`` say which."""
+    n = len(run.snapshots)
+    i = i + n if i < 0 else i
+    v = ValueSource(G, run).at(i)
+    H = G.copy()
+    H.graph.update(snapshot=int(i), epoch=v.epoch, step=v.step)
+    shown = G.graph["shown"]
+    for l, idx in enumerate(shown):
+        for o, u in enumerate(idx):
+            node = f"{l}:{u}"
+            if node in H:
+                H.nodes[node]["value"] = None if l == 0 else float(v.nodes[l][o])
+    for a, b, d in H.edges(data=True):
+        if d.get("kind") == "field":
+            col = shown[1].index(int(b.split(":")[1]))
+            d["norm"] = float(np.linalg.norm(v.gaps[0][:, col]))
+        else:
+            d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
+    return H
