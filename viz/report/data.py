@@ -1,8 +1,8 @@
 """The numbers a report holds: which units and snapshots, quantised to bytes.
 
 Stages (each a small function): ``keep_snapshots`` thins a run to at most N
-evenly spaced snapshots; ``held_units`` says which units' weights the page
-holds (those the drawing shows); ``collect`` reads the held weights of the
+evenly spaced snapshots; the drawn graph (viz.drawn) says which units' weights
+the page holds (those it shows); ``collect`` reads the held weights of the
 kept snapshots, one snapshot at a time (never the whole run in memory);
 ``quantise`` turns each layer's values into 8-bit codes on that layer's own
 scale.
@@ -18,7 +18,6 @@ import base64
 import numpy as np
 
 KINDS = ("weight", "change", "update")
-PERCENTILE = 99.0          # colour scale: this percentile of |value| per layer
 
 
 def keep_snapshots(n: int, limit: int) -> np.ndarray:
@@ -45,14 +44,6 @@ def dequantise(codes: np.ndarray, q: float) -> np.ndarray:
     """The inverse of :func:`quantise`: NaN where the code is 0."""
     c = np.asarray(codes, np.float64)
     return np.where(c == 0, np.nan, (c - 128) / 127 * q)
-
-
-def robust_scale(values: np.ndarray) -> float:
-    """The colour scale of one layer: the PERCENTILE of finite |value|."""
-    v = np.abs(np.asarray(values, np.float64))
-    v = v[np.isfinite(v)]
-    s = float(np.percentile(v, PERCENTILE)) if v.size else 0.0
-    return s if s > 0 else (float(v.max()) if v.size and v.max() > 0 else 1.0)
 
 
 def collect(run, keep, held):
@@ -96,7 +87,7 @@ def collect(run, keep, held):
 def encode_layer(vals: dict) -> dict:
     """One layer's held values -> what the page embeds: ``w0``/``b0`` as raw
     float32, change and update as 8-bit codes (base64), each with its
-    quantisation scale ``q``, and the colour scales per kind."""
+    quantisation scale ``q``."""
     with np.errstate(all="ignore"):
         cw, cb = vals["w"] - vals["w0"], vals["b"] - vals["b0"]
     enc = {}
@@ -105,8 +96,6 @@ def encode_layer(vals: dict) -> dict:
         enc[name] = {"q": q, "data": b64(codes)}
     enc["w0"] = b64(np.asarray(vals["w0"], "<f4"))
     enc["b0"] = b64(np.asarray(vals["b0"], "<f4"))
-    enc["color"] = {"weight": robust_scale(vals["w"]), "change": robust_scale(cw),
-                    "update": robust_scale(vals["uw"])}
     return enc
 
 

@@ -24,7 +24,9 @@
     h.appendChild(WL.el("span", { class: "badge " + run.status }, run.status));
     box.appendChild(h);
     const canvas = WL.el("canvas", { "data-run": run.id });
-    box.appendChild(canvas); $("nets").appendChild(box);
+    box.appendChild(canvas);
+    box.appendChild(WL.el("p", { class: "hint" }, "Lines and tiles show the chosen quantity of the weights, unit fills that of the biases, each gap on its own scale (±, above it). " + (run.scene.importance ? run.scene.importance.charAt(0).toUpperCase() + run.scene.importance.slice(1) + "." : "")));
+    $("nets").appendChild(box);
     const view = new WL.NetView(run, canvas, colors);
     canvas.addEventListener("mousemove", ev => hover(view, ev));
     canvas.addEventListener("mouseleave", () => { $("tip").hidden = true; state.hover = null; });

@@ -43,18 +43,20 @@ WL.NetView.prototype.draw = function (s, kind) {
 WL.NetView.prototype.drawImageLayer = function (s, kind) {
   const ctx = this.ctx, sc = this.scene, g = sc.grid, L = this.run.layers[0];
   // the input grid: one light square per input pixel
-  ctx.fillStyle = "#f2f2f2"; ctx.fillRect(g.x, g.y, g.s, g.s);
+  ctx.fillStyle = "#f2f2f2"; ctx.fillRect(g.x, g.y, g.s, g.sh);
   ctx.strokeStyle = "#d0d0d0"; ctx.lineWidth = 0.5; ctx.beginPath();
   for (let k = 0; k <= g.w; k += 4) {
-    ctx.moveTo(g.x + k * g.s / g.w, g.y); ctx.lineTo(g.x + k * g.s / g.w, g.y + g.s);
-    ctx.moveTo(g.x, g.y + k * g.s / g.h); ctx.lineTo(g.x + g.s, g.y + k * g.s / g.h);
+    ctx.moveTo(g.x + k * g.s / g.w, g.y); ctx.lineTo(g.x + k * g.s / g.w, g.y + g.sh);
+  }
+  for (let k = 0; k <= g.h; k += 4) {
+    ctx.moveTo(g.x, g.y + k * g.sh / g.h); ctx.lineTo(g.x + g.s, g.y + k * g.sh / g.h);
   }
   ctx.stroke();
   ctx.fillStyle = "#444"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
   const pick = this.selected && this.selected.layer === 1 ? this.selected.k : -1;
   ctx.fillText(pick < 0 ? `input ${g.h}×${g.w}` : `into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
-  if (pick < 0) ctx.fillText("click a unit to see", g.x + g.s / 2, g.y + g.s + 16);
-  if (pick < 0) ctx.fillText("its receptive field", g.x + g.s / 2, g.y + g.s + 30);
+  if (pick < 0) ctx.fillText("click a unit to see", g.x + g.s / 2, g.y + g.sh + 16);
+  if (pick < 0) ctx.fillText("its receptive field", g.x + g.s / 2, g.y + g.sh + 30);
   // receptive fields: W[:, j] of each shown unit, one pixel per input
   const vals = L.fill(kind, s, this.buf[0]), scale = L.color[kind];
   const px = this.tileImg.data, rgb = this.colors.rgb, K = L.C, n = g.w * g.h;
@@ -71,17 +73,17 @@ WL.NetView.prototype.drawImageLayer = function (s, kind) {
   const first = sc.layers[1];
   ctx.strokeStyle = "#bbbbbb"; ctx.lineWidth = 0.8; ctx.beginPath();
   sc.tiles.forEach((t, j) => {
-    ctx.moveTo(t.x + t.s, t.y + t.s / 2); ctx.lineTo(first.x, first.y[j]);
+    ctx.moveTo(t.x + t.s, t.y + t.sh / 2); ctx.lineTo(first.x, first.y[j]);
   });
   ctx.stroke();
   sc.tiles.forEach((t, j) => {
     const dim = this.selected && !(this.selected.layer === 1 && this.selected.k === j);
     ctx.globalAlpha = dim ? 0.25 : 1;
-    ctx.drawImage(this.tileCanvas, 0, j * g.h, g.w, g.h, t.x, t.y, t.s, t.s);
+    ctx.drawImage(this.tileCanvas, 0, j * g.h, g.w, g.h, t.x, t.y, t.s, t.sh);
     ctx.globalAlpha = 1;
-    ctx.strokeStyle = "#888"; ctx.lineWidth = 0.5; ctx.strokeRect(t.x, t.y, t.s, t.s);
+    ctx.strokeStyle = "#888"; ctx.lineWidth = 0.5; ctx.strokeRect(t.x, t.y, t.s, t.sh);
   });
-  if (pick >= 0) ctx.drawImage(this.tileCanvas, 0, pick * g.h, g.w, g.h, g.x, g.y, g.s, g.s);
+  if (pick >= 0) ctx.drawImage(this.tileCanvas, 0, pick * g.h, g.w, g.h, g.x, g.y, g.s, g.sh);
 };
 
 /* Edges of weight matrix l, weakest first, grouped by colour (one path each). */
@@ -107,6 +109,7 @@ WL.NetView.prototype.drawEdges = function (l, s, kind, sel) {
       let any = false;
       for (const e of list) {
         const r = (e / L.C) | 0, c = e % L.C;
+        if (L.mask && !L.mask[e]) continue;
         const on = !sel || (sel.layer === l && sel.k === r) || (sel.layer === l + 1 && sel.k === c);
         if (on === dimmed) continue;
         const x1 = a.x, y1 = a.y[r], x2 = b.x, y2 = b.y[c];
@@ -133,11 +136,11 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
     ctx.stroke();
   }
   ctx.fillStyle = "#333"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
-  const yEnd = layer.y[layer.y.length - 1] + layer.r;
-  if (layer.more > 0) ctx.fillText(`+${layer.more} more`, layer.x, yEnd + 15);
+  if (layer.moreAt) ctx.fillText(`+${layer.more} more`, layer.moreAt[0], layer.moreAt[1] + 4);
   if (layer.names) {
-    ctx.textAlign = "left"; ctx.font = "11px sans-serif";
-    layer.names.forEach((n, k) => ctx.fillText(n, layer.x + layer.r + 4, layer.y[k] + 4));
+    const left = l === 0;
+    ctx.textAlign = left ? "right" : "left"; ctx.font = "11px sans-serif";
+    layer.names.forEach((n, k) => ctx.fillText(n, layer.x + (left ? -1 : 1) * (layer.r + 4), layer.y[k] + 4));
   }
 };
 
@@ -146,9 +149,8 @@ WL.NetView.prototype.drawLegends = function (kind) {
   ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.font = "12px sans-serif";
   sc.layers.forEach((layer, l) => {
     const x = l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : layer.x;
-    const words = layer.label.split(" (");
-    ctx.fillText(words[0], x, H - 26);
-    if (words[1]) ctx.fillText("(" + words[1], x, H - 11);
+    ctx.fillText(layer.label, x, H - 26);
+    if (layer.shown) ctx.fillText(layer.shown, x, H - 11);
   });
   // per gap: a small colour bar with its own scale
   this.run.layers.forEach((L, l) => {
@@ -181,8 +183,8 @@ WL.NetView.prototype.hit = function (x, y) {
     const g = sc.grid, L = this.run.layers[0];
     for (let j = 0; j < sc.tiles.length; j++) {
       const t = sc.tiles[j];
-      if (x >= t.x && x < t.x + t.s && y >= t.y && y < t.y + t.s) {
-        const px = Math.floor((x - t.x) / t.s * g.w), py = Math.floor((y - t.y) / t.s * g.h);
+      if (x >= t.x && x < t.x + t.s && y >= t.y && y < t.y + t.sh) {
+        const px = Math.floor((x - t.x) / t.s * g.w), py = Math.floor((y - t.y) / t.sh * g.h);
         return { run: this.run.id, layer: 0, i: L.rows[py * g.w + px], j: L.cols[j] };
       }
     }
@@ -207,7 +209,7 @@ WL.NetView.prototype.where = function (l, i, j, t) {
   const sc = this.scene;
   if (l === 0 && sc.image) {
     const g = sc.grid, tile = sc.tiles[c], py = Math.floor(i / g.w), px = i % g.w;
-    return [tile.x + (px + 0.5) * tile.s / g.w, tile.y + (py + 0.5) * tile.s / g.h];
+    return [tile.x + (px + 0.5) * tile.s / g.w, tile.y + (py + 0.5) * tile.sh / g.h];
   }
   const a = sc.layers[l], b = sc.layers[l + 1], f = t === undefined ? 0.5 : t;
   return [a.x + f * (b.x - a.x), a.y[r] + f * (b.y[c] - a.y[r])];

@@ -24,7 +24,8 @@ from weightlapse.core.run import load_run
 
 from ..colors import lut
 from . import data as qd
-from .scene import build_scene, held_entries, shown_units
+from ..options import DrawOptions
+from .scene import drawn_graphs, held_entries, masks, scene
 
 SCRIPTS = ("util.js", "network.js", "curves.js", "panels.js", "main.js")
 STATUS_NOTES = {
@@ -79,23 +80,31 @@ def check_report_path(path) -> Path:
     return path
 
 
-def build_report(paths, path=None, snapshots=200, units=32, color="weight",
-                 figure=True) -> str:
+def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=None,
+                 edges=None, figure=True, options=None) -> str:
     """Make the report of ``paths`` (runs or sweep folders). Writes it to
-    ``path`` atomically when given; returns the HTML text."""
+    ``path`` atomically when given; returns the HTML text. ``color``,
+    ``scale``, ``units``, ``edges``: the drawing options (see DrawOptions),
+    or ``options`` already made."""
     if path is not None:
         path = check_report_path(path)
-    if not (isinstance(snapshots, int) and snapshots >= 2):
+    if isinstance(snapshots, bool) or not isinstance(snapshots, (int, np.integer)) \
+            or snapshots < 2:
         raise ConfigError(f"snapshots must be a whole number >= 2 (got {snapshots!r})")
-    if units != "all" and not (isinstance(units, int) and units >= 1):
-        raise ConfigError(f"units must be 'all' or a whole number >= 1 (got {units!r})")
-    if color not in qd.KINDS:
-        raise ConfigError(f"color must be one of {', '.join(qd.KINDS)} (got {color!r})")
+    opts = options or DrawOptions.create(color=color, scale=scale, units=units, edges=edges)
     runs, left_out = expand_runs(paths)
-    payload = {"runs": [run_payload(r, snapshots, units, figure) for r in runs],
-               "color": color, "lut": lut_hex(), "leftOut": left_out}
+    reference = None
+    payloads = []
+    for r in runs:
+        # runs of one architecture show the same units, so panels line up
+        same = reference is not None and list(reference.graph["sizes"]) == list(r.sizes)
+        G, per = drawn_graphs(r, opts, reference if same else None)
+        reference = reference or G
+        payloads.append(run_payload(r, int(snapshots), G, per, figure))
+    payload = {"runs": payloads, "color": opts.color, "scaleMode": opts.scale,
+               "lut": lut_hex(), "leftOut": left_out}
     share_scales(payload["runs"])
-    payload["timeline"] = timeline([r["epochs"] for r in payload["runs"]], snapshots)
+    payload["timeline"] = timeline([r["epochs"] for r in payload["runs"]], int(snapshots))
     if len(runs) > 1:
         payload.update(comparison(runs))
     html = document(payload)
@@ -104,18 +113,21 @@ def build_report(paths, path=None, snapshots=200, units=32, color="weight",
     return html
 
 
-def run_payload(run, limit, units, figure) -> dict:
-    """Everything the page knows about one run."""
-    data = run.config.get("data", {})
-    shape = data.get("input_shape")
+def run_payload(run, limit, G, per_color, figure) -> dict:
+    """Everything the page knows about one run, drawn as ``G`` (with
+    ``per_color``: its graph for each colour quantity, for their scales)."""
     keep = qd.keep_snapshots(len(run.snapshots), limit)
-    last = run.snapshots[int(keep[-1])]
-    shown = shown_units(last.weights, run.sizes, units, bool(shape))
-    held = held_entries(shown)
+    held = held_entries(G)
     vals = qd.collect(run, keep, held)
     status = run.status
     info = run.info
     settings = {k: v for k, v in run.settings.items() if k not in ("out", "data_dir")}
+    layers = []
+    for l, ((r, c), v, m) in enumerate(zip(held, vals, masks(G))):
+        enc = qd.encode_layer(v)
+        enc["color"] = {k: float(g.graph["scales"][l]) for k, g in per_color.items()}
+        enc["mask"] = None if m is None else qd.b64(m.astype(np.uint8))
+        layers.append({"rows": r.tolist(), "cols": c.tolist(), **enc})
     return {
         "name": run.name, "status": status, "note": STATUS_NOTES.get(status, f"status: {status}"),
         "message": info.get("message") or "", "settings": settings,
@@ -123,11 +135,7 @@ def run_payload(run, limit, units, figure) -> dict:
         "recorded": len(run.snapshots), "snapIndex": keep.tolist(),
         "epochs": run.snapshots.epochs[keep].tolist(),
         "steps": run.snapshots.steps[keep].tolist(),
-        "metrics": metrics(run),
-        "scene": build_scene(run.sizes, shown, shape, data.get("class_names"),
-                             run.settings.get("activation")),
-        "layers": [{"rows": r.tolist(), "cols": c.tolist(), **qd.encode_layer(v)}
-                   for (r, c), v in zip(held, vals)],
+        "metrics": metrics(run), "scene": scene(G), "layers": layers,
         "figure": figure_uri(run) if figure else None,
     }
 

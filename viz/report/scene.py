@@ -1,94 +1,92 @@
-"""What the report draws and where: the shown units of each layer, their
-positions on the page's canvas, the input grid and receptive-field tiles of
-image data, and the "+N more" counts.
+"""What the report draws and where, taken from the drawn graph (viz.drawn),
+the one model the film, figure and comparison draw from: the shown units of
+each layer in their order, "+N more", the input grid and receptive-field
+tiles of image data, top:K edge masks and the per-gap colour scales.
 
-Positions are in canvas pixels of a WIDTH x HEIGHT design; the page scales
-them to its canvas. ``held`` says which entries of each weight matrix the
-report keeps: the edges between shown units (for image data, every input
-pixel into each shown first-layer unit: its receptive field).
+``scene(G)`` turns the graph's axes-unit positions (y up) into canvas pixels
+of a WIDTH x HEIGHT design (y down), which the page scales to its canvas.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..drawn import build_drawn_graph
+from ..options import COLORS
+
 WIDTH, HEIGHT = 960, 600
-TOP, BOTTOM = 50, 522          # units live between these y's
-MAX_FULL = 64                  # a layer this small is always shown whole
+PANEL = (960, 500)      # the drawn graph's panel in canvas pixels
+TOP = 40                # room above it for the per-gap colour bars
 
 
-def importance(weights, l: int) -> np.ndarray:
-    """How much hidden unit j of layer l (1..L-1) carries: the norm of its
-    incoming weights times the norm of its outgoing weights (final snapshot).
-    weights[l]: (n_l, n_{l+1}). Returns (n_l,)."""
-    w_in = np.nan_to_num(np.asarray(weights[l - 1], np.float64))
-    w_out = np.nan_to_num(np.asarray(weights[l], np.float64))
-    return np.linalg.norm(w_in, axis=0) * np.linalg.norm(w_out, axis=1)
+def drawn_graphs(run, options, reference=None):
+    """The drawn graph of ``run`` for ``options`` and, for the page's colour
+    switch, one per colour quantity on the same units. Returns (G, {color: G})."""
+    G = build_drawn_graph(run, options, panel_px=PANEL, reference=reference)
+    per = {options.color: G}
+    for c in COLORS:
+        if c not in per:
+            per[c] = build_drawn_graph(run, options.with_(color=c), panel_px=PANEL, reference=G)
+    return G, per
 
 
-def shown_units(weights, sizes, units, image: bool) -> list:
-    """Per layer, the sorted indices of the units drawn. ``units``: K or
-    "all". Inputs: all for image data or small layers; else the K with the
-    largest outgoing weights. Outputs: all unless huge."""
-    shown = []
-    L = len(sizes)
-    for l, n in enumerate(sizes):
-        if units == "all" or n <= units or (l == 0 and image):
-            shown.append(np.arange(n))
-            continue
-        if l == 0:
-            score = np.linalg.norm(np.nan_to_num(np.asarray(weights[0], np.float64)), axis=1)
-        elif l == L - 1:
-            score = np.linalg.norm(np.nan_to_num(np.asarray(weights[-1], np.float64)), axis=0)
-        else:
-            score = importance(weights, l)
-        k = n if l == L - 1 and n <= MAX_FULL else units
-        shown.append(np.sort(np.argsort(-score, kind="stable")[:k]))
-    return shown
+def _xy(x, y):
+    return float(x) * PANEL[0], TOP + (1.0 - float(y)) * PANEL[1]
 
 
-def build_scene(sizes, shown, input_shape=None, labels=None, activation=None) -> dict:
-    """The drawing as plain data for the page (see module docstring)."""
-    image = input_shape is not None and len(sizes) > 2
-    L = len(sizes)
-    x_first = 420 if image else 70
-    xs = np.linspace(x_first, WIDTH - 70, L - (1 if image else 0))
-    xs = ([40.0] if image else []) + list(xs)
+def _box(b):
+    x0, y0 = _xy(b[0], b[3])
+    x1, y1 = _xy(b[2], b[1])
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def scene(G) -> dict:
+    """The drawing as plain data for the page: per layer its column ``x``,
+    ``units`` (indices, top to bottom), their ``y``, radius ``r``, ``more``
+    and where its "+N more" goes, ``label``, ``names``; the input ``grid``
+    and the first layer's ``tiles`` for image data."""
+    g = G.graph
+    sizes, shown = g["sizes"], g["shown"]
+    image = g.get("image_shape") is not None
     layers = []
-    for l, (n, idx) in enumerate(zip(sizes, shown)):
-        k = len(idx)
-        name = "input" if l == 0 else ("output" if l == L - 1 else f"hidden {l}")
-        label = f"{name} · {n}" + (f" {activation}" if activation and 0 < l < L - 1 else "")
-        if k < n:
-            label += f" ({k} shown)"
-        layer = {"x": float(xs[l]), "label": label, "n": int(n), "more": int(n - k),
-                 "units": [int(i) for i in idx]}
+    for l, idx in enumerate(shown):
+        label = g["layer_labels"][l].replace("\n", " · ")
+        layer = {"x": _xy(g["x"][l], 0)[0], "n": int(sizes[l]), "units": [int(u) for u in idx],
+                 "more": int(g["more"][l]), "label": label,
+                 "shown": f"({len(idx)} shown)" if g["more"][l] else ""}
         if l == 0 and image:
-            layer.update(kind="grid")
+            layer["kind"] = "grid"
         else:
-            gap = min((BOTTOM - TOP) / max(k - 1, 1), 40.0)
-            mid = (TOP + BOTTOM) / 2
-            layer.update(kind="units",
-                         y=[float(mid - gap * ((k - 1) / 2 - i)) for i in range(k)],
-                         r=float(np.clip(gap * 0.36, 3.5, 9.0)), gap=float(gap))
-            if labels is not None and l == L - 1:
-                layer["names"] = [str(labels[i]) for i in idx]
+            pitch = g["pitch"][l]
+            layer.update(kind="units", y=[_xy(0, G.nodes[f"{l}:{u}"]["y"])[1] for u in idx],
+                         r=float(np.clip(pitch * 0.36 * PANEL[1] / g["panel_px"][1], 3.5, 9.0)))
+            if g["more"][l]:
+                m = G.nodes[f"{l}:more"]
+                layer["moreAt"] = list(_xy(m["x"], m["y"]))
+            names = (g.get("feature_names") if l == 0 else
+                     g.get("class_names") if l == len(sizes) - 1 else None)
+            if names:
+                layer["names"] = [str(names[u]) for u in idx]
         layers.append(layer)
-    scene = {"width": WIDTH, "height": HEIGHT, "layers": layers, "image": image}
+    out = {"width": WIDTH, "height": HEIGHT, "layers": layers, "image": image,
+           "quantity": g.get("quantity", ""), "importance": g.get("importance", "")}
     if image:
-        h, w = input_shape
-        side = 150.0
-        scene["grid"] = {"x": 20.0, "y": (TOP + BOTTOM) / 2 - side / 2, "s": side,
-                         "h": int(h), "w": int(w)}
-        first = layers[1]
-        g = first["gap"]
-        cols = 1 if g >= 40 else 3             # staggered columns of tiles
-        t = float(np.clip(cols * g - 4, 12, 56))
-        x_unit = first["x"]
-        scene["tiles"] = [{"x": x_unit - 16 - t - (t + 8) * (cols - 1 - k % cols),
-                           "y": y - t / 2, "s": t} for k, y in enumerate(first["y"])]
-    return scene
+        h, w = g["image_shape"]
+        x, y, bw, bh = _box(G.nodes["0:grid"]["box"])
+        out["grid"] = {"x": x, "y": y, "s": bw, "sh": bh, "h": int(h), "w": int(w)}
+        out["tiles"] = []
+        for u in shown[1]:
+            x, y, bw, bh = _box(G.nodes[f"1:{u}"]["tile"])
+            out["tiles"].append({"x": x, "y": y, "s": bw, "sh": bh})
+    return out
 
 
-def held_entries(shown) -> list:
-    """Per weight matrix l: (rows, cols), the shown units on either side."""
-    return [(shown[l], shown[l + 1]) for l in range(len(shown) - 1)]
+def held_entries(G) -> list:
+    """Per weight matrix l: (rows, cols) index arrays, the shown units on
+    either side (for an image input: every pixel)."""
+    shown = G.graph["shown"]
+    return [(np.asarray(shown[l]), np.asarray(shown[l + 1])) for l in range(len(shown) - 1)]
+
+
+def masks(G) -> list:
+    """Per gap: None (every held edge drawn) or (rows, cols) bool of top:K."""
+    return [None if m is None else np.asarray(m, bool) for m in G.graph["masks"]]

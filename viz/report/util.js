@@ -47,6 +47,7 @@ WL.Layer = function (d, S) {
   this.uw = WL.bytes(d.uw.data); this.quw = d.uw.q;
   this.cb = WL.bytes(d.cb.data); this.qcb = d.cb.q;
   this.ub = WL.bytes(d.ub.data); this.qub = d.ub.q;
+  this.mask = d.mask ? WL.bytes(d.mask) : null;     // top:K edges drawn (1) or not (0)
 };
 function dec(code, q) { return code === 0 ? NaN : (code - 128) / 127 * q; }
 /* Edge (r, c) in held positions at kept snapshot s. */
