@@ -10,7 +10,7 @@ from .core.presets import preset_settings
 from .core.run import Run, load_run
 
 __all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare", "sweep",
-           "runs"]
+           "runs", "report"]
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -221,3 +221,35 @@ def runs(folder="outputs"):
                      "created": c.get("created", "")})
     return pd.DataFrame(rows, columns=["run", "status", "data", "network", "epochs",
                                        "accuracy", "snapshots", "created"])
+
+class Report:
+    """What :func:`report` made: ``path`` (None when not written) and
+    ``html``, the whole page; a notebook shows it inline (in an iframe, so
+    its scripts and styles stay its own)."""
+
+    def __init__(self, html, path=None):
+        self.html, self.path = html, path
+
+    def _repr_html_(self):
+        import html as _html
+        return (f'<iframe srcdoc="{_html.escape(self.html, quote=True)}" width="100%" '
+                'height="900" style="border:1px solid #ddd" '
+                'sandbox="allow-scripts"></iframe>')
+
+    def __repr__(self):
+        return f"Report({str(self.path) if self.path else 'in memory'}, {len(self.html):,} bytes)"
+
+
+def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None):
+    """One self-contained HTML page to replay and explore runs: ``runs`` is a
+    run (path or Run), a sweep folder, or a list of them. Written to ``path``
+    (atomically) when given. ``snapshots``: at most this many evenly spaced
+    snapshots are kept; ``color`` (weight|change|update, the page can switch),
+    ``scale``, ``units``, ``edges``: as for render. Returns a :class:`Report`."""
+    from pathlib import Path
+    from .viz.report import build_report
+    if isinstance(runs, (str, Run)) or hasattr(runs, "__fspath__"):
+        runs = [runs]
+    html = build_report(list(runs), path, snapshots=snapshots, color=color, scale=scale,
+                        units=units, edges=edges)
+    return Report(html, Path(path) if path is not None else None)

@@ -150,6 +150,7 @@ def build_parser() -> Parser:
                     "lists as 32x32, e.g. --grid hidden=16,32x32")
     sw.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     sw.set_defaults(_parser=sw)
+    add_report_parser(sub)
     rs = sub.add_parser("runs", help="a table of the runs in a folder")
     rs.add_argument("folder", nargs="?", default="outputs", metavar="DIR",
                     help="where runs are (default outputs)")
@@ -308,9 +309,38 @@ def cmd_runs(args) -> int:
     return 0
 
 
+# -- report: one self-contained HTML page to replay and explore runs ---------------
+def add_report_parser(sub):
+    rp = sub.add_parser("report", help="one self-contained HTML page to replay and explore "
+                        "runs (a sweep folder stands for its runs)")
+    rp.add_argument("runs", nargs="+", metavar="RUN", help="run directories or sweep folders")
+    rp.add_argument("-o", "--output", required=True, metavar="FILE.html")
+    rp.add_argument("--snapshots", type=int, default=200, metavar="N",
+                    help="keep at most N evenly spaced snapshots (default 200)")
+    rp.add_argument("--color", metavar="weight|change|update",
+                    help="what the colours show first (the page can switch; default weight)")
+    rp.add_argument("--scale", metavar="layer|global", help="colour scale per gap or one for all")
+    rp.add_argument("--units", metavar="K|all", help="units shown per large layer (default auto)")
+    rp.add_argument("--edges", metavar="all|top:K", help="all edges, or the K strongest into "
+                    "each unit")
+
+
+def cmd_report(args) -> int:
+    from .api import report
+    from .viz.options import DrawOptions
+    if args.snapshots < 2:
+        raise WeightlapseError(f"--snapshots must be 2 or more (got {args.snapshots})")
+    opts = DrawOptions.create(cli=True, color=args.color, scale=args.scale, units=args.units,
+                              edges=args.edges)
+    out = report(args.runs, args.output, snapshots=args.snapshots, color=opts.color,
+                 scale=opts.scale, units=opts.units, edges=opts.edges)
+    print(out.path)
+    return 0
+
+
 COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
             "figure": cmd_figure, "demo": cmd_demo, "compare": cmd_compare,
-            "sweep": cmd_sweep}
+            "sweep": cmd_sweep, "report": cmd_report}
 
 
 def _terminate(signum, frame):

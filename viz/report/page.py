@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import re
 import tempfile
 from importlib import resources
@@ -77,6 +78,8 @@ def check_report_path(path) -> Path:
         raise ConfigError(f"output folder {path.parent} does not exist")
     if path.is_dir():
         raise ConfigError(f"{path} is a folder; give a file name ending in .html")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write to folder {path.parent} (permission denied)")
     return path
 
 
@@ -109,7 +112,10 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         payload.update(comparison(runs))
     html = document(payload)
     if path is not None:
-        atomic_write_text(path, html)
+        try:
+            atomic_write_text(path, html)
+        except OSError as e:     # full disk, a folder that refuses files...
+            raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
     return html
 
 
