@@ -81,7 +81,8 @@ WL.NetView.prototype.drawImageLayer = function (s, kind) {
     ctx.globalAlpha = dim ? 0.25 : 1;
     ctx.drawImage(this.tileCanvas, 0, j * g.h, g.w, g.h, t.x, t.y, t.s, t.sh);
     ctx.globalAlpha = 1;
-    ctx.strokeStyle = "#888"; ctx.lineWidth = 0.5; ctx.strokeRect(t.x, t.y, t.s, t.sh);
+    // the frame lies just outside the tile, so every pixel keeps its colour
+    ctx.strokeStyle = "#888"; ctx.lineWidth = 1; ctx.strokeRect(t.x - 0.5, t.y - 0.5, t.s + 1, t.sh + 1);
   });
   if (pick >= 0) ctx.drawImage(this.tileCanvas, 0, pick * g.h, g.w, g.h, g.x, g.y, g.s, g.sh);
 };
