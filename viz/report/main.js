@@ -29,7 +29,10 @@
     $("nets").appendChild(box);
     const view = new WL.NetView(run, canvas, colors);
     canvas.addEventListener("mousemove", ev => hover(view, ev));
-    canvas.addEventListener("mouseleave", () => { $("tip").hidden = true; state.hover = null; });
+    canvas.addEventListener("mouseleave", () => {
+      $("tip").hidden = true; state.hover = null;
+      if (view.preview !== undefined) { view.preview = undefined; view.draw(snapOf(view.run), state.kind); }
+    });
     canvas.addEventListener("click", ev => click(view, ev));
     return view;
   });
@@ -94,6 +97,10 @@
   }
   function hover(view, ev) {
     const [x, y] = design(view, ev), hit = view.hit(x, y);
+    // hovering a first-layer unit or its tile shows its receptive field in the input grid
+    const k = hit && view.scene.image && hit.layer <= 1 && (hit.unit === undefined || hit.layer === 1)
+      ? (hit.unit === undefined ? view.run.layers[0].colOf.get(hit.j) : hit.k) : undefined;
+    if (k !== view.preview) { view.preview = k; view.draw(snapOf(view.run), state.kind); }
     if (!hit) { $("tip").hidden = true; state.hover = null; return; }
     state.hover = { view, hit, x: ev.clientX, y: ev.clientY };
     showTip(view, hit, ev.clientX, ev.clientY);

@@ -9,8 +9,9 @@ WL.NetView = function (run, canvas, colors) {
   const dpr = window.devicePixelRatio || 1;
   canvas.width = Math.round(this.scene.width * dpr);
   canvas.height = Math.round(this.scene.height * dpr);
-  this.dpr = dpr;
+  this.dpr = dpr; this.W = canvas.width; this.H = canvas.height;
   this.ctx = canvas.getContext("2d");
+  this.backgrounds = {};     // per colour kind: the static picture, drawn once
   this.buf = run.layers.map(L => new Float32Array(L.R * L.C));
   this.hits = [];            // drawn lines, in draw order, for edgeAt
   if (this.scene.image) {
@@ -23,105 +24,120 @@ WL.NetView = function (run, canvas, colors) {
   }
 };
 
-WL.NetView.prototype.unitXY = function (l, k) {
-  const layer = this.scene.layers[l];
-  return [layer.x, layer.y[k]];
+/* What does not change between snapshots: labels, colour bars, the input
+   grid, the tiles' frames and connectors. Drawn once per colour kind. */
+WL.NetView.prototype.background = function (kind) {
+  if (this.backgrounds[kind]) return this.backgrounds[kind];
+  const c = document.createElement("canvas");
+  c.width = this.W; c.height = this.H;
+  const ctx = c.getContext("2d"), sc = this.scene;
+  ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+  ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, sc.width, sc.height);
+  if (sc.image) {
+    const g = sc.grid, first = sc.layers[1];
+    ctx.fillStyle = "#f2f2f2"; ctx.fillRect(g.x, g.y, g.s, g.sh);
+    ctx.strokeStyle = "#d0d0d0"; ctx.lineWidth = 0.5; ctx.beginPath();
+    for (let k = 0; k <= g.w; k += 4) { ctx.moveTo(g.x + k * g.s / g.w, g.y); ctx.lineTo(g.x + k * g.s / g.w, g.y + g.sh); }
+    for (let k = 0; k <= g.h; k += 4) { ctx.moveTo(g.x, g.y + k * g.sh / g.h); ctx.lineTo(g.x + g.s, g.y + k * g.sh / g.h); }
+    ctx.stroke();
+    ctx.strokeStyle = "#bbbbbb"; ctx.lineWidth = 0.8; ctx.beginPath();
+    sc.tiles.forEach((t, j) => { ctx.moveTo(t.x + t.s, t.y + t.sh / 2); ctx.lineTo(first.x, first.y[j]); });
+    ctx.stroke();
+    // each frame lies just outside its tile, so every tile pixel keeps its colour
+    ctx.strokeStyle = "#888"; ctx.lineWidth = 1;
+    sc.tiles.forEach(t => ctx.strokeRect(t.x - 0.5, t.y - 0.5, t.s + 1, t.sh + 1));
+  }
+  this.drawLegends(ctx, kind);
+  this.backgrounds[kind] = c;
+  return c;
 };
 
 WL.NetView.prototype.draw = function (s, kind) {
-  const ctx = this.ctx, sc = this.scene, run = this.run, col = this.colors;
+  const sc = this.scene, run = this.run, ctx = this.ctx, sel = this.selected;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(this.background(kind), 0, 0);
   ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-  ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, sc.width, sc.height);
   this.hits = [];
-  const sel = this.selected;
-  if (sc.image) this.drawImageLayer(s, kind);
+  if (sc.image) { this.drawTiles(s, kind); this.drawGridText(); }
   for (let l = sc.image ? 1 : 0; l < run.layers.length; l++) this.drawEdges(l, s, kind, sel);
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
-  this.drawLegends(kind);
 };
 
-WL.NetView.prototype.drawImageLayer = function (s, kind) {
+WL.NetView.prototype.pick = function () {
+  return this.selected && this.selected.layer === 1 ? this.selected.k :
+    this.preview !== undefined ? this.preview : -1;     // clicked, else hovered
+};
+
+/* Receptive fields: W[:, j] of each shown first-layer unit, one block per
+   input pixel; the clicked (or hovered) one also large in the input grid. */
+WL.NetView.prototype.drawTiles = function (s, kind) {
   const ctx = this.ctx, sc = this.scene, g = sc.grid, L = this.run.layers[0];
-  // the input grid: one light square per input pixel
-  ctx.fillStyle = "#f2f2f2"; ctx.fillRect(g.x, g.y, g.s, g.sh);
-  ctx.strokeStyle = "#d0d0d0"; ctx.lineWidth = 0.5; ctx.beginPath();
-  for (let k = 0; k <= g.w; k += 4) {
-    ctx.moveTo(g.x + k * g.s / g.w, g.y); ctx.lineTo(g.x + k * g.s / g.w, g.y + g.sh);
-  }
-  for (let k = 0; k <= g.h; k += 4) {
-    ctx.moveTo(g.x, g.y + k * g.sh / g.h); ctx.lineTo(g.x + g.s, g.y + k * g.sh / g.h);
-  }
-  ctx.stroke();
-  ctx.fillStyle = "#444"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
-  const pick = this.selected && this.selected.layer === 1 ? this.selected.k : -1;
-  ctx.fillText(pick < 0 ? `input ${g.h}×${g.w}` : `into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
-  if (pick < 0) ctx.fillText("click a unit to see", g.x + g.s / 2, g.y + g.sh + 16);
-  if (pick < 0) ctx.fillText("its receptive field", g.x + g.s / 2, g.y + g.sh + 30);
-  // receptive fields: W[:, j] of each shown unit, one pixel per input
-  const vals = L.fill(kind, s, this.buf[0]), scale = L.color[kind];
-  const px = this.tileImg.data, rgb = this.colors.rgb, K = L.C, n = g.w * g.h;
+  const vals = L.fill(kind, s, this.buf[0]), scale = L.color[kind], K = L.C, n = g.w * g.h;
+  const px = this.tileImg.data, rgb = this.colors.rgb, pick = this.pick();
   for (let j = 0; j < K; j++) {
     for (let p = 0; p < n; p++) {
-      const r = this.pixRow[p];
-      const k = this.colors.index(vals[r * K + j], scale);
+      const k = this.colors.index(vals[this.pixRow[p] * K + j], scale);
       const c = k < 0 ? [158, 158, 158] : rgb[k], o = (j * n + p) * 4;
       px[o] = c[0]; px[o + 1] = c[1]; px[o + 2] = c[2]; px[o + 3] = 255;
     }
   }
   this.tileCtx.putImageData(this.tileImg, 0, 0);
   ctx.imageSmoothingEnabled = false;
-  const first = sc.layers[1];
-  ctx.strokeStyle = "#bbbbbb"; ctx.lineWidth = 0.8; ctx.beginPath();
-  sc.tiles.forEach((t, j) => {
-    ctx.moveTo(t.x + t.s, t.y + t.sh / 2); ctx.lineTo(first.x, first.y[j]);
-  });
-  ctx.stroke();
   sc.tiles.forEach((t, j) => {
     const dim = this.selected && !(this.selected.layer === 1 && this.selected.k === j);
     ctx.globalAlpha = dim ? 0.25 : 1;
     ctx.drawImage(this.tileCanvas, 0, j * g.h, g.w, g.h, t.x, t.y, t.s, t.sh);
-    ctx.globalAlpha = 1;
-    // the frame lies just outside the tile, so every pixel keeps its colour
-    ctx.strokeStyle = "#888"; ctx.lineWidth = 1; ctx.strokeRect(t.x - 0.5, t.y - 0.5, t.s + 1, t.sh + 1);
   });
+  ctx.globalAlpha = 1;
   if (pick >= 0) ctx.drawImage(this.tileCanvas, 0, pick * g.h, g.w, g.h, g.x, g.y, g.s, g.sh);
 };
 
-/* Edges of weight matrix l, weakest first, grouped by colour (one path each). */
+WL.NetView.prototype.drawGridText = function () {
+  const ctx = this.ctx, g = this.scene.grid, L = this.run.layers[0], pick = this.pick();
+  ctx.fillStyle = "#444"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
+  ctx.fillText(pick < 0 ? `input ${g.h}×${g.w}` : `weights into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
+  if (pick < 0) {
+    ctx.fillText("hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16);
+    ctx.fillText("to see its receptive field", g.x + g.s / 2, g.y + g.sh + 30);
+  }
+};
+
+/* Edges of weight matrix l, weakest first (strongest on top), one path per
+   colour. Most are hairlines, which the browser draws fast without a GPU;
+   only the strongest, which carry the picture, are wider. */
 WL.NetView.prototype.drawEdges = function (l, s, kind, sel) {
   const ctx = this.ctx, L = this.run.layers[l], a = this.scene.layers[l], b = this.scene.layers[l + 1];
   const vals = L.fill(kind, s, this.buf[l]), scale = L.color[kind];
   const buckets = new Array(257);
-  for (let r = 0; r < L.R; r++) for (let c = 0; c < L.C; c++) {
-    const k = this.colors.index(vals[r * L.C + c], scale) + 1;   // 0: not finite
-    (buckets[k] || (buckets[k] = [])).push(r * L.C + c);
+  for (let e = 0; e < L.R * L.C; e++) {
+    if (L.mask && !L.mask[e]) continue;
+    const k = this.colors.index(vals[e], scale) + 1;   // 0: not finite
+    (buckets[k] || (buckets[k] = [])).push(e);
   }
-  // order: not finite, then by distance from the middle of the scale
   const order = [0];    // not finite first, then by distance from the middle
-  for (let d = 0; d < 128; d++) order.push(128 - d, 129 + d);
-  const self = this, dense = L.R * L.C > 400;
-  function draw(dimmed) {
+  for (let q = 0; q < 128; q++) order.push(128 - q, 129 + q);
+  const dense = L.R * L.C > 400;
+  for (const pass of sel ? [true, false] : [false]) {      // dimmed ones first
+    ctx.globalAlpha = pass ? 0.12 : 1;
     for (const k of order) {
       const list = buckets[k]; if (!list) continue;
       const strength = k === 0 ? 0 : Math.abs(k - 1 - 127.5) / 127.5;
-      const width = 0.5 + (dense ? 1.6 : 2.7) * strength;
-      ctx.strokeStyle = k === 0 ? "#9e9e9e" : self.colors.hex[k - 1];
+      const width = strength < 0.45 ? 1 : 1 + (dense ? 1.2 : 2) * (strength - 0.45) / 0.55;
+      ctx.strokeStyle = k === 0 ? "#9e9e9e" : this.colors.hex[k - 1];
       ctx.lineWidth = width; ctx.beginPath();
       let any = false;
       for (const e of list) {
         const r = (e / L.C) | 0, c = e % L.C;
-        if (L.mask && !L.mask[e]) continue;
         const on = !sel || (sel.layer === l && sel.k === r) || (sel.layer === l + 1 && sel.k === c);
-        if (on === dimmed) continue;
+        if (sel && on === pass) continue;
         const x1 = a.x, y1 = a.y[r], x2 = b.x, y2 = b.y[c];
         ctx.moveTo(x1, y1); ctx.lineTo(x2, y2); any = true;
-        if (!dimmed) self.hits.push([l, r, c, x1, y1, x2, y2, width]);
+        if (!pass) this.hits.push([l, r, c, x1, y1, x2, y2, width]);
       }
       if (any) ctx.stroke();
     }
   }
-  if (sel) { ctx.globalAlpha = 0.12; draw(true); ctx.globalAlpha = 1; }
-  draw(false);
+  ctx.globalAlpha = 1;
 };
 
 WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
@@ -145,8 +161,8 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
   }
 };
 
-WL.NetView.prototype.drawLegends = function (kind) {
-  const ctx = this.ctx, sc = this.scene, H = sc.height;
+WL.NetView.prototype.drawLegends = function (ctx, kind) {
+  const sc = this.scene, H = sc.height;
   ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.font = "12px sans-serif";
   sc.layers.forEach((layer, l) => {
     const x = l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : layer.x;

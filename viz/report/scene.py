@@ -73,11 +73,31 @@ def scene(G) -> dict:
         h, w = g["image_shape"]
         x, y, bw, bh = _box(G.nodes["0:grid"]["box"])
         out["grid"] = {"x": x, "y": y, "s": bw, "sh": bh, "h": int(h), "w": int(w)}
-        out["tiles"] = []
-        for u in shown[1]:
-            x, y, bw, bh = _box(G.nodes[f"1:{u}"]["tile"])
-            out["tiles"].append({"x": x, "y": y, "s": bw, "sh": bh})
+        out["tiles"] = _tiles(G, out["grid"], layers[1])
     return out
+
+
+def _tiles(G, grid, first) -> list:
+    """The first layer's tiles. The drawn graph places them in two zig-zag
+    columns, sized for the film; the page has room between the grid and the
+    units for up to four, so each tile can be twice as large (three or four
+    columns, each tile still level with its unit)."""
+    tiles = []
+    for u in first["units"]:
+        x, y, bw, bh = _box(G.nodes[f"1:{u}"]["tile"])
+        tiles.append({"x": x, "y": y, "s": bw, "sh": bh})
+    if len(first["y"]) < 2:
+        return tiles
+    pitch = abs(first["y"][1] - first["y"][0])
+    room = first["x"] - (grid["x"] + grid["s"]) - 24
+    aspect = grid["w"] / grid["h"]
+    for cols in (4, 3):
+        side = min(cols * pitch - 4, 84.0)
+        if side > tiles[0]["sh"] and cols * (side * aspect + 6) <= room:
+            return [{"x": first["x"] - 14 - side * aspect - (side * aspect + 6) * (k % cols),
+                     "y": y - side / 2, "s": side * aspect, "sh": side}
+                    for k, y in enumerate(first["y"])]
+    return tiles
 
 
 def held_entries(G) -> list:
