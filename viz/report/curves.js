@@ -33,6 +33,13 @@ WL.Curves = function (canvas, runs, onJump) {
   });
 };
 
+/* 1, 2 or 5 times a power of ten, near x: tick spacing a person reads easily. */
+WL.niceStep = function (x) {
+  if (!(x > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(x))), f = x / p;
+  return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+};
+
 WL.Curves.prototype.xOf = function (p, e) { return p.x + (e - this.e0) / (this.e1 - this.e0) * p.w; };
 
 WL.Curves.prototype.draw = function (epoch) {
@@ -43,14 +50,14 @@ WL.Curves.prototype.draw = function (epoch) {
     const yOf = v => top + h - (Math.min(Math.max(v, p.lo), p.hi) - p.lo) / (p.hi - p.lo) * h;
     ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(p.x, top, p.w, h);
     ctx.fillStyle = "#333"; ctx.font = "12px sans-serif"; ctx.textAlign = "right";
-    for (let k = 0; k <= 4; k++) {
-      const v = p.lo + (p.hi - p.lo) * k / 4;
-      ctx.fillText(WL.fmt(v, 3), p.x - 4, yOf(v) + 4);
+    const step = WL.niceStep((p.hi - p.lo) / 4);
+    for (let v = Math.ceil(p.lo / step) * step; v <= p.hi + 1e-9; v += step) {
+      ctx.fillText(WL.fmt(Number(v.toPrecision(6)), 3), p.x - 4, yOf(v) + 4);
     }
     ctx.textAlign = "center";
-    for (let k = 0; k <= 4; k++) {
-      const e = this.e0 + (this.e1 - this.e0) * k / 4;
-      ctx.fillText(WL.fmt(e, 3), this.xOf(p, e), top + h + 15);
+    const estep = WL.niceStep((this.e1 - this.e0) / 5);
+    for (let e = Math.ceil(this.e0 / estep) * estep; e <= this.e1 + 1e-9; e += estep) {
+      ctx.fillText(WL.fmt(Number(e.toPrecision(6)), 3), this.xOf(p, e), top + h + 15);
     }
     ctx.fillText("epoch", p.x + p.w / 2, top + h + 30);
     ctx.font = "bold 13px sans-serif";

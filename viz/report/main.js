@@ -18,16 +18,18 @@
 
   const views = runs.map(run => {
     const box = WL.el("div", { class: "net" });
-    box.style.flex = multi ? "1 1 600px" : "1 1 900px";
-    box.style.maxWidth = multi ? "760px" : "1100px";
+    // several runs: two (or more, on a wide screen) side by side
+    box.style.flex = multi ? "1 1 420px" : "1 1 900px";
+    box.style.maxWidth = multi ? "720px" : "1100px";
     const h = WL.el("h3", {}, run.name + " ");
+    if (multi) h.style.color = WL.RUN_COLORS[run.id % 10];     // as in the curves
     h.appendChild(WL.el("span", { class: "badge " + run.status }, run.status));
     box.appendChild(h);
     const canvas = WL.el("canvas", { "data-run": run.id });
     box.appendChild(canvas);
-    box.appendChild(WL.el("p", { class: "hint" }, "Lines and tiles show the chosen quantity of the weights, unit fills that of the biases, each gap on its own scale (±, above it). " + (run.scene.importance ? run.scene.importance.charAt(0).toUpperCase() + run.scene.importance.slice(1) + "." : "")));
+    if (!multi) box.appendChild(WL.el("p", { class: "hint" }, caption(run)));
     $("nets").appendChild(box);
-    const view = new WL.NetView(run, canvas, colors);
+    const view = new WL.NetView(run, canvas, colors, multi ? 1.7 : 1);
     canvas.addEventListener("mousemove", ev => hover(view, ev));
     canvas.addEventListener("mouseleave", () => {
       $("tip").hidden = true; state.hover = null;
@@ -36,6 +38,13 @@
     canvas.addEventListener("click", ev => click(view, ev));
     return view;
   });
+  function caption(run) {
+    const why = run.scene.importance;
+    return "Lines and tiles show the chosen quantity of the weights, unit fills that of the biases, " +
+      "each gap on its own scale (±, above it)" + (multi ? ", shared by the runs. " : ". ") +
+      (why ? why.charAt(0).toUpperCase() + why.slice(1) + "." : "");
+  }
+  if (multi) $("nets").appendChild(WL.el("p", { class: "hint", style: "flex-basis: 100%" }, caption(runs[0])));
   const curves = new WL.Curves($("curves"), runs, e => setSnapshot(nearest(e)));
   WL.details($("details"), runs);
   if (multi && data.table) {

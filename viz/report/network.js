@@ -3,8 +3,9 @@
    coloured by their bias. Drawn from the scene the report was built with. */
 "use strict";
 
-WL.NetView = function (run, canvas, colors) {
+WL.NetView = function (run, canvas, colors, textScale) {
   this.run = run; this.canvas = canvas; this.colors = colors;
+  this.textScale = textScale || 1;     // larger text where the canvas is shown small
   this.scene = run.scene; this.selected = null;
   const dpr = window.devicePixelRatio || 1;
   canvas.width = Math.round(this.scene.width * dpr);
@@ -63,6 +64,8 @@ WL.NetView.prototype.draw = function (s, kind) {
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
 };
 
+WL.NetView.prototype.font = function (px) { return `${Math.round(px * this.textScale)}px sans-serif`; };
+
 WL.NetView.prototype.pick = function () {
   return this.selected && this.selected.layer === 1 ? this.selected.k :
     this.preview !== undefined ? this.preview : -1;     // clicked, else hovered
@@ -94,7 +97,7 @@ WL.NetView.prototype.drawTiles = function (s, kind) {
 
 WL.NetView.prototype.drawGridText = function () {
   const ctx = this.ctx, g = this.scene.grid, L = this.run.layers[0], pick = this.pick();
-  ctx.fillStyle = "#444"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
+  ctx.fillStyle = "#444"; ctx.font = this.font(12); ctx.textAlign = "center";
   ctx.fillText(pick < 0 ? `input ${g.h}×${g.w}` : `weights into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
   if (pick < 0) {
     ctx.fillText("hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16);
@@ -152,22 +155,23 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
     ctx.lineWidth = chosen ? 2.5 : 0.8; ctx.strokeStyle = chosen ? "#000" : "#333";
     ctx.stroke();
   }
-  ctx.fillStyle = "#333"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
+  ctx.fillStyle = "#333"; ctx.font = this.font(12); ctx.textAlign = "center";
   if (layer.moreAt) ctx.fillText(`+${layer.more} more`, layer.moreAt[0], layer.moreAt[1] + 4);
   if (layer.names) {
     const left = l === 0;
-    ctx.textAlign = left ? "right" : "left"; ctx.font = "11px sans-serif";
+    ctx.textAlign = left ? "right" : "left"; ctx.font = this.font(11);
     layer.names.forEach((n, k) => ctx.fillText(n, layer.x + (left ? -1 : 1) * (layer.r + 4), layer.y[k] + 4));
   }
 };
 
 WL.NetView.prototype.drawLegends = function (ctx, kind) {
   const sc = this.scene, H = sc.height;
-  ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.font = "12px sans-serif";
+  ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.font = this.font(12);
   sc.layers.forEach((layer, l) => {
     const x = l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : layer.x;
-    ctx.fillText(layer.label, x, H - 26);
-    if (layer.shown) ctx.fillText(layer.shown, x, H - 11);
+    const ts = this.textScale;
+    ctx.fillText(layer.label, x, H - 6 - 20 * ts);
+    if (layer.shown) ctx.fillText(layer.shown, x, H - 6 - 5 * ts);
   });
   // per gap: a small colour bar with its own scale
   this.run.layers.forEach((L, l) => {
@@ -179,8 +183,8 @@ WL.NetView.prototype.drawLegends = function (ctx, kind) {
       ctx.fillRect(x - w / 2 + k, y, 1, 7);
     }
     ctx.strokeStyle = "#999"; ctx.lineWidth = 0.5; ctx.strokeRect(x - w / 2, y, w, 7);
-    ctx.fillStyle = "#222"; ctx.font = "11px sans-serif";
-    ctx.fillText("±" + WL.fmt(L.color[kind], 2), x, y + 19);
+    ctx.fillStyle = "#222"; ctx.font = this.font(11);
+    ctx.fillText("±" + WL.fmt(L.color[kind], 2), x, y + 8 + 11 * this.textScale);
   });
 };
 

@@ -147,14 +147,18 @@ def run_payload(run, limit, G, per_color, figure) -> dict:
 
 
 def share_scales(runs) -> None:
-    """One colour scale per layer and kind across all runs (the largest), so
-    the same colour means the same value in every panel."""
-    depth = max(len(r["layers"]) for r in runs)
-    for l in range(depth):
-        for kind in qd.KINDS:
-            s = max(r["layers"][l]["color"][kind] for r in runs if l < len(r["layers"]))
-            for r in runs:
-                if l < len(r["layers"]):
+    """One colour scale per layer and kind across the runs of one
+    architecture (the largest of theirs), so the same colour means the same
+    value in each of their panels. Runs of different layer sizes keep their
+    own: their gaps are not the same weights."""
+    groups = {}
+    for r in runs:
+        groups.setdefault(tuple(r["sizes"]), []).append(r)
+    for group in groups.values():
+        for l in range(len(group[0]["layers"])):
+            for kind in qd.KINDS:
+                s = max(r["layers"][l]["color"][kind] for r in group)
+                for r in group:
                     r["layers"][l]["color"][kind] = s
 
 
@@ -190,11 +194,18 @@ def comparison(runs) -> dict:
             "effects": effects, "differing": keys}
 
 
+FIGURE_ALL_EDGES = 20000   # larger networks' figures draw each unit's strongest edges
+
+
 def figure_uri(run) -> str:
-    """The final-weight figure (viz.figure) as a PNG data URI."""
+    """The final-weight figure (viz.figure) as a PNG data URI. For a large
+    network it draws the 16 strongest edges into each unit: all 535,000 of
+    mnist-strong take a minute to draw and blend into a grey mist anyway."""
     from ..figure import render_figure
+    n = run.config["network"]["n_params"]
     with tempfile.TemporaryDirectory() as tmp:
-        out = render_figure(run, Path(tmp) / "final.png", dpi=110)
+        out = render_figure(run, Path(tmp) / "final.png", dpi=110,
+                            edges="all" if n <= FIGURE_ALL_EDGES else "top:16")
         return "data:image/png;base64," + base64.b64encode(out.read_bytes()).decode()
 
 

@@ -30,12 +30,21 @@ WL.details = function (box, runs) {
     for (const [k, v] of Object.entries(run.settings)) {
       lines.push([k, Array.isArray(v) ? v.join(",") || "none" : v === null ? "—" : String(v)]);
     }
-    const t = WL.el("table", { class: "wl" });
-    for (const [k, v] of lines) {
-      const tr = WL.el("tr"); tr.appendChild(WL.el("th", {}, k)); tr.appendChild(WL.el("td", {}, String(v)));
-      t.appendChild(tr);
+    const table = rows => {
+      const t = WL.el("table", { class: "wl" });
+      for (const [k, v] of rows) {
+        const tr = WL.el("tr"); tr.appendChild(WL.el("th", {}, k)); tr.appendChild(WL.el("td", {}, String(v)));
+        t.appendChild(tr);
+      }
+      return t;
+    };
+    const head = runs.length > 1 ? 5 : lines.length;     // several runs: settings folded
+    left.appendChild(table(lines.slice(0, head)));
+    if (head < lines.length) {
+      const more = WL.el("details"), sum = WL.el("summary", {}, "all settings");
+      more.appendChild(sum); more.appendChild(table(lines.slice(head))); left.appendChild(more);
     }
-    left.appendChild(t); div.appendChild(left);
+    div.appendChild(left);
     if (run.figure) {
       const fig = WL.el("figure");
       const img = WL.el("img", { src: run.figure, alt: "final weights of " + run.name });
