@@ -57,7 +57,8 @@ def main():
         size = (run.path / "snapshots.bin").stat().st_size
         s.phase = "render"
         t = time.perf_counter()
-        wl.render(run, os.path.join(d, "long.mp4"))
+        # one frame per snapshot (a film as long as the run), not the default 12 s
+        wl.render(run, os.path.join(d, "long.mp4"), duration=min(len(run.snapshots) / 30, 600))
         t_render = time.perf_counter() - t
         s.phase = "done"
         time.sleep(0.3)

@@ -9,7 +9,8 @@ import pytest
 import weightlapse as wl
 from weightlapse.cli import main
 from weightlapse.viz import compare as cmp
-from weightlapse.viz.colors import layer_scale
+from weightlapse.viz.drawn import ValueSource, build_drawn_graph
+from weightlapse.viz.options import DrawOptions
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +43,47 @@ def test_table_equals_the_runs_metrics(runs, tmp_path):
     assert lines[0].startswith("| run | optimizer | lr |") and len(lines) == 5
 
 
-def test_one_shared_colour_scale(runs, tmp_path, monkeypatch):
-    scales = []
-    real = cmp.draw_network
-    monkeypatch.setattr(cmp, "draw_network",
-                        lambda W, b, s, **kw: scales.append(s) or real(W, b, s, **kw))
-    fig, curves = cmp.compare_figure(runs, tmp_path / "c.svg")
-    expected = max(layer_scale(r.snapshots[-1].weights) for r in runs)
-    assert scales == [expected] * 3
+def test_each_gap_has_one_scale_shared_by_the_runs(runs, tmp_path):
+    opts = DrawOptions.create(color="change")
+    graphs = cmp.drawn_graphs(runs, opts, (500, 300))
+    own = [build_drawn_graph(r, opts, (500, 300)).graph["scales"] for r in runs]
+    shared = [max(o[l] for o in own) for l in range(2)]
+    assert all(G.graph["scales"] == pytest.approx(shared) for G in graphs)
+    assert shared[0] != pytest.approx(shared[1])          # per gap, not one for all
+    # the same units in the same order in every panel (one architecture)
+    assert all(G.graph["shown"] == graphs[0].graph["shown"] for G in graphs)
+    fig, curves = cmp.compare_figure(runs, tmp_path / "c.svg", opts)
     assert fig.exists() and curves.name == "c-curves.svg" and curves.exists()
-    svg = fig.read_text()
-    assert svg.count("<image") == 1  # only the colour bar's gradient is a bitmap
-    assert svg.count("<path ") > 3 * 24  # every edge of every network is a vector path
+    assert fig.read_text().count("<path ") > 3 * 24   # every edge a vector path
+
+
+def test_align_orders_matching_units_alike(tmp_path):
+    """Run B is run A with its hidden units permuted: aligned, the panels show
+    the matching units in the same rows."""
+    a = wl.train(dataset="moons", hidden=[6], epochs=5, out=tmp_path, name="a",
+                 snapshot_every=5)
+    b_path = tmp_path / "b"
+    import shutil
+    shutil.copytree(a.path, b_path)
+    perm = np.array([3, 5, 0, 1, 4, 2])
+    b = wl.load_run(b_path)
+    rec = np.array(b.snapshots.records)
+    W0, b0, W1 = (slice(0, 12), slice(12, 18), slice(18, 30))
+    for r in rec:
+        p = r["params"]
+        p[W0] = p[W0].reshape(2, 6)[:, perm].ravel()
+        p[b0] = p[b0][perm]
+        p[W1] = p[W1].reshape(6, 2)[perm].ravel()
+    raw = (b_path / "snapshots.bin").read_bytes()[:64] + rec.tobytes()
+    (b_path / "snapshots.bin").write_bytes(raw)
+    b = wl.load_run(b_path)
+    ga, gb = cmp.drawn_graphs([a, b], DrawOptions(), (500, 300), align=True)
+    shown_a, shown_b = ga.graph["shown"][1], gb.graph["shown"][1]
+    assert [int(np.flatnonzero(perm == u)[0]) for u in shown_a] == shown_b
+    va, vb = ValueSource(ga, a).at(-1), ValueSource(gb, b).at(-1)
+    np.testing.assert_allclose(va.gaps[0], vb.gaps[0])   # the same picture
+    res = wl.compare([a, b], tmp_path / "al.png", align=True)
+    assert res.files[0].exists()
 
 
 def test_compare_cli_with_table(runs, tmp_path, capsys):
@@ -93,16 +123,20 @@ def test_diff_needs_same_architecture(runs, tmp_path, capsys):
 
 
 def test_side_by_side_video(runs, tmp_path):
-    res = wl.compare(runs, tmp_path / "v.mp4", video=True, size=(640, 360))
-    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(res.files[0]))
-    assert frames == len(np.unique(np.concatenate([r.snapshots.epochs for r in runs])))
+    res = wl.compare(runs, tmp_path / "v.mp4", video=True, size=(640, 360), duration=2,
+                     fps=10)
+    frames, secs = imageio_ffmpeg.count_frames_and_secs(str(res.files[0]))
+    assert frames == 20 and secs == pytest.approx(2, abs=0.15)
     from weightlapse.viz.compare_video import CompareRenderer
-    r = CompareRenderer(runs, (640, 360))
-    assert all(p.scale == r.scale for p in r.panels)  # one colour scale
+    r = CompareRenderer(runs, DrawOptions.create(size=(640, 360)))
+    assert all(G.graph["scales"] == r.graphs[0].graph["scales"] for G in r.graphs)
+    t = r.timeline()
+    assert len(t) == 360 and t[0] == 0 and t[-1] == 15   # default: about 12 s, ends held
+    assert r.position(0, 7.5) == pytest.approx(np.interp(7.5, runs[0].snapshots.epochs,
+                                                         np.arange(len(runs[0].snapshots))))
 
 
 @pytest.mark.parametrize("args,match", [
-    (["--align"], "align goes with diff"),
     (["--diff"], "exactly two runs"),
     (["--video", "-o", "{tmp}/x.png"], "unknown video format"),
 ])

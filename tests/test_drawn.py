@@ -105,7 +105,7 @@ def test_large_layers_show_the_most_important_units(wide):
     assert 12 <= len(auto.graph["shown"][1]) <= 24
     assert auto.graph["more"][1] == 100 - len(auto.graph["shown"][1])
     assert auto.graph["feature_names"] is None      # 30 > 20 features: not labelled
-    full = build_drawn_graph(wide, DrawOptions.create(units="all"))
+    full = build_drawn_graph(wide, DrawOptions.create(units="all", edges="all"))
     assert full.graph["more"] == [0, 0, 0] and full.number_of_edges() == 30 * 100 + 100 * 3
     assert full.graph["gap_kind"] == ["dense", "lines"]
 
@@ -144,3 +144,12 @@ def test_export_reads_back(tiny, tmp_path, ext):
     b = tiny.snapshots[2].biases[0] - tiny.snapshots[0].biases[0]
     assert float(H.nodes["1:2"]["value"]) == pytest.approx(b[2], rel=1e-5, abs=1e-7)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"net.{ext}"]
+
+
+def test_auto_edges_thin_only_crowded_gaps(wide, tiny):
+    G = build_drawn_graph(wide, DrawOptions.create(units=20))       # 20x20 and 20x3 gaps
+    assert G.graph["masks"][0].sum(axis=0).tolist() == [150 // 20] * 20
+    assert G.graph["masks"][1] is None and G.number_of_edges() == 7 * 20 + 20 * 3
+    assert build_drawn_graph(tiny).graph["masks"] == [None, None]
+    every = build_drawn_graph(wide, DrawOptions.create(units=20, edges="all"))
+    assert every.number_of_edges() == 20 * 20 + 20 * 3

@@ -90,7 +90,7 @@ def snap_index(run, page, i):
 @pytest.fixture(scope="module")
 def single(report_runs, tmp_path_factory, browser):
     path = tmp_path_factory.mktemp("page") / "single.html"
-    wl.report(report_runs["a"], path, snapshots=15)
+    wl.report(report_runs["a"], path, snapshots=15, edges="all")
     page = Page(browser, path)
     yield report_runs["a"], page
     page.page.close()

@@ -7,9 +7,12 @@ import pytest
 
 import weightlapse as wl
 from weightlapse.cli import main
-from weightlapse.viz.colors import LUT_SIZE, lut, lut_index, weight_scale
+from weightlapse.viz.colors import LUT_SIZE, lut, lut_index
 from weightlapse.viz.frame import FrameRenderer
 from weightlapse.viz.graph import edge_mask, layout, network_graph
+from weightlapse.viz.labels import class_names
+from weightlapse.viz.options import DEFAULT_DURATION, DrawOptions
+from weightlapse.viz.pacing import film_positions, hold_frames
 from weightlapse.viz.raster import EdgeField
 
 
@@ -60,20 +63,32 @@ def test_layout_keeps_a_784_column_inside_the_panel():
     assert len(ys) == 784 and 0 < ys.min() < ys.max() < 1
 
 
-def test_colour_mapping_and_fixed_scale(spiral_run):
+def test_colours_use_each_gaps_scale_fixed_for_the_film(spiral_run):
     L = lut()
     assert lut_index(np.array([0.0]), 2.0)[0] == LUT_SIZE // 2
     assert lut_index(np.array([2.0, 5.0, -2.0, -9.0]), 2.0).tolist() == [255, 255, 0, 0]
     np.testing.assert_allclose(L[255], [0.403922, 0.0, 0.121569], atol=1e-5)  # RdBu_r max
     np.testing.assert_allclose(L[0], [0.019608, 0.188235, 0.380392], atol=1e-5)
-    r = FrameRenderer(spiral_run)
-    s = weight_scale(spiral_run.snapshots)
-    assert r.scale == s > 0
-    for i in (0, len(spiral_run.snapshots) - 1):
-        r.snapshot_frame(i)
-        w = np.concatenate([np.ravel(W) for W in spiral_run.snapshots[i].weights])
-        np.testing.assert_allclose(r.panel.lines.get_colors()[:, :3], L[lut_index(w, s)], atol=1e-6)
-        assert r.scale == s  # one scale for every frame
+    r = FrameRenderer(spiral_run, DrawOptions.create(size=(320, 180)))
+    scales = list(r.G.graph["scales"])
+    assert len(scales) == 3 and len(set(scales)) == 3       # one scale per gap
+    snaps = spiral_run.snapshots
+    for i in (0, len(snaps) - 1):
+        r.frame_at(i)
+        W, sh = snaps[i].weights, r.G.graph["shown"]    # hidden units in drawn order
+        want = np.concatenate([L[lut_index(np.ravel(W[l][np.ix_(sh[l], sh[l + 1])]),
+                                           scales[l])] for l in range(3)])
+        np.testing.assert_allclose(r.panel.lines.get_colors()[:, :3], want, atol=1e-6)
+        b = snaps[i].biases[1][sh[2]]
+        np.testing.assert_allclose(r.panel.nodes[2].get_facecolor()[:, :3],
+                                   L[lut_index(b, scales[1])], atol=1e-6)
+        assert r.G.graph["scales"] == scales                   # fixed for every frame
+
+
+def test_film_units_are_at_least_6_px_at_1280x720(spiral_run, image_run):
+    for run in (spiral_run, image_run):
+        r = FrameRenderer(run)
+        assert min(r.panel.radius.values()) * 2 >= 6
 
 
 def brute_force_field(gaps, weights, shape, scale, coverage, max_opacity=0.9):
@@ -134,12 +149,35 @@ def test_top_k_edges():
         edge_mask(W, "best:2")
 
 
-@pytest.mark.parametrize("smooth", [0, 2])
-def test_video_frame_count_and_size(spiral_run, tmp_path, smooth):
-    out = wl.render(spiral_run, tmp_path / "film.mp4", size=(320, 240), smooth=smooth)
-    n = len(spiral_run.snapshots)
+@pytest.mark.parametrize("n_snaps", [1, 3, 11])
+def test_film_length_whatever_the_snapshots(tmp_path, n_snaps):
+    run = wl.train(dataset="moons", hidden=[4], epochs=max(n_snaps - 1, 1), batch_size=0,
+                   snapshot_every=1, out=tmp_path, name="m")
+    if n_snaps == 1:   # cut to the initial weights
+        rec = run.snapshots.rdtype.itemsize
+        bin_ = run.path / "snapshots.bin"
+        bin_.write_bytes(bin_.read_bytes()[:64 + rec])
+        run = wl.load_run(run.path)
+    assert len(run.snapshots) == n_snaps
+    out = wl.render(run, tmp_path / "f.mp4", size=(320, 180), duration=2.5, fps=8)
     frames, secs = imageio_ffmpeg.count_frames_and_secs(str(out))
-    assert frames == n + smooth * (n - 1)
+    assert frames == 20 and secs == pytest.approx(2.5, abs=0.15)
+    pos = film_positions(n_snaps, 2.5, 8)
+    hold = hold_frames(2.5, 8)
+    assert hold == 2 and (pos[:hold] == 0).all() and (pos[-hold:] == n_snaps - 1).all()
+    assert np.all(np.diff(pos) >= 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.mp4", "m"]  # no temp files
+
+
+def test_default_film_is_about_12_seconds():
+    for n in (2, 11, 150, 5000):
+        pos = film_positions(n, DEFAULT_DURATION, 30)
+        assert len(pos) == 360 and (pos == 0).sum() == 31 and (pos == n - 1).sum() == 31
+    assert DEFAULT_DURATION >= 8
+
+
+def test_video_is_h264_of_the_asked_size(spiral_run, tmp_path):
+    out = wl.render(spiral_run, tmp_path / "film.mp4", size=(320, 240), duration=1, fps=10)
     reader = imageio_ffmpeg.read_frames(str(out))
     meta = next(reader)
     assert meta["size"] == (320, 240) and meta["codec"] == "h264"
@@ -147,25 +185,83 @@ def test_video_frame_count_and_size(spiral_run, tmp_path, smooth):
     assert first.std() > 10  # a picture, not a blank frame
     reader.close()
     assert "<video" in out._repr_html_()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4"]  # no temp files
 
 
 def test_gif(spiral_run, tmp_path):
-    out = wl.render(spiral_run, tmp_path / "film.gif", size=(200, 120), fps=10)
+    out = wl.render(spiral_run, tmp_path / "film.gif", size=(200, 120), fps=5, duration=1)
     assert out.read_bytes()[:6] == b"GIF89a"
-    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == len(spiral_run.snapshots)
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 5
 
 
-def test_image_run_frame_and_dense_raster(image_run, tmp_path):
-    r = FrameRenderer(image_run)
-    assert r.extra == "tiles" and r.panel.raster_gaps == [0] and r.panel.line_gaps == [1]
-    frame = r.snapshot_frame(len(image_run.snapshots) - 1)
-    assert frame.shape == (720, 1280, 4)
-    top, bottom, x0, x1 = r.panel.rect
-    panel = frame[top:bottom, x0:x1, :3]
-    assert (panel < 250).any(axis=2).mean() > 0.2  # the dense fan is drawn
-    out = wl.render(image_run, tmp_path / "img.mp4", edges="top:20", size=(640, 360))
-    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == len(image_run.snapshots)
+@pytest.mark.parametrize("color", ["weight", "change", "update"])
+def test_image_run_tiles_show_the_chosen_quantity(image_run, color):
+    r = FrameRenderer(image_run, DrawOptions.create(color=color, size=(640, 360)))
+    G = r.G
+    assert G.graph["gap_kind"] == ["tiles", "lines"] and "0:grid" in G
+    last = len(image_run.snapshots) - 1
+    frame = r.frame_at(last)
+    v = r.values.at(last)
+    top, bottom, x0, x1 = r.panel.tiles[0]
+    h, w = G.graph["image_shape"]
+    want = lut()[lut_index(v.gaps[0][:, 0], G.graph["scales"][0])].reshape(h, w, 3)
+    got = frame[top:bottom, x0:x1, :3].astype(float) / 255
+    rows, cols = r.panel.tile_rows, r.panel.tile_cols
+    np.testing.assert_allclose(got, want[rows][:, cols], atol=1 / 255 + 1e-6)
+    if color == "change":   # W - W0 of the first hidden unit shown
+        W = image_run.snapshots[last].weights[0] - image_run.snapshots[0].weights[0]
+        np.testing.assert_allclose(v.gaps[0][:, 0], W[:, G.graph["shown"][1][0]], atol=1e-6)
+
+
+def test_full_drawing_keeps_every_edge(image_run, tmp_path):
+    r = FrameRenderer(image_run, DrawOptions.create(units="all", edges="all"))
+    assert r.G.graph["gap_kind"] == ["dense", "lines"] and "0:grid" not in r.G
+    assert r.G.number_of_edges() == 784 * 32 + 32 * 10
+    frame = r.frame_at(len(image_run.snapshots) - 1)
+    top, bottom, x0, x1 = r.panel.field_rect
+    assert (frame[top:bottom, x0:x1, :3] < 250).any(axis=2).mean() > 0.2  # the dense fan
+    out = wl.render(image_run, tmp_path / "img.mp4", units="all", edges="top:20",
+                    size=(640, 360), duration=1, fps=5)
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 5
+
+
+def test_class_and_feature_labels(tmp_path, image_run):
+    import json
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(200, 3)), columns=["age", "height", "income"])
+    df["kind"] = np.where(df["age"] > 0, "cat", np.where(df["height"] > 0, "dog", "eel"))
+    df.to_csv(tmp_path / "pets.csv", index=False)
+    run = wl.train(data=tmp_path / "pets.csv", label_column="kind", hidden=[4], epochs=2,
+                   out=tmp_path, name="pets")
+    G = FrameRenderer(run, DrawOptions.create(size=(640, 360))).G
+    assert [G.nodes[f"2:{k}"]["label"] for k in range(3)] == ["cat", "dog", "eel"]
+    assert [G.nodes[f"0:{k}"]["label"] for k in range(3)] == ["age", "height", "income"]
+    assert class_names(image_run) == [str(k) for k in range(10)]
+    cfg = json.loads((image_run.path / "config.json").read_text())
+    cfg["data"]["name"] = "fashion-mnist"
+    fake = tmp_path / "fashion"
+    fake.mkdir()
+    (fake / "config.json").write_text(json.dumps(cfg))
+    for f in ("snapshots.bin", "metrics.csv"):
+        (fake / f).write_bytes((image_run.path / f).read_bytes())
+    names = class_names(wl.load_run(fake))
+    assert names[0] == "T-shirt/top" and names[9] == "Ankle boot"
+    texts = [t.get_text() for t in FrameRenderer(wl.load_run(fake)).panel.ax.texts]
+    assert "Ankle boot" in texts and "Sneaker" in texts
+    regions = FrameRenderer(wl.load_run(tmp_path / "pets"), DrawOptions.create(size=(640, 360)))
+    assert regions.extra is None   # 3 features: no decision regions
+
+
+def test_regions_have_a_class_legend_and_the_cursor_misses_legends(spiral_run):
+    r = FrameRenderer(spiral_run, DrawOptions.create(size=(640, 360)))
+    leg = r.ax_extra.get_legend()
+    assert [t.get_text() for t in leg.get_texts()] == ["0", "1", "2"]
+    r.canvas.draw()
+    for ax in (r.ax_loss, r.ax_acc):
+        box = ax.get_window_extent()
+        for legend in [a.get_legend() for a in (r.ax_loss, r.ax_acc) if a.get_legend()]:
+            lb = legend.get_window_extent()
+            assert lb.y0 >= box.y1 - 1 or lb.x1 <= box.x0   # outside the curves
 
 
 @pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
@@ -173,20 +269,20 @@ def test_figure_formats(spiral_run, image_run, tmp_path, ext):
     for run in (spiral_run, image_run):
         out = wl.figure(run, tmp_path / f"{run.name}.{ext}")
         data = out.read_bytes()
-        assert {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}[ext] == data[:len(
-            {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}[ext])]
-    if ext == "svg":  # vector stays vector: edges are paths, not an embedded bitmap
+        magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}[ext]
+        assert data[:len(magic)] == magic
+    if ext == "svg":  # vector stays vector: edges are paths
         text = (tmp_path / "spiral.svg").read_text()
         assert len(re.findall(r"<path ", text)) > 100
-        assert "<image" not in text.split('id="axes_2"')[0]
 
 
-def test_figure_earlier_snapshot(spiral_run, tmp_path):
-    out = wl.figure(spiral_run, tmp_path / "s0.png", snapshot=0, edges="top:2")
+def test_figure_earlier_snapshot_and_colour(spiral_run, tmp_path):
+    out = wl.figure(spiral_run, tmp_path / "s0.png", snapshot=0, edges="top:2",
+                    color="change")
     assert out.stat().st_size > 10_000
 
 
-def test_one_snapshot_and_interrupted_runs(tmp_path):
+def test_interrupted_run_films(tmp_path):
     class Stop:
         def on_epoch_end(self, t):
             if t.epoch == 2:
@@ -194,32 +290,47 @@ def test_one_snapshot_and_interrupted_runs(tmp_path):
 
     run = wl.train(dataset="moons", hidden=[4], epochs=50, out=tmp_path, callbacks=[Stop()])
     assert run.status == "interrupted"
-    out = wl.render(run, tmp_path / "int.mp4", size=(320, 180))
-    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 3
-    # a run cut to a single snapshot (the initial weights)
-    bin_ = run.path / "snapshots.bin"
-    rec = run.snapshots.rdtype.itemsize
-    bin_.write_bytes(bin_.read_bytes()[:64 + rec])
-    one = wl.load_run(run.path)
-    assert len(one.snapshots) == 1
-    out = wl.render(one, tmp_path / "one.mp4", size=(320, 180), smooth=3)
-    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 1
-    assert wl.figure(one, tmp_path / "one.png").exists()
+    out = wl.render(run, tmp_path / "int.mp4", size=(320, 180), duration=1, fps=6)
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 6
+    assert wl.figure(run, tmp_path / "one.png").exists()
 
 
-@pytest.mark.parametrize("args,match", [
+BAD = [
     (["render", "{run}", "-o", "{tmp}/x.avi"], "unknown video format '.avi'"),
-    (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "0x0"], "WIDTHxHEIGHT"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "0x0"], "--size 0x0 is out of range"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "wide"], "--size must be WIDTHxHEIGHT"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "641x360"], "even width"),
-    (["render", "{run}", "-o", "{tmp}/x.mp4", "--edges", "most"], "top:K"),
-    (["render", "{run}", "-o", "{tmp}/x.mp4", "--fps", "0"], "fps"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--edges", "most"], "--edges must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--edges", "top:0"], "--edges must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--fps", "0"], "--fps must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--fps", "fast"], "--fps"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--color", "red"], "--color must be weight"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--scale", "log"], "--scale must be layer"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--units", "0"], "--units must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--units", "many"], "--units must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--duration", "0"], "--duration must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--duration", "inf"], "--duration must be"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--duration", "long"], "--duration"),
     (["render", "{tmp}/missing", "-o", "{tmp}/x.mp4"], "not found"),
     (["render", "{run}", "-o", "{tmp}/nodir/x.mp4"], "does not exist"),
     (["figure", "{run}", "-o", "{tmp}/x.jpg"], "unknown figure format '.jpg'"),
     (["figure", "{run}", "-o", "{tmp}/x.png", "--snapshot", "999"], "snapshot 999"),
+    (["figure", "{run}", "-o", "{tmp}/x.png", "--color", "w"], "--color must be"),
+    (["figure", "{run}", "-o", "{tmp}/x.png", "--units", "-2"], "--units must be"),
+    (["figure", "{run}", "-o", "{tmp}/x.png", "--duration", "3"], "unrecognized arguments"),
     (["figure", "{tmp}/missing", "-o", "{tmp}/x.png"], "not found"),
-])
-def test_bad_render_arguments(spiral_run, tmp_path, capsys, args, match):
+    (["graph", "{run}", "-o", "{tmp}/x.gml"], "unknown graph format '.gml'"),
+    (["graph", "{run}", "-o", "{tmp}/x.json", "--snapshot", "-99"], "snapshot -99"),
+    (["graph", "{run}", "-o", "{tmp}/x.json", "--scale", "0"], "--scale must be"),
+    (["graph", "{run}", "-o", "{tmp}/nodir/x.json"], "does not exist"),
+    (["compare", "{run}", "{run}", "-o", "{tmp}/x.png", "--color", "delta"], "--color must"),
+    (["compare", "{run}", "{run}", "-o", "{tmp}/x.mp4", "--video", "--duration", "-4"],
+     "--duration must be"),
+]
+
+
+@pytest.mark.parametrize("args,match", BAD)
+def test_bad_drawing_arguments(spiral_run, tmp_path, capsys, args, match):
     argv = [a.format(run=spiral_run.path, tmp=tmp_path) for a in args]
     try:
         code = main(argv)
@@ -231,13 +342,40 @@ def test_bad_render_arguments(spiral_run, tmp_path, capsys, args, match):
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
+@pytest.mark.parametrize("fn,kw,name", [
+    ("render", {"color": "red"}, "color"), ("render", {"duration": -1}, "duration"),
+    ("render", {"fps": "x"}, "fps"), ("render", {"size": (8, 8)}, "size"),
+    ("figure", {"scale": "log"}, "scale"), ("figure", {"units": 0}, "units"),
+    ("graph", {"edges": "best:3"}, "edges"), ("compare", {"units": "lots"}, "units"),
+])
+def test_bad_api_arguments_name_the_argument(spiral_run, tmp_path, fn, kw, name):
+    target = [spiral_run, spiral_run] if fn == "compare" else spiral_run
+    out = tmp_path / ("x.mp4" if fn == "render" else "x.json" if fn == "graph" else "x.png")
+    with pytest.raises(wl.WeightlapseError, match=rf"^{name} "):
+        getattr(wl, fn)(target, out, **kw)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_command_reads_back(spiral_run, tmp_path, capsys):
+    import networkx as nx
+    out = tmp_path / "net.graphml"
+    assert main(["graph", str(spiral_run.path), "-o", str(out), "--snapshot", "2",
+                 "--color", "update"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    H = nx.read_graphml(out)
+    snaps = spiral_run.snapshots
+    upd = (snaps[2].weights[1] - snaps[1].weights[1]) / (snaps[2].step - snaps[1].step)
+    assert float(H.edges["1:3", "2:5"]["weight"]) == pytest.approx(upd[3, 5], rel=1e-4)
+    assert H.graph["color"] == "update" and H.number_of_edges() == 2 * 8 + 8 * 8 + 8 * 3
+
+
 def test_demo_main_job(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
     video = tmp_path / "demo" / "training.mp4"
     figure = tmp_path / "demo" / "final.png"
     assert out == [f"video:  {video}", f"figure: {figure}"]
-    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(video))
+    frames, secs = imageio_ffmpeg.count_frames_and_secs(str(video))
+    assert frames == 360 and secs >= 8
     run = wl.load_run(tmp_path / "demo")
-    assert frames == 2 * len(run.snapshots) - 1
     assert run.info["final_metrics"]["val_acc"] >= 0.95

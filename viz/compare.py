@@ -1,5 +1,5 @@
-"""Comparing runs: final weights side by side on one colour scale, their
-curves overlaid, a summary table, and the weight difference of two runs."""
+"""Comparing runs: final weights side by side, each gap on one colour scale
+shared by the runs, their curves overlaid, and a summary table."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,15 +8,16 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colorbar import ColorbarBase
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from weightlapse.core.align import align_hidden
 from weightlapse.core.errors import ConfigError, RunError
 
-from .colors import CMAP, layer_scale, weight_scale
-from .figure import FORMATS, check_output, draw_network, save_atomic
+from .drawn import ValueSource, build_drawn_graph, share_scales
+from .figure import FORMATS, check_output, save_atomic
+from .frame import caption
+from .options import DrawOptions
+from .painter import DrawnPanel
 
 IGNORED = {"name", "out", "data_dir"}   # where a run lives, not how it learned
 
@@ -82,13 +83,23 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def shared_scale(runs, final_only=True) -> float:
-    """One colour scale for all runs: the largest of their own scales (of their
-    final weights, or of their whole films), so no run is drawn more saturated
-    than on its own."""
-    if final_only:
-        return max(layer_scale(r.snapshots[-1].weights) for r in runs)
-    return max(weight_scale(r.snapshots) for r in runs)
+def drawn_graphs(runs, options, panel_px, align=False):
+    """One drawn graph per run on shared per-gap scales. Runs of the first
+    run's architecture reuse its shown units and their order, matched to its
+    hidden units first with ``align`` (core.align on the final weights)."""
+    ref = build_drawn_graph(runs[0], options, panel_px)
+    graphs, a = [ref], runs[0].snapshots[-1]
+    for run in runs[1:]:
+        if run.sizes != runs[0].sizes:
+            graphs.append(build_drawn_graph(run, options, panel_px))
+            continue
+        perms = None
+        if align:
+            b = run.snapshots[-1]
+            perms = align_hidden(a.weights, a.biases, b.weights, b.biases)[2]
+        graphs.append(build_drawn_graph(run, options, panel_px, reference=ref, perms=perms))
+    share_scales(graphs, runs)
+    return graphs
 
 
 def grid_shape(n):
@@ -97,12 +108,13 @@ def grid_shape(n):
     return cols, -(-n // cols)
 
 
-def compare_figure(runs, path, edges="all", dpi=200):
-    """The runs' final weights in a grid on one colour scale with one colour
-    bar, each panel titled by its differing settings and final accuracy; and
-    ``<stem>-curves<ext>`` overlaying their loss and accuracy curves.
-    Returns (figure path, curves path)."""
+def compare_figure(runs, path, options=None, align=False, dpi=200):
+    """The runs' final weights in a grid, drawn as the film draws them, each
+    gap on one scale shared by every run, each panel titled by its differing
+    settings and final accuracy; and ``<stem>-curves<ext>`` overlaying their
+    loss and accuracy curves. Returns (figure path, curves path)."""
     path = check_output(path, FORMATS, "figure")
+    opts = options or DrawOptions()
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
     for r in runs:
@@ -111,29 +123,28 @@ def compare_figure(runs, path, edges="all", dpi=200):
     keys = differing_settings(runs)
     table = summary_table(runs)
     acc_col = next(c for c in table.columns if c.startswith("final") and c.endswith("acc"))
-    s = shared_scale(runs)
-    n = len(runs)
-    cols, rows = grid_shape(n)
-    panel_h, top_in, bottom_in = 2.7, 0.45, 0.75     # inches
-    H = rows * panel_h + top_in + bottom_in
-    fig = Figure(figsize=(4.0 * cols, H))
+    cols, rows = grid_shape(len(runs))
+    pw, ph = 5.6, 3.2                                   # inches per panel
+    top_in, bottom_in, title_in = 0.35, 0.35, 0.75
+    W, H = cols * pw, rows * (ph + title_in) + top_in + bottom_in
+    fig = Figure(figsize=(W, H))
     FigureCanvasAgg(fig)
-    for k, run in enumerate(runs):
+    axw, axh = 0.92 * pw, ph - 0.55
+    graphs = drawn_graphs(runs, opts, (axw * 100, axh * 100), align)
+    for k, (run, G) in enumerate(zip(runs, graphs)):
         r, c = divmod(k, cols)
-        bottom = (bottom_in + (rows - 1 - r) * panel_h) / H
-        ax = fig.add_axes([c / cols + 0.01, bottom, 1 / cols - 0.02, (panel_h - 0.45) / H])
-        snap = run.snapshots[-1]
-        draw_network(snap.weights, snap.biases, s, ax=ax, edges=edges, fontsize=7,
-                     labels=[str(v) for v in run.sizes])
+        y0 = H - top_in - (r + 1) * (ph + title_in) + 0.5
+        ax = fig.add_axes([(c * pw + 0.04 * pw) / W, y0 / H, axw / W, axh / H])
+        DrawnPanel(ax, G, 7, fast=False).update(ValueSource(G, run).at(-1))
         acc = table[acc_col].iloc[k]
-        ax.set_title(f"{run_label(run, keys)}\n{acc_col} {acc:.1%}" if np.isfinite(acc)
-                     else run_label(run, keys), fontsize=8)
-    cax = fig.add_axes([0.25, 0.42 / H, 0.5, 0.12 / H])
-    cb = ColorbarBase(cax, cmap=colormaps[CMAP], norm=Normalize(-s, s), orientation="horizontal")
-    cb.set_label("final weight (edges) and bias (nodes), one scale for every run", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
-    fig.suptitle("final weights: " + (", ".join(keys) if keys else "runs"), fontsize=10,
-                 y=1 - 0.12 / H)
+        title = run_label(run, keys) + (f"\n{acc_col} {acc:.1%}" if np.isfinite(acc) else "")
+        fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
+                 va="top", fontsize=8)
+    fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run"),
+             ha="center", va="bottom", fontsize=7.5, color="0.25")
+    fig.suptitle("final " + opts.color + "s: " + (", ".join(keys) if keys else "runs")
+                 + ("  (hidden units aligned)" if align else ""), fontsize=10,
+                 y=1 - 0.08 / H)
     save_atomic(fig, path, dpi)
     return path, curves_figure(runs, keys, path.with_name(f"{path.stem}-curves{path.suffix}"),
                                dpi)
@@ -167,40 +178,3 @@ def curves_figure(runs, keys, path, dpi=200):
     fig.tight_layout()
     save_atomic(fig, path, dpi)
     return path
-
-
-def diff_figure(run_a, run_b, path, align=False, dpi=200, edges="all"):
-    """The final weights of B minus A (same architecture). With ``align``,
-    B's hidden units are first matched to A's. Returns (path, report)."""
-    path = check_output(path, FORMATS, "figure")
-    if run_a.sizes != run_b.sizes:
-        raise ConfigError(f"--diff needs runs of the same architecture: "
-                          f"{'-'.join(map(str, run_a.sizes))} vs "
-                          f"{'-'.join(map(str, run_b.sizes))}")
-    a, b = run_a.snapshots[-1], run_b.snapshots[-1]
-    Wb, bb = [np.asarray(w, float) for w in b.weights], [np.asarray(x, float) for x in b.biases]
-    report = []
-    if align:
-        Wb, bb, _, report = align_hidden(a.weights, a.biases, Wb, bb)
-    dW = [w2 - w1 for w1, w2 in zip(a.weights, Wb)]
-    db = [x2 - x1 for x1, x2 in zip(a.biases, bb)]
-    flat = np.abs(np.concatenate([w.ravel() for w in dW]))
-    s = float(np.percentile(flat, 99)) or 1.0
-    fig = Figure(figsize=(6.5, 4.2))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes([0.01, 0.22, 0.98, 0.66])
-    draw_network(dW, db, s, ax=ax, edges=edges, fontsize=8,
-                 labels=[str(v) for v in run_a.sizes])
-    cax = fig.add_axes([0.15, 0.1, 0.7, 0.03])
-    cb = ColorbarBase(cax, cmap=colormaps[CMAP], norm=Normalize(-s, s), orientation="horizontal")
-    cb.set_label(f"weight difference {run_b.name} − {run_a.name}", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
-    rel = np.sqrt(sum((d ** 2).sum() for d in dW) / sum((np.asarray(w) ** 2).sum()
-                                                           for w in a.weights))
-    import textwrap
-    head = textwrap.fill(f"{run_b.name} − {run_a.name}", 70)
-    fig.suptitle(f"{head}\n{'hidden units aligned; ' if align else ''}relative difference "
-                 f"||B − A|| / ||A|| = {rel:.2f}", fontsize=9)
-    save_atomic(fig, path, dpi)
-    report.append({"relative_difference": float(rel)})
-    return path, report

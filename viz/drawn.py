@@ -23,7 +23,9 @@ l (between layers l and l + 1):
   shown unit's incoming weights as an image tile placed with the unit).
 - ``masks[l]``: None (every edge between shown units), or a
   (len(shown[l]), len(shown[l+1])) bool array for ``--edges top:K`` (the K
-  strongest by final |value| into each unit, fixed for the film).
+  strongest by final |value| into each unit, fixed for the film); with
+  ``--edges auto`` (the default) a gap of more than AUTO_EDGES edges keeps
+  the AUTO_EDGES // len(shown[l+1]) strongest into each unit.
 - ``scales[l]``: the gap's symmetric colour scale (±scale), fixed for the
   whole film; its edges and the biases of layer l + 1 use it.
   ``clipped[l]``: (below, above), whether values beyond it occur (colour-bar
@@ -64,10 +66,11 @@ from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
 from .values import DrawnValues, ValueSource, graph_with_values  # noqa: F401 (API)
 
+AUTO_EDGES = 150          # --edges auto: a gap keeps about this many lines
 DENSE_EDGES = 2000        # a gap with more drawn edges than this is rasterised
 SCALE_SAMPLES = 40        # snapshots sampled (evenly, with the last) for the scales
 PERCENTILE = 99.0
-FILM_PANEL = (0.60, 0.68)  # the film's network panel as a share of the frame
+FILM_PANEL = (0.58, 0.66)  # the film's network panel as a share of the frame
 IMPORTANCE = ("units chosen by importance = |incoming| x |outgoing| (L2 norms of the "
               "final {q}); similar units (cosine of incoming weights) ordered together")
 
@@ -91,7 +94,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
          for w, w0 in zip(final.weights, first.weights)]
     usable = 0.9 * panel_px[1]
     shape = data.get("input_shape")
-    grid = bool(shape) and opts.units != "all" and len(sizes) > 2
+    grid = bool(shape) and opts.units != "all"
     shown, more = _shown_units(run, Q, sizes, opts, usable, grid, reference, perms)
     G = nx.DiGraph(sizes=sizes, color=opts.color, scale=opts.scale, units=str(opts.units),
                    edges=opts.edges, shown=shown, more=more, n_snapshots=len(snaps),
@@ -118,7 +121,10 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
             for j in cols:
                 G.add_edge("0:grid", f"1:{j}", gap=0, kind="field")
             continue
-        mask = (top_k_mask(Q[l][np.ix_(rows, cols)], opts.top_k) if opts.top_k else None)
+        k = opts.top_k
+        if opts.edges == "auto" and len(rows) * len(cols) > AUTO_EDGES:
+            k = max(2, AUTO_EDGES // len(cols))
+        mask = top_k_mask(Q[l][np.ix_(rows, cols)], k) if k else None
         n_edges = len(rows) * len(cols) if mask is None else int(mask.sum())
         kind = "dense" if n_edges > DENSE_EDGES else "lines"
         kinds.append(kind)
@@ -208,27 +214,39 @@ def _place(G, sizes, shown, more, panel_px, grid):
 
 def _place_tiles(G, units, xs, pitch, panel_px, shape):
     """Tile boxes of the first hidden layer's shown units, left of their unit,
-    alternating between a near and a far column so tiles may be taller than
-    the units' spacing without overlapping."""
+    cycling through two or three columns (near to far) so that tiles may be
+    taller than the units' spacing without overlapping."""
     pw, ph = panel_px
     grid_right = G.nodes["0:grid"]["box"][2]
-    room = (xs[1] - grid_right) * pw - 14          # px between the grid and the units
-    side = float(min(2 * pitch - 3, room / 2 - 6, 84))
-    side -= side % 1
+    room = (xs[1] - grid_right) * pw - 16          # px between the grid and the units
     aspect = shape[1] / shape[0]
+    best = (0.0, 1)
+    for cols in (1, 2, 3):
+        side = min(cols * pitch - 3, room / cols / aspect - 6, 84)
+        if side > best[0] * 1.15:
+            best = (side, cols)
+    side, cols = best
+    side = float(max(side - side % 1, 4))
     for o, j in enumerate(units):
         node = G.nodes[f"1:{j}"]
-        far = o % 2 == 1
-        x1 = xs[1] - (10 + (side * aspect + 6 if far else 0)) / pw
+        col = o % cols
+        x1 = xs[1] - (10 + col * (side * aspect + 6)) / pw
         x0 = x1 - side * aspect / pw
         yc = node["y"]
         node["tile"] = (x0, yc - 0.5 * side / ph, x1, yc + 0.5 * side / ph)
     G.graph["tile_px"] = side
+    if "1:more" in G:   # under the lowest tile, clear of it
+        lowest = min(G.nodes[f"1:{j}"]["tile"][1] for j in units)
+        G.nodes["1:more"]["y"] = min(G.nodes["1:more"]["y"], lowest - 10 / ph)
 
 
 def _scales(G, run, opts):
-    """Per gap: the ``PERCENTILE`` of |value| of the drawn edges (tiles: their
-    pixels) over up to SCALE_SAMPLES snapshots spread over the film."""
+    set_scales(G, gap_samples(G, run))
+
+
+def gap_samples(G, run):
+    """Per gap, value samples of the drawn edges (tiles: their pixels) from up
+    to SCALE_SAMPLES snapshots spread evenly over the film (with the last)."""
     n = G.graph["n_snapshots"]
     idx = np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SAMPLES)).round(), n - 1]
                     .astype(int))
@@ -239,15 +257,33 @@ def _scales(G, run, opts):
         for l, M in enumerate(v.gaps):
             mask = G.graph["masks"][l]
             samples[l].append(M[mask] if mask is not None else M)
-    scales, clipped = [], []
-    for s in samples:
-        scale, lo, hi = robust_scale(s, PERCENTILE)
-        scales.append(scale)
-        clipped.append((lo, hi))
-    if opts.scale == "global":
-        top = max(scales)
-        scales = [top] * len(scales)
-        clipped = [(bool(min(np.min(a) for a in s) < -top), bool(max(np.max(a) for a in s) > top))
-                   for s in samples]
+    return samples
+
+
+def set_scales(G, samples, scales=None):
+    """Set ``scales`` and ``clipped`` of G: each gap's PERCENTILE of |value|
+    over its samples (or the ``scales`` given, e.g. shared by a comparison);
+    with the global scale, the largest gap scale for every gap."""
+    own = [robust_scale(s, PERCENTILE)[0] for s in samples]
+    if scales is None:
+        scales = [max(own)] * len(own) if G.graph["scale"] == "global" else own
     G.graph["scales"] = [float(s) for s in scales]
-    G.graph["clipped"] = [tuple(c) for c in clipped]
+    G.graph["clipped"] = [(bool(min(np.min(a) for a in s) < -t),
+                           bool(max(np.max(a) for a in s) > t))
+                          for s, t in zip(samples, scales)]
+    return own
+
+
+def share_scales(graphs, runs):
+    """Give runs drawn side by side one scale per gap: for each gap index,
+    the largest of the runs' own scales (the largest over all gaps with the
+    global scale), so no run is drawn more saturated than on its own."""
+    samples = [gap_samples(G, r) for G, r in zip(graphs, runs)]
+    own = [[robust_scale(s, PERCENTILE)[0] for s in smp] for smp in samples]
+    n_gaps = max(len(o) for o in own)
+    shared = [max(o[l] for o in own if l < len(o)) for l in range(n_gaps)]
+    if graphs[0].graph["scale"] == "global":
+        shared = [max(shared)] * n_gaps
+    for G, smp in zip(graphs, samples):
+        set_scales(G, smp, shared[:len(smp)])
+    return shared

@@ -7,14 +7,6 @@ import numpy as np
 MAX_DRAWN_NODES = 64   # layers larger than this are drawn as a compact column
 
 
-def layer_names(sizes, activation=None):
-    """Two-line labels under each layer: "input\n784", "hidden 1\n32 relu", ..."""
-    names = [f"input\n{sizes[0]}"]
-    names += [f"hidden {i + 1}\n{n}" + (f" {activation}" if activation else "")
-              for i, n in enumerate(sizes[1:-1])]
-    return names + [f"output\n{sizes[-1]}"]
-
-
 def layout(sizes, x0=0.06, x1=0.94, y0=0.04, y1=0.96, max_gap=0.09):
     """Node positions in axes units [0, 1]: layer l at evenly spaced x, its nodes
     evenly spaced in y (top to bottom), centred, at most ``max_gap`` apart.

@@ -7,8 +7,8 @@ FASHION_MNIST = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal"
 MAX_FEATURE_LABELS = 20     # tabular inputs are named when there are this many or fewer
 
 QUANTITY = {"weight": ("weight", "bias"),
-            "change": ("weight change W\u209c \u2212 W\u2080", "bias change"),
-            "update": ("update per step", "bias update per step")}
+            "change": ("change W \u2212 W\u2080", "bias change"),
+            "update": ("update per step", "bias update")}
 
 
 def class_names(run) -> list:
@@ -49,7 +49,7 @@ def layer_labels(sizes, activation=None, image_shape=None):
 def quantity_label(color) -> str:
     """Legend text: what the edge and node colours show."""
     edge, node = QUANTITY[color]
-    return f"{edge} (lines, tiles) and {node} (units)"
+    return f"{edge} (lines, tiles), {node} (units)"
 
 
 def short(text, n=14) -> str:

@@ -26,13 +26,15 @@ class DrawOptions:
     steps between them); nodes show the same quantity of the biases.
     scale: "layer" (one robust symmetric scale per gap) or "global" (one for all).
     units: "auto", "all" or a number K of units shown per large layer.
-    edges: "all" or "top:K" (the K strongest edges into each shown unit).
+    edges: "auto" (all edges of a gap up to AUTO_EDGES lines, else the
+    strongest into each unit so that about that many remain), "all", or
+    "top:K" (the K strongest edges into each shown unit).
     duration (s), fps, size (width, height) in pixels: films only.
     """
     color: str = "weight"
     scale: str = "layer"
     units: object = "auto"
-    edges: str = "all"
+    edges: str = "auto"
     duration: float = DEFAULT_DURATION
     fps: float = 30.0
     size: tuple = (1280, 720)
@@ -73,10 +75,11 @@ class DrawOptions:
             fail("scale", f"must be layer or global (got {self.scale!r})")
         units = parse_units(self.units, lambda what: fail("units", what))
         edges = str(self.edges).lower()
-        if edges != "all":
+        if edges not in ("all", "auto"):
             kind, _, k = edges.partition(":")
             if kind != "top" or not k.isdigit() or int(k) < 1:
-                fail("edges", f"must be 'all' or 'top:K' with K >= 1 (got {self.edges!r})")
+                fail("edges", f"must be 'auto', 'all' or 'top:K' with K >= 1 "
+                     f"(got {self.edges!r})")
         duration = _number(self.duration, lambda what: fail("duration", what))
         if not MIN_DURATION <= duration <= MAX_DURATION:
             fail("duration", f"must be between {MIN_DURATION:g} and {MAX_DURATION:g} "
@@ -97,8 +100,8 @@ class DrawOptions:
 
     @property
     def top_k(self) -> int:
-        """K of ``top:K`` edges, or 0 for all."""
-        return 0 if self.edges == "all" else int(self.edges.split(":")[1])
+        """K of ``top:K`` edges, or 0 for all or auto."""
+        return int(self.edges.split(":")[1]) if self.edges.startswith("top:") else 0
 
 
 def parse_units(units, fail):

@@ -9,8 +9,8 @@ from .core.pipeline import train_run
 from .core.presets import preset_settings
 from .core.run import Run, load_run
 
-__all__ = ["train", "load_run", "predict", "render", "figure", "demo", "compare", "sweep",
-           "runs", "report"]
+__all__ = ["train", "load_run", "predict", "render", "figure", "graph", "demo", "compare",
+           "sweep", "runs", "draw_options", "report"]
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
@@ -73,17 +73,32 @@ def predict(run, data, out=None, snapshot: int = -1):
     return table
 
 
-def render(run, path, *, fps=30, size=(1280, 720), dpi=100, smooth=0, edges="all",
-           progress=False):
-    """Film a run: one frame per snapshot (``smooth`` interpolated frames
-    between), as .mp4 (H.264) or .gif. Returns the path, which a notebook
+def draw_options(options=None, **kw):
+    """A validated :class:`~weightlapse.viz.options.DrawOptions` from
+    ``options`` (or the defaults) with the keyword values that are not None."""
+    from .viz.options import DrawOptions
+    if options is None:
+        return DrawOptions.create(**kw)
+    if not isinstance(options, DrawOptions):
+        raise ConfigError(f"options must be a DrawOptions (got {type(options).__name__})")
+    return options.with_(**kw)
+
+
+def render(run, path, *, color=None, scale=None, units=None, edges=None, duration=None,
+           fps=None, size=None, dpi=100, options=None, progress=False):
+    """Film a run as .mp4 (H.264) or .gif: about ``duration`` seconds (default
+    12) whatever the number of snapshots, interpolating between them, first
+    and last frames held. ``color``: weight|change|update; ``scale``:
+    layer|global; ``units``: "auto", "all" or K; ``edges``: "auto", "all" or
+    "top:K"; ``size``: (width, height). Returns the path, which a notebook
     shows inline."""
     from .media import Media
     from .viz.video import render_video
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        duration=duration, fps=fps, size=size)
     run = load_run(run)
     with _frame_bar(progress) as update:
-        out = render_video(run, path, fps=fps, size=tuple(size), dpi=dpi, smooth=smooth,
-                           edges=edges, progress=update)
+        out = render_video(run, path, opts, dpi=dpi, progress=update)
     return Media(out)
 
 
@@ -101,19 +116,43 @@ def _frame_bar(enabled):
         bar.close()
 
 
-def figure(run, path, *, snapshot=-1, edges="all", dpi=200):
-    """A static weight diagram of a run (final weights by default) as .png,
-    .svg or .pdf. Returns the path, which a notebook shows inline."""
+def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
+           dpi=200, options=None):
+    """The drawn network of a run at one snapshot (final by default) as .png,
+    .svg or .pdf, drawn as the film draws it (same drawing options). Returns
+    the path, which a notebook shows inline."""
     from .media import Media
     from .viz.figure import render_figure
-    return Media(render_figure(load_run(run), path, snapshot=snapshot, edges=edges, dpi=dpi))
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    return Media(render_figure(load_run(run), path, snapshot=snapshot, options=opts, dpi=dpi))
+
+
+def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
+          options=None):
+    """The drawn NetworkX graph of a run (the units a film shows, positions,
+    per-gap scales) with snapshot ``snapshot``'s values as attributes
+    (``weight`` on edges, ``value`` on units). Writes ``path`` (.graphml,
+    .gexf or .json) when given. Returns the ``networkx.DiGraph``."""
+    from .viz.drawn import build_drawn_graph, graph_with_values
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    run = load_run(run)
+    if path is not None:
+        from .viz.export import FORMATS
+        from .viz.figure import check_output
+        check_output(path, FORMATS, "graph")
+    i = run.snapshot(snapshot).index
+    G = graph_with_values(build_drawn_graph(run, opts), run, i)
+    if path is not None:
+        from .viz.export import export_graph
+        export_graph(G, path)
+    return G
 
 
 def demo(out="outputs", name="demo", progress=False):
     """The main job: train the built-in spiral network, film it and draw its
     final weights. Returns (run, video path, figure path)."""
     run = train(preset="spiral", out=out, name=name, snapshot_every=2, progress=progress)
-    video = render(run, run.path / "training.mp4", smooth=1, progress=progress)
+    video = render(run, run.path / "training.mp4", progress=progress)
     fig = figure(run, run.path / "final.png")
     return run, video, fig
 
@@ -130,37 +169,42 @@ class Comparison:
         return "".join(f._repr_html_() for f in self.files) + self.table.to_html(index=False)
 
 
-def compare(runs, path, *, diff=False, align=False, video=False, table=None, edges="all",
-            fps=30, size=(1280, 720), dpi=None, progress=False):
+def compare(runs, path, *, diff=False, align=False, video=False, table=None, color=None,
+            scale=None, units=None, edges=None, duration=None, fps=None, size=None,
+            dpi=None, options=None, progress=False):
     """Compare runs (paths or Run objects).
 
-    Default: their final weights side by side on one colour scale (``path``:
-    .png/.svg/.pdf) and their curves overlaid (``<stem>-curves<ext>``).
-    ``diff``: the weight difference B - A of two runs of one architecture,
-    after matching B's hidden units to A's with ``align``. ``video``: their
-    films side by side in sync (``path``: .mp4/.gif). ``table``: also save the
-    summary table as CSV and Markdown.
+    Default: their final weights side by side, drawn as films draw them with
+    each gap on one scale shared by the runs (``path``: .png/.svg/.pdf), and
+    their curves overlaid (``<stem>-curves<ext>``). Panels of one
+    architecture show the same units in the same order; ``align`` first
+    matches each run's hidden units to the first run's. ``diff``: the weight
+    difference B - A of two runs of one architecture (``align``: matched
+    first). ``video``: their films side by side in sync (.mp4/.gif), paced
+    like a film (``duration``, ``fps``, ``size``). ``table``: also save the
+    summary table as CSV and Markdown. Drawing options as for :func:`render`.
     """
-    from .core.errors import ConfigError
     from .media import Media
     from .viz import compare as cmp
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        duration=duration, fps=fps, size=size)
     runs = [load_run(r) for r in runs]
-    if align and not diff:
-        raise ConfigError("align goes with diff: compare A B --diff --align")
     report = []
     if diff:
+        from .viz.diff import diff_figure
         if len(runs) != 2:
             raise ConfigError(f"diff takes exactly two runs, A and B (got {len(runs)})")
-        out, report = cmp.diff_figure(runs[0], runs[1], path, align=align, edges=edges,
-                                      dpi=dpi or 200)
+        out, report = diff_figure(runs[0], runs[1], path, align=align,
+                                  edges="all" if opts.edges == "auto" else opts.edges,
+                                  dpi=dpi or 200)
         files = [out]
     elif video:
         from .viz.compare_video import render_compare_video
         with _frame_bar(progress) as update:
-            files = [render_compare_video(runs, path, fps=fps, size=tuple(size), dpi=dpi or 100,
-                                          edges=edges, progress=update)]
+            files = [render_compare_video(runs, path, opts, dpi=dpi or 100, align=align,
+                                          progress=update)]
     else:
-        files = list(cmp.compare_figure(runs, path, edges=edges, dpi=dpi or 200))
+        files = list(cmp.compare_figure(runs, path, opts, align=align, dpi=dpi or 200))
     summary = cmp.summary_table(runs)
     if table is not None:
         files += list(cmp.write_table(summary, table))
@@ -240,16 +284,18 @@ class Report:
         return f"Report({str(self.path) if self.path else 'in memory'}, {len(self.html):,} bytes)"
 
 
-def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None):
+def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None,
+           options=None):
     """One self-contained HTML page to replay and explore runs: ``runs`` is a
     run (path or Run), a sweep folder, or a list of them. Written to ``path``
     (atomically) when given. ``snapshots``: at most this many evenly spaced
-    snapshots are kept; ``color`` (weight|change|update, the page can switch),
-    ``scale``, ``units``, ``edges``: as for render. Returns a :class:`Report`."""
+    snapshots are kept; ``color`` (weight|change|update; the page can
+    switch), ``scale``, ``units``, ``edges``: as for :func:`render`.
+    Returns a :class:`Report`, which a notebook shows inline."""
     from pathlib import Path
     from .viz.report import build_report
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
     if isinstance(runs, (str, Run)) or hasattr(runs, "__fspath__"):
         runs = [runs]
-    html = build_report(list(runs), path, snapshots=snapshots, color=color, scale=scale,
-                        units=units, edges=edges)
+    html = build_report(list(runs), path, snapshots=snapshots, options=opts)
     return Report(html, Path(path) if path is not None else None)

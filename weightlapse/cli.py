@@ -112,21 +112,22 @@ def build_parser() -> Parser:
     r = sub.add_parser("render", help="film a run: .mp4 (H.264) or .gif")
     r.add_argument("run", metavar="RUN", help="run directory")
     r.add_argument("-o", "--output", required=True, metavar="FILE.mp4|FILE.gif")
-    r.add_argument("--fps", type=float, default=30)
-    r.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
-                   help="frame size in pixels (default 1280x720)")
     r.add_argument("--dpi", type=float, default=100, help="sets text size (default 100)")
-    r.add_argument("--smooth", type=int, default=0, metavar="K",
-                   help="K interpolated frames between snapshots")
-    r.add_argument("--edges", default="all", metavar="all|top:K",
-                   help="all edges, or the K strongest into each node")
+    add_drawing_options(r, film=True)
     f = sub.add_parser("figure", help="a static weight diagram: .png, .svg or .pdf")
     f.add_argument("run", metavar="RUN", help="run directory")
     f.add_argument("-o", "--output", required=True, metavar="FILE")
     f.add_argument("--snapshot", type=int, default=-1, metavar="N",
                    help="which snapshot (default -1, the final weights)")
-    f.add_argument("--edges", default="all", metavar="all|top:K")
     f.add_argument("--dpi", type=float, default=200, help="for .png (default 200)")
+    add_drawing_options(f)
+    g = sub.add_parser("graph", help="export the drawn NetworkX graph, values as "
+                       "attributes: .graphml, .gexf or .json (node-link, for D3)")
+    g.add_argument("run", metavar="RUN", help="run directory")
+    g.add_argument("-o", "--output", required=True, metavar="FILE")
+    g.add_argument("--snapshot", type=int, default=-1, metavar="N",
+                   help="whose values (default -1, the final weights)")
+    add_drawing_options(g)
     d = sub.add_parser("demo", help="the main job: train the spiral network, film it, "
                        "draw its final weights")
     d.add_argument("--out", default="outputs", metavar="DIR")
@@ -137,12 +138,11 @@ def build_parser() -> Parser:
                    help=".png/.svg/.pdf (figures), .mp4/.gif with --video")
     c.add_argument("--diff", action="store_true", help="draw B - A of two runs")
     c.add_argument("--align", action="store_true",
-                   help="with --diff: first match B's hidden units to A's")
+                   help="first match each run's hidden units to the first run's "
+                   "(panels then show matching units in the same order)")
     c.add_argument("--video", action="store_true", help="the runs' films side by side")
     c.add_argument("--table", metavar="FILE.csv", help="save the table as CSV and Markdown")
-    c.add_argument("--edges", default="all", metavar="all|top:K")
-    c.add_argument("--fps", type=float, default=30)
-    c.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH")
+    add_drawing_options(c, film=True)
     sw = sub.add_parser("sweep", help="train a grid of runs in parallel, then compare them")
     add_train_options(sw, resume=False)
     sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
@@ -157,15 +157,28 @@ def build_parser() -> Parser:
     return p
 
 
-def size_arg(text: str):
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-        if w <= 0 or h <= 0:
-            raise ValueError
-        return w, h
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT in pixels like 1280x720, got {text!r}") from None
+def add_drawing_options(p, film=False):
+    """The drawing options shared by render, figure, compare, graph and
+    report (parsed as text; DrawOptions.from_args checks them once)."""
+    d = p.add_argument_group("drawing")
+    d.add_argument("--color", metavar="weight|change|update",
+                   help="what colours show: the weight, its change since the start "
+                   "W - W0, or the update per step since the previous snapshot "
+                   "(default weight)")
+    d.add_argument("--scale", metavar="layer|global",
+                   help="one colour scale per gap between layers, or one for all "
+                   "(default layer)")
+    d.add_argument("--units", metavar="K|all",
+                   help="units shown per large layer: the K most important, or all "
+                   "(default auto: as many as fit)")
+    d.add_argument("--edges", metavar="all|top:K",
+                   help="edges between shown units: all, or the K strongest into each "
+                   "(default auto: all unless a gap has more than 150)")
+    if film:
+        d.add_argument("--duration", type=float, metavar="SECONDS",
+                       help="film length whatever the number of snapshots (default 12)")
+        d.add_argument("--fps", type=float, help="frames per second (default 30)")
+        d.add_argument("--size", metavar="WxH", help="frame size in pixels (default 1280x720)")
 
 
 def cmd_train(args) -> int:
@@ -214,15 +227,28 @@ def summary(run, preset=None) -> str:
 
 def cmd_render(args) -> int:
     from .api import render
-    print(render(args.run, args.output, fps=args.fps, size=args.size, dpi=args.dpi,
-                 smooth=args.smooth, edges=args.edges, progress=True))
+    from .viz.options import DrawOptions
+    print(render(args.run, args.output, options=DrawOptions.from_args(args), dpi=args.dpi,
+                 progress=True))
     return 0
 
 
 def cmd_figure(args) -> int:
     from .api import figure
-    print(figure(args.run, args.output, snapshot=args.snapshot, edges=args.edges,
-                 dpi=args.dpi))
+    from .viz.options import DrawOptions
+    print(figure(args.run, args.output, snapshot=args.snapshot,
+                 options=DrawOptions.from_args(args), dpi=args.dpi))
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from .api import graph
+    from .viz.options import DrawOptions
+    G = graph(args.run, args.output, snapshot=args.snapshot,
+              options=DrawOptions.from_args(args))
+    print(f"{G.number_of_nodes()} nodes, {G.number_of_edges()} edges "
+          f"(snapshot {G.graph['snapshot']}, {G.graph['color']})", file=sys.stderr)
+    print(args.output)
     return 0
 
 
@@ -236,9 +262,10 @@ def cmd_demo(args) -> int:
 
 def cmd_compare(args) -> int:
     from .api import compare
+    from .viz.options import DrawOptions
     result = compare(args.runs, args.output, diff=args.diff, align=args.align,
-                     video=args.video, table=args.table, edges=args.edges, fps=args.fps,
-                     size=args.size, progress=args.video)
+                     video=args.video, table=args.table, options=DrawOptions.from_args(args),
+                     progress=args.video)
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for rec in result.report:
         if "layer" in rec:
@@ -317,12 +344,7 @@ def add_report_parser(sub):
     rp.add_argument("-o", "--output", required=True, metavar="FILE.html")
     rp.add_argument("--snapshots", type=int, default=200, metavar="N",
                     help="keep at most N evenly spaced snapshots (default 200)")
-    rp.add_argument("--color", metavar="weight|change|update",
-                    help="what the colours show first (the page can switch; default weight)")
-    rp.add_argument("--scale", metavar="layer|global", help="colour scale per gap or one for all")
-    rp.add_argument("--units", metavar="K|all", help="units shown per large layer (default auto)")
-    rp.add_argument("--edges", metavar="all|top:K", help="all edges, or the K strongest into "
-                    "each unit")
+    add_drawing_options(rp)
 
 
 def cmd_report(args) -> int:
@@ -330,16 +352,14 @@ def cmd_report(args) -> int:
     from .viz.options import DrawOptions
     if args.snapshots < 2:
         raise WeightlapseError(f"--snapshots must be 2 or more (got {args.snapshots})")
-    opts = DrawOptions.create(cli=True, color=args.color, scale=args.scale, units=args.units,
-                              edges=args.edges)
-    out = report(args.runs, args.output, snapshots=args.snapshots, color=opts.color,
-                 scale=opts.scale, units=opts.units, edges=opts.edges)
+    out = report(args.runs, args.output, snapshots=args.snapshots,
+                 options=DrawOptions.from_args(args))
     print(out.path)
     return 0
 
 
 COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
-            "figure": cmd_figure, "demo": cmd_demo, "compare": cmd_compare,
+            "figure": cmd_figure, "graph": cmd_graph, "demo": cmd_demo, "compare": cmd_compare,
             "sweep": cmd_sweep, "report": cmd_report}
 
 

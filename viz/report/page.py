@@ -103,7 +103,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         same = reference is not None and list(reference.graph["sizes"]) == list(r.sizes)
         G, per = drawn_graphs(r, opts, reference if same else None)
         reference = reference or G
-        payloads.append(run_payload(r, int(snapshots), G, per, figure))
+        payloads.append(run_payload(r, int(snapshots), G, per, opts if figure else None))
     payload = {"runs": payloads, "color": opts.color, "scaleMode": opts.scale,
                "lut": lut_hex(), "leftOut": left_out}
     share_scales(payload["runs"])
@@ -119,9 +119,10 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
     return html
 
 
-def run_payload(run, limit, G, per_color, figure) -> dict:
+def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
     """Everything the page knows about one run, drawn as ``G`` (with
-    ``per_color``: its graph for each colour quantity, for their scales)."""
+    ``per_color``: its graph for each colour quantity, for their scales);
+    its final-weight figure drawn with ``figure_options`` (None: none)."""
     keep = qd.keep_snapshots(len(run.snapshots), limit)
     held = held_entries(G)
     vals = qd.collect(run, keep, held)
@@ -142,7 +143,7 @@ def run_payload(run, limit, G, per_color, figure) -> dict:
         "epochs": run.snapshots.epochs[keep].tolist(),
         "steps": run.snapshots.steps[keep].tolist(),
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
-        "figure": figure_uri(run) if figure else None,
+        "figure": figure_uri(run, figure_options) if figure_options else None,
     }
 
 
@@ -194,18 +195,12 @@ def comparison(runs) -> dict:
             "effects": effects, "differing": keys}
 
 
-FIGURE_ALL_EDGES = 20000   # larger networks' figures draw each unit's strongest edges
-
-
-def figure_uri(run) -> str:
-    """The final-weight figure (viz.figure) as a PNG data URI. For a large
-    network it draws the 16 strongest edges into each unit: all 535,000 of
-    mnist-strong take a minute to draw and blend into a grey mist anyway."""
+def figure_uri(run, options) -> str:
+    """The final-weight figure (viz.figure, drawn as the page is) as a PNG
+    data URI."""
     from ..figure import render_figure
-    n = run.config["network"]["n_params"]
     with tempfile.TemporaryDirectory() as tmp:
-        out = render_figure(run, Path(tmp) / "final.png", dpi=110,
-                            edges="all" if n <= FIGURE_ALL_EDGES else "top:16")
+        out = render_figure(run, Path(tmp) / "final.png", options=options, dpi=110)
         return "data:image/png;base64," + base64.b64encode(out.read_bytes()).decode()
 
 

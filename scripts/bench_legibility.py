@@ -1,0 +1,165 @@
+"""How legible each preset's default film is, gap by gap (issue 9, part 8).
+
+    WEIGHTLAPSE_DATA=... python scripts/bench_legibility.py [--limit 10000] [--frames 12]
+
+For the presets spiral, zhang, mnist-mlp and mnist-strong, and a 12-feature,
+4-class CSV this script writes itself, it trains a run, renders its default
+film (1280x720, default drawing options) and reports per gap between layers:
+
+- coloured: the share of the gap's pixels visibly coloured (more than 40/255
+  from the white background in some channel), mean over frames spread over
+  the film. The gap is the rectangle between its two columns (for an image
+  input: from the input grid to the first hidden column, tiles included),
+  as tall as the units and tiles drawn in them;
+- in range: the share of drawn edges (tile pixels for tiles) whose
+  |value| / scale lies in [0.1, 1], over the same frames;
+- the smallest drawn unit's diameter in pixels, and the film's duration.
+
+Targets: coloured >= 15% in every gap, in range >= 60% for every layer, every
+unit >= 6 px, duration >= 8 s.
+
+What it trains, to keep the time reasonable: spiral as its preset (300
+full-batch epochs); the MNIST presets on the first ``--limit`` training
+images (default 10,000) with fewer epochs (zhang 300 full-batch iterations,
+mnist-mlp 3 epochs, mnist-strong 3 epochs), other settings as the preset; the
+CSV with 1,500 rows, hidden 32,16, 40 epochs. MNIST is read from
+``$WEIGHTLAPSE_DATA`` (no download).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pandas as pd
+
+import weightlapse as wl
+from weightlapse.viz.frame import FrameRenderer
+from weightlapse.viz.pacing import film_positions
+
+TARGETS = {"coloured": 0.15, "in_range": 0.60, "unit_px": 6.0, "duration_s": 8.0}
+
+
+def write_csv(path, n=1500, seed=0):
+    """12 named features, 4 classes decided by a few of them (learnable)."""
+    rng = np.random.default_rng(seed)
+    names = ["age", "income", "height", "weight", "visits", "distance", "score",
+             "rating", "hours", "clicks", "savings", "tenure"]
+    X = rng.normal(size=(n, 12))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) * 2 + (X[:, 2] - X[:, 5] > 0)
+    df = pd.DataFrame(X, columns=names)
+    df["segment"] = np.array(["bronze", "silver", "gold", "platinum"])[y]
+    df.to_csv(path, index=False)
+
+
+def train_all(out, limit):
+    csv = Path(out) / "customers.csv"
+    write_csv(csv)
+    q = dict(out=out)
+    return {
+        "spiral": wl.train(preset="spiral", name="spiral", **q),
+        "zhang": wl.train(preset="zhang", limit=limit, epochs=300, name="zhang", **q),
+        "mnist-mlp": wl.train(preset="mnist-mlp", limit=limit, epochs=3, name="mnist-mlp", **q),
+        "mnist-strong": wl.train(preset="mnist-strong", limit=limit, epochs=3,
+                                 name="mnist-strong", **q),
+        "csv-12x4": wl.train(data=csv, label_column="segment", hidden=[32, 16], epochs=40,
+                             name="csv", **q),
+    }
+
+
+def gap_boxes(r):
+    """Per gap: (top, bottom, left, right) canvas pixels of the gap."""
+    G, panel = r.G, r.panel
+    bbox, H = panel.bbox, r.size[1]
+
+    def px(x, y):
+        return bbox.x0 + x * bbox.width, H - (bbox.y0 + y * bbox.height)
+
+    boxes = []
+    for l in range(len(G.graph["sizes"]) - 1):
+        ys, xs = [], []
+        for layer in (l, l + 1):
+            for i in G.graph["shown"][layer]:
+                node = G.nodes.get(f"{layer}:{i}")
+                if node is None:
+                    continue
+                x, y = px(node["x"], node["y"])
+                ys.append(y)
+                if "tile" in node:
+                    t = node["tile"]
+                    ys += [px(0, t[1])[1], px(0, t[3])[1]]
+        left = px(G.graph["x"][l], 0)[0] + panel.radius.get(l, 0) + 1
+        if l == 0 and "0:grid" in G:
+            box = G.nodes["0:grid"]["box"]
+            left = px(box[2], 0)[0] + 1
+            ys += [px(0, box[1])[1], px(0, box[3])[1]]
+        right = px(G.graph["x"][l + 1], 0)[0] - panel.radius[l + 1] - 1
+        boxes.append((int(min(ys)), int(np.ceil(max(ys))), int(left), int(right)))
+    return boxes
+
+
+def measure(run, frames):
+    r = FrameRenderer(run)
+    G = r.G
+    n = len(run.snapshots)
+    positions = film_positions(n, r.opts.duration, r.opts.fps)
+    pick = positions[np.unique(np.linspace(0, len(positions) - 1, frames).round().astype(int))]
+    boxes = gap_boxes(r)
+    coloured = np.zeros(len(boxes))
+    inside = np.zeros(len(boxes))
+    total = np.zeros(len(boxes))
+    for p in pick:
+        img = r.frame_at(p)[..., :3].astype(np.int16)
+        v = r.values.at(p)
+        for l, (t, b, x0, x1) in enumerate(boxes):
+            region = img[t:b, x0:x1]
+            coloured[l] += (np.abs(region - 255).max(axis=2) > 40).mean() / len(pick)
+            mask = G.graph["masks"][l]
+            vals = v.gaps[l][mask] if mask is not None else v.gaps[l].ravel()
+            a = np.abs(vals) / G.graph["scales"][l]
+            inside[l] += np.count_nonzero((a >= 0.1) & (a <= 1))
+            total[l] += a.size
+    unit_px = 2 * min(r.panel.radius[l] for l in range(len(G.graph["sizes"]))
+                      if l in r.panel.radius and not (l == 0 and "0:grid" in G))
+    return r, coloured, inside / total, unit_px
+
+
+def film_seconds(run, path):
+    wl.render(run, path)
+    return imageio_ffmpeg.count_frames_and_secs(str(path))[1]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, default=10_000)
+    ap.add_argument("--frames", type=int, default=12, help="frames measured per film")
+    args = ap.parse_args()
+    os.environ.setdefault("WEIGHTLAPSE_OFFLINE", "1")
+    rows, ok = [], True
+    with tempfile.TemporaryDirectory() as d:
+        runs = train_all(d, args.limit)
+        for name, run in runs.items():
+            r, col, rng, unit = measure(run, args.frames)
+            secs = film_seconds(run, Path(d) / f"{name}.mp4")
+            for l, kind in enumerate(r.G.graph["gap_kind"]):
+                good = (col[l] >= TARGETS["coloured"] and rng[l] >= TARGETS["in_range"]
+                        and unit >= TARGETS["unit_px"] and secs >= TARGETS["duration_s"])
+                ok &= good
+                rows.append((name, "-".join(map(str, run.sizes)), f"{l}->{l + 1}", kind,
+                             col[l], rng[l], unit, secs, "met" if good else "MISSED"))
+    print("default film of each preset, 1280x720; per gap between layers")
+    print(f"{'preset':13s} {'network':15s} {'gap':5s} {'drawn as':8s} {'coloured':>9s} "
+          f"{'in range':>9s} {'min unit px':>11s} {'film s':>7s}  targets")
+    for name, net, gap, kind, col, rng, unit, secs, verdict in rows:
+        print(f"{name:13s} {net:15s} {gap:5s} {kind:8s} {col:9.0%} {rng:9.0%} {unit:11.1f} "
+              f"{secs:7.1f}  {verdict}")
+    print(f"\ntargets: coloured >= {TARGETS['coloured']:.0%}, in range >= "
+          f"{TARGETS['in_range']:.0%}, unit >= {TARGETS['unit_px']:g} px, film >= "
+          f"{TARGETS['duration_s']:g} s: {'all met' if ok else 'NOT all met'}")
+
+
+if __name__ == "__main__":
+    main()

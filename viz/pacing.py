@@ -1,0 +1,34 @@
+"""A film's pacing: about ``duration`` seconds whatever the number of
+snapshots, by interpolating between snapshots, with the first and last
+frames held for about a second."""
+from __future__ import annotations
+
+import numpy as np
+
+HOLD_S = 1.0          # seconds the first and the last frame are held
+
+
+def hold_frames(duration, fps) -> int:
+    """Frames held at each end: about a second, less in very short films."""
+    return int(round(min(HOLD_S, duration / 8) * fps))
+
+
+def film_positions(n_snapshots, duration, fps) -> np.ndarray:
+    """(n_frames,) float snapshot positions, one per frame: ``hold`` frames at
+    0, then evenly from 0 to n - 1 (fractions interpolate), then ``hold``
+    frames at n - 1. n_frames = round(duration * fps), at least 1."""
+    total = max(int(round(duration * fps)), 1)
+    last = max(n_snapshots - 1, 0)
+    hold = hold_frames(duration, fps)
+    move = total - 2 * hold
+    if last == 0 or move < 2:
+        return np.full(total, float(last) if move < 2 and last else 0.0)
+    return np.concatenate([np.zeros(hold), np.linspace(0, last, move), np.full(hold, last)])
+
+
+def film_epochs(epochs, duration, fps) -> np.ndarray:
+    """(n_frames,) epochs for a film of several runs on one epoch axis: held
+    at the first and last epoch, evenly between."""
+    lo, hi = float(np.min(epochs)), float(np.max(epochs))
+    pos = film_positions(2, duration, fps)
+    return lo + pos * (hi - lo)

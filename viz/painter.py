@@ -1,0 +1,207 @@
+"""Drawing a drawn graph (:mod:`.drawn`) in a matplotlib axes, one way for
+film, figure and comparison.
+
+``DrawnPanel(ax, G, fontsize, fast=True)`` makes every artist once; then per
+frame ``update(values)`` recolours them from a :class:`~.values.DrawnValues`
+and, for films (``fast``), ``paint(buffer)`` draws the changing parts over
+the restored background: image tiles are written straight into the canvas
+buffer, dense gaps are rasterised (:mod:`.raster`), lines and units are
+redrawn with ``draw_artist``. With ``fast=False`` (static figures, vector
+formats) the same artists are ordinary and ``savefig`` draws them.
+
+Colour stages: value -> value / gap scale (clipped to [-1, 1]) -> the
+diverging colour map; a line's opacity and width grow with |value| / scale.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection
+
+from . import decor
+from .colors import LUT_SIZE, lut, lut_index
+from .raster import EdgeField
+
+INPUT_GREY = (0.6, 0.6, 0.6)
+BG = (1.0, 1.0, 1.0)
+
+
+class DrawnPanel:
+    def __init__(self, ax, G, fontsize=9, fast=True, legends=True, labels=True):
+        self.ax, self.G, self.fast = ax, G, fast
+        self.lut = lut()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_axis_off()
+        fig = ax.get_figure(root=True)
+        self.dpi = fig.dpi
+        bbox = ax.get_window_extent()
+        self.bbox = bbox
+        g = G.graph
+        self.scales = np.asarray(g["scales"], np.float32)
+        self.radius = self._radii(bbox)
+        self._build_nodes()
+        self._build_lines()
+        self._build_tiles(fig, bbox)
+        self._build_dense(fig, bbox)
+        if labels:
+            decor.draw_labels(ax, G, fontsize, self.radius)
+        decor.draw_grid(ax, G, fontsize)
+        if legends:
+            decor.draw_gap_legends(ax, G, fontsize)
+
+    # -- built once ----------------------------------------------------------
+    def _radii(self, bbox):
+        """Unit radius in px per layer: 0.31 x the spacing, 3..9 px (6..18 px
+        across); columns denser than 6 px per unit get small dots."""
+        out = {}
+        for l, idx in enumerate(self.G.graph["shown"]):
+            ys = [self.G.nodes[f"{l}:{i}"]["y"] for i in idx[:2] if f"{l}:{i}" in self.G]
+            pitch = abs(ys[0] - ys[1]) * bbox.height if len(ys) == 2 else 40.0
+            out[l] = float(np.clip(0.31 * pitch, 3.0, 9.0)) if pitch >= 9.7 else max(
+                0.45 * pitch, 0.6)
+        return out
+
+    def _build_nodes(self):
+        G, ax = self.G, self.ax
+        self.nodes = []
+        for l, idx in enumerate(G.graph["shown"]):
+            if l == 0 and "0:grid" in G:
+                self.nodes.append(None)
+                continue
+            xy = np.array([(G.nodes[f"{l}:{i}"]["x"], G.nodes[f"{l}:{i}"]["y"]) for i in idx])
+            if self.radius[l] < 1.5:   # too dense for dots: a compact column
+                ys = xy[:, 1]
+                self.nodes.append(ax.plot([xy[0, 0]] * 2, [ys.min(), ys.max()], color=INPUT_GREY,
+                                          lw=3, solid_capstyle="butt", zorder=3,
+                                          animated=self.fast)[0])
+                continue
+            d_pt = 2 * self.radius[l] * 72 / self.dpi
+            small = self.radius[l] < 3
+            sc = ax.scatter(xy[:, 0], xy[:, 1], s=d_pt ** 2, c=[INPUT_GREY] * len(idx),
+                            edgecolors="none" if small else "0.25",
+                            linewidths=0 if small else 0.6, zorder=3, animated=self.fast)
+            self.nodes.append(sc)
+
+    def _build_lines(self):
+        G = self.G
+        segs, self.line_index, per_seg = [], [], []
+        for l, kind in enumerate(G.graph["gap_kind"]):
+            if kind != "lines" and not (kind == "dense" and not self.fast):
+                continue
+            rows, cols = G.graph["shown"][l], G.graph["shown"][l + 1]
+            mask = G.graph["masks"][l]
+            r, c = (np.nonzero(mask) if mask is not None else
+                    np.divmod(np.arange(len(rows) * len(cols)), len(cols)))
+            a = np.array([(G.nodes[f"{l}:{rows[i]}"]["x"], G.nodes[f"{l}:{rows[i]}"]["y"])
+                          for i in range(len(rows))])
+            b = np.array([(G.nodes[f"{l + 1}:{cols[j]}"]["x"],
+                           G.nodes[f"{l + 1}:{cols[j]}"]["y"]) for j in range(len(cols))])
+            segs.append(np.stack([a[r], b[c]], axis=1))
+            self.line_index.append((l, r, c))
+            n = len(r)
+            width = (1.4 if n <= 80 else 1.1 if n <= 150 else 0.8 if n <= 400 else 0.55 if n <= 2000
+                     else 0.2)
+            per_seg.append(np.full(n, width, np.float32))
+        self.lines = None
+        if segs:
+            self.lines = LineCollection(np.concatenate(segs), animated=self.fast,
+                                        capstyle="round", zorder=1)
+            self.ax.add_collection(self.lines)
+            self.seg_width = np.concatenate(per_seg)
+            self.seg_scale = np.concatenate([np.full(len(r), self.scales[l], np.float32)
+                                             for l, r, _ in self.line_index])
+
+    def _build_tiles(self, fig, bbox):
+        """Tile rectangles in canvas pixels (rows from the top) and the
+        nearest-neighbour index maps that scale a 28x28 tile to them."""
+        G = self.G
+        self.tiles = []
+        if "0:grid" not in G:
+            return
+        h, w = G.graph["image_shape"]
+        H = fig.bbox.height
+        self.tile_shape = (h, w)
+        self.tile_images = []
+        x0, y0, x1, y1 = G.nodes[f"1:{G.graph['shown'][1][0]}"]["tile"]
+        th = int(round((y1 - y0) * bbox.height)) - 1     # inside the 1 px frame
+        tw = int(round((x1 - x0) * bbox.width)) - 1
+        for j in G.graph["shown"][1]:
+            x0, y0, x1, y1 = G.nodes[f"1:{j}"]["tile"]
+            left = int(round(bbox.x0 + x0 * bbox.width)) + 1
+            top = int(round(H - (bbox.y0 + y1 * bbox.height))) + 1
+            self.tiles.append((top, top + th, left, left + tw))
+            if not self.fast:
+                self.tile_images.append(self.ax.imshow(
+                    np.ones((h, w, 3)), extent=(x0, x1, y0, y1), interpolation="nearest",
+                    zorder=2, aspect="auto"))
+        self.tile_rows = np.minimum((np.arange(max(th, 1)) + 0.5) * h / max(th, 1), h - 1)\
+            .astype(np.intp)
+        self.tile_cols = np.minimum((np.arange(max(tw, 1)) + 0.5) * w / max(tw, 1), w - 1)\
+            .astype(np.intp)
+
+    def _build_dense(self, fig, bbox):
+        """Dense gaps (every edge of big layers) go to the fan rasteriser,
+        cropped to the columns they span."""
+        self.field = None
+        dense = [l for l, k in enumerate(self.G.graph["gap_kind"]) if k == "dense"]
+        if not dense or not self.fast:
+            return
+        G, H = self.G, fig.bbox.height
+        xs = G.graph["x"]
+        x0 = int(np.floor(bbox.x0 + min(xs[l] for l in dense) * bbox.width))
+        x1 = int(np.ceil(bbox.x0 + max(xs[l + 1] for l in dense) * bbox.width)) + 1
+        top, bottom = int(round(H - bbox.y1)), int(round(H - bbox.y0))
+        px = []
+        for l in range(len(xs)):
+            ys = np.array([G.nodes[f"{l}:{i}"]["y"] for i in G.graph["shown"][l]])
+            px.append((xs[l] * bbox.width + bbox.x0 - x0, (1 - ys) * bbox.height))
+        self.dense = dense
+        self.field_rect = (top, bottom, x0, x1)
+        self.field = EdgeField([(px[l], px[l + 1]) for l in dense], (bottom - top, x1 - x0))
+
+    # -- per frame -----------------------------------------------------------
+    def update(self, values):
+        """Recolour every artist from ``values`` (a DrawnValues)."""
+        self.values = values
+        if self.lines is not None:
+            v = np.concatenate([values.gaps[l][r, c] for l, r, c in self.line_index])
+            a = np.clip(np.abs(v) / self.seg_scale, 0, 1)
+            rgba = np.empty((len(v), 4), np.float32)
+            rgba[:, :3] = self.lut[_index(v, self.seg_scale)]
+            rgba[:, 3] = 0.22 + 0.78 * a
+            self.lines.set_color(rgba)
+            self.lines.set_linewidth(self.seg_width * (0.6 + 2.6 * a))
+        for l, sc in enumerate(self.nodes):
+            if sc is not None and l > 0 and hasattr(sc, "set_facecolor"):
+                sc.set_facecolor(self.lut[lut_index(values.nodes[l], self.scales[l - 1])])
+        if self.tiles and not self.fast:
+            for k, im in enumerate(self.tile_images):
+                im.set_data(self._tile_rgb(values, k))
+
+    def _tile_rgb(self, values, k):
+        h, w = self.tile_shape
+        return self.lut[lut_index(values.gaps[0][:, k], self.scales[0])].reshape(h, w, 3)
+
+    def paint(self, buffer):
+        """Draw the changing parts into the canvas ``buffer`` (H, W, 4)."""
+        v = self.values
+        if self.tiles:
+            h, w = self.tile_shape
+            rgb = (self.lut[lut_index(v.gaps[0], self.scales[0])] * 255 + 0.5).astype(np.uint8)
+            rgb = rgb.reshape(h, w, -1, 3)[self.tile_rows][:, self.tile_cols]
+            for k, (t, b, x0, x1) in enumerate(self.tiles):
+                buffer[t:b, x0:x1, :3] = rgb[:b - t, :x1 - x0, k]
+        if self.field is not None:
+            top, bottom, x0, x1 = self.field_rect
+            mats = [v.gaps[l] * np.float32(1 / self.scales[l]) for l in self.dense]
+            self.field.render(mats, 1.0, self.lut, BG, out=buffer[top:bottom, x0:x1])
+        if self.lines is not None:
+            self.ax.draw_artist(self.lines)
+        for sc in self.nodes:
+            if sc is not None:
+                self.ax.draw_artist(sc)
+
+
+def _index(values, scales):
+    x = values * (0.5 / scales) + 0.5
+    return np.clip(x * (LUT_SIZE - 1) + 0.5, 0, LUT_SIZE - 1).astype(np.intp)
