@@ -21,8 +21,18 @@ WL.Curves = function (canvas, runs, onJump) {
     const vals = runs.flatMap(r => [].concat(r.metrics["train_" + p.key] || [],
                                              r.metrics["val_" + p.key] || []))
       .filter(v => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
-    if (p.key === "acc") { p.lo = Math.max(0, Math.floor((vals[0] || 0) * 10) / 10); p.hi = 1; }
-    else { p.lo = 0; p.hi = (vals.length ? vals[Math.floor(0.98 * (vals.length - 1))] : 1) * 1.08 || 1; }
+    const q = f => vals.length ? vals[Math.floor(f * (vals.length - 1))] : NaN;
+    if (p.key === "acc") {
+      // the first evaluations are near chance: start the axis where most of the curve is
+      p.lo = Math.max(0, Math.floor((q(0.1) || 0) * 20) / 20 - 0.05); p.hi = 1;
+    } else {
+      p.hi = (q(0.98) || 1) * 1.08;
+      const low = q(0.02);
+      // losses falling over decades read best on a log axis
+      p.log = low > 0 && p.hi / low > 30;
+      p.lo = p.log ? Math.pow(10, Math.floor(Math.log10(low))) : 0;
+      if (p.log) p.hi = Math.pow(10, Math.ceil(Math.log10(p.hi)));
+    }
   }
   this.cursorEpoch = null;
   canvas.addEventListener("click", ev => {
@@ -47,12 +57,17 @@ WL.Curves.prototype.draw = function (epoch) {
   ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, this.W, this.H);
   for (const p of this.plots) {
-    const yOf = v => top + h - (Math.min(Math.max(v, p.lo), p.hi) - p.lo) / (p.hi - p.lo) * h;
+    const f = p.log ? Math.log10 : (v => v);
+    const yOf = v => top + h - (f(Math.min(Math.max(v, p.lo), p.hi)) - f(p.lo)) / (f(p.hi) - f(p.lo)) * h;
     ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(p.x, top, p.w, h);
     ctx.fillStyle = "#333"; ctx.font = "12px sans-serif"; ctx.textAlign = "right";
-    const step = WL.niceStep((p.hi - p.lo) / 4);
-    for (let v = Math.ceil(p.lo / step) * step; v <= p.hi + 1e-9; v += step) {
-      ctx.fillText(WL.fmt(Number(v.toPrecision(6)), 3), p.x - 4, yOf(v) + 4);
+    if (p.log) {
+      for (let v = p.lo; v <= p.hi * 1.0001; v *= 10) ctx.fillText(WL.fmt(Number(v.toPrecision(3)), 3), p.x - 4, yOf(v) + 4);
+    } else {
+      const step = WL.niceStep((p.hi - p.lo) / 4);
+      for (let v = Math.ceil(p.lo / step) * step; v <= p.hi + 1e-9; v += step) {
+        ctx.fillText(WL.fmt(Number(v.toPrecision(6)), 3), p.x - 4, yOf(v) + 4);
+      }
     }
     ctx.textAlign = "center";
     const estep = WL.niceStep((this.e1 - this.e0) / 5);
@@ -61,7 +76,7 @@ WL.Curves.prototype.draw = function (epoch) {
     }
     ctx.fillText("epoch", p.x + p.w / 2, top + h + 30);
     ctx.font = "bold 13px sans-serif";
-    ctx.fillText(p.key === "loss" ? "loss" : "accuracy", p.x + p.w / 2, top - 8);
+    ctx.fillText(p.key === "loss" ? (p.log ? "loss (log scale)" : "loss") : "accuracy", p.x + p.w / 2, top - 8);
     this.runs.forEach((run, n) => {
       const m = run.metrics, col = WL.RUN_COLORS[n % 10];
       [["train_", [5, 3]], ["val_", []]].forEach(([split, dash]) => {

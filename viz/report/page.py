@@ -128,7 +128,7 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
     vals = qd.collect(run, keep, held)
     status = run.status
     info = run.info
-    settings = {k: v for k, v in run.settings.items() if k not in ("out", "data_dir")}
+    settings = shown_settings(run.settings)
     layers = []
     for l, ((r, c), v, m) in enumerate(zip(held, vals, masks(G))):
         enc = qd.encode_layer(v)
@@ -145,6 +145,26 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
         "figure": figure_uri(run, figure_options) if figure_options else None,
     }
+
+
+SYNTHETIC = ("spiral", "moons", "circles", "xor", "gaussian")
+
+
+def shown_settings(settings: dict) -> dict:
+    """The settings worth reading: without where the run lives, and without
+    options that had no effect (a synthetic set's options on other data, the
+    step schedule's on another schedule, momentum without a momentum method)."""
+    s = dict(settings)
+    drop = {"out", "data_dir"}
+    if s.get("dataset") not in SYNTHETIC:
+        drop |= {"n_samples", "noise", "classes"}
+    if not s.get("data"):
+        drop |= {"data", "label_column"}
+    if s.get("lr_schedule") != "step":
+        drop |= {"lr_step_every", "lr_gamma"}
+    if s.get("optimizer") not in ("momentum", "nesterov"):
+        drop.add("momentum")
+    return {k: v for k, v in s.items() if k not in drop}
 
 
 def share_scales(runs) -> None:
