@@ -99,6 +99,14 @@ def test_killed_and_diverged_runs_are_marked(report_runs, tmp_path):
     assert p["runs"][0]["status"] == "diverged" and "diverged" in p["runs"][0]["note"]
 
 
+def test_a_run_still_training_is_marked(tmp_path):
+    import os
+    run = mark(spiral(tmp_path, "live", epochs=6), "running", pid=os.getpid())
+    assert run.status == "running"
+    p = payload(build_report([run.path], figure=False))
+    assert p["runs"][0]["status"] == "running" and "still running" in p["runs"][0]["note"]
+
+
 def test_api_report_displays_in_a_notebook(report_runs, tmp_path):
     rep = wl.report(report_runs["a"], tmp_path / "x.html", snapshots=5)
     assert rep.path.read_text() == rep.html

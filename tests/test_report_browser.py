@@ -308,12 +308,26 @@ def test_sweep_report(tmp_path, browser):
 def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser):
     from report_fixtures import mark
     run = mark(spiral(tmp_path, "k", epochs=8), "running", pid=2 ** 22 + 4321)
+    # killed early: one snapshot recorded (and a torn second), no metrics row yet
+    size = (run.path / "snapshots.bin").stat().st_size
+    record = (size - 64) // len(run.snapshots)
+    with open(run.path / "snapshots.bin", "r+b") as f:
+        f.truncate(64 + record + record // 2)
+    text = (run.path / "metrics.csv").read_text()
+    (run.path / "metrics.csv").write_text(text.splitlines()[0] + "\n")
+    run = wl.load_run(run.path)
     path = tmp_path / "k.html"
-    wl.report(run, path)
+    with pytest.warns(UserWarning, match="torn"):
+        wl.report(run.path, path)
     page = Page(browser, path)
     try:
         assert "killed" in page.page.locator("#notes").inner_text()
         assert page.page.locator(".badge.killed").count() >= 1
+        assert page.js("weightlapse.count") == 1
+        page.js("weightlapse.setSnapshot(5)")          # clamped to the one there is
+        assert page.js("weightlapse.snapshot") == 0
+        assert page.js("weightlapse.value('weight', 0, 0, 0)") == pytest.approx(
+            float(run.snapshots[0].weights[0][0, 0]), abs=1e-6)
         page.check_clean()
     finally:
         page.page.close()

@@ -143,7 +143,10 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "epochs": run.snapshots.epochs[keep].tolist(),
         "steps": run.snapshots.steps[keep].tolist(),
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
-        "figure": figure_uri(run, figure_options) if figure_options else None,
+        # viz.figure titles the figure with the metrics at its snapshot: none
+        # before the first evaluation (a run killed early), so no figure then
+        "figure": figure_uri(run, figure_options)
+        if figure_options and len(run.metrics) else None,
     }
 
 
