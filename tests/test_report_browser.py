@@ -315,7 +315,8 @@ def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser):
         f.truncate(64 + record + record // 2)
     text = (run.path / "metrics.csv").read_text()
     (run.path / "metrics.csv").write_text(text.splitlines()[0] + "\n")
-    run = wl.load_run(run.path)
+    with pytest.warns(UserWarning, match="torn"):
+        run = wl.load_run(run.path)
     path = tmp_path / "k.html"
     with pytest.warns(UserWarning, match="torn"):
         wl.report(run.path, path)
