@@ -16,7 +16,7 @@ from .labels import short
 from .options import DrawOptions
 
 FORMATS = (".png", ".svg", ".pdf")
-FIG_SIZE = (9.6, 5.0)        # inches; the network panel is about 6.2 x 3.3
+FIG_SIZE = (10.0, 6.4)       # inches; the network panel is 6.8 x 4.2
 
 
 def check_output(path, formats, kind) -> Path:
@@ -44,9 +44,9 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200):
     i = snap.index
     data = run.config["data"]
     samples = run.samples() if data["task"] == "classification" else None
-    fw, fh = FIG_SIZE if samples is not None else (7.4, 5.0)
-    rect = [0.015, 0.17, 6.3 / fw, 0.66]
-    G = build_drawn_graph(run, opts, panel_px=(rect[2] * fw * 100, rect[3] * fh * 100))
+    fw, fh = FIG_SIZE if samples is not None else (FIG_SIZE[0] - 2.6, FIG_SIZE[1])
+    rect = [0.015, 0.17, 6.8 / fw, 0.66]
+    G = build_drawn_graph(run, opts)     # the units the film at this size shows
     fig = Figure(figsize=(fw, fh))
     FigureCanvasAgg(fig)
     fs = 8.0
@@ -71,8 +71,8 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200):
 def _regions(fig, run, samples, i, G, fs, fw, fh):
     from .panel import class_colours, region_grid, region_rgb
     X, y = samples
-    side = 2.3
-    axr = fig.add_axes([6.75 / fw, 0.3, side / fw, side / fh])
+    side = 2.5
+    axr = fig.add_axes([7.2 / fw, 0.3, side / fw, side / fh])
     grid, extent = region_grid(X, 200)
     k = run.sizes[-1]
     palette, light = class_colours(k)

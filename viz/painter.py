@@ -84,7 +84,7 @@ class DrawnPanel:
 
     def _build_lines(self):
         G = self.G
-        segs, self.line_index, per_seg = [], [], []
+        segs, self.line_index, per_seg, per_alpha = [], [], [], []
         for l, kind in enumerate(G.graph["gap_kind"]):
             if kind != "lines" and not (kind == "dense" and not self.fast):
                 continue
@@ -102,12 +102,15 @@ class DrawnPanel:
             width = (1.4 if n <= 80 else 1.1 if n <= 150 else 0.8 if n <= 400 else 0.55 if n <= 2000
                      else 0.2)
             per_seg.append(np.full(n, width, np.float32))
+            per_alpha.append(np.full(n, 0.03 if kind == "dense" else 0.22, np.float32))
         self.lines = None
         if segs:
             self.lines = LineCollection(np.concatenate(segs), animated=self.fast,
                                         capstyle="round", zorder=1)
             self.ax.add_collection(self.lines)
             self.seg_width = np.concatenate(per_seg)
+            self.seg_alpha = np.concatenate(per_alpha)   # faint where edges are dense
+            self.seg_gain = np.where(self.seg_alpha < 0.1, 0.5, 0.78).astype(np.float32)
             self.seg_scale = np.concatenate([np.full(len(r), self.scales[l], np.float32)
                                              for l, r, _ in self.line_index])
 
@@ -168,7 +171,8 @@ class DrawnPanel:
             a = np.clip(np.abs(v) / self.seg_scale, 0, 1)
             rgba = np.empty((len(v), 4), np.float32)
             rgba[:, :3] = self.lut[_index(v, self.seg_scale)]
-            rgba[:, 3] = 0.22 + 0.78 * a
+            # opacity 0.22..1 (0.03..0.53 where edges are dense)
+            rgba[:, 3] = self.seg_alpha + self.seg_gain * a
             self.lines.set_color(rgba)
             self.lines.set_linewidth(self.seg_width * (0.6 + 2.6 * a))
         for l, sc in enumerate(self.nodes):

@@ -178,7 +178,19 @@ def add_drawing_options(p, film=False):
         d.add_argument("--duration", type=float, metavar="SECONDS",
                        help="film length whatever the number of snapshots (default 12)")
         d.add_argument("--fps", type=float, help="frames per second (default 30)")
-        d.add_argument("--size", metavar="WxH", help="frame size in pixels (default 1280x720)")
+        d.add_argument("--size", type=size_arg, metavar="WxH",
+                       help="frame size in pixels (default 1280x720)")
+
+
+def size_arg(text: str):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w <= 0 or h <= 0:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT in pixels like 1280x720, got {text!r}") from None
 
 
 def cmd_train(args) -> int:
