@@ -66,6 +66,13 @@ WL.NetView.prototype.draw = function (s, kind) {
 
 WL.NetView.prototype.font = function (px) { return `${Math.round(px * this.textScale)}px sans-serif`; };
 
+/* Centred text, moved in from the canvas's edges so none is cut off. */
+WL.NetView.prototype.text = function (ctx, str, x, y) {
+  const half = ctx.measureText(str).width / 2 + 3;
+  ctx.textAlign = "center";
+  ctx.fillText(str, Math.min(Math.max(x, half), this.scene.width - half), y);
+};
+
 WL.NetView.prototype.pick = function () {
   return this.selected && this.selected.layer === 1 ? this.selected.k :
     this.preview !== undefined ? this.preview : -1;     // clicked, else hovered
@@ -98,10 +105,11 @@ WL.NetView.prototype.drawTiles = function (s, kind) {
 WL.NetView.prototype.drawGridText = function () {
   const ctx = this.ctx, g = this.scene.grid, L = this.run.layers[0], pick = this.pick();
   ctx.fillStyle = "#444"; ctx.font = this.font(12); ctx.textAlign = "center";
-  ctx.fillText(pick < 0 ? `input ${g.h}×${g.w}` : `weights into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
+  const ts = this.textScale;
+  this.text(ctx, pick < 0 ? `input ${g.h}×${g.w}` : `into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
   if (pick < 0) {
-    ctx.fillText("hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16);
-    ctx.fillText("to see its receptive field", g.x + g.s / 2, g.y + g.sh + 30);
+    this.text(ctx, "hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16 * ts);
+    this.text(ctx, "to see its weights here", g.x + g.s / 2, g.y + g.sh + 30 * ts);
   }
 };
 
@@ -170,8 +178,8 @@ WL.NetView.prototype.drawLegends = function (ctx, kind) {
   sc.layers.forEach((layer, l) => {
     const x = l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : layer.x;
     const ts = this.textScale;
-    ctx.fillText(layer.label, x, H - 6 - 20 * ts);
-    if (layer.shown) ctx.fillText(layer.shown, x, H - 6 - 5 * ts);
+    this.text(ctx, layer.label, x, H - 6 - 20 * ts);
+    if (layer.shown) this.text(ctx, layer.shown, x, H - 6 - 5 * ts);
   });
   // per gap: a small colour bar with its own scale
   this.run.layers.forEach((L, l) => {

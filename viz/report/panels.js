@@ -86,6 +86,10 @@ WL.sortable = function (box, table) {
 
 /* One small dot plot per differing setting: its values across, final accuracy up. */
 WL.effects = function (box, effects) {
+  if (!effects.length) {
+    box.appendChild(WL.el("p", { class: "hint" }, "The runs' settings are the same (apart from their names)."));
+    return;
+  }
   const NS = "http://www.w3.org/2000/svg";
   const mk = (tag, attrs, text) => {
     const e = document.createElementNS(NS, tag);
