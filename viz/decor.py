@@ -27,7 +27,6 @@ def draw_labels(ax, G, fontsize, radius_px):
     fig = ax.get_figure(root=True)
     bbox = ax.get_window_extent()
     dx = 1 / bbox.width
-    last = len(G.graph["sizes"]) - 1
     texts = []
     for l, (x, name) in enumerate(zip(G.graph["x"], G.graph["layer_labels"])):
         texts.append(ax.text(x, -0.015, name, ha="center", va="top", fontsize=fontsize,

@@ -13,7 +13,7 @@ from .core.run import Run
 from .core.run import load_run as _load_run
 
 __all__ = ["train", "load_run", "predict", "render", "figure", "graph", "demo", "compare",
-           "sweep", "runs", "draw_options"]
+           "sweep", "runs", "draw_options", "report"]
 
 
 def load_run(path) -> Run:
@@ -385,3 +385,45 @@ def runs(folder="outputs", sort=None, reverse=False):
     (``reverse`` for descending)."""
     from .listing import runs_table, sort_table
     return sort_table(runs_table(path_arg("folder", folder)), sort, reverse)
+
+
+class Report:
+    """What :func:`report` made: ``path`` (None when not written) and
+    ``html``, the whole page; a notebook shows it inline (in an iframe, so
+    its scripts and styles stay its own)."""
+
+    def __init__(self, html, path=None):
+        self.html, self.path = html, path
+
+    def _repr_html_(self):
+        import html as _html
+        return (f'<iframe srcdoc="{_html.escape(self.html, quote=True)}" width="100%" '
+                'height="900" style="border:1px solid #ddd" '
+                'sandbox="allow-scripts"></iframe>')
+
+    def __repr__(self):
+        return f"Report({str(self.path) if self.path else 'in memory'}, {len(self.html):,} bytes)"
+
+
+def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None,
+           options=None):
+    """One self-contained HTML page to replay and explore runs: ``runs`` is a
+    run (path or Run), a sweep folder, or a list of them. Written to ``path``
+    (atomically) when given. ``snapshots``: at most this many evenly spaced
+    snapshots are kept; ``color`` (weight|change|update; the page can
+    switch), ``scale``, ``units``, ``edges``: as for :func:`render`.
+    Returns a :class:`Report`, which a notebook shows inline."""
+    from pathlib import Path
+    from .viz.report import build_report
+    if path is not None:
+        path_arg("path", path)
+    if not isinstance(snapshots, int) or isinstance(snapshots, bool) or snapshots < 2:
+        raise ConfigError(f"{arg('snapshots')} must be a whole number of at least 2 "
+                          f"(got {snapshots!r})")
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    if isinstance(runs, (str, Run)) or hasattr(runs, "__fspath__"):
+        runs = [runs]
+    for r in runs:
+        path_arg("runs", r, run=True)
+    html = build_report(list(runs), path, snapshots=snapshots, options=opts)
+    return Report(html, Path(path) if path is not None else None)

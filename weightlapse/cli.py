@@ -165,6 +165,7 @@ def build_parser() -> Parser:
                    help="in [20, 600] (default: 200 for figures, 100 for videos)")
     add_drawing_options(c, film=True)
     add_sweep_parser(sub, common)
+    add_report_parser(sub, common)
     rs = _sub(sub, common, "runs", "a table of the runs in a folder",
               "List the runs in a folder (and in its sweeps): status, data, network, "
               "settings, accuracy.",
@@ -217,17 +218,6 @@ def add_drawing_options(p, film=False):
         d.add_argument("--fps", type=float, help="frames per second (default 30)")
         d.add_argument("--size", type=size_arg, metavar="WxH",
                        help="frame size in pixels (default 1280x720)")
-
-
-def size_arg(text: str):
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-        if w <= 0 or h <= 0:
-            raise ValueError
-        return w, h
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT in pixels like 1280x720, got {text!r}") from None
 
 
 def cmd_train(args) -> int:
@@ -507,9 +497,37 @@ def cmd_runs(args) -> int:
     return 0
 
 
+# -- report: one self-contained HTML page to replay and explore runs ---------------
+def add_report_parser(sub, common):
+    rp = _sub(sub, common, "report", "one self-contained HTML page to replay and explore "
+              "runs (a sweep folder stands for its runs)",
+              "Write one HTML file (scripts, styles and data inline: no server, no network) "
+              "to replay runs in a browser: a timeline slider, colour by weight, change or "
+              "update, hover a weight for its history, click a unit for its receptive field; "
+              "several runs or a sweep side by side with a sortable table.",
+              ["weightlapse report outputs/spiral -o spiral.html",
+               "weightlapse report outputs/sgd outputs/adam -o both.html --snapshots 100",
+               "weightlapse report outputs/sweep -o sweep.html"])
+    rp.add_argument("runs", nargs="+", metavar="RUN", help="run directories or sweep folders")
+    rp.add_argument("-o", "--output", required=True, metavar="FILE.html",
+                    help="the page to write")
+    rp.add_argument("--snapshots", type=int, default=200, metavar="N",
+                    help="keep at most N evenly spaced snapshots (default 200)")
+    add_drawing_options(rp)
+
+
+def cmd_report(args) -> int:
+    from .api import report
+    from .viz.options import DrawOptions
+    out = report(args.runs, args.output, snapshots=args.snapshots,
+                 options=DrawOptions.from_args(args))
+    print(out.path)
+    return 0
+
+
 COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
             "figure": cmd_figure, "graph": cmd_graph, "demo": cmd_demo, "compare": cmd_compare,
-            "sweep": cmd_sweep}
+            "sweep": cmd_sweep, "report": cmd_report}
 
 
 def _terminate(signum, frame):

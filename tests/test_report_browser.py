@@ -1,0 +1,334 @@
+"""The report in a real browser: Debian's Chromium driven by Playwright
+(no browser download). Skipped, with the reason, where either is missing.
+
+Each page is opened from a file:// URL, as a person double-clicking it would,
+and must make no request beyond its own file.
+"""
+import shutil
+
+import numpy as np
+import pytest
+
+import weightlapse as wl
+from weightlapse.viz.colors import lut, lut_index
+
+from report_fixtures import image_run, report_runs, spiral  # noqa: F401 (fixtures)
+
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="playwright is not installed (pip install playwright)")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    pytest.skip("no chromium on PATH (Debian: apt-get install chromium)",
+                allow_module_level=True)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
+LUT = (lut() * 255).round().astype(int)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A report opened in a fresh page, with its console errors and requests."""
+
+    def __init__(self, browser, path):
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+        self.page.wait_for_selector("body[data-ready='1']", timeout=30000)
+
+    def js(self, expr, arg=None):
+        return self.page.evaluate(expr, arg)
+
+    def pixel(self, x, y, run=0):
+        """RGB of the network canvas of ``run`` at client point (x, y)."""
+        return self.js("""([x, y, run]) => {
+            const c = document.querySelectorAll('#nets canvas')[run], r = c.getBoundingClientRect();
+            const px = Math.floor((x - r.left) * c.width / r.width), py = Math.floor((y - r.top) * c.height / r.height);
+            return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data.slice(0, 3)); }""",
+                       [x, y, run])
+
+    def check_clean(self):
+        assert self.errors == []
+        assert all(u == self.url or u.startswith("data:") for u in self.requests), self.requests
+
+
+def colour(value, scale):
+    return LUT[int(lut_index(np.array([value]), scale)[0])]
+
+
+def close(rgb, value, scale):
+    """The pixel has the colour of ``value``, give or take one LUT step
+    (the page holds 8-bit values)."""
+    k = int(lut_index(np.array([value]), scale)[0])
+    near = LUT[max(k - 1, 0):k + 2]
+    return np.abs(near - np.array(rgb)).max(axis=1).min() <= 2
+
+
+def kept(page, run_id=0):
+    return page.js("r => weightlapse.runSnapshot(r)", run_id)
+
+
+def snap_index(run, page, i):
+    """The recorded snapshot index shown at slider position i."""
+    page.js("i => weightlapse.setSnapshot(i)", i)
+    count = page.js("weightlapse.count")
+    keep = np.unique(np.linspace(0, len(run.snapshots) - 1, min(count, len(run.snapshots)))
+                     .round().astype(int))
+    return int(keep[kept(page)])
+
+
+@pytest.fixture(scope="module")
+def single(report_runs, tmp_path_factory, browser):
+    path = tmp_path_factory.mktemp("page") / "single.html"
+    wl.report(report_runs["a"], path, snapshots=15, edges="all")
+    page = Page(browser, path)
+    yield report_runs["a"], page
+    page.page.close()
+
+
+def test_loads_without_errors_or_requests(single):
+    run, page = single
+    assert page.js("weightlapse.count") == 15
+    assert page.js("weightlapse.snapshot") == 0
+    page.check_clean()
+
+
+@pytest.mark.parametrize("kind", ["weight", "change", "update"])
+def test_edge_and_unit_pixels_have_their_values_colour(single, kind):
+    run, page = single
+    page.js("k => weightlapse.setColor(k)", kind)
+    scale = page.js("k => weightlapse.scale(k, 1)", kind)
+    for i in (0, 6, 14):
+        t = snap_index(run, page, i)
+        snap = run.snapshots[t]
+        W, b = snap.weights[1], snap.biases[1]
+        if kind == "weight":
+            truth, bias = W, b
+        elif kind == "change":
+            truth, bias = W - run.snapshots[0].weights[1], b - run.snapshots[0].biases[1]
+        else:
+            prev = run.snapshots[max(t - 1, 0)]
+            dt = max(int(snap.step - prev.step), 1)
+            truth, bias = (W - prev.weights[1]) / dt, (b - prev.biases[1]) / dt
+        # the decoded value is the recorded one within quantisation
+        held = page.js("k => weightlapse.value(k, 1, 0, 0)", kind)
+        assert held == pytest.approx(float(truth[0, 0]), abs=np.abs(truth).max() / 120 + 1e-7)
+        # the strongest edge (drawn widest, so a pixel lies wholly on it):
+        # find a point on it that is drawn on top
+        a, c = np.unravel_index(np.argmax(np.abs(truth)), truth.shape)
+        if abs(truth[a, c]) < 0.8 * scale:    # all faint, e.g. no change yet at snapshot 0
+            continue
+        hit = None
+        for f in np.linspace(0.15, 0.85, 15):
+            p = page.js("([a, c, f]) => weightlapse.locate(1, a, c, 0, f)", [int(a), int(c), f])
+            if page.js("p => weightlapse.edgeAt(p.x, p.y)", p) == {"run": 0, "layer": 1,
+                                                                  "i": int(a), "j": int(c)}:
+                hit = p
+                break
+        assert hit is not None
+        assert close(page.pixel(hit["x"], hit["y"]), float(truth[a, c]), scale)
+        # a unit of hidden layer 2 is filled with its bias's colour
+        u = page.js("weightlapse.locateUnit(2, 3)")
+        assert close(page.pixel(u["x"], u["y"]), float(bias[3]), scale)
+    page.js("weightlapse.setColor('weight')")
+    page.check_clean()
+
+
+def test_hover_shows_the_value_and_a_sparkline(single):
+    run, page = single
+    t = snap_index(run, page, 9)
+    p = page.js("weightlapse.locateUnit(1, 2)")
+    page.page.mouse.move(p["x"], p["y"])
+    tip = page.page.locator("#tip")
+    assert tip.is_visible()
+    text = page.page.locator("#tip-text").inner_text()
+    assert "hidden 1 unit 2" in text
+    shown = float(text.split("= ")[1].split()[0])
+    assert shown == pytest.approx(float(run.snapshots[t].biases[0][2]), rel=0.02, abs=1e-3)
+    spark = page.js("""() => { const c = document.getElementById('spark');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0; for (let k = 0; k < d.length; k += 4) if (d[k] < 200) ink++; return ink; }""")
+    assert spark > 20
+    # an edge: the tooltip names it and gives its value
+    q = page.js("weightlapse.locate(2, 1, 2, 0, 0.5)")
+    page.page.mouse.move(q["x"], q["y"])
+    hit = page.js("p => weightlapse.edgeAt(p.x, p.y)", q)
+    text = page.page.locator("#tip-text").inner_text()
+    assert text.startswith(f"W[{hit['layer']}][{hit['i']}, {hit['j']}]")
+    v = float(text.split("= ")[1].split()[0])
+    assert v == pytest.approx(page.js("h => weightlapse.value('weight', h.layer, h.i, h.j)", hit),
+                              rel=1e-3, abs=1e-4)
+    page.page.mouse.move(5, 5)
+
+
+def test_slider_and_curve_cursor_agree(single):
+    run, page = single
+    page.js("weightlapse.setSnapshot(4)")
+    assert page.page.locator("#slider").input_value() == "4"
+    epoch = page.js("weightlapse.epoch")
+    assert float(page.page.locator("#curves").get_attribute("data-cursor-epoch")) == epoch
+    # the cursor's red line is where the epoch axis says
+    page.page.locator("#curves").scroll_into_view_if_needed()
+    xs = page.js("weightlapse.cursorPx()")
+    box = page.page.locator("#curves").bounding_box()
+    px = page.js("""x => { const c = document.getElementById('curves'), r = c.getBoundingClientRect();
+        const k = c.width / r.width;
+        return Array.from(c.getContext('2d').getImageData(Math.round((x - 1) * k), Math.round(100 * k), 3, 1).data); }""", xs[0])
+    assert any(px[o] > 180 and px[o + 1] < 60 and px[o + 2] < 60 for o in (0, 4, 8))
+    # a click on the curves moves the slider to the nearest snapshot
+    page.page.mouse.click(box["x"] + xs[0] + box["width"] * 0.1, box["y"] + 100)
+    now = page.js("weightlapse.snapshot")
+    assert now > 4 and page.page.locator("#slider").input_value() == str(now)
+    assert page.js("weightlapse.cursorPx()")[0] > xs[0]
+    # dragging the slider moves the cursor
+    page.page.locator("#slider").fill("2")
+    assert page.js("weightlapse.snapshot") == 2
+    assert float(page.page.locator("#curves").get_attribute("data-cursor-epoch")) == \
+        page.js("weightlapse.epoch")
+
+
+def test_play_advances_and_stops_at_the_end(single):
+    run, page = single
+    page.js("weightlapse.setSnapshot(10)")
+    page.page.click("#play")
+    page.page.wait_for_function("() => weightlapse.snapshot === weightlapse.count - 1", timeout=10000)
+    page.page.wait_for_timeout(400)
+    assert "play" in page.page.locator("#play").inner_text()
+    page.check_clean()
+
+
+def test_clicking_a_unit_highlights_it(single):
+    run, page = single
+    page.js("weightlapse.setSnapshot(3)")
+    p = page.js("weightlapse.locateUnit(1, 4)")
+    page.page.mouse.click(p["x"], p["y"])
+    assert "hidden 1 unit 4" in page.page.locator("#selection h3").inner_text()
+    page.page.mouse.click(p["x"] + 200, 5 + p["y"] * 0)   # empty canvas clears it
+    page.check_clean()
+
+
+def test_image_run_receptive_fields(image_run, tmp_path, browser):
+    path = tmp_path / "digits.html"
+    wl.report(image_run, path, snapshots=20, units=10)    # tiles of 3 px per input pixel
+    page = Page(browser, path)
+    try:
+        shown = page.js("""() => { const s = []; const c = weightlapse;
+            for (let j = 0; j < 40; j++) s.push(c.locate(0, 0, j) !== null); return s; }""")
+        units = [j for j, ok in enumerate(shown) if ok]
+        assert 0 < len(units) < 40         # 40 hidden units are more than fit: some held
+        hidden = [j for j, ok in enumerate(shown) if not ok][0]
+        assert page.js("j => weightlapse.value('weight', 0, 300, j)", hidden) is None
+        scale = page.js("weightlapse.scale('weight', 0)")
+        for i in (0, 19):
+            t = snap_index(image_run, page, i)
+            W0 = image_run.snapshots[t].weights[0]
+            j = units[len(units) // 2]
+            for pixel in (0, 350, 406):       # a corner and two central pixels
+                p = page.js("([i, j]) => weightlapse.locate(0, i, j)", [pixel, j])
+                assert page.js("p => weightlapse.edgeAt(p.x, p.y)", p) == \
+                    {"run": 0, "layer": 0, "i": pixel, "j": j}
+                assert close(page.pixel(p["x"], p["y"]), float(W0[pixel, j]), scale)
+        # clicking a first-layer unit shows its receptive field large
+        u = page.js("j => weightlapse.locateUnit(1, j)", units[0])
+        page.page.mouse.click(u["x"], u["y"])
+        assert page.page.locator("#rf-large").is_visible()
+        page.check_clean()
+    finally:
+        page.page.close()
+
+
+def test_compare_report(report_runs, tmp_path, browser):
+    a, b = report_runs["a"], report_runs["b"]
+    c = spiral(report_runs["out"], "c", epochs=20, lr=0.02)     # fewer epochs than a, b
+    path = tmp_path / "cmp.html"
+    wl.report([a, b, c], path, snapshots=30)
+    page = Page(browser, path)
+    try:
+        assert page.page.locator("#nets canvas").count() == 3
+        for layer in range(3):
+            s = page.js("l => [0, 1, 2].map(r => weightlapse.scale('weight', l, r))", layer)
+            assert s[0] == s[1] == s[2]
+        # one slider, synchronised by epoch: each run shows its last snapshot at or before it
+        for i in (0, 10, page.js("weightlapse.count") - 1):
+            page.js("i => weightlapse.setSnapshot(i)", i)
+            e = page.js("weightlapse.epoch")
+            for r, run in enumerate((a, b, c)):
+                keep = page.js("r => weightlapse.runSnapshot(r)", r)
+                epochs = run.snapshots.epochs
+                idx = np.unique(np.linspace(0, len(epochs) - 1, min(30, len(epochs)))
+                                .round().astype(int))
+                assert epochs[idx[keep]] <= e + 1e-9
+                assert keep == len(idx) - 1 or epochs[idx[keep + 1]] > e
+        # the table sorts by a column, both ways
+        heads = page.page.locator("#cmp-table th")
+        cols = [heads.nth(k).inner_text() for k in range(heads.count())]
+        k = next(i for i, h in enumerate(cols) if h.startswith("final") and "acc" in h)
+        heads.nth(k).click()
+        vals = page.js("k => Array.from(document.querySelectorAll('#cmp-table tr')).slice(1)"
+                       ".map(tr => parseFloat(tr.children[k].textContent))", k)
+        assert vals == sorted(vals)
+        page.page.locator("#cmp-table th").nth(k).click()
+        vals2 = page.js("k => Array.from(document.querySelectorAll('#cmp-table tr')).slice(1)"
+                        ".map(tr => parseFloat(tr.children[k].textContent))", k)
+        assert vals2 == sorted(vals, reverse=True)
+        assert page.page.locator("#effects svg").count() == 2     # lr and epochs differ
+        assert page.page.locator("#effects svg circle").count() == 6
+        page.check_clean()
+    finally:
+        page.page.close()
+
+
+def test_sweep_report(tmp_path, browser):
+    result = wl.sweep({"hidden": [[4], [8]], "lr": [0.01, 0.05]}, dataset="moons", epochs=6,
+                      snapshot_every=2, batch_size=0, out=tmp_path, name="sw")
+    path = tmp_path / "sweep.html"
+    wl.report(result.path, path)
+    page = Page(browser, path)
+    try:
+        assert page.page.locator("#nets canvas").count() == 4
+        assert page.page.locator("#cmp-table tr").count() == 5
+        assert page.page.locator("#effects svg").count() == 2
+        page.js("weightlapse.setSnapshot(weightlapse.count - 1)")
+        assert page.js("weightlapse.value('weight', 0, 0, 0, 3)") is not None
+        page.check_clean()
+    finally:
+        page.page.close()
+
+
+def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser):
+    from report_fixtures import mark
+    run = mark(spiral(tmp_path, "k", epochs=8), "running", pid=2 ** 22 + 4321)
+    # killed early: one snapshot recorded (and a torn second), no metrics row yet
+    size = (run.path / "snapshots.bin").stat().st_size
+    record = (size - 64) // len(run.snapshots)
+    with open(run.path / "snapshots.bin", "r+b") as f:
+        f.truncate(64 + record + record // 2)
+    text = (run.path / "metrics.csv").read_text()
+    (run.path / "metrics.csv").write_text(text.splitlines()[0] + "\n")
+    with pytest.warns(UserWarning, match="torn"):
+        run = wl.load_run(run.path)
+    path = tmp_path / "k.html"
+    with pytest.warns(UserWarning, match="torn"):
+        wl.report(run.path, path)
+    page = Page(browser, path)
+    try:
+        assert "killed" in page.page.locator("#notes").inner_text()
+        assert page.page.locator(".badge.killed").count() >= 1
+        assert page.js("weightlapse.count") == 1
+        page.js("weightlapse.setSnapshot(5)")          # clamped to the one there is
+        assert page.js("weightlapse.snapshot") == 0
+        assert page.js("weightlapse.value('weight', 0, 0, 0)") == pytest.approx(
+            float(run.snapshots[0].weights[0][0, 0]), abs=1e-6)
+        page.check_clean()
+    finally:
+        page.page.close()

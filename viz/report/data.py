@@ -1,0 +1,103 @@
+"""The numbers a report holds: which units and snapshots, quantised to bytes.
+
+Stages (each a small function): ``keep_snapshots`` thins a run to at most N
+evenly spaced snapshots; the drawn graph (viz.drawn) says which units' weights
+the page holds (those it shows); ``collect`` reads the held weights of the
+kept snapshots, one snapshot at a time (never the whole run in memory);
+``quantise`` turns each layer's values into 8-bit codes on that layer's own
+scale.
+
+Codes: 0 marks a non-finite value (a diverged run); 1..255 stand for
+``(code - 128) / 127 * q`` where ``q`` is the layer's largest finite |value|,
+so a decoded value is within ``q / 254`` of the recorded one.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+KINDS = ("weight", "change", "update")
+
+
+def keep_snapshots(n: int, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spaced snapshots of ``n``, always
+    including the first and the last. Returns (k,) int, increasing."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+
+
+def quantise(values: np.ndarray):
+    """values: any shape, float -> (codes uint8 of that shape, q float).
+
+    q is the largest finite |value| (1e-30 when all are 0)."""
+    v = np.asarray(values, np.float64)
+    finite = np.isfinite(v)
+    q = float(np.abs(v[finite]).max()) if finite.any() else 0.0
+    q = q if q > 0 else 1e-30
+    codes = np.clip(np.rint(np.where(finite, v, 0) / q * 127), -127, 127) + 128
+    return np.where(finite, codes, 0).astype(np.uint8), q
+
+
+def dequantise(codes: np.ndarray, q: float) -> np.ndarray:
+    """The inverse of :func:`quantise`: NaN where the code is 0."""
+    c = np.asarray(codes, np.float64)
+    return np.where(c == 0, np.nan, (c - 128) / 127 * q)
+
+
+def collect(run, keep, held):
+    """Read the held weights and biases of the kept snapshots.
+
+    keep: (S,) snapshot indices; held: per layer l, (rows, cols) index arrays
+    into W[l] (rows into layer l's units, cols into layer l+1's).
+    Returns per layer a dict of float arrays: ``w`` (S, r, c), ``b`` (S, c),
+    ``uw``/``ub`` the same shapes (change per step since the previous
+    recorded snapshot, 0 for snapshot 0), and ``w0``/``b0`` (snapshot 0).
+    """
+    snaps = run.snapshots
+    S = len(keep)
+    out = [{"w": np.empty((S, len(r), len(c)), np.float32),
+            "b": np.empty((S, len(c)), np.float32),
+            "uw": np.zeros((S, len(r), len(c)), np.float32),
+            "ub": np.zeros((S, len(c)), np.float32)} for r, c in held]
+    steps = snaps.steps
+    prev = None
+    for k, t in enumerate(keep):
+        snap = snaps[int(t)]
+        if t > 0:
+            before = prev if prev is not None and prev.index == t - 1 else snaps[int(t) - 1]
+            dt = max(int(steps[t] - steps[t - 1]), 1)
+        for l, (r, c) in enumerate(held):
+            W, b = snap.weights[l], snap.biases[l]
+            out[l]["w"][k] = W[np.ix_(r, c)]
+            out[l]["b"][k] = b[c]
+            if t > 0:
+                with np.errstate(all="ignore"):
+                    out[l]["uw"][k] = (W[np.ix_(r, c)] - before.weights[l][np.ix_(r, c)]) / dt
+                    out[l]["ub"][k] = (b[c] - before.biases[l][c]) / dt
+        prev = snap
+    first = snaps[0] if keep[0] != 0 else None
+    for l, (r, c) in enumerate(held):
+        out[l]["w0"] = out[l]["w"][0] if first is None else first.weights[l][np.ix_(r, c)]
+        out[l]["b0"] = out[l]["b"][0] if first is None else first.biases[l][c]
+    return out
+
+
+def encode_layer(vals: dict) -> dict:
+    """One layer's held values -> what the page embeds: ``w0``/``b0`` as raw
+    float32, change and update as 8-bit codes (base64), each with its
+    quantisation scale ``q``."""
+    with np.errstate(all="ignore"):
+        cw, cb = vals["w"] - vals["w0"], vals["b"] - vals["b0"]
+    enc = {}
+    for name, arr in (("cw", cw), ("cb", cb), ("uw", vals["uw"]), ("ub", vals["ub"])):
+        codes, q = quantise(arr)
+        enc[name] = {"q": q, "data": b64(codes)}
+    enc["w0"] = b64(np.asarray(vals["w0"], "<f4"))
+    enc["b0"] = b64(np.asarray(vals["b0"], "<f4"))
+    return enc
+
+
+def b64(arr: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")

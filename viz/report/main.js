@@ -1,0 +1,232 @@
+/* Wiring: the slider (one timeline of epochs shared by every run), play,
+   the colour switch, hover and click, and window.weightlapse for scripts. */
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("wl-data").textContent);
+  const colors = new WL.Colors(data.lut);
+  const runs = data.runs.map((d, k) => new WL.Run(d, k));
+  const times = data.timeline, count = times.length;
+  const state = { t: 0, kind: data.color, playing: false, hover: null };
+  const $ = id => document.getElementById(id);
+  const multi = runs.length > 1;
+
+  $("title").textContent = multi ? `weightlapse: ${runs.length} runs` : `weightlapse: ${runs[0].name}`;
+  runs.forEach(r => {
+    if (r.note) $("notes").appendChild(WL.el("div", { class: "note" }, (multi ? r.name + ": " : "") + r.note + (r.message ? " (" + r.message + ")" : "")));
+  });
+  (data.leftOut || []).forEach(([name, why]) => $("notes").appendChild(WL.el("div", { class: "note" }, `${name} is left out: ${why}`)));
+
+  const views = runs.map(run => {
+    const box = WL.el("div", { class: "net" });
+    // several runs: two (or more, on a wide screen) side by side
+    box.style.flex = multi ? "1 1 420px" : "1 1 900px";
+    box.style.maxWidth = multi ? "720px" : "1100px";
+    const h = WL.el("h3", {}, run.name + " ");
+    if (multi) h.style.color = WL.RUN_COLORS[run.id % 10];     // as in the curves
+    h.appendChild(WL.el("span", { class: "badge " + run.status }, run.status));
+    box.appendChild(h);
+    const canvas = WL.el("canvas", { "data-run": run.id });
+    box.appendChild(canvas);
+    if (!multi) box.appendChild(WL.el("p", { class: "hint" }, caption(run)));
+    $("nets").appendChild(box);
+    const view = new WL.NetView(run, canvas, colors, multi ? 1.7 : 1);
+    canvas.addEventListener("mousemove", ev => hover(view, ev));
+    canvas.addEventListener("mouseleave", () => {
+      $("tip").hidden = true; state.hover = null;
+      if (view.preview !== undefined) { view.preview = undefined; view.draw(snapOf(view.run), state.kind); }
+    });
+    canvas.addEventListener("click", ev => click(view, ev));
+    return view;
+  });
+  function caption(run) {
+    const why = run.scene.importance;
+    return "Lines and tiles show the chosen quantity of the weights, unit fills that of the biases, " +
+      "each gap on its own scale (±, above it)" + (multi ? ", shared by the runs. " : ". ") +
+      (why ? why.charAt(0).toUpperCase() + why.slice(1) + "." : "");
+  }
+  if (multi) $("nets").appendChild(WL.el("p", { class: "hint", style: "flex-basis: 100%" }, caption(runs[0])));
+  const curves = new WL.Curves($("curves"), runs, e => setSnapshot(nearest(e)));
+  WL.details($("details"), runs);
+  if (multi && data.table) {
+    $("compare-box").hidden = false;
+    WL.sortable($("table"), data.table);
+    WL.effects($("effects"), data.effects || []);
+  }
+
+  function nearest(e) {
+    let best = 0;
+    times.forEach((x, k) => { if (Math.abs(x - e) < Math.abs(times[best] - e)) best = k; });
+    return best;
+  }
+  function snapOf(run) { return run.snapAt(times[state.t]); }
+  function design(view, ev) {
+    const r = view.canvas.getBoundingClientRect();
+    return [(ev.clientX - r.left) * view.scene.width / r.width, (ev.clientY - r.top) * view.scene.height / r.height];
+  }
+  function render() {
+    const e = times[state.t];
+    for (const v of views) v.draw(snapOf(v.run), state.kind);
+    curves.draw(e);
+    $("slider").value = state.t;
+    const r0 = runs[0], s0 = snapOf(r0);
+    $("where").textContent = `snapshot ${state.t + 1} of ${count} · epoch ${WL.fmt(e, 4)}` +
+      (multi ? "" : ` · step ${r0.steps[s0]}`);
+    if (state.hover) showTip(state.hover.view, state.hover.hit, state.hover.x, state.hover.y);
+    drawSelection();
+  }
+  function setSnapshot(i) {
+    i = Math.round(Number(i));
+    if (!Number.isFinite(i)) throw new Error("setSnapshot needs a number");
+    state.t = Math.max(0, Math.min(count - 1, i));
+    render();
+  }
+
+  function describe(view, hit) {
+    const run = view.run, s = snapOf(run), kind = state.kind;
+    const lname = l => l === 0 ? "input" : l === run.sizes.length - 1 ? "output" : `hidden ${l}`;
+    if (hit.unit !== undefined) {
+      if (hit.layer === 0) return { text: `input unit ${hit.unit}`, series: null };
+      const L = run.layers[hit.layer - 1];
+      const series = Array.from({ length: run.S }, (_, k) => L.bias(kind, k, hit.k));
+      return { text: `${lname(hit.layer)} unit ${hit.unit}\nbias ${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
+    }
+    const L = run.layers[hit.layer], r = L.rowOf.get(hit.i), c = L.colOf.get(hit.j);
+    const series = Array.from({ length: run.S }, (_, k) => L.edge(kind, k, r, c));
+    const from = hit.layer === 0 && view.scene.image ? `pixel ${hit.i} (row ${Math.floor(hit.i / view.scene.grid.w)}, col ${hit.i % view.scene.grid.w})` : `${lname(hit.layer)} ${hit.i}`;
+    return { text: `W[${hit.layer}][${hit.i}, ${hit.j}]: ${from} → ${lname(hit.layer + 1)} ${hit.j}\n${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
+  }
+  function showTip(view, hit, x, y) {
+    const d = describe(view, hit), tip = $("tip");
+    $("tip-text").textContent = d.text;
+    $("spark").hidden = !d.series;
+    if (d.series) WL.sparkline($("spark"), d.series, d.s);
+    tip.hidden = false;
+    tip.style.left = Math.min(x + 14, window.innerWidth - 230) + "px";
+    tip.style.top = Math.min(y + 14, window.innerHeight - 110) + "px";
+  }
+  function hover(view, ev) {
+    const [x, y] = design(view, ev), hit = view.hit(x, y);
+    // hovering a first-layer unit or its tile shows its receptive field in the input grid
+    const k = hit && view.scene.image && hit.layer <= 1 && (hit.unit === undefined || hit.layer === 1)
+      ? (hit.unit === undefined ? view.run.layers[0].colOf.get(hit.j) : hit.k) : undefined;
+    if (k !== view.preview) { view.preview = k; view.draw(snapOf(view.run), state.kind); }
+    if (!hit) { $("tip").hidden = true; state.hover = null; return; }
+    state.hover = { view, hit, x: ev.clientX, y: ev.clientY };
+    showTip(view, hit, ev.clientX, ev.clientY);
+  }
+  function click(view, ev) {
+    const [x, y] = design(view, ev), hit = view.hit(x, y);
+    const hidden = hit && hit.unit !== undefined && hit.layer > 0 && hit.layer < view.run.sizes.length - 1;
+    select(view, hidden ? hit : null);
+  }
+  function select(view, hit) {
+    views.forEach(v => { v.selected = null; });
+    if (hit) view.selected = { layer: hit.layer, k: hit.k, unit: hit.unit };
+    const box = $("selection"); box.textContent = "";
+    if (!hit) {
+      box.appendChild(WL.el("p", { class: "hint" }, "Hover an edge or a unit to see its value and history; click a hidden unit to highlight its weights."));
+    } else {
+      box.appendChild(WL.el("h3", {}, `${view.run.name}: hidden ${hit.layer} unit ${hit.unit}`));
+      box.appendChild(WL.el("p", { class: "hint" }, "Its incoming and outgoing weights are highlighted; click elsewhere to clear."));
+      if (hit.layer === 1 && view.scene.image) {
+        box.appendChild(WL.el("p", {}, `Receptive field (${state.kind}), the weights from each input pixel:`));
+        const g = view.scene.grid, c = WL.el("canvas", { width: g.w, height: g.h, id: "rf-large" });
+        c.style.width = "224px"; c.style.height = 224 * g.h / g.w + "px";
+        box.appendChild(c);
+      }
+    }
+    render();
+  }
+  function drawSelection() {
+    const c = $("rf-large"), v = views.find(v => v.selected);
+    if (!c || !v) return;
+    const L = v.run.layers[0], g = v.scene.grid, ctx = c.getContext("2d"), img = ctx.createImageData(g.w, g.h);
+    const s = snapOf(v.run), scale = L.color[state.kind];
+    for (let p = 0; p < g.w * g.h; p++) {
+      const k = colors.index(L.edge(state.kind, s, L.rowOf.get(p), v.selected.k), scale);
+      const rgb = k < 0 ? [158, 158, 158] : colors.rgb[k];
+      img.data.set([rgb[0], rgb[1], rgb[2], 255], p * 4);
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+
+  // controls
+  const slider = $("slider");
+  slider.max = count - 1;
+  slider.addEventListener("input", () => setSnapshot(slider.value));
+  document.querySelectorAll("input[name=kind]").forEach(r => {
+    r.checked = r.value === state.kind;
+    r.addEventListener("change", () => { state.kind = r.value; render(); });
+  });
+  let timer = null;
+  const frameMs = Math.max(40, Math.min(250, 12000 / count));
+  function play(on) {
+    state.playing = on;
+    $("play").innerHTML = on ? "&#10073;&#10073; pause" : "&#9654; play";
+    if (timer) { clearInterval(timer); timer = null; }
+    if (!on) return;
+    if (state.t >= count - 1) setSnapshot(0);
+    timer = setInterval(() => {
+      if (state.t >= count - 1) { play(false); return; }
+      setSnapshot(state.t + 1);
+    }, frameMs);
+  }
+  $("play").addEventListener("click", () => play(!state.playing));
+  document.addEventListener("keydown", ev => {
+    if (ev.target.tagName === "INPUT" && ev.target.type !== "radio" && ev.target.type !== "range") return;
+    if (ev.key === " ") { ev.preventDefault(); play(!state.playing); }
+    else if (ev.key === "ArrowRight" && ev.target !== slider) setSnapshot(state.t + 1);
+    else if (ev.key === "ArrowLeft" && ev.target !== slider) setSnapshot(state.t - 1);
+  });
+
+  function toClient(view, p) {
+    if (!p) return null;
+    const r = view.canvas.getBoundingClientRect();
+    return { x: r.left + p[0] * r.width / view.scene.width, y: r.top + p[1] * r.height / view.scene.height };
+  }
+  window.weightlapse = {
+    setSnapshot,
+    get snapshot() { return state.t; },
+    get count() { return count; },
+    get epoch() { return times[state.t]; },
+    get color() { return state.kind; },
+    setColor(kind) {
+      if (!["weight", "change", "update"].includes(kind)) throw new Error("unknown colour " + kind);
+      state.kind = kind;
+      document.querySelectorAll("input[name=kind]").forEach(r => { r.checked = r.value === kind; });
+      render();
+    },
+    /* decoded W[layer][i, j] of run `run` at the current snapshot; null if not held */
+    value(kind, layer, i, j, run) { const R = runs[run || 0]; return R ? R.value(kind, layer, i, j, snapOf(R)) : null; },
+    bias(kind, layer, j, run) {
+      const R = runs[run || 0], L = R && R.layers[layer], c = L && L.colOf.get(j);
+      if (c === undefined) return null;
+      const v = L.bias(kind, snapOf(R), c); return Number.isFinite(v) ? v : null;
+    },
+    scale(kind, layer, run) { const L = runs[run || 0].layers[layer]; return L ? L.color[kind] : null; },
+    runSnapshot(run) { return snapOf(runs[run || 0]); },
+    /* what is drawn at client point (x, y): {run, layer, i, j} for an edge, {run, layer, unit} for a unit */
+    edgeAt(x, y) {
+      for (const v of views) {
+        const r = v.canvas.getBoundingClientRect();
+        if (x < r.left || x >= r.right || y < r.top || y >= r.bottom) continue;
+        const h = v.hit((x - r.left) * v.scene.width / r.width, (y - r.top) * v.scene.height / r.height);
+        if (h) delete h.k;
+        return h;
+      }
+      return null;
+    },
+    locate(layer, i, j, run, t) { const v = views[run || 0]; return toClient(v, v.where(layer, i, j, t)); },
+    locateUnit(layer, unit, run) {
+      const v = views[run || 0], L = v.scene.layers[layer], k = L ? L.units.indexOf(unit) : -1;
+      return k < 0 || L.kind !== "units" ? null : toClient(v, [L.x, L.y[k]]);
+    },
+    cursorPx() { return curves.cursorPx(); },
+    select(layer, unit, run) {
+      const v = views[run || 0], k = v.scene.layers[layer].units.indexOf(unit);
+      select(v, k < 0 ? null : { layer, unit, k });
+    },
+  };
+  render();
+  document.body.dataset.ready = "1";
+})();
