@@ -23,9 +23,11 @@ SIZE = (960, 540)
 
 
 def save(frame, path):
+    # Octree keeps small saturated areas (a class swatch, scattered points):
+    # median cut merged class 2's green into grey.
     img = Image.fromarray(np.ascontiguousarray(frame[..., :3])).resize(SIZE, Image.LANCZOS)
     img.quantize(
-        colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
         path, optimize=True)
     print(path, f"{Path(path).stat().st_size / 1000:.0f} kB")
 
