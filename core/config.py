@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional, Union
 
+from .backend import DEVICES
 from .errors import ConfigError
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
@@ -77,9 +78,11 @@ class TrainConfig:
     lr_step_every: int = 10            # "step" schedule: epochs between decays
     lr_gamma: float = 0.5              # "step" schedule: decay factor
     seed: int = 0
+    device: str = "cpu"                # "gpu": CuPy on a CUDA GPU (the gpu extra)
 
     def validate(self):
         _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("device", self.device, DEVICES)
         _check(self.lr > 0 and self.lr < 1e6, "lr", self.lr, "must be > 0")
         _check(0 <= self.momentum < 1, "momentum", self.momentum, "must be in [0, 1)")
         _check(self.batch_size >= 0, "batch_size", self.batch_size,

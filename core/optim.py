@@ -4,6 +4,8 @@ Optimizers know nothing of layers: ``step(params, grads)`` takes two dicts of
 name -> array with the same keys and updates ``params`` in place; any state is
 keyed by the same names. The update rules and defaults follow PyTorch
 (``torch.optim.SGD``/``RMSprop``/``Adam``, SPEC §3) so runs can be cross-checked.
+State arrays are made with the optimizer's array module ``xp`` (NumPy, or
+CuPy on a GPU), beside the parameters they belong to.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import numpy as np
 
 class SGD:
     """``w -= lr * g``."""
+
+    xp = np  # the array module of the parameters (see make_optimizer)
 
     def __init__(self, lr: float):
         self.lr = lr
@@ -63,10 +67,12 @@ class RMSprop(SGD):
         a = self.alpha
         for k, p in params.items():
             g = grads[k]
-            v = self.state.setdefault(k, np.zeros_like(p))
+            v = self.state.get(k)
+            if v is None:
+                v = self.state[k] = self.xp.zeros_like(p)
             v *= a
             v += (1 - a) * g * g
-            p -= self.lr * g / (np.sqrt(v) + self.eps)
+            p -= self.lr * g / (self.xp.sqrt(v) + self.eps)
 
 
 class Adam(SGD):
@@ -84,16 +90,20 @@ class Adam(SGD):
         b1, b2, t = self.b1, self.b2, self.t
         step_size = self.lr / (1 - b1 ** t)
         root_bc2 = math.sqrt(1 - b2 ** t)
+        xp = self.xp
         for k, p in params.items():
             g = grads[k]
-            m = self.state.setdefault("m." + k, np.zeros_like(p))
-            v = self.state.setdefault("v." + k, np.zeros_like(p))
+            m = self.state.get("m." + k)
+            if m is None:
+                m = self.state["m." + k] = xp.zeros_like(p)
+                self.state["v." + k] = xp.zeros_like(p)
+            v = self.state["v." + k]
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
             # PyTorch's arrangement: eps is added to sqrt(v) / sqrt(1 - b2**t).
-            p -= step_size * m / (np.sqrt(v) / root_bc2 + self.eps)
+            p -= step_size * m / (xp.sqrt(v) / root_bc2 + self.eps)
 
 
 OPTIMIZERS = {
@@ -105,9 +115,12 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(name: str, lr: float, momentum: float = 0.9):
+def make_optimizer(name: str, lr: float, momentum: float = 0.9, xp=np):
+    """The optimizer ``name``; its state lives in ``xp``'s arrays (NumPy or CuPy)."""
     cls = OPTIMIZERS[name]
-    return cls(lr, momentum) if issubclass(cls, Momentum) else cls(lr)
+    opt = cls(lr, momentum) if issubclass(cls, Momentum) else cls(lr)
+    opt.xp = xp
+    return opt
 
 
 # Learning-rate schedules: lr at a point of training, from the base lr,

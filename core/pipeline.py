@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ._version import __version__
+from .backend import array_module
 from .config import RunConfig
 from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
@@ -82,10 +83,11 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
               progress_factory=None):
     """Train a network as ``cfg`` says, recording into a new run directory.
 
-    Everything that can fail on bad input (settings, data) fails before the
-    directory is created. Returns the :class:`Run`.
+    Everything that can fail on bad input (settings, data, a missing GPU)
+    fails before the directory is created. Returns the :class:`Run`.
     """
     cfg.validate()
+    array_module(cfg.training.device)  # CuPy and a GPU are there, or one line says which is not
     rngs = seeded_rngs(cfg.training.seed)
     data = prepare_data(cfg, rngs, X, y, X_val, y_val, progress_factory)
     info = data[3]
@@ -105,11 +107,13 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
 
 
 def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callbacks=(),
-               progress_factory=None):
+               progress_factory=None, device=None):
     """Continue the run at ``path`` from its checkpoint (its last epoch end, or
-    where Ctrl-C stopped it), to ``epochs`` in all if given. With the same data
-    the result is bit for bit the run that was never interrupted: the
-    snapshots and metrics after the checkpoint are cut and recorded again."""
+    where Ctrl-C stopped it), to ``epochs`` in all if given, on ``device`` if
+    given (a checkpoint holds host arrays, so a GPU run resumes on the CPU and
+    back). With the same data the result is bit for bit the run that was never
+    interrupted: the snapshots and metrics after the checkpoint are cut and
+    recorded again."""
     run = load_run(path)
     ck_path = run.path / CHECKPOINT
     if not ck_path.is_file():
@@ -124,7 +128,10 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
     cfg = RunConfig.from_dict(run.config["settings"])
     if epochs is not None:
         cfg.training.epochs = epochs
+    if device is not None:
+        cfg.training.device = device
     cfg.validate()
+    array_module(cfg.training.device)
     if cfg.training.epochs <= meta["epoch"] and meta["batch"] == 0:
         raise ConfigError(f"{run.path} has already trained {meta['epoch']} epochs; pass "
                           f"--epochs N with N > {meta['epoch']} to continue it")
@@ -161,19 +168,23 @@ def _fit(cfg, run_dir, data, rngs, callbacks, resume=None):
     dtype = np.dtype(m.dtype)
     sizes = [info["n_features"], *m.hidden, info["n_outputs"]]
 
+    xp = array_module(t.device)
+
     def cast(a):
         return np.ascontiguousarray(a, dtype)
 
     Xt, Xv = cast(Xt), cast(Xv)
     if cfg.data.task == "regression":
         yt, yv = cast(yt), cast(yv)
+    # The data go to the device once; every batch is then cut there.
+    Xt, yt, Xv, yv = (xp.asarray(a) for a in (Xt, yt, Xv, yv))
     model = MLP(sizes, m.activation, m.init, dtype, m.dropout, t.l2, cfg.data.task,
-                rng=rngs["init"], dropout_rng=rngs["dropout"])
-    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum)
+                rng=rngs["init"], dropout_rng=rngs["dropout"], device=t.device)
+    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum, xp=xp)
     position = None
     if resume:
         for k, p in model.params.items():
-            p[...] = resume["arrays"][f"param.{k}"]
+            p[...] = xp.asarray(resume["arrays"][f"param.{k}"])
         meta = resume["meta"]
         position = (meta["snapshots"], meta["snapshot_step"], meta["row_step"])
     recorder = Recorder(run_dir, sizes, dtype, cfg.recording.snapshot_every, resume=position)
@@ -181,7 +192,7 @@ def _fit(cfg, run_dir, data, rngs, callbacks, resume=None):
                       batch_size=t.batch_size, lr_schedule=t.lr_schedule,
                       schedule_options={"step_every": t.lr_step_every, "gamma": t.lr_gamma},
                       rng=rngs["shuffle"], callbacks=[recorder, *callbacks],
-                      task=cfg.data.task)
+                      task=cfg.data.task, check_every=_check_every(cfg.recording))
     if resume:
         trainer.load_state_dict(resume)
     try:
@@ -201,9 +212,17 @@ def _fit(cfg, run_dir, data, rngs, callbacks, resume=None):
     finally:
         recorder.close()
     if test is not None and trainer.status == "finished":
-        loss, acc = trainer.score(cast(test[0]), test[1])
+        loss, acc = trainer.score(xp.asarray(cast(test[0])), xp.asarray(test[1]))
         status_path = run_dir / "status.json"
         status = json.loads(status_path.read_text())
         status.setdefault("final_metrics", {}).update(test_loss=loss, test_acc=acc)
         atomic_write_json(status_path, status)
     return load_run(run_dir)
+
+
+def _check_every(recording) -> int:
+    """Steps between divergence checks on a GPU: the snapshot cadence, so that
+    no recorded snapshot holds weights from past a non-finite loss (epoch ends
+    are always checked)."""
+    every = recording.snapshot_every
+    return every if isinstance(every, int) else 0

@@ -95,7 +95,7 @@ class Recorder:
 
     def _snapshot(self, t):
         self._row(t)
-        self.writer.append(t.epoch_float, t.step, t.model.params.values())
+        self.writer.append(t.epoch_float, t.step, t.model.host_params().values())
         self._snap_step = t.step
 
     def _checkpoint(self, t):
@@ -104,7 +104,7 @@ class Recorder:
         state = t.state_dict()
         meta = dict(state["meta"], snapshots=self.writer.count, snapshot_step=self._snap_step,
                     row_step=self._row_step)
-        arrays = {f"param.{k}": v for k, v in t.model.params.items()}
+        arrays = {f"param.{k}": v for k, v in t.model.host_params().items()}
         arrays.update(state["arrays"])
         atomic_write_npz(self.dir / CHECKPOINT, meta=np.array(json.dumps(meta)), **arrays)
         self._checkpoint_step = t.step

@@ -3,6 +3,11 @@
 Callbacks are objects with any of ``on_train_start(trainer)``,
 ``on_step_end(trainer)``, ``on_epoch_end(trainer)`` and
 ``on_train_end(trainer)``; the recorder and the progress bar are callbacks.
+
+The loop runs on the model's device (its array module ``xp``: NumPy, or CuPy
+on a GPU) and reads nothing back per step on a GPU: the running loss and
+accuracy sums stay on the device until an evaluation point, and divergence is
+checked at the points where callbacks read the weights (see ``check_every``).
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import time
 
 import numpy as np
 
+from .backend import is_host, to_host
 from .optim import SCHEDULES
 
 
@@ -24,12 +30,22 @@ class Trainer:
     epochs, fractional mid-epoch via :attr:`epoch_float`), ``step`` (updates
     done), ``lr``, ``status`` ("running", "finished", "interrupted",
     "diverged") and ``message``.
+
+    The arrays are the model's (``model.xp``): on a GPU, X and y are moved to
+    the device once by the caller. A non-finite loss stops training: on the
+    CPU it is seen at the step it happens (reading the loss is free); on a GPU
+    it is checked every ``check_every`` steps (0: never mid-epoch), at every
+    epoch end and before stopping, since each check waits for the GPU. Give
+    the recorder's snapshot cadence, so no non-finite weights are recorded.
     """
 
     def __init__(self, model, optimizer, X, y, X_val=None, y_val=None, *, epochs,
                  batch_size=64, lr_schedule="constant", schedule_options=None,
-                 rng=None, callbacks=(), task="classification"):
+                 rng=None, callbacks=(), task="classification", check_every=0):
         self.model, self.optimizer = model, optimizer
+        self.xp = getattr(model, "xp", np)
+        self.on_host = is_host(self.xp)
+        self.check_every = check_every
         self.X, self.y = X, y
         self.X_val = X_val if X_val is not None else X[:0]
         self.y_val = y_val if y_val is not None else y[:0]
@@ -50,7 +66,8 @@ class Trainer:
         self.status = "running"
         self.message = ""
         self.elapsed = 0.0
-        self.last_loss = float("nan")
+        self._last_loss = float("nan")
+        self._checked_step = 0                            # GPU: last divergence check
         self.stop_requested = False
         self.consistent = True
         self._in_step = False
@@ -75,9 +92,17 @@ class Trainer:
                 if not quiet:
                     raise
 
+    @property
+    def last_loss(self) -> float:
+        """The loss of the last step (on a GPU, reading it waits for the GPU)."""
+        return float(self._last_loss)
+
     def _reset_running(self):
-        self._loss_sum = 0.0
-        self._correct = 0
+        if self.on_host:
+            self._loss_sum, self._correct = 0.0, 0
+        else:  # device scalars: adding to them needs no read-back
+            self._loss_sum = self.xp.zeros((), np.float64)
+            self._correct = self.xp.zeros((), np.int64)
         self._seen = 0
 
     def request_stop(self):
@@ -108,6 +133,8 @@ class Trainer:
                     # keeps its snapshots but no final state is trusted.
                     self.consistent = not self._in_step
                     self.status = "interrupted"
+                    if self.consistent and not self.on_host and not self._finite_since_check():
+                        self.status = "diverged"   # nothing non-finite is recorded
                 except Exception:
                     # A callback failed (a full disk, say): let every callback
                     # close (the progress bar, the files), then report it.
@@ -150,7 +177,9 @@ class Trainer:
             else:  # resuming mid-epoch: draw this epoch's order again
                 self.rng.bit_generator.state = self._epoch_rng_state
             # Full batch: no shuffle and no copy; the mean gradient is order-free.
-            order = self.rng.permutation(n) if bs < n else None
+            # The order is drawn on the host (the same on every device) and
+            # copied to the device once per epoch (8 bytes a sample).
+            order = self.xp.asarray(self.rng.permutation(n)) if bs < n else None
             for start in range(first * bs, n, bs):
                 if order is None:
                     Xb, yb = X, y
@@ -162,26 +191,35 @@ class Trainer:
                     **self.schedule_options)
                 self._in_step = True
                 loss, Z = self.model.train_step(Xb, yb, self.optimizer)
-                if not math.isfinite(loss):
-                    self.status = "diverged"
-                    self.consistent = False
-                    self.message = (f"training diverged at epoch {self.epoch + 1}, "
-                                    f"step {self.step + 1} (loss {loss}); "
-                                    "try a lower learning rate")
-                    return
+                if self.on_host:
+                    loss = float(loss)
+                    if not math.isfinite(loss):
+                        self._diverge(f"at epoch {self.epoch + 1}, step {self.step + 1} "
+                                      f"(loss {loss})")
+                        return
+                    self._loss_sum += loss * len(yb)
+                    if self.classify:
+                        self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+                else:  # on the device, read back only at checks and evaluations
+                    self._loss_sum += loss * len(yb)
+                    if self.classify:
+                        self._correct += self.xp.count_nonzero(Z.argmax(axis=1) == yb)
                 self.step += 1
                 self._batch += 1
-                self.last_loss = loss
-                self._loss_sum += loss * len(yb)
+                self._last_loss = loss
                 self._seen += len(yb)
-                if self.classify:
-                    self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
                 self._in_step = False
+                if not self.on_host and (self.stop_requested or (
+                        self.check_every and self.step % self.check_every == 0)) \
+                        and not self._finite_since_check():
+                    return
                 self.elapsed = time.perf_counter() - t0
                 self._fire("on_step_end")
                 if self.stop_requested and self._batch < self.steps_per_epoch:
                     self.status = "interrupted"
                     return
+            if not self.on_host and not self._finite_since_check():
+                return
             self.epoch += 1
             self._batch = 0
             self._epoch_rng_state = self.rng.bit_generator.state
@@ -190,6 +228,23 @@ class Trainer:
                 self.status = "interrupted"
                 return
         self.status = "finished"
+
+    def _diverge(self, where):
+        self.status = "diverged"
+        self.consistent = False
+        self.message = f"training diverged {where}; try a lower learning rate"
+
+    def _finite_since_check(self) -> bool:
+        """GPU: were the losses since the last check all finite? One read-back.
+        The losses are >= 0, so their sum is finite exactly when each is; the
+        running sum (reset at evaluations, which follow checks) tells that."""
+        total = float(self._loss_sum)
+        first, self._checked_step = self._checked_step + 1, self.step
+        if math.isfinite(total):
+            return True
+        self._diverge(f"at epoch {self.epoch + 1}, between steps {first} and {self.step} "
+                      "(a non-finite loss)")
+        return False
 
     # -- exact resumption --------------------------------------------------
     def state_dict(self) -> dict:
@@ -200,9 +255,9 @@ class Trainer:
                 "elapsed": self.elapsed, "shuffle_state": self._epoch_rng_state,
                 "dropout_state": [l.rng.bit_generator.state for l in self.model.layers
                                   if hasattr(l, "rate")][:1],
-                "running": [self._loss_sum, self._correct, self._seen],
+                "running": [float(self._loss_sum), int(self._correct), self._seen],
                 "optimizer_t": getattr(self.optimizer, "t", 0)}
-        arrays = {f"opt.{k}": v for k, v in self.optimizer.state.items()}
+        arrays = {f"opt.{k}": to_host(v) for k, v in self.optimizer.state.items()}
         return {"meta": meta, "arrays": arrays}
 
     def load_state_dict(self, state: dict):
@@ -214,10 +269,15 @@ class Trainer:
         for layer in self.model.layers:
             if hasattr(layer, "rate") and meta["dropout_state"]:
                 layer.rng.bit_generator.state = meta["dropout_state"][0]
-        self._loss_sum, self._correct, self._seen = meta["running"]
+        self._reset_running()
+        self._loss_sum += meta["running"][0]
+        self._correct += meta["running"][1]
+        self._seen = meta["running"][2]
+        self._checked_step = self.step
         if hasattr(self.optimizer, "t"):
             self.optimizer.t = meta["optimizer_t"]
-        self.optimizer.state = {k[4:]: np.array(v) for k, v in state["arrays"].items()
+        # A checkpoint holds host arrays: it resumes on either device.
+        self.optimizer.state = {k[4:]: self.xp.array(v) for k, v in state["arrays"].items()
                                 if k.startswith("opt.")}
 
     def evaluate(self) -> dict:
@@ -225,9 +285,9 @@ class Trainer:
         the last evaluation (on up to 512 training samples when there were
         none), and loss/accuracy on the whole validation split."""
         row = {"epoch": self.epoch_float, "step": self.step}
-        if self._seen:
-            row["train_loss"] = self._loss_sum / self._seen
-            row["train_acc"] = self._correct / self._seen if self.classify else None
+        if self._seen:  # on a GPU, the one read-back of the sums
+            row["train_loss"] = float(self._loss_sum) / self._seen
+            row["train_acc"] = int(self._correct) / self._seen if self.classify else None
         else:
             row["train_loss"], row["train_acc"] = self.score(self.X[:512], self.y[:512])
         self._reset_running()
@@ -240,13 +300,14 @@ class Trainer:
         return row
 
     def score(self, X, y, chunk=8192):
-        """(mean data loss, accuracy or None) of the model on X, y."""
+        """(mean data loss, accuracy or None) of the model on X, y (arrays of
+        the model's device; the sums are read back once a chunk)."""
         loss_sum, correct = 0.0, 0
         for i in range(0, len(X), chunk):
             Z = self.model.forward(X[i:i + chunk])
             yb = y[i:i + chunk]
-            loss_sum += self.model.loss.forward(Z, yb) * len(yb)
+            loss_sum += float(self.model.loss.forward(Z, yb)) * len(yb)
             if self.classify:
-                correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
+                correct += int(self.xp.count_nonzero(Z.argmax(axis=1) == yb))
         n = max(len(X), 1)
         return loss_sum / n, (correct / n if self.classify else None)

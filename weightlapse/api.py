@@ -22,10 +22,11 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     ``preset`` fills in settings that are not given explicitly. Settings (see
     README): hidden, activation, init, dtype, dropout, optimizer, lr, momentum,
     batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
-    out, name, ...
+    out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
     ``resume=path`` continues that run from its checkpoint instead (only
-    ``epochs`` may change; pass the same X, y for a run trained on arrays).
+    ``epochs`` and ``device`` may change; pass the same X, y for a run
+    trained on arrays).
     """
     cbs = list(callbacks)
     factory = None
@@ -35,11 +36,14 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         factory = download_bar
     if resume is not None:
         from .core.pipeline import resume_run
-        extra = sorted(k for k, v in settings.items() if v is not None and k != "epochs")
+        extra = sorted(k for k, v in settings.items()
+                       if v is not None and k not in ("epochs", "device"))
         if extra or dataset or preset:
             raise ConfigError(f"resume continues a run with its own settings; only epochs "
-                              f"may change (got {', '.join(extra or ['dataset/preset'])})")
-        return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory)
+                              f"and device may change (got "
+                              f"{', '.join(extra or ['dataset/preset'])})")
+        return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory,
+                          device=settings.get("device"))
     merged = _merge(preset, dataset, settings)
     if X is not None:
         if y is None:

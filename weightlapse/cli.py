@@ -77,6 +77,9 @@ def add_train_options(p, resume=True):
     o.add_argument("--lr-step-every", type=int, metavar="EPOCHS")
     o.add_argument("--lr-gamma", type=float)
     o.add_argument("--seed", type=int)
+    o.add_argument("--device", choices=["cpu", "gpu"],
+                   help="gpu: train on a CUDA GPU through CuPy (pip install "
+                   "\"weightlapse[gpu]\"); default cpu")
     r = p.add_argument_group("recording and output")
     r.add_argument("--snapshot-every", type=snapshot_every, metavar="epoch|N")
     r.add_argument("--out", metavar="DIR", help="parent folder of runs (default outputs)")
@@ -90,7 +93,7 @@ def add_train_options(p, resume=True):
 TRAIN_KEYS = ("dataset", "data", "label_column", "task", "data_dir", "limit", "val_fraction", "n_samples", "noise",
               "classes", "hidden", "activation", "init", "dtype", "dropout", "optimizer",
               "lr", "momentum", "batch_size", "epochs", "l2", "lr_schedule",
-              "lr_step_every", "lr_gamma", "seed", "snapshot_every", "out", "name")
+              "lr_step_every", "lr_gamma", "seed", "device", "snapshot_every", "out", "name")
 
 
 def build_parser() -> Parser:
