@@ -37,14 +37,20 @@ class Trainer:
     it is checked every ``check_every`` steps (0: never mid-epoch), at every
     epoch end and before stopping, since each check waits for the GPU. Give
     the recorder's snapshot cadence, so no non-finite weights are recorded.
+    ``read_back`` ("step" or "checks") overrides the device's choice; with
+    NumPy arrays "checks" runs the GPU's bookkeeping on the CPU (the tests do).
     """
 
     def __init__(self, model, optimizer, X, y, X_val=None, y_val=None, *, epochs,
                  batch_size=64, lr_schedule="constant", schedule_options=None,
-                 rng=None, callbacks=(), task="classification", check_every=0):
+                 rng=None, callbacks=(), task="classification", check_every=0,
+                 read_back=None):
         self.model, self.optimizer = model, optimizer
         self.xp = getattr(model, "xp", np)
-        self.on_host = is_host(self.xp)
+        if read_back not in (None, "step", "checks"):
+            raise ValueError(f"read_back must be 'step' or 'checks' (got {read_back!r})")
+        # Read the loss back every step where that is free (NumPy), else only at checks.
+        self.read_each_step = read_back == "step" if read_back else is_host(self.xp)
         self.check_every = check_every
         self.X, self.y = X, y
         self.X_val = X_val if X_val is not None else X[:0]
@@ -98,7 +104,7 @@ class Trainer:
         return float(self._last_loss)
 
     def _reset_running(self):
-        if self.on_host:
+        if self.read_each_step:
             self._loss_sum, self._correct = 0.0, 0
         else:  # device scalars: adding to them needs no read-back
             self._loss_sum = self.xp.zeros((), np.float64)
@@ -133,7 +139,7 @@ class Trainer:
                     # keeps its snapshots but no final state is trusted.
                     self.consistent = not self._in_step
                     self.status = "interrupted"
-                    if self.consistent and not self.on_host and not self._finite_since_check():
+                    if self.consistent and not self.read_each_step and not self._finite_since_check():
                         self.status = "diverged"   # nothing non-finite is recorded
                 except Exception:
                     # A callback failed (a full disk, say): let every callback
@@ -191,25 +197,23 @@ class Trainer:
                     **self.schedule_options)
                 self._in_step = True
                 loss, Z = self.model.train_step(Xb, yb, self.optimizer)
-                if self.on_host:
+                if self.read_each_step:  # NumPy: reading the loss costs nothing
                     loss = float(loss)
                     if not math.isfinite(loss):
                         self._diverge(f"at epoch {self.epoch + 1}, step {self.step + 1} "
                                       f"(loss {loss})")
                         return
-                    self._loss_sum += loss * len(yb)
-                    if self.classify:
-                        self._correct += int(np.count_nonzero(Z.argmax(axis=1) == yb))
-                else:  # on the device, read back only at checks and evaluations
-                    self._loss_sum += loss * len(yb)
-                    if self.classify:
-                        self._correct += self.xp.count_nonzero(Z.argmax(axis=1) == yb)
+                # Else the sums are device scalars, read at checks and evaluations.
+                self._loss_sum += loss * len(yb)
+                if self.classify:
+                    hits = self.xp.count_nonzero(Z.argmax(axis=1) == yb)
+                    self._correct += int(hits) if self.read_each_step else hits
                 self.step += 1
                 self._batch += 1
                 self._last_loss = loss
                 self._seen += len(yb)
                 self._in_step = False
-                if not self.on_host and (self.stop_requested or (
+                if not self.read_each_step and (self.stop_requested or (
                         self.check_every and self.step % self.check_every == 0)) \
                         and not self._finite_since_check():
                     return
@@ -218,7 +222,7 @@ class Trainer:
                 if self.stop_requested and self._batch < self.steps_per_epoch:
                     self.status = "interrupted"
                     return
-            if not self.on_host and not self._finite_since_check():
+            if not self.read_each_step and not self._finite_since_check():
                 return
             self.epoch += 1
             self._batch = 0
