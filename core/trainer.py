@@ -139,7 +139,8 @@ class Trainer:
                     # keeps its snapshots but no final state is trusted.
                     self.consistent = not self._in_step
                     self.status = "interrupted"
-                    if self.consistent and not self.read_each_step and not self._finite_since_check():
+                    if self.consistent and not self.read_each_step \
+                            and not self._finite_since_check():
                         self.status = "diverged"   # nothing non-finite is recorded
                 except Exception:
                     # A callback failed (a full disk, say): let every callback

@@ -194,6 +194,13 @@ def test_resume_on_gpu_without_cupy_leaves_the_run_untouched(tmp_path):
     assert {p.name: p.read_bytes() for p in run.path.iterdir()} == before
 
 
+def test_sweep_on_gpu_without_cupy_fails_once(tmp_path):
+    proc = _cli(NO_CUPY, "sweep", "--dataset", "spiral", "--epochs", "1", "--grid",
+                "device=cpu,gpu", "--out", str(tmp_path / "runs"))
+    _one_line_exit_2(proc, "device gpu needs CuPy")
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.skipif(not _cupy_imports() or NO_GPU is None,
                     reason="needs CuPy installed on a machine without a usable GPU")
 def test_gpu_with_cupy_but_no_gpu_says_so(tmp_path):

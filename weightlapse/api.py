@@ -181,6 +181,9 @@ def sweep(grid, *, jobs=1, out="outputs", name="sweep", preset=None, dataset=Non
     from .viz import compare as cmp
     base = _merge(preset, dataset, settings)
     grid = {k: list(v) for k, v in grid.items()}
+    from .core.backend import array_module
+    for device in {base.get("device") or "cpu", *grid.get("device", [])}:
+        array_module(device)  # a missing GPU is one line now, not a failure per run
     path, records = run_sweep(grid, base, jobs=jobs, out=out, name=name, log=log)
     result = SweepResult(path)
     for rec in records:
