@@ -181,9 +181,9 @@ def main():
             else:
                 print("  the GPU does not win at any batch size measured")
             print("  why: a GPU step costs a fixed overhead whatever the batch size: Python "
-                  "and some 50 kernel launches (matmuls, bias adds, activations, softmax, "
-                  "updates, the running sums) of several microseconds each, while its "
-                  "arithmetic is nearly free; the CPU launches nothing but pays for every "
+                  "and 40 to 60 kernel launches (matmuls, bias adds, activations, softmax, "
+                  "updates, the running sums), each with a fixed cost, while thousands of "
+                  "cores share the arithmetic; the CPU launches nothing but pays for every "
                   "multiply-add. The GPU wins once a step carries enough arithmetic "
                   "(MFLOP/step) to outweigh its launches.")
     if "gpu" not in devices and "gpu" in wanted:
