@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import weightlapse as wl
+from weightlapse.core import backend
 from weightlapse.core.backend import array_module, to_host
 from weightlapse.core.model import MLP
 from weightlapse.core.optim import OPTIMIZERS, make_optimizer
@@ -61,6 +62,18 @@ def test_cpu_is_numpy_throughout():
     assert make_optimizer("adam", 0.1).xp is np
     a = np.arange(3.0)
     assert to_host(a) is a
+
+
+def test_cpu_runs_never_import_cupy(tmp_path, monkeypatch):
+    """core imports CuPy only for device gpu: with CuPy unimportable, CPU
+    training, resuming and drawing work."""
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.setattr(backend, "_GPU", None)        # forget a CuPy found earlier
+    run = wl.train(dataset="spiral", n_samples=200, hidden=[8], epochs=2, out=tmp_path)
+    assert run.status == "finished"
+    assert wl.train(resume=run.path, epochs=3, device="cpu").status == "finished"
+    with pytest.raises(wl.WeightlapseError, match="device gpu needs CuPy"):
+        array_module("gpu")
 
 
 def test_unknown_device_is_one_line(tmp_path):
