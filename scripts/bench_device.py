@@ -22,6 +22,7 @@ import argparse
 import math
 import os
 import statistics
+import textwrap
 import time
 
 import numpy as np
@@ -172,20 +173,26 @@ def main():
             print(f"{name} on {d.upper()}: fitted {a * 1e3:.3f} ms fixed per step + "
                   f"{b * 1e6:.2f} us per sample; {top:.1f} GFLOP/s at batch {BATCHES[-1]}")
         if len(devices) == 2:
-            wins = [b for b in BATCHES if per_step["gpu", name, b] < per_step["cpu", name, b]]
+            faster = [b for b in BATCHES if per_step["gpu", name, b] < per_step["cpu", name, b]]
+            start = next((b for i, b in enumerate(BATCHES) if set(BATCHES[i:]) <= set(faster)),
+                         None)
             (ag, bg), (ac, bc) = fits["gpu"], fits["cpu"]
-            if wins:
-                print(f"  the GPU wins from batch {wins[0]} on"
-                      + (f" (the fitted lines cross near batch {(ag - ac) / (bc - bg):.0f})"
-                         if bc > bg and ag > ac else ""))
+            cross = (f"; the fitted lines cross near batch {(ag - ac) / (bc - bg):.0f}"
+                     if bc > bg and ag > ac else "")
+            if start is not None:
+                print(f"  the GPU is faster from batch {start} on{cross}")
+            elif faster:
+                print(f"  the GPU is faster only at batch {', '.join(map(str, faster))}{cross}")
             else:
-                print("  the GPU does not win at any batch size measured")
-            print("  why: a GPU step costs a fixed overhead whatever the batch size: Python "
-                  "and 40 to 60 kernel launches (matmuls, bias adds, activations, softmax, "
-                  "updates, the running sums), each with a fixed cost, while thousands of "
-                  "cores share the arithmetic; the CPU launches nothing but pays for every "
-                  "multiply-add. The GPU wins once a step carries enough arithmetic "
-                  "(MFLOP/step) to outweigh its launches.")
+                print(f"  the GPU is faster at no batch size measured{cross}")
+    if len(devices) == 2:
+        print(textwrap.fill(
+            "Why: a GPU step costs a fixed overhead whatever the batch size: Python and 40 "
+            "to 60 kernel launches (matmuls, bias adds, activations, softmax, updates, the "
+            "running sums), each with a fixed cost, while thousands of cores share the "
+            "arithmetic; the CPU launches nothing but pays for every multiply-add. The GPU "
+            "wins once a step carries enough arithmetic (MFLOP/step) to outweigh its "
+            "launches.", 88))
     if "gpu" not in devices and "gpu" in wanted:
         print("GPU column: needs CuPy and an NVIDIA GPU (pip install \"weightlapse[gpu]\"); "
               "run this script there to fill it.")
