@@ -3,14 +3,18 @@
 ``forward(Z, y)`` returns the mean loss over the batch; ``backward()`` returns
 ``dZ``, the gradient of that mean with respect to the logits/outputs ``Z``.
 
-The loss is returned as a scalar of the array module ``xp`` (a NumPy scalar,
-or a 0-d CuPy array that stays on the GPU): reading it as a Python float
-would wait for the GPU at every step, so callers convert it only where they
-need the value.
+The loss is returned as a Python float with NumPy, and as a 0-d CuPy array
+that stays on the GPU otherwise: reading it as a float would wait for the
+GPU at every step, so GPU callers convert it only where they need the value.
 """
 from __future__ import annotations
 
 import numpy as np
+
+
+def _value(mean, xp):
+    """The mean loss: a float on the host, a device scalar on a GPU (no sync)."""
+    return float(mean) if xp is np else mean
 
 
 class SoftmaxCrossEntropy:
@@ -32,7 +36,7 @@ class SoftmaxCrossEntropy:
         self._y = y
         self._rows = rows = xp.arange(len(y))
         # log softmax at the true class = shifted[y] - log(sum exp(shifted))
-        return xp.mean(xp.log(sums[:, 0]) - shifted[rows, y])
+        return _value(xp.mean(xp.log(sums[:, 0]) - shifted[rows, y]), xp)
 
     def backward(self) -> np.ndarray:
         dZ = self._P
@@ -57,7 +61,7 @@ class MeanSquaredError:
 
     def forward(self, Z, y):
         self._diff = Z - y
-        return self.xp.mean(self._diff * self._diff)
+        return _value(self.xp.mean(self._diff * self._diff), self.xp)
 
     def backward(self):
         return self._diff * (2.0 / self._diff.size)

@@ -93,7 +93,8 @@ class MLP:
 
     def train_step(self, X, y, optimizer):
         """One forward/backward/update on a batch (arrays of ``xp``). Returns
-        (data loss as an ``xp`` scalar, outputs Z); nothing is read back."""
+        (data loss, outputs Z); on a GPU the loss is a device scalar, so
+        nothing is read back."""
         Z = self.forward(X, training=True)
         loss = self.loss.forward(Z, y)
         self.backward(self.loss.backward())
