@@ -277,3 +277,29 @@ def test_gpu_float32_run_draws_and_diverges_cleanly(tmp_path):
                    **{**SMALL, "optimizer": "sgd", "lr": 1e30, "dropout": 0.0})
     assert bad.status == "diverged"
     assert all(np.isfinite(s.params).all() for s in bad.snapshots)
+
+
+def test_progress_bar_reads_the_loss_only_when_it_shows_it():
+    """On a GPU reading ``last_loss`` waits for the GPU: the bar must not
+    read it every step, only when it writes a line (here: at the end)."""
+    import io
+
+    from weightlapse.progress import ProgressBar
+
+    class T:
+        total_steps, step, epoch_float, status, reads = 50, 0, 0.0, "finished", 0
+
+        @property
+        def last_loss(self):
+            T.reads += 1
+            return 0.5
+
+    buf, t = io.StringIO(), T()
+    bar = ProgressBar(file=buf, every=3600)
+    bar.on_train_start(t)
+    for i in range(1, 51):
+        t.step = i
+        bar.on_step_end(t)
+    assert T.reads == 0
+    bar.on_train_end(t)
+    assert T.reads == 1 and "loss 0.5000" in buf.getvalue()
