@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, arg
 
 DEVICES = ("cpu", "gpu")
 
@@ -27,7 +27,8 @@ def array_module(device: str = "cpu"):
     if device == "cpu":
         return np
     if device != "gpu":
-        raise ConfigError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+        raise ConfigError(f"unknown {arg('device')} {device!r}; choose one of "
+                          f"{', '.join(DEVICES)}")
     global _GPU
     if _GPU is None:
         _GPU = _load_cupy()
@@ -39,16 +40,17 @@ def _load_cupy():
         import cupy
     except ImportError as e:  # not installed, or installed without its CUDA libraries
         raise ConfigError(
-            "device gpu needs CuPy, which is not installed or does not import "
+            f"{arg('device', 'gpu')} needs CuPy, which is not installed or does not import "
             f"({e}); install it with: pip install \"weightlapse[gpu]\"") from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # noqa: BLE001 - CUDARuntimeError, a missing driver, ...
         raise ConfigError(
-            "device gpu needs a usable CUDA GPU, but CuPy found none "
-            f"({_one_line(e)}); use device cpu") from None
+            f"{arg('device', 'gpu')} needs a usable CUDA GPU, but CuPy found none "
+            f"({_one_line(e)}); use {arg('device', 'cpu')}") from None
     if count < 1:
-        raise ConfigError("device gpu needs a usable CUDA GPU, but CuPy found none; use device cpu")
+        raise ConfigError(f"{arg('device', 'gpu')} needs a usable CUDA GPU, but CuPy found "
+                          f"none; use {arg('device', 'cpu')}")
     return cupy
 
 

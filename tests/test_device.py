@@ -73,7 +73,7 @@ def test_cpu_runs_never_import_cupy(tmp_path, monkeypatch):
     run = wl.train(dataset="spiral", n_samples=200, hidden=[8], epochs=2, out=tmp_path)
     assert run.status == "finished"
     assert wl.train(resume=run.path, epochs=3, device="cpu").status == "finished"
-    with pytest.raises(wl.WeightlapseError, match="device gpu needs CuPy"):
+    with pytest.raises(wl.WeightlapseError, match="device=gpu needs CuPy"):
         array_module("gpu")
 
 
@@ -198,7 +198,7 @@ def _one_line_exit_2(proc, *needles):
 def test_gpu_without_cupy_says_so(tmp_path):
     proc = _cli(NO_CUPY, "train", "--dataset", "spiral", "--device", "gpu",
                 "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "device gpu needs CuPy", 'pip install "weightlapse[gpu]"')
+    _one_line_exit_2(proc, "--device gpu needs CuPy", 'pip install "weightlapse[gpu]"')
     assert not (tmp_path / "runs").exists()          # nothing half-written
 
 
@@ -207,14 +207,14 @@ def test_resume_on_gpu_without_cupy_leaves_the_run_untouched(tmp_path):
     before = {p.name: p.read_bytes() for p in run.path.iterdir()}
     proc = _cli(NO_CUPY, "train", "--resume", str(run.path), "--epochs", "4",
                 "--device", "gpu")
-    _one_line_exit_2(proc, "device gpu needs CuPy")
+    _one_line_exit_2(proc, "--device gpu needs CuPy")
     assert {p.name: p.read_bytes() for p in run.path.iterdir()} == before
 
 
 def test_sweep_on_gpu_without_cupy_fails_once(tmp_path):
     proc = _cli(NO_CUPY, "sweep", "--dataset", "spiral", "--epochs", "1", "--grid",
                 "device=cpu,gpu", "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "device gpu needs CuPy")
+    _one_line_exit_2(proc, "--device gpu needs CuPy")
     assert not (tmp_path / "runs").exists()
 
 
@@ -223,8 +223,8 @@ def test_sweep_on_gpu_without_cupy_fails_once(tmp_path):
 def test_gpu_with_cupy_but_no_gpu_says_so(tmp_path):
     proc = _cli("from weightlapse.cli import main; import sys; sys.exit(main(sys.argv[1:]))",
                 "train", "--dataset", "spiral", "--device", "gpu", "--out", str(tmp_path / "r"))
-    _one_line_exit_2(proc, "device gpu needs a usable CUDA GPU, but CuPy found none",
-                     "use device cpu")
+    _one_line_exit_2(proc, "--device gpu needs a usable CUDA GPU, but CuPy found none",
+                     "use --device cpu")
     assert not (tmp_path / "r").exists()
     with pytest.raises(wl.WeightlapseError, match="needs a usable CUDA GPU"):
         MLP([2, 3, 2], device="gpu")
