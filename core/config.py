@@ -8,10 +8,10 @@ Each setting is declared once, here, with :func:`~.settings.setting`: its
 default, help, allowed values (``choices`` or ``bounds``) and, if it differs
 from ``--name-with-dashes``, its flag. The command line's options and their
 help, the API's keyword names (``SETTING_NAMES``) and the checks are generated
-from these declarations. To add a setting (say ``device``), add one field to
-the dataclass it belongs to::
+from these declarations. To add a setting, add one field to the dataclass it
+belongs to; ``device`` was added so::
 
-    device: str = setting("cpu", "where to train", choices=("cpu", "cuda"))
+    device: str = setting("cpu", "where to train", choices=DEVICES)
 
 and it is a ``weightlapse train --device`` option with help and default, a
 ``wl.train(device=...)`` keyword, a ``--grid device=...`` sweep key, checked on
@@ -25,6 +25,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
+from .backend import DEVICES
 from .data import DATASET_NAMES
 from .errors import ConfigError, arg
 from .init import INITIALIZERS
@@ -121,6 +122,8 @@ class TrainConfig:
     lr_gamma: float = setting(0.5, "step schedule: decay factor", bounds="(0, 1]")
     seed: int = setting(0, "seeds data, split, init, shuffling and dropout",
                         bounds="[0, 2^63)")
+    device: str = setting("cpu", "where to train: gpu is a CUDA GPU through CuPy (pip "
+                          "install \"weightlapse[gpu]\")", choices=DEVICES)
 
     def validate(self):
         pass

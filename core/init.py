@@ -1,5 +1,7 @@
 """Weight initialisers (SPEC §3). Each maps ``(n_in, n_out, rng)`` to ``(W, b)``
-in float64; the model casts to its dtype."""
+in float64; the model casts to its dtype. They draw on the host with NumPy for
+every device (a GPU model copies the result), so CPU and GPU runs from one
+seed start from the same weights."""
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,9 @@ Conventions (SPEC §3, §6): a dense layer computes ``X @ W + b`` with
 ``W: (n_in, n_out)`` and ``b: (n_out,)``. ``backward(dY)`` fills ``self.grads``
 (same keys as ``self.params``) and returns ``dX``. Activations and dropout are
 parameter-free layers.
+
+Every layer computes with its array module ``self.xp`` (NumPy, or CuPy on a
+GPU, see :mod:`.backend`), so one implementation serves both devices.
 """
 from __future__ import annotations
 
@@ -13,6 +16,10 @@ import numpy as np
 class Layer:
     params: dict[str, np.ndarray] = {}
     grads: dict[str, np.ndarray] = {}
+    xp = np  # the array module; an instance attribute when given
+
+    def __init__(self, xp=np):
+        self.xp = xp
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -31,10 +38,11 @@ class Dense(Layer):
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, l2: float = 0.0,
-                 input_grad: bool = True):
+                 input_grad: bool = True, xp=np):
+        self.xp = xp
         self.params = {"W": W, "b": b}
         # Preallocated so each step writes gradients in place (no allocation).
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        self.grads = {"W": xp.zeros_like(W), "b": xp.zeros_like(b)}
         self.l2 = l2
         self.input_grad = input_grad
         self._X = None
@@ -46,21 +54,22 @@ class Dense(Layer):
         return Y
 
     def backward(self, dY):
-        W, g = self.params["W"], self.grads
-        np.matmul(self._X.T, dY, out=g["W"])
+        W, g, xp = self.params["W"], self.grads, self.xp
+        xp.matmul(self._X.T, dY, out=g["W"])
         if self.l2:
             g["W"] += self.l2 * W
-        np.sum(dY, axis=0, out=g["b"])
+        xp.sum(dY, axis=0, out=g["b"])
         return dY @ W.T if self.input_grad else None
 
     def penalty(self) -> float:
+        """The L2 term, read back to the host (not used inside a training step)."""
         W = self.params["W"]
-        return 0.5 * self.l2 * float(np.vdot(W, W)) if self.l2 else 0.0
+        return 0.5 * self.l2 * float(self.xp.vdot(W, W)) if self.l2 else 0.0
 
 
 class ReLU(Layer):
     def forward(self, X, training=False):
-        self._Y = np.maximum(X, 0)
+        self._Y = self.xp.maximum(X, 0)
         return self._Y
 
     def backward(self, dY):
@@ -68,21 +77,22 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
-    def __init__(self, alpha: float = 0.01):
+    def __init__(self, alpha: float = 0.01, xp=np):
+        self.xp = xp
         self.alpha = alpha
 
     def forward(self, X, training=False):
         self._pos = X > 0
-        return np.where(self._pos, X, self.alpha * X)
+        return self.xp.where(self._pos, X, self.alpha * X)
 
     def backward(self, dY):
-        return np.where(self._pos, dY, self.alpha * dY)
+        return self.xp.where(self._pos, dY, self.alpha * dY)
 
 
 class Sigmoid(Layer):
     def forward(self, X, training=False):
         # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows.
-        self._Y = 0.5 * (np.tanh(0.5 * X) + 1)
+        self._Y = 0.5 * (self.xp.tanh(0.5 * X) + 1)
         return self._Y
 
     def backward(self, dY):
@@ -92,7 +102,7 @@ class Sigmoid(Layer):
 
 class Tanh(Layer):
     def forward(self, X, training=False):
-        self._Y = np.tanh(X)
+        self._Y = self.xp.tanh(X)
         return self._Y
 
     def backward(self, dY):
@@ -109,9 +119,17 @@ class Identity(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero each unit with probability ``rate``
-    and scale the survivors by ``1 / (1 - rate)``; identity at evaluation."""
+    and scale the survivors by ``1 / (1 - rate)``; identity at evaluation.
 
-    def __init__(self, rate: float, rng: np.random.Generator):
+    The mask is drawn on the host by ``rng`` (NumPy), so a GPU run drops the
+    same units as the CPU run from the same seed. The cost on a GPU: drawing
+    the mask on the CPU (a few ns a unit) and copying it, one byte a unit, to
+    the device each step; a copy from ordinary host memory also waits for the
+    GPU's queued work, so with dropout the CPU and GPU no longer overlap.
+    """
+
+    def __init__(self, rate: float, rng: np.random.Generator, xp=np):
+        self.xp = xp
         self.rate = rate
         self.rng = rng
         self._mask = None
@@ -120,7 +138,7 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self._mask = None
             return X
-        keep = self.rng.random(X.shape) >= self.rate
+        keep = self.xp.asarray(self.rng.random(X.shape) >= self.rate)
         self._mask = keep.astype(X.dtype) / X.dtype.type(1 - self.rate)
         return X * self._mask
 

@@ -2,10 +2,19 @@
 
 ``forward(Z, y)`` returns the mean loss over the batch; ``backward()`` returns
 ``dZ``, the gradient of that mean with respect to the logits/outputs ``Z``.
+
+The loss is returned as a Python float with NumPy, and as a 0-d CuPy array
+that stays on the GPU otherwise: reading it as a float would wait for the
+GPU at every step, so GPU callers convert it only where they need the value.
 """
 from __future__ import annotations
 
 import numpy as np
+
+
+def _value(mean, xp):
+    """The mean loss: a float on the host, a device scalar on a GPU (no sync)."""
+    return float(mean) if xp is np else mean
 
 
 class SoftmaxCrossEntropy:
@@ -15,20 +24,24 @@ class SoftmaxCrossEntropy:
     Fusing gives the simple, stable gradient ``(softmax(Z) - onehot(y)) / n``.
     """
 
-    def forward(self, Z: np.ndarray, y: np.ndarray) -> float:
+    def __init__(self, xp=np):
+        self.xp = xp
+
+    def forward(self, Z: np.ndarray, y: np.ndarray):
+        xp = self.xp
         shifted = Z - Z.max(axis=1, keepdims=True)
-        expz = np.exp(shifted)
+        expz = xp.exp(shifted)
         sums = expz.sum(axis=1, keepdims=True)
         self._P = expz / sums
         self._y = y
-        rows = np.arange(len(y))
+        self._rows = rows = xp.arange(len(y))
         # log softmax at the true class = shifted[y] - log(sum exp(shifted))
-        return float(np.mean(np.log(sums[:, 0]) - shifted[rows, y]))
+        return _value(xp.mean(xp.log(sums[:, 0]) - shifted[rows, y]), xp)
 
     def backward(self) -> np.ndarray:
         dZ = self._P
         n = len(self._y)
-        dZ[np.arange(n), self._y] -= 1
+        dZ[self._rows, self._y] -= 1
         dZ /= n
         return dZ
 
@@ -39,9 +52,12 @@ class MeanSquaredError:
     Z: (n_samples, n_out), y: (n_samples, n_out) float targets.
     """
 
+    def __init__(self, xp=np):
+        self.xp = xp
+
     def forward(self, Z, y):
         self._diff = Z - y
-        return float(np.mean(self._diff * self._diff))
+        return _value(self.xp.mean(self._diff * self._diff), self.xp)
 
     def backward(self):
         return self._diff * (2.0 / self._diff.size)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import array_module, to_host
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS, Dense, Dropout
 from .losses import LOSSES
@@ -14,28 +15,35 @@ class MLP:
 
     ``params``/``grads`` are flat dicts ``{"W0", "b0", "W1", ...}`` holding the
     layers' own arrays, so optimizers update the layers in place.
+
+    ``device="gpu"`` keeps every array on the GPU (CuPy, see :mod:`.backend`);
+    the weights are drawn on the host by ``rng`` either way, so both devices
+    start from the same snapshot 0. ``xp`` is the array module in use.
     """
 
     def __init__(self, sizes, activation="relu", init="he", dtype="float32",
                  dropout=0.0, l2=0.0, task="classification",
                  rng: np.random.Generator | None = None,
-                 dropout_rng: np.random.Generator | None = None):
+                 dropout_rng: np.random.Generator | None = None, device="cpu"):
         rng = rng if rng is not None else np.random.default_rng(0)
+        self.xp = xp = array_module(device)
+        self.device = device
         self.sizes = list(sizes)
         self.dtype = np.dtype(dtype)
         self.layers, self.dense = [], []
         n_layers = len(sizes) - 1
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             W, b = INITIALIZERS[init](n_in, n_out, rng)
-            layer = Dense(W.astype(self.dtype), b.astype(self.dtype), l2=l2,
-                          input_grad=i > 0)
+            layer = Dense(xp.asarray(W.astype(self.dtype)), xp.asarray(b.astype(self.dtype)),
+                          l2=l2, input_grad=i > 0, xp=xp)
             self.layers.append(layer)
             self.dense.append(layer)
             if i < n_layers - 1:
-                self.layers.append(ACTIVATIONS[activation]())
+                self.layers.append(ACTIVATIONS[activation](xp=xp))
                 if dropout:
-                    self.layers.append(Dropout(dropout, dropout_rng or np.random.default_rng(1)))
-        self.loss = LOSSES[task]()
+                    self.layers.append(Dropout(dropout, dropout_rng or np.random.default_rng(1),
+                                               xp=xp))
+        self.loss = LOSSES[task](xp=xp)
         self.params = {}
         self.grads = {}
         for i, layer in enumerate(self.dense):
@@ -53,9 +61,18 @@ class MLP:
         return [d.params["b"] for d in self.dense]
 
     def set_weights(self, weights, biases):
+        """Copy host (or device) arrays into the layers' own arrays."""
+        xp = self.xp
         for d, W, b in zip(self.dense, weights, biases):
-            d.params["W"][...] = W
-            d.params["b"][...] = b
+            d.params["W"][...] = xp.asarray(W)
+            d.params["b"][...] = xp.asarray(b)
+
+    def host_params(self) -> dict:
+        """``params`` as NumPy arrays: the arrays themselves on the CPU, copies
+        from the GPU (one synchronising transfer per array)."""
+        if self.xp is np:
+            return self.params
+        return {k: to_host(v) for k, v in self.params.items()}
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """X: (n_samples, n_in) -> outputs Z: (n_samples, n_out) (logits)."""
@@ -72,10 +89,12 @@ class MLP:
 
     def objective(self, X, y, training=False) -> float:
         """Data loss plus the L2 penalty: the quantity gradients are taken of."""
-        return self.loss.forward(self.forward(X, training), y) + self.penalty()
+        return float(self.loss.forward(self.forward(X, training), y)) + self.penalty()
 
     def train_step(self, X, y, optimizer):
-        """One forward/backward/update on a batch. Returns (data loss, outputs Z)."""
+        """One forward/backward/update on a batch (arrays of ``xp``). Returns
+        (data loss, outputs Z); on a GPU the loss is a device scalar, so
+        nothing is read back."""
         Z = self.forward(X, training=True)
         loss = self.loss.forward(Z, y)
         self.backward(self.loss.backward())
@@ -83,8 +102,10 @@ class MLP:
         return loss, Z
 
     def predict_outputs(self, X, chunk=8192):
-        """Outputs Z for X in chunks (bounded memory for large sets)."""
-        X = np.asarray(X, dtype=self.dtype)
-        return np.concatenate([self.forward(X[i:i + chunk]) for i in
+        """Outputs Z: (n_samples, n_out) for X: (n_samples, n_in), in chunks
+        (bounded memory for large sets); arrays of ``xp``."""
+        xp = self.xp
+        X = xp.asarray(X, dtype=self.dtype)
+        return xp.concatenate([self.forward(X[i:i + chunk]) for i in
                                range(0, len(X), chunk)]) if len(X) else \
-            np.zeros((0, self.sizes[-1]), self.dtype)
+            xp.zeros((0, self.sizes[-1]), self.dtype)

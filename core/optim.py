@@ -4,6 +4,8 @@ Optimizers know nothing of layers: ``step(params, grads)`` takes two dicts of
 name -> array with the same keys and updates ``params`` in place; any state is
 keyed by the same names. The update rules and defaults follow PyTorch
 (``torch.optim.SGD``/``RMSprop``/``Adam``, SPEC §3) so runs can be cross-checked.
+State arrays are made with the optimizer's array module ``xp`` (NumPy, or
+CuPy on a GPU), beside the parameters they belong to.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from .errors import ConfigError
 
 class SGD:
     """``w -= lr * g``."""
+
+    xp = np  # the array module of the parameters (see make_optimizer)
 
     def __init__(self, lr: float):
         self.lr = self.base_lr = lr
@@ -71,10 +75,12 @@ class RMSprop(SGD):
         a = self.alpha
         for k, p in params.items():
             g = grads[k]
-            v = self.state.setdefault(k, np.zeros_like(p))
+            v = self.state.get(k)
+            if v is None:
+                v = self.state[k] = self.xp.zeros_like(p)
             v *= a
             v += (1 - a) * g * g
-            p -= self.lr * g / (np.sqrt(v) + self.eps)
+            p -= self.lr * g / (self.xp.sqrt(v) + self.eps)
 
 
 class Adam(SGD):
@@ -92,16 +98,20 @@ class Adam(SGD):
         b1, b2, t = self.b1, self.b2, self.t
         step_size = self.lr / (1 - b1 ** t)
         root_bc2 = math.sqrt(1 - b2 ** t)
+        xp = self.xp
         for k, p in params.items():
             g = grads[k]
-            m = self.state.setdefault("m." + k, np.zeros_like(p))
-            v = self.state.setdefault("v." + k, np.zeros_like(p))
+            m = self.state.get("m." + k)
+            if m is None:
+                m = self.state["m." + k] = xp.zeros_like(p)
+                self.state["v." + k] = xp.zeros_like(p)
+            v = self.state["v." + k]
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
             # PyTorch's arrangement: eps is added to sqrt(v) / sqrt(1 - b2**t).
-            p -= step_size * m / (np.sqrt(v) / root_bc2 + self.eps)
+            p -= step_size * m / (xp.sqrt(v) / root_bc2 + self.eps)
 
 
 OPTIMIZERS = {
@@ -113,12 +123,14 @@ OPTIMIZERS = {
 }
 
 
-def make_optimizer(name: str, lr: float, momentum: float = 0.9, schedule=None):
-    """An optimizer by name; ``schedule`` (from :func:`make_schedule`) sets its lr."""
+def make_optimizer(name: str, lr: float, momentum: float = 0.9, schedule=None, xp=np):
+    """An optimizer by name; ``schedule`` (from :func:`make_schedule`) sets its lr;
+    its state lives in ``xp``'s arrays (NumPy, or CuPy on a GPU)."""
     cls = OPTIMIZERS[name]
     opt = cls(lr, momentum) if issubclass(cls, Momentum) else cls(lr)
     if schedule is not None:
         opt.schedule = schedule
+    opt.xp = xp
     return opt
 
 

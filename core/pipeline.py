@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ._version import __version__
+from .backend import array_module
 from .config import RunConfig
 from .csvdata import apply_transform, fit_standardize
 from .data import Dataset, check_arrays, encode_labels, load_named, split
@@ -136,9 +137,11 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
     """Train a network as ``cfg`` says, recording into a new run directory.
 
     Everything that can fail on bad input (settings, data, the memory they
-    need) fails before the directory is created. Returns the :class:`Run`.
+    need, a missing GPU) fails before the directory is created. Returns the
+    :class:`Run`.
     """
     cfg.validate()
+    array_module(cfg.training.device)  # CuPy and a GPU are there, or one line says which is not
     d = cfg.data
     # Absolute paths, so the run resumes from any working directory.
     if d.data is not None:
@@ -183,19 +186,25 @@ def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
     m, t = cfg.model, cfg.training
     classify = cfg.data.task == "classification"
     sizes = [info["n_features"], *m.hidden, info["n_outputs"]]
+    xp = array_module(t.device)
+    n_train = len(Xt)
+    # The data go to the device once; every batch is then cut there.
+    Xt, yt, Xv, yv = (xp.asarray(a) for a in (Xt, yt, Xv, yv))
     model = MLP(sizes, m.activation, m.init, m.dtype, m.dropout, t.l2, cfg.data.task,
-                rng=rngs["init"], dropout_rng=rngs["dropout"])
-    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum, schedule)
+                rng=rngs["init"], dropout_rng=rngs["dropout"], device=t.device)
+    optimizer = make_optimizer(t.optimizer, t.lr, t.momentum, schedule, xp=xp)
     if resume:
+        # A checkpoint holds host arrays: it resumes on either device.
         for k, p in model.params.items():
-            p[...] = resume["arrays"][f"param.{k}"]
+            p[...] = xp.asarray(resume["arrays"][f"param.{k}"])
     recorder = Recorder(run_dir, sizes, m.dtype, cfg.recording.snapshot_every,
-                        classify=classify, sample=sample_rows(len(Xt), rngs["sample"]),
+                        classify=classify, sample=sample_rows(n_train, rngs["sample"]),
                         resume=resume and resume["meta"], metrics_keep=metrics_keep,
-                        run_id=run_id)
+                        run_id=run_id, xp=xp)
     trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
                       batch_size=t.batch_size, rng=rngs["shuffle"],
-                      callbacks=[recorder, *callbacks])
+                      callbacks=[recorder, *callbacks],
+                      check_every=_check_every(cfg.recording))
     if resume:
         trainer.load_state_dict(resume)
     try:
@@ -216,9 +225,17 @@ def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
     finally:
         recorder.close()
     if test is not None and trainer.status == "finished":
-        loss, acc = score(model, test[0], test[1], classify)
+        loss, acc = score(model, xp.asarray(test[0]), xp.asarray(test[1]), classify)
         status = run_dir.read_status()
         status.setdefault("final_metrics", {}).update(test_loss=loss, test_acc=acc)
         run_dir.write_status(status)
     from .run import load_run
     return load_run(run_dir.path)
+
+
+def _check_every(recording) -> int:
+    """Steps between divergence checks on a GPU: the snapshot cadence, so that
+    no recorded snapshot holds weights from past a non-finite loss (epoch ends
+    are always checked)."""
+    every = recording.snapshot_every
+    return every if isinstance(every, int) else 0

@@ -30,9 +30,10 @@ class Recorder:
     """
 
     def __init__(self, run_dir, sizes, dtype, every="epoch", *, classify=True,
-                 sample=None, resume=None, metrics_keep=None, run_id=None):
+                 sample=None, resume=None, metrics_keep=None, run_id=None, xp=np):
         """``resume``: the checkpoint's meta, to continue a run whose files are
-        cut back to it; ``metrics_keep``: metrics.csv's text up to it."""
+        cut back to it; ``metrics_keep``: metrics.csv's text up to it; ``xp``:
+        the model's array module (the running sums stay on its device)."""
         self.dir = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
         self.every = every
         self.sample = sample
@@ -44,7 +45,7 @@ class Recorder:
         except BaseException:
             self.writer.close()
             raise
-        self.running = RunningMetrics(classify, resume["running"] if resume else None)
+        self.running = RunningMetrics(classify, resume["running"] if resume else None, xp)
         self._rows = resume.get("rows", 0) if resume else 0
         self._row_step = resume["row_step"] if resume else -1
         self._snap_step = resume["snapshot_step"] if resume else -1
@@ -60,7 +61,7 @@ class Recorder:
             self._snapshot(t)
 
     def on_step_end(self, t):
-        self.running.add(t.last_loss, t.last_outputs, t.last_targets)
+        self.running.add(t.last_loss_value, t.last_outputs, t.last_targets)
         if self.every != "epoch" and t.step % self.every == 0:
             self._snapshot(t)
 
@@ -97,7 +98,8 @@ class Recorder:
         if train is None:
             if self.sample is None:
                 self.sample = sample_rows(len(t.X), np.random.default_rng(0))
-            train = score(t.model, t.X[self.sample], t.y[self.sample], self.running.classify)
+            rows = self.running.xp.asarray(self.sample)   # to the device on a GPU
+            train = score(t.model, t.X[rows], t.y[rows], self.running.classify)
         row["train_loss"], row["train_acc"] = train
         if len(t.X_val):
             row["val_loss"], row["val_acc"] = score(t.model, t.X_val, t.y_val,
@@ -120,7 +122,7 @@ class Recorder:
 
     def _snapshot(self, t):
         self._row(t)
-        self.writer.append(t.epoch_float, t.step, t.model.params.values())
+        self.writer.append(t.epoch_float, t.step, t.model.host_params().values())
         self._snap_step = t.step
 
     def _checkpoint(self, t):
@@ -130,7 +132,7 @@ class Recorder:
         meta = dict(state["meta"], snapshots=self.writer.count, snapshot_step=self._snap_step,
                     row_step=self._row_step, rows=self._rows, running=self.running.state(),
                     run_id=self.run_id)
-        arrays = {f"param.{k}": v for k, v in t.model.params.items()}
+        arrays = {f"param.{k}": v for k, v in t.model.host_params().items()}
         arrays.update(state["arrays"])
         self.dir.write_checkpoint(meta, arrays)
         self._checkpoint_step = t.step

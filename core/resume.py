@@ -1,4 +1,4 @@
-"""Continuing a run from its checkpoint: ``train --resume RUN [--epochs N]``.
+"""Continuing a run from its checkpoint: ``train --resume RUN [--epochs N] [--device cpu|gpu]``.
 
 Every check (the run's files, the process that may still train it, the new
 length, the data) passes before anything in the run directory changes.
@@ -11,6 +11,7 @@ import warnings
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from .backend import array_module
 from .config import RunConfig
 from .errors import ConfigError, DataError, RunError, arg
 from .memory import check_training
@@ -20,9 +21,11 @@ from .run import load_run
 
 
 def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callbacks=(),
-               progress_factory=None):
+               progress_factory=None, device=None):
     """Continue the run at ``path`` from its checkpoint (its last epoch end, or
-    where Ctrl-C stopped it), to ``epochs`` in all if given. With the same data
+    where Ctrl-C stopped it), to ``epochs`` in all if given, on ``device`` if
+    given (a checkpoint holds host arrays, so a GPU run resumes on the CPU and
+    back). With the same data
     the result is bit for bit the run that was never interrupted: the
     snapshots and metrics after the checkpoint are cut and recorded again.
 
@@ -47,7 +50,11 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
         old_epochs = cfg.training.epochs
         if epochs is not None:
             cfg.training.epochs = epochs
+        if device is not None:
+            cfg.training.device = device
+        if epochs is not None or device is not None:
             cfg.validate()
+        array_module(cfg.training.device)  # CuPy and a GPU, before anything is written
         _check_length(run, cfg, meta, old_epochs)
         if run.config["data"]["name"] == "arrays" and X is None:
             raise ConfigError(f"{run.path} was trained on arrays: resume it from Python "

@@ -125,7 +125,7 @@ CASES = [
         copy_run(g, t, lambda p: (p / "checkpoint.npz").write_bytes(b"junk")))],
      "unreadable"),
     ("resume-with-settings", lambda g, t: ["train", "--resume", str(g[1].path), "--lr", "1"],
-     "only --epochs may change"),
+     "only --epochs and --device may change"),
     # damaged or foreign run directories, for every command that reads one
     ("run-other-version", lambda g, t: ["render", str(copy_run(g, t, lambda p: _format(p))),
                                         "-o", str(t / "v.mp4")], "another version"),

@@ -62,7 +62,7 @@ def test_extend_a_finished_run(reference, tmp_path):
         wl.train(resume=short.path)
     longer = wl.train(resume=short.path, epochs=6)
     assert_same_run(reference, longer)
-    with pytest.raises(wl.WeightlapseError, match="only epochs may change"):
+    with pytest.raises(wl.WeightlapseError, match="only epochs and device may change"):
         wl.train(resume=short.path, lr=0.5)
 
 

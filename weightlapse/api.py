@@ -31,10 +31,11 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     ``preset`` fills in settings that are not given explicitly. Settings (see
     README): hidden, activation, init, dtype, dropout, optimizer, lr, momentum,
     batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
-    out, name, ...
+    out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
     ``resume=path`` continues that run from its checkpoint instead (only
-    ``epochs`` may change; pass the same X, y for a run trained on arrays).
+    ``epochs`` and ``device`` may change; pass the same X, y for a run
+    trained on arrays).
     """
     if resume is not None:
         path_arg("resume", resume, run=True)
@@ -50,13 +51,16 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         factory = download_bar
     if resume is not None:
         from .core.resume import resume_run
-        extra = sorted(k for k, v in settings.items() if v is not None and k != "epochs")
+        extra = sorted(k for k, v in settings.items()
+                       if v is not None and k not in ("epochs", "device"))
         if extra or dataset or preset:
             given = [arg(k) for k in extra] + [arg(k) for k, v in (("dataset", dataset),
                                                                    ("preset", preset)) if v]
             raise ConfigError(f"{arg('resume')} continues a run with its own settings; only "
-                              f"{arg('epochs')} may change (got {', '.join(given)})")
-        return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory)
+                              f"{arg('epochs')} and {arg('device')} may change "
+                              f"(got {', '.join(given)})")
+        return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory,
+                          device=settings.get("device"))
     merged = _merge(preset, dataset, settings)
     if X is not None:
         if y is None:
@@ -331,6 +335,10 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
         path, index = resume_sweep(resume, **how)
     else:
         base = _merge(preset, dataset, settings)
+        devices = (grid or {}).get("device", [])
+        if "gpu" in [base.get("device"), *(devices if isinstance(devices, list) else [])]:
+            from .core.backend import array_module
+            array_module("gpu")  # a missing GPU is one line now, not a failure per run
         for key in ("data", "data_dir"):  # workers may start elsewhere
             if isinstance(base.get(key), (str, Path)) and Path(base[key]).exists():
                 base[key] = str(Path(base[key]).resolve())

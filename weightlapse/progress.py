@@ -32,6 +32,8 @@ class Progress:
 
     ``update(done, postfix=None)`` after each item; ``close(postfix=None)``
     writes the final state (on a terminal the bar stays, on a log one line).
+    A postfix may be a function returning the dict: it is called only when
+    shown (reading a GPU run's loss waits for the GPU).
     """
 
     def __init__(self, label, total=None, unit="it", file=None, initial=0, bytes=False,
@@ -60,7 +62,7 @@ class Progress:
             self.bar.update(step)
             if postfix is not None and now - self._last_postfix >= 0.2:
                 self._last_postfix = now
-                self.bar.set_postfix(postfix, refresh=False)
+                self.bar.set_postfix(self._postfix(), refresh=False)
         elif now - self.last >= self.every:
             self.last = now
             self._line()
@@ -69,7 +71,7 @@ class Progress:
         if postfix is not None:
             self.postfix = postfix
         if self.bar is not None:
-            self.bar.set_postfix(self.postfix, refresh=False)
+            self.bar.set_postfix(self._postfix(), refresh=False)
             if failed:
                 self.bar.leave = False   # the error line says what happened
             self.bar.close()
@@ -77,6 +79,9 @@ class Progress:
         elif not self.off and not failed and self.leave and self.done:
             self._line(final=True)
             self.done = 0   # closing twice writes one line
+
+    def _postfix(self) -> dict:
+        return self.postfix() if callable(self.postfix) else self.postfix
 
     def _line(self, final=False):
         elapsed = time.monotonic() - self.start
@@ -86,7 +91,7 @@ class Progress:
         else:
             count = f"{self.done}" + (f"/{self.total}" if self.total else "") + f" {self.unit}s"
         pct = f" ({self.done / self.total:.0%})" if self.total else ""
-        post = "".join(f", {k} {v}" for k, v in self.postfix.items())
+        post = "".join(f", {k} {v}" for k, v in self._postfix().items())
         end = ", done" if final else ""
         print(f"{self.label}: {count}{pct}{post}, {elapsed:.0f} s{end}", file=self.file,
               flush=True)
@@ -104,7 +109,8 @@ class ProgressBar:
                                  initial=t.step, every=self.every)
 
     def on_step_end(self, t):
-        self.progress.update(t.step, self._postfix(t))
+        # Read only when shown: on a GPU, reading the loss waits for the GPU.
+        self.progress.update(t.step, lambda: self._postfix(t))
 
     def on_train_end(self, t):
         if self.progress is not None:
