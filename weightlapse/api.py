@@ -335,7 +335,7 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
         path, index = resume_sweep(resume, **how)
     else:
         base = _merge(preset, dataset, settings)
-        devices = (grid or {}).get("device", [])
+        devices = grid.get("device", []) if isinstance(grid, dict) else []
         if "gpu" in [base.get("device"), *(devices if isinstance(devices, list) else [])]:
             from .core.backend import array_module
             array_module("gpu")  # a missing GPU is one line now, not a failure per run
