@@ -122,7 +122,7 @@ def test_edge_and_unit_pixels_have_their_values_colour(single, kind):
             truth, bias = (W - prev.weights[1]) / dt, (b - prev.biases[1]) / dt
         # the decoded value is the recorded one within quantisation
         held = page.js("k => weightlapse.value(k, 1, 0, 0)", kind)
-        assert held == pytest.approx(float(truth[0, 0]), abs=np.abs(truth).max() / 120 + 1e-7)
+        assert held == pytest.approx(float(truth[0, 0]), abs=float(np.abs(truth).max()) / 120 + 1e-7)
         # the strongest edge (drawn widest, so a pixel lies wholly on it):
         # find a point on it that is drawn on top
         a, c = np.unravel_index(np.argmax(np.abs(truth)), truth.shape)
@@ -146,6 +146,7 @@ def test_edge_and_unit_pixels_have_their_values_colour(single, kind):
 
 def test_hover_shows_the_value_and_a_sparkline(single):
     run, page = single
+    page.js("weightlapse.setColor('weight')")   # whatever an earlier test left
     t = snap_index(run, page, 9)
     p = page.js("weightlapse.locateUnit(1, 2)")
     page.page.mouse.move(p["x"], p["y"])
