@@ -11,6 +11,7 @@ from weightlapse.cli import main
 from weightlapse.viz import compare as cmp
 from weightlapse.viz.drawn import ValueSource, build_drawn_graph
 from weightlapse.viz.options import DrawOptions
+from helpers import assert_process_group_gone
 
 
 @pytest.fixture(scope="module")
@@ -238,11 +239,4 @@ def test_ctrl_c_stops_a_sweep_cleanly(tmp_path):
         if rec["status"] == "interrupted":
             run = wl.load_run(rec["path"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
-    for _ in range(50):  # no worker left behind (an exited helper may take a moment)
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("processes of the sweep are still running")
+    assert_process_group_gone(proc.pid, 50)  # no worker left behind (an exited one may take a moment)

@@ -2,7 +2,6 @@
 command that needs the damaged file fails with exit status 2 and one line
 naming it (no traceback, nothing written, the run untouched); one that does
 not need it works; load_run raises RunError, never KeyError or TypeError."""
-import hashlib
 import json
 import shutil
 
@@ -10,8 +9,8 @@ import numpy as np
 import pytest
 
 import weightlapse as wl
-from weightlapse.cli import main
 from weightlapse.core.errors import ConfigError, RunError
+from helpers import run_cli, tree
 
 
 @pytest.fixture(scope="module")
@@ -241,21 +240,6 @@ def argv_for(command, bad, good, tmp):
             "compare": ["compare", str(good), str(bad), "-o", str(tmp / "c.png")],
             "predict": ["predict", str(bad), "--data", str(rows), "-o", str(tmp / "p.csv")],
             "runs": ["runs", str(bad.parent)]}[command]
-
-
-def tree(root):
-    return sorted((str(p.relative_to(root)), hashlib.sha1(p.read_bytes()).hexdigest()
-                   if p.is_file() else "") for p in root.rglob("*"))
-
-
-def run_cli(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    shown = [ln.split("\r")[-1] for ln in err.split("\n") if ln.split("\r")[-1].strip()]
-    return code, out, err, shown
 
 
 # Each damage on every command that must fail, on runs, and on predict (cheap)

@@ -16,20 +16,10 @@ import pytest
 
 import weightlapse as wl
 from weightlapse.cli import main
+from helpers import StopAt
 
 SETTINGS = dict(dataset="spiral", hidden=[16, 16], epochs=6, batch_size=50, optimizer="adam",
                 dropout=0.2, snapshot_every=7)
-
-
-class StopAt:
-    """Asks the trainer to stop after a given step (what Ctrl-C does)."""
-
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, t):
-        if t.step == self.step:
-            t.request_stop()
 
 
 def assert_same_run(a, b):

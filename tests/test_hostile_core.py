@@ -4,7 +4,6 @@ test loss, L2, sizes beyond memory, overflowing data, live runs, Ctrl-C in
 the demo, CSV runs resumed from elsewhere. Tables check exit status 2, one
 line, no traceback and nothing written."""
 import gzip
-import hashlib
 import json
 import math
 import os
@@ -18,34 +17,8 @@ import numpy as np
 import pytest
 
 import weightlapse as wl
-from weightlapse.cli import main
 from weightlapse.core.errors import WeightlapseError
-
-
-class StopAt:
-    """Asks the trainer to stop after a given step (what Ctrl-C does)."""
-
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, t):
-        if t.step == self.step:
-            t.request_stop()
-
-
-def tree(root):
-    return sorted((str(p.relative_to(root)), hashlib.sha1(p.read_bytes()).hexdigest()
-                   if p.is_file() else "") for p in root.rglob("*"))
-
-
-def run_cli(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    shown = [ln.split("\r")[-1] for ln in err.split("\n") if ln.split("\r")[-1].strip()]
-    return code, out, err, shown
+from helpers import StopAt, run_cli, tree
 
 
 # -- item 1: step-0 training metrics ------------------------------------------------

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from weightlapse.cli import build_parser, size_arg  # noqa: F401
-from weightlapse.options import dpi_arg, fps_arg
+from weightlapse.options import dpi_arg
 from weightlapse.core.config import RunConfig
 from weightlapse.core.csvdata import load_csv
 from weightlapse.core.errors import ConfigError, DataError
@@ -91,7 +91,7 @@ def test_argument_parsing_never_crashes(argv):
 def test_argument_types(text):
     types = {a.dest: a.type for a in build_parser()._subparsers._group_actions[0]
              .choices["train"]._actions if a.type}
-    for fn in (types["hidden"], types["snapshot_every"], size_arg, dpi_arg, fps_arg):
+    for fn in (types["hidden"], types["snapshot_every"], size_arg, dpi_arg):
         try:
             fn(text)
         except argparse.ArgumentTypeError as e:

@@ -16,6 +16,7 @@ distributed = pytest.importorskip(
 
 import weightlapse as wl  # noqa: E402
 from weightlapse.cli import main  # noqa: E402
+from helpers import assert_process_group_gone  # noqa: E402
 
 QUIET = dict(log=lambda m: None)
 # Runs long enough (a few seconds each) for a kill to land mid-run.
@@ -118,15 +119,22 @@ def finish(proc, timeout=180):
         raise
 
 
-def test_worker_killed_mid_run_is_retried(cluster, tmp_path):
-    proc = sweep_process(cluster, tmp_path / "out")
+def sweep_killing_w0(cluster, out, *extra):
+    """A sweep on the cluster whose worker w0 is killed while it trains a run:
+    (the finished sweep process, the run w0 was training, its stderr)."""
+    proc = sweep_process(cluster, out, *extra)
     try:
         victim = wait_for(lambda: training_on(cluster, "w0"), 120, "w0 to train a run")
         cluster.kill("w0")
-        out, err = finish(proc)
+        _, err = finish(proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    return proc, victim, err
+
+
+def test_worker_killed_mid_run_is_retried(cluster, tmp_path):
+    proc, victim, err = sweep_killing_w0(cluster, tmp_path / "out")
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     sweep = tmp_path / "out" / "sweep"
@@ -143,14 +151,7 @@ def test_worker_killed_mid_run_is_retried(cluster, tmp_path):
 
 
 def test_worker_killed_without_retries_is_reported_then_resumed(cluster, tmp_path):
-    proc = sweep_process(cluster, tmp_path / "out", "--retries", "0")
-    try:
-        victim = wait_for(lambda: training_on(cluster, "w0"), 120, "w0 to train a run")
-        cluster.kill("w0")
-        out, err = finish(proc)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc, victim, err = sweep_killing_w0(cluster, tmp_path / "out", "--retries", "0")
     assert proc.returncode == 0, err       # one run finished: the sweep succeeded in part
     assert f"run {victim} did not finish: its worker died (1 attempt)" in err
     sweep = tmp_path / "out" / "sweep"
@@ -233,11 +234,4 @@ def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path):
         if rec["status"] == "interrupted":   # sent back and kept, resumable
             run = wl.load_run(sweep / rec["name"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
-    for _ in range(100):  # no worker left behind
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("processes of the sweep are still running")
+    assert_process_group_gone(proc.pid, 100)  # no worker left behind

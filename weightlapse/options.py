@@ -88,15 +88,3 @@ def dpi_arg(text: str) -> float:
     if not (math.isfinite(value) and 20 <= value <= 600):
         raise argparse.ArgumentTypeError(f"must be in [20, 600] dots per inch, got {text!r}")
     return value
-
-
-def fps_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected frames per second like 30, "
-                                         f"got {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= 240):
-        raise argparse.ArgumentTypeError(f"must be in (0, 240] frames per second, "
-                                         f"got {text!r}")
-    return value
