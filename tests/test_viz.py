@@ -78,7 +78,7 @@ def test_colours_use_each_gaps_scale_fixed_for_the_film(spiral_run):
         W, sh = snaps[i].weights, r.G.graph["shown"]    # hidden units in drawn order
         want = np.concatenate([L[lut_index(np.ravel(W[l][np.ix_(sh[l], sh[l + 1])]),
                                            scales[l])] for l in range(3)])
-        np.testing.assert_allclose(r.panel.lines.get_colors()[:, :3], want, atol=1e-6)
+        np.testing.assert_allclose(r.panel.line_rgba[:, :3], want, atol=1e-6)
         b = snaps[i].biases[1][sh[2]]
         np.testing.assert_allclose(r.panel.nodes[2].get_facecolor()[:, :3],
                                    L[lut_index(b, scales[1])], atol=1e-6)

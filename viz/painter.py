@@ -5,8 +5,8 @@ film, figure and comparison.
 frame ``update(values)`` recolours them from a :class:`~.values.DrawnValues`
 and, for films (``fast``), ``paint(buffer)`` draws the changing parts over
 the restored background: image tiles are written straight into the canvas
-buffer, dense gaps are rasterised (:mod:`.raster`), lines and units are
-redrawn with ``draw_artist``. With ``fast=False`` (static figures, vector
+buffer, dense gaps are rasterised (:mod:`.raster`), lines too
+(:mod:`.lines`), and units are redrawn with ``draw_artist``. With ``fast=False`` (static figures, vector
 formats) the same artists are ordinary and ``savefig`` draws them.
 
 Colour stages: value -> value / gap scale (clipped to [-1, 1]) -> the
@@ -19,10 +19,12 @@ from matplotlib.collections import LineCollection
 
 from . import decor
 from .colors import LUT_SIZE, lut, lut_index
+from .lines import LineRaster
 from .raster import EdgeField
 
 INPUT_GREY = (0.6, 0.6, 0.6)
 BG = (1.0, 1.0, 1.0)
+MIN_GROWTH, MAX_GROWTH = 0.6, 3.2   # a line's width: its base width x 0.6..3.2 with |value|
 
 
 class DrawnPanel:
@@ -85,6 +87,7 @@ class DrawnPanel:
     def _build_lines(self):
         G = self.G
         segs, self.line_index, per_seg, per_alpha = [], [], [], []
+        self.lines = self.raster = None
         for l, kind in enumerate(G.graph["gap_kind"]):
             if kind != "lines" and not (kind == "dense" and not self.fast):
                 continue
@@ -103,16 +106,24 @@ class DrawnPanel:
                      else 0.2)
             per_seg.append(np.full(n, width, np.float32))
             per_alpha.append(np.full(n, 0.03 if kind == "dense" else 0.22, np.float32))
-        self.lines = None
-        if segs:
-            self.lines = LineCollection(np.concatenate(segs), animated=self.fast,
-                                        capstyle="round", zorder=1)
+        self.lines = self.raster = None
+        if not segs:
+            return
+        self.seg_width = np.concatenate(per_seg)
+        self.seg_alpha = np.concatenate(per_alpha)   # faint where edges are dense
+        self.seg_gain = np.where(self.seg_alpha < 0.1, 0.5, 0.78).astype(np.float32)
+        self.seg_scale = np.concatenate([np.full(len(r), self.scales[l], np.float32)
+                                         for l, r, _ in self.line_index])
+        segs = np.concatenate(segs)
+        if self.fast:   # films: our own rasteriser, far faster than Agg on long lines
+            fig = self.ax.get_figure(root=True)
+            px = self.ax.transData.transform(segs.reshape(-1, 2)).reshape(-1, 2, 2)
+            px[..., 1] = fig.bbox.height - px[..., 1]          # rows from the top
+            self.raster = LineRaster(px, (int(fig.bbox.height), int(fig.bbox.width)),
+                                     self.seg_width * MAX_GROWTH * self.dpi / 72)
+        else:
+            self.lines = LineCollection(segs, capstyle="round", zorder=1)
             self.ax.add_collection(self.lines)
-            self.seg_width = np.concatenate(per_seg)
-            self.seg_alpha = np.concatenate(per_alpha)   # faint where edges are dense
-            self.seg_gain = np.where(self.seg_alpha < 0.1, 0.5, 0.78).astype(np.float32)
-            self.seg_scale = np.concatenate([np.full(len(r), self.scales[l], np.float32)
-                                             for l, r, _ in self.line_index])
 
     def _build_tiles(self, fig, bbox):
         """Tile rectangles in canvas pixels (rows from the top) and the
@@ -166,15 +177,18 @@ class DrawnPanel:
     def update(self, values):
         """Recolour every artist from ``values`` (a DrawnValues)."""
         self.values = values
-        if self.lines is not None:
+        if self.line_index:
             v = np.concatenate([values.gaps[l][r, c] for l, r, c in self.line_index])
             a = np.clip(np.abs(v) / self.seg_scale, 0, 1)
-            rgba = np.empty((len(v), 4), np.float32)
+            self.line_values = np.clip(v / self.seg_scale, -1, 1)
+            rgba = self.line_rgba = np.empty((len(v), 4), np.float32)
             rgba[:, :3] = self.lut[_index(v, self.seg_scale)]
             # opacity 0.22..1 (0.03..0.53 where edges are dense)
             rgba[:, 3] = self.seg_alpha + self.seg_gain * a
-            self.lines.set_color(rgba)
-            self.lines.set_linewidth(self.seg_width * (0.6 + 2.6 * a))
+            self.line_widths = self.seg_width * (MIN_GROWTH + (MAX_GROWTH - MIN_GROWTH) * a)
+            if self.lines is not None:
+                self.lines.set_color(rgba)
+                self.lines.set_linewidth(self.line_widths)
         for l, sc in enumerate(self.nodes):
             if sc is not None and l > 0 and hasattr(sc, "set_facecolor"):
                 sc.set_facecolor(self.lut[lut_index(values.nodes[l], self.scales[l - 1])])
@@ -199,8 +213,9 @@ class DrawnPanel:
             top, bottom, x0, x1 = self.field_rect
             mats = [v.gaps[l] * np.float32(1 / self.scales[l]) for l in self.dense]
             self.field.render(mats, 1.0, self.lut, BG, out=buffer[top:bottom, x0:x1])
-        if self.lines is not None:
-            self.ax.draw_artist(self.lines)
+        if self.raster is not None:
+            self.raster.render(buffer, self.line_widths * (self.dpi / 72),
+                               self.line_rgba[:, 3], self.line_values, self.lut)
         for sc in self.nodes:
             if sc is not None:
                 self.ax.draw_artist(sc)

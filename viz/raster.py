@@ -64,11 +64,28 @@ class EdgeField:
         self.starts = np.flatnonzero(np.r_[True, self.pix[1:] != self.pix[:-1]]) \
             if self.work else np.zeros(0, np.intp)
         self.upix = self.pix[self.starts]
+        # Scratch reused every frame: fresh arrays of this size cost more in
+        # page faults than the arithmetic done in them.
+        self._C = np.empty(self.offsets[-1], np.complex64)
+        self._S, self._S2 = np.empty(self.work, np.complex64), np.empty(self.work, np.complex64)
+        self._sum = np.empty(len(self.upix), np.complex64)
+        self._field = np.zeros(self.fshape[0] * self.fshape[1], np.complex64)
+        n = self._field.size
+        self._f = [np.empty(n, np.float32) for _ in range(2)]
+        self._i = [np.empty(n, np.intp) for _ in range(2)]
+        self._words = np.empty(self.fshape, np.uint32)
+        self._table_key = None
 
     def accumulate(self, weights, scale, masks=None):
         """Per field pixel: summed optical depth, and depth-weighted sum of the
         normalised weights w / scale. weights: list of (n_in, n_out) arrays."""
-        C = np.empty(self.offsets[-1], np.complex64)
+        field = self._accumulate(weights, scale, masks).reshape(self.fshape)
+        return field.real.copy(), field.imag.copy()
+
+    def _accumulate(self, weights, scale, masks):
+        """The field as one complex number per pixel (depth + i weighted sum),
+        in scratch that the next call overwrites."""
+        C = self._C
         for k, Wl in enumerate(weights):
             wn = np.clip(np.asarray(Wl, np.float32) * np.float32(1 / scale), -1, 1)
             depth = -np.log1p(-np.float32(self.max_opacity * self.coverage) * np.abs(wn))
@@ -78,40 +95,71 @@ class EdgeField:
             block = C[self.offsets[k]:self.offsets[k + 1]].reshape(n_in + 1, n_out)
             block[0] = 0
             np.cumsum(depth + 1j * (depth * wn), axis=0, out=block[1:])
-        S = C[self.hi]
-        S -= C[self.lo]
-        field = np.zeros(self.fshape[0] * self.fshape[1], np.complex64)
         if self.work:
-            field[self.upix] = np.add.reduceat(S, self.starts)
-        field = field.reshape(self.fshape)
-        return field.real, field.imag
+            S, S2 = self._S, self._S2
+            np.take(C, self.hi, out=S)
+            np.take(C, self.lo, out=S2)
+            np.subtract(S, S2, out=S)
+            np.add.reduceat(S, self.starts, out=self._sum)
+            self._field[self.upix] = self._sum      # other pixels stay 0
+        return self._field
 
     def render(self, weights, scale, lut, background, masks=None, out=None):
         """(H, W, 3) uint8: the edges composited over a plain ``background``
-        colour (RGB floats in [0, 1]); written into ``out`` (an (H, W, >=3)
-        uint8 view, such as the canvas buffer) when given."""
-        depth, wsum = self.accumulate(weights, scale, masks)
-        mean = np.divide(wsum, depth, out=np.zeros_like(wsum), where=depth > 1e-9)
-        rgb = lut[np.clip(mean * (0.5 * (LUT_SIZE - 1)) + (0.5 * LUT_SIZE), 0,
-                          LUT_SIZE - 1).astype(np.intp)]
-        opacity = (-np.expm1(-depth)).astype(np.float32)[..., None]
-        bg = np.asarray(background, np.float32)
-        img = ((bg + (rgb - bg) * opacity) * 255 + 0.5).astype(np.uint8)
+        colour (RGB floats in [0, 1]); written into ``out`` (an (H, W, 4)
+        RGBA uint8 view, such as part of the canvas buffer) when given."""
+        field = self._accumulate(weights, scale, masks)
+        key = (lut.tobytes(), tuple(np.asarray(background, float)))
+        if key != self._table_key:
+            self._table, self._table_key = _blend_table(lut, background), key
+        # Colour index: the depth-weighted mean of w / scale; opacity index: 1 - e^-depth.
+        depth, mean = self._f
+        mi, oi = self._i
+        np.maximum(field.real, 1e-9, out=depth)
+        np.divide(field.imag, depth, out=mean)
+        np.multiply(mean, 0.5 * (LUT_SIZE - 1), out=mean)
+        np.add(mean, 0.5 * LUT_SIZE, out=mean)           # |mean| <= 1: in range
+        np.copyto(mi, mean, casting="unsafe")
+        np.multiply(mi, OPACITY_LEVELS, out=mi)
+        np.negative(field.real, out=depth)
+        np.exp(depth, out=depth)
+        np.multiply(depth, -(OPACITY_LEVELS - 1), out=depth)
+        np.add(depth, OPACITY_LEVELS - 0.5, out=depth)   # (1 - e^-depth) x levels, rounded
+        np.copyto(oi, depth, casting="unsafe")
+        np.add(mi, oi, out=mi)
+        np.take(self._table, mi, out=self._words.reshape(-1))
         H, W = self.shape
         if out is None:
-            out = np.empty((H, W, 3), np.uint8)
-        k = self.k
-        if k == 1:
-            out[..., :3] = img
-            return out
-        # Each field pixel fills a k x k block: one broadcast write, no copies.
+            return self._write(np.empty((H, W, 4), np.uint8))[..., :3]
+        return self._write(out)
+
+    def _write(self, out):
+        """Each field pixel fills a k x k block of ``out`` (H, W, 4 uint8)."""
+        H, W = self.shape
+        k, img = self.k, self._words
+        words = out.view(np.uint32).reshape(H, W)
         m, n = H // k, W // k
-        out[:m * k, :n * k, :3].reshape(m, k, n, k, 3)[...] = img[:m, None, :n, None, :]
+        words[:m * k, :n * k].reshape(m, k, n, k)[...] = img[:m, None, :n, None]
         if m * k < H:
-            out[m * k:, :n * k, :3] = np.repeat(img[m:m + 1, :n], k, axis=1)
+            words[m * k:, :n * k] = np.repeat(img[m:m + 1, :n], k, axis=1)
         if n * k < W:
-            out[:, n * k:, :3] = np.repeat(img[:, n:n + 1], k, axis=0)[:H]
+            words[:, n * k:] = np.repeat(img[:, n:n + 1], k, axis=0)[:H]
         return out
+
+
+OPACITY_LEVELS = 256
+
+
+def _blend_table(lut, background):
+    """RGBA words (opaque) for colour index m and opacity level o at
+    ``m * OPACITY_LEVELS + o``: the colour over ``background`` at o / (levels - 1)."""
+    bg = np.asarray(background, np.float64)
+    o = np.arange(OPACITY_LEVELS) / (OPACITY_LEVELS - 1)
+    rgb = bg + (np.asarray(lut, np.float64)[:, None, :] - bg) * o[None, :, None]
+    rgba = np.empty(rgb.shape[:2] + (4,), np.uint8)
+    rgba[..., :3] = np.clip(rgb * 255 + 0.5, 0, 255)
+    rgba[..., 3] = 255
+    return rgba.view(np.uint32).reshape(-1)
 
 
 def _gap_tables(xa, ya, xb, yb, shape, half, c_offset):

@@ -4,6 +4,7 @@ memory does not grow with the video's length."""
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import subprocess
 import tempfile
@@ -57,7 +58,8 @@ def write_video(path, frames, total, size, fps=30, progress=None, crf=20):
     path = Path(path)
     if path.suffix.lower() == ".mp4":
         codec = ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
-                 "-crf", str(crf), "-movflags", "+faststart"]
+                 "-crf", str(crf), "-threads", str(encoder_threads()),
+                 "-movflags", "+faststart"]
     else:
         codec = ["-vcodec", "gif", "-filter_complex",
                  "split[a][b];[a]palettegen=stats_mode=diff[p];"
@@ -68,6 +70,31 @@ def write_video(path, frames, total, size, fps=30, progress=None, crf=20):
             if progress:
                 progress(done, total)
     return path
+
+
+def encoder_threads():
+    """x264's threads: every CPU but one, which is left to the renderer that
+    feeds it. On 2 CPUs that is one thread, which also costs less CPU per
+    frame than x264's default of 1.5 per CPU (13.7 against 17.6 ms for a
+    1280x720 frame, same file size)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:          # not on Linux
+        n = os.cpu_count() or 2
+    return max(1, n - 1)
+
+
+def _widen_pipe(stream, frame_bytes):
+    """Let the pipe hold up to a frame (Linux: 64 kB by default, so a 3.7 MB
+    frame would take 57 hand-overs between us and ffmpeg), within the
+    system's limit for unprivileged processes."""
+    try:
+        import fcntl
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            limit = int(f.read())
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, min(frame_bytes, limit))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass                        # not Linux, or not allowed: the default pipe works
 
 
 class FFmpegPipe:
@@ -84,6 +111,7 @@ class FFmpegPipe:
                *codec, str(self.path)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=self.log)
+        _widen_pipe(self.proc.stdin, w * h * 4)
 
     def send(self, frame):
         try:
