@@ -12,18 +12,22 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import DataError, arg
 from .io import input_problem
+
+if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
+    import pandas as pd
 
 _PIXEL = re.compile(r"pixel(\d+)$")
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 def read_table(path) -> pd.DataFrame:
+    import pandas as pd
     path = Path(path)
     problem = input_problem(path)
     if problem:
@@ -64,6 +68,7 @@ def image_shape(columns):
 
 def numeric_features(df: pd.DataFrame, columns, path) -> np.ndarray:
     """The feature columns as float64 (n, d), or an error naming the first bad cell."""
+    import pandas as pd
     for c in columns:
         col = df[c]
         if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
@@ -90,6 +95,7 @@ def load_csv(path, label_column="label", task="classification"):
     (already applied) or ``{"kind": "standardize"}`` (to be fitted on the
     training split by the caller).
     """
+    import pandas as pd
     df = read_table(path)
     if label_column not in df.columns:
         cols = ", ".join(map(str, df.columns[:8])) + (", ..." if len(df.columns) > 8 else "")

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .csvdata import apply_transform, load_features
 from .run import load_run
+
+if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
+    import pandas as pd
 
 
 def is_digits(run) -> bool:
@@ -50,6 +53,7 @@ def predict_csv(run, path, snapshot: int = -1) -> pd.DataFrame:
     Returns Kaggle's ``ImageId,Label`` (ImageId from 1) for digit data, else
     ``row,prediction`` (class names, or values for regression).
     """
+    import pandas as pd
     run = load_run(run)
     d = run.config["data"]
     run.snapshot(snapshot)  # a bad index fails before the CSV is read

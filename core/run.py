@@ -5,12 +5,14 @@ import os
 import socket
 from functools import cached_property
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import RunError
 from .rundir import CHECKPOINT, CONFIG, SNAPSHOTS, RunDir
 from .snapshots import SnapshotSequence
+
+if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
+    import pandas as pd
 
 
 class Run:

@@ -17,13 +17,16 @@ import math
 import os
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import ConfigError, RunError
 from .io import atomic_write_json, atomic_write_npz, make_run_dir
 from .snapshots import FILENAME as SNAPSHOTS, layout  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
+    import pandas as pd
 
 FORMAT = 1
 CONFIG, METRICS, STATUS = "config.json", "metrics.csv", "status.json"
@@ -129,6 +132,7 @@ class RunDir:
         return df
 
     def _parse_metrics(self, text) -> pd.DataFrame:
+        import pandas as pd
         commas = len(METRIC_COLUMNS) - 1
         for i, ln in enumerate(text.splitlines()):
             if ln.count(",") != commas:
