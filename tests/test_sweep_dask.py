@@ -171,6 +171,7 @@ def test_worker_killed_without_retries_is_reported_then_resumed(cluster, tmp_pat
 
 
 def test_local_cluster_of_two_workers_runs_a_sweep(tmp_path):
+    env = dict(os.environ)
     result = wl.sweep({"lr": [0.3, 0.03], "optimizer": ["sgd", "adam"]}, scheduler="local",
                       jobs=2, dataset="xor", hidden=[3], epochs=2, out=tmp_path, best=0,
                       **QUIET)
@@ -182,6 +183,34 @@ def test_local_cluster_of_two_workers_runs_a_sweep(tmp_path):
         assert run.path.parent == result.path
         assert run.config["settings"]["recording"]["out"] == str(result.path.resolve())
     assert (result.path / "effects.png").exists() and (result.path / "table.csv").exists()
+    # The nannies wrote their workers' settings (BLAS threads, malloc trim, hash
+    # seed) into this process's environment; the backend put it back.
+    assert dict(os.environ) == env
+
+
+def test_a_run_keeps_its_memory_on_a_worker_that_trims_it():
+    """A Dask nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536: every
+    freed array goes back to the system and faults in again. roomy_malloc
+    keeps it for the run and restores the worker's setting after."""
+    code = """if True:
+        import resource, numpy as np
+        from weightlapse.sweeps.tasks import roomy_malloc
+        def faults():
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for _ in range(200):
+                a = np.ones(1 << 18)        # 2 MB, freed each time round
+                del a
+            return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+        before = faults()
+        with roomy_malloc():
+            faults()                        # the heap grows once
+            during = faults()
+        print(before, during, faults())
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}, check=True)
+    before, during, after = map(int, out.stdout.split())
+    assert before > 20000 and during < before / 20 and after > before / 2, out.stdout
 
 
 @pytest.mark.parametrize("address,match", [

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from ..core.errors import ConfigError, WeightlapseError
-from .tasks import StopWhen, train_one
+from .tasks import StopWhen, roomy_malloc, train_one
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 DASK_EXTRA = 'pip install "weightlapse[dask]"'
@@ -103,11 +103,7 @@ class PoolBackend:
     def close(self):
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
-        for k, v in self.saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _restore_env(self.saved)
 
 
 # -- Dask -----------------------------------------------------------------------
@@ -123,7 +119,8 @@ def _dask_task(settings, target, event_name, counter_name, max_attempts):
     if attempt > max_attempts:
         return {"status": "failed", "attempts": attempt - 1,
                 "message": f"its worker died ({attempt - 1} attempt{'s' if attempt > 2 else ''})"}
-    result = train_one(settings, target, StopWhen(Event(event_name).is_set, every=1.0))
+    with roomy_malloc():
+        result = train_one(settings, target, StopWhen(Event(event_name).is_set, every=1.0))
     return {**result, "attempts": attempt}
 
 
@@ -147,13 +144,14 @@ class DaskBackend:
         if scheduler == "local":
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
             environ.update({k: blas_threads for k in BLAS_VARS})
-            # Dask asks glibc to hand freed memory back at once (a 64 kB trim
-            # threshold), so a worker's memory shrinks between tasks. Training
-            # frees and reallocates the same batch-sized arrays every step, and
-            # each return costs page faults when the memory is taken again:
-            # measured, 16 runs took 40 s of worker time with it, 26 s in a
-            # process pool. glibc's own default adapts to the arrays in use.
-            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            # Dask's 64 kB trim threshold slows training (see tasks.roomy_malloc):
+            # local workers keep glibc's adaptive default (None unsets it).
+            environ["MALLOC_TRIM_THRESHOLD_"] = None
+            # A nanny writes its worker's settings into its own process's
+            # environment before it spawns the worker (and Dask adds a note of
+            # the parent), and a LocalCluster's nannies live in this process:
+            # put the environment back as it was when the cluster closes.
+            self.saved_env = dict(os.environ)
             # We count lost runs ourselves (retries), and a worker holds only
             # the run it trains, so a killed worker loses just that run.
             # A worker's periodic chores (the stack profiler, the event loop's
@@ -172,11 +170,16 @@ class DaskBackend:
                                   "distributed.worker.preload": [
                                       "weightlapse.sweeps.preload"],
                                   "distributed.nanny.pre-spawn-environ": environ}):
-                self.cluster = distributed.LocalCluster(
-                    n_workers=max(1, min(jobs or 1, n_runs)), threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0", silence_logs=logging.ERROR)
-                self.client = distributed.Client(self.cluster)
+                try:
+                    self.cluster = distributed.LocalCluster(
+                        n_workers=max(1, min(jobs or 1, n_runs)), threads_per_worker=1,
+                        processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+                    self.client = distributed.Client(self.cluster)
+                except BaseException:
+                    if self.cluster is not None:
+                        self.cluster.close(timeout=10)
+                    _restore_env(self.saved_env, whole=True)
+                    raise
         else:
             if jobs is not None:
                 raise ConfigError("jobs sets the number of local workers; a cluster at an "
@@ -278,6 +281,20 @@ class DaskBackend:
         finally:
             if self.cluster is not None:
                 self.cluster.close(timeout=10)
+                _restore_env(self.saved_env, whole=True)
+
+
+def _restore_env(saved, whole=False):
+    """Set back the variables of ``saved`` (None: unset); ``whole``: saved is
+    the whole environment, and variables added since are unset too."""
+    if whole:
+        for k in set(os.environ) - set(saved):
+            del os.environ[k]
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        elif os.environ.get(k) != v:
+            os.environ[k] = v
 
 
 def make_backend(scheduler, jobs, n_runs, blas_threads=1, retries=1, shared_out=False,

@@ -9,8 +9,12 @@ there whole or not at all.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import io
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -35,6 +39,42 @@ class StopWhen:
             self._next = now + self.every
             if self.is_set():
                 t.request_stop()
+
+
+@contextlib.contextmanager
+def roomy_malloc():
+    """Let glibc keep the memory a run frees while it trains, then give it
+    back. A Dask nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``
+    so that memory returns to the system between tasks; that also fixes
+    glibc's mmap threshold at 128 kB, so every batch-sized array of every
+    training step is a fresh mapping whose pages fault in again. Measured on
+    a cluster started by hand: 16 runs took 50 s of worker time, against 27 s
+    in a process pool. For the run, arrays come from a heap that is not
+    trimmed; after it, the worker's settings are restored and the heap
+    trimmed. Elsewhere (no such setting, not glibc) this does nothing."""
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    libc = _glibc() if trim is not None and trim.isdigit() else None
+    if libc is None:
+        yield
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)     # glibc's largest
+    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    try:
+        yield
+    finally:
+        libc.mallopt(M_MMAP_THRESHOLD, 128 << 10)  # what the setting left: the default
+        libc.mallopt(M_TRIM_THRESHOLD, int(trim))
+        libc.malloc_trim(0)
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 - glibc has both; musl, macOS do not
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def train_one(settings: dict, target=None, stop=None) -> dict:
