@@ -179,7 +179,7 @@ def test_local_cluster_of_two_workers_runs_a_sweep(tmp_path):
     index = json.loads((result.path / "index.json").read_text())
     assert [r["status"] for r in index["runs"]] == ["finished"] * 4
     assert all(r["attempts"] == 1 for r in index["runs"])
-    for run in result.runs:  # trained in a worker's temporary folder, sent back here
+    for run in result.runs:  # local workers write into the sweep folder themselves
         assert run.path.parent == result.path
         assert run.config["settings"]["recording"]["out"] == str(result.path.resolve())
     assert (result.path / "effects.png").exists() and (result.path / "table.csv").exists()
@@ -245,7 +245,7 @@ def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         env={**os.environ, "TMPDIR": str(tmp_path)})
     try:
-        wait_for(lambda: len([f for f in tmp_path.glob("weightlapse-sweep-*/*/metrics.csv")
+        wait_for(lambda: len([f for f in tmp_path.glob("sweep/*/metrics.csv")
                               if f.read_text().count("\n") >= 2]) == 2, 120,
                  "both workers to train")
         os.killpg(proc.pid, signal.SIGINT)
@@ -260,7 +260,7 @@ def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path):
     assert sorted(r["status"] for r in index["runs"]) == ["cancelled", "interrupted",
                                                           "interrupted"], index
     for rec in index["runs"]:
-        if rec["status"] == "interrupted":   # sent back and kept, resumable
+        if rec["status"] == "interrupted":   # kept, resumable
             run = wl.load_run(sweep / rec["name"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
     assert_process_group_gone(proc.pid, 100)  # no worker left behind

@@ -306,9 +306,9 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
 
     Where: ``jobs`` local worker processes (the default, no extra
     dependency); ``scheduler="local"`` a Dask LocalCluster of ``jobs``
-    workers; ``scheduler="tcp://HOST:8786"`` an existing Dask cluster, whose
-    workers send each finished run back unless ``shared_out`` says they see
-    ``out`` too. A run whose worker dies is trained again up to ``retries``
+    workers (writing into ``out``); ``scheduler="tcp://HOST:8786"`` an
+    existing Dask cluster, whose workers send each finished run back unless
+    ``shared_out`` says they see ``out`` too. A run whose worker dies is trained again up to ``retries``
     times. ``resume=SWEEP_DIR`` trains again only that sweep's runs that did
     not finish.
 

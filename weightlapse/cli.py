@@ -383,7 +383,8 @@ def add_sweep_parser(sub, common):
                    "weightlapse[dask]; default: a local process pool)")
     g.add_argument("--shared-out", action="store_true",
                    help="the Dask workers see --out too and write their runs there "
-                   "(default: each run is sent back to this machine)")
+                   "(default: each run is sent back to this machine; local workers "
+                   "always write there)")
     g.add_argument("--retries", type=whole(0), default=1, metavar="N",
                    help="train a run again up to N times when its worker dies (default 1)")
     g.add_argument("--blas-threads", type=whole(1), default=1, metavar="N",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:   # pandas loads on first use: sweep workers import this package
+    import pandas as pd
 
 
 @dataclass
@@ -44,6 +47,7 @@ def sweep_table(agg: pd.DataFrame, keys, split="val") -> pd.DataFrame:
     -> a table sorted by accuracy (by loss where there is none): the keys'
     values as text, ``runs``, and ``<split> acc``, ``<split> acc std``,
     ``<split> loss``, ``<split> loss std``."""
+    import pandas as pd
     from weightlapse.viz.effects import label
     table = pd.DataFrame({k: agg[k].map(label) for k in keys})
     table["runs"] = agg["n"].to_numpy()

@@ -139,7 +139,9 @@ class DaskBackend:
         distributed = _import_distributed()
         import dask
         self.distributed, self.cluster = distributed, None
-        self.target = "shared" if shared_out else "bytes"
+        # A local cluster's workers are processes of this machine: they write
+        # into the sweep folder as a pool's do. Remote ones may not see it.
+        self.target = "shared" if shared_out or scheduler == "local" else "bytes"
         self.address = scheduler
         if scheduler == "local":
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
