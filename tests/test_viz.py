@@ -264,6 +264,40 @@ def test_regions_have_a_class_legend_and_the_cursor_misses_legends(spiral_run):
             assert lb.y0 >= box.y1 - 1 or lb.x1 <= box.x0   # outside the curves
 
 
+def test_film_regions_are_the_models_predictions_with_the_points_over_them(spiral_run):
+    from weightlapse.viz.panel import region_rgb
+    r = FrameRenderer(spiral_run, DrawOptions.create(size=(640, 360)))
+    last = len(spiral_run.snapshots) - 1
+    frame = r.frame_at(last).copy()
+    rl = r.regions
+    want = region_rgb(spiral_run.network(last), r.grid, r.class_rgb)      # (g, g, 3), rows up
+    g = want.shape[0]
+    inside = frame[rl.top:rl.bottom, rl.left:rl.right, :3].astype(float)
+    bare = rl.keep[..., 0] == 1                                           # no point there
+    h, w = bare.shape
+    checked = 0
+    for fy, fx in [(0.2, 0.2), (0.5, 0.7), (0.8, 0.4), (0.05, 0.95), (0.95, 0.05), (0.6, 0.1)]:
+        i, j = int(fy * h), int(fx * w)
+        if not bare[i, j]:
+            continue
+        checked += 1
+        # pixel (i, j): up from the bottom by (h - i - 0.5) / h of the grid, bilinear
+        u = (j + 0.5) / w * (g - 1)
+        v = (h - i - 0.5) / h * (g - 1)
+        a, b = int(v), int(u)
+        tv, tu = v - a, u - b
+        c = ((1 - tv) * ((1 - tu) * want[a, b] + tu * want[a, b + 1])
+             + tv * ((1 - tu) * want[a + 1, b] + tu * want[a + 1, b + 1]))
+        np.testing.assert_allclose(inside[i, j], c * 255, atol=2.5)
+    assert checked >= 3
+    assert bare.mean() > 0.5 and (rl.keep < 0.05).sum() > 100             # points drawn
+    solid = rl.keep[..., 0] < 0.01                                        # under a point
+    np.testing.assert_allclose(inside[solid], rl.points[solid], atol=1 + 0.01 * 255)
+    # The regions follow the weights: the first snapshot's differ.
+    assert (r.frame_at(0)[rl.top:rl.bottom, rl.left:rl.right] != frame[rl.top:rl.bottom,
+                                                                      rl.left:rl.right]).any()
+
+
 @pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
 def test_figure_formats(spiral_run, image_run, tmp_path, ext):
     for run in (spiral_run, image_run):

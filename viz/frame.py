@@ -19,7 +19,7 @@ from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
 from .labels import short
 from .options import DrawOptions
 from .painter import DrawnPanel
-from .panel import TextSprite, class_colours, region_grid, region_rgb
+from .panel import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
 
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 
@@ -115,11 +115,11 @@ class FrameRenderer:
         self.grid, extent = region_grid(X)
         k = self.run.sizes[-1]
         palette, self.class_rgb = class_colours(k)
-        self.regions = ax.imshow(np.ones((2, 2, 3)), origin="lower", animated=True,
-                                 extent=extent, aspect="auto", interpolation="bilinear")
         show = slice(None, None, max(1, len(X) // 400))
-        self.points = ax.scatter(X[show, 0], X[show, 1], c=palette[y[show] % 10], s=6,
-                                 edgecolors="white", linewidths=0.3, animated=True)
+        self.regions = RegionLayer(ax, extent, int(round(np.sqrt(len(self.grid)))),
+                                   (X[show, 0], X[show, 1]),
+                                   dict(c=palette[y[show] % 10], s=6, edgecolors="white",
+                                        linewidths=0.3))
         ax.set_title("decision regions", fontsize=fs)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -140,9 +140,7 @@ class FrameRenderer:
         self._draw_metrics(v.epoch, v.step)
         if self.extra == "regions":
             self.model.set_weights(*self._full_weights(position))
-            self.regions.set_data(region_rgb(self.model, self.grid, self.class_rgb))
-            self.ax_extra.draw_artist(self.regions)
-            self.ax_extra.draw_artist(self.points)
+            self.regions.draw(self.buffer, region_rgb(self.model, self.grid, self.class_rgb))
         self.title.draw(self.buffer, self.title_text)
         return self.buffer
 

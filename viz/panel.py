@@ -56,3 +56,60 @@ def region_rgb(model, grid, class_rgb):
     P = Z / Z.sum(axis=1, keepdims=True)
     g = int(round(np.sqrt(len(grid))))
     return (P @ class_rgb).reshape(g, g, 3).clip(0, 1)
+
+
+class RegionLayer:
+    """The decision regions of a film, drawn straight into the canvas: each
+    frame's g x g grid of colours (``region_rgb``) scaled to the axes' pixels
+    bilinearly, with the data points laid over it from a layer drawn once
+    (matplotlib resampled the image and redrew 400 scatter markers every
+    frame: 15 ms of a 2-D film's frame). ``ax`` shows ``extent``; the points
+    are drawn as ``ax.scatter(*points_xy, **scatter_kw)`` would draw them."""
+
+    def __init__(self, ax, extent, g, points_xy, scatter_kw):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        fig = ax.get_figure(root=True)
+        x0, x1, y0, y1 = extent
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        H = int(round(fig.bbox.height))
+        b = ax.get_window_extent()
+        ax.spines[:].set_visible(False)           # the regions fill the axes, edge to edge
+        self.left, self.right = int(round(b.x0)), int(round(b.x1))
+        self.top, self.bottom = H - int(round(b.y1)), H - int(round(b.y0))
+        cols = (np.arange(self.left, self.right) + 0.5 - b.x0) / b.width      # 0..1
+        rows = (H - (np.arange(self.top, self.bottom) + 0.5) - b.y0) / b.height  # 0..1, up
+        self.ix, fx = _bilinear(cols, g)
+        self.iy, fy = _bilinear(rows, g)
+        self.fx, self.fy = fx[:, None], fy[:, None, None]
+        # The points, once, on a transparent copy of the axes.
+        over = Figure(figsize=fig.get_size_inches(), dpi=fig.dpi, facecolor="none")
+        canvas = FigureCanvasAgg(over)
+        oax = over.add_axes(ax.get_position().bounds, facecolor="none")
+        oax.set_axis_off()
+        oax.set_xlim(x0, x1)
+        oax.set_ylim(y0, y1)
+        oax.scatter(*points_xy, **scatter_kw)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())[self.top:self.bottom, self.left:self.right]
+        alpha = rgba[..., 3:].astype(np.float32) / 255
+        self.keep = 1 - alpha                                   # what shows of the regions
+        self.points = rgba[..., :3].astype(np.float32) * alpha  # the points' share, 0..255
+
+    def draw(self, buffer, rgb):
+        """Write the regions ``rgb`` ((g, g, 3) floats in [0, 1], rows from the
+        bottom) and the points into ``buffer`` (the canvas, H x W x 4)."""
+        a = rgb[self.iy] * (1 - self.fy) + rgb[self.iy + 1] * self.fy      # (h, g, 3)
+        a = a[:, self.ix] * (1 - self.fx) + a[:, self.ix + 1] * self.fx    # (h, w, 3)
+        a *= 255 * self.keep
+        a += self.points + 0.5
+        buffer[self.top:self.bottom, self.left:self.right, :3] = a.astype(np.uint8)
+
+
+def _bilinear(t, g):
+    """Lower grid index and weight of the upper one, for positions ``t`` in
+    [0, 1] on a grid of g samples spanning it."""
+    u = np.clip(t, 0, 1) * (g - 1)
+    i = np.minimum(u.astype(np.intp), g - 2)
+    return i, (u - i).astype(np.float32)
