@@ -85,9 +85,12 @@ def prepare_data(cfg: RunConfig, rngs, X=None, y=None, X_val=None, y_val=None,
         names = []
         # Targets as (n, n_out) columns, like the outputs: an (n,) vector
         # would broadcast against (n, 1) outputs into an (n, n) "error".
-        yt, yv = (np.asarray(a, np.float64).reshape(len(a), -1) for a in (yt, yv))
+        # (The width comes from the training targets: an empty validation
+        # set, val_fraction=0, cannot say how wide it is.)
+        k = 1 if np.ndim(yt) == 1 else np.shape(yt)[1]
+        yt, yv = (np.asarray(a, np.float64).reshape(len(a), k) for a in (yt, yv))
         if test:
-            test = (test[0], np.asarray(test[1], np.float64).reshape(len(test[1]), -1))
+            test = (test[0], np.asarray(test[1], np.float64).reshape(len(test[1]), k))
         n_out = yt.shape[1]
     dtype = np.dtype(cfg.model.dtype)
     what = "X" if ds.name == "arrays" else (d.data or d.dataset)

@@ -109,6 +109,23 @@ def test_regression(tmp_path):
     assert m["val_loss"].iloc[-1] < 0.1 * m["val_loss"].iloc[0]
 
 
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_no_validation_set_trains_films_and_reports(tmp_path, task):
+    """val_fraction=0: every row trains; the validation columns stay empty
+    and everything that draws a run still does."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    run = wl.train(X, y if task == "regression" else (y > 0).astype(int), task=task,
+                   val_fraction=0.0, hidden=[4], epochs=2, out=tmp_path)
+    assert run.status == "finished" and run.config["data"]["n_val"] == 0
+    assert run.metrics["val_loss"].isna().all() and run.metrics["train_loss"].notna().all()
+    assert wl.figure(run, tmp_path / "f.png").stat().st_size > 0
+    assert wl.render(run, tmp_path / "f.mp4", size=(160, 90), duration=1).stat().st_size > 0
+    wl.report(run, tmp_path / "r.html")
+    assert (tmp_path / "r.html").stat().st_size > 0
+
+
 def test_divergence_is_recorded(tmp_path):
     run = wl.train(dataset="spiral", hidden=[16], optimizer="sgd", lr=1e5, epochs=50,
                    activation="identity", out=tmp_path)
