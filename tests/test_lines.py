@@ -86,3 +86,24 @@ def test_line_raster_draws_where_matplotlib_draws():
         image, widths_pt * 100 / 72, np.ones(60), -np.ones(60), np.zeros((LUT_SIZE, 3)))
     ours = image[..., 0] < 128
     assert (agg & ours).sum() / (agg | ours).sum() > 0.9        # 0.97 when written
+
+
+def test_a_film_whose_lines_need_big_tables_draws_them_with_matplotlib(tmp_path, monkeypatch):
+    """Past MAX_TERMS (about 120 MB of tables) the film keeps matplotlib's
+    lines: slower, but the same picture."""
+    import weightlapse as wl
+    from weightlapse.viz import lines
+    from weightlapse.viz.frame import FrameRenderer
+    from weightlapse.viz.options import DrawOptions
+    run = wl.train(dataset="spiral", hidden=[8], epochs=3, out=tmp_path)
+    opts = DrawOptions.create(size=(640, 360))
+    ours = FrameRenderer(run, opts)
+    assert ours.panel.raster is not None and ours.panel.lines is None
+    a = ours.frame_at(len(run.snapshots) - 1)[..., :3].astype(int)
+    monkeypatch.setattr(lines, "MAX_TERMS", 1000)
+    theirs = FrameRenderer(run, opts)
+    assert theirs.panel.raster is None and theirs.panel.lines is not None
+    b = theirs.frame_at(len(run.snapshots) - 1)[..., :3].astype(int)
+    inked_a, inked_b = (np.abs(x - 255).max(-1) > 60 for x in (a, b))
+    assert inked_b.sum() > 2000
+    assert (inked_a & inked_b).sum() / (inked_a | inked_b).sum() > 0.85

@@ -23,17 +23,31 @@ import numpy as np
 from .colors import LUT_SIZE
 
 
+MAX_TERMS = 2_000_000   # (line, pixel) pairs: about 60 bytes each while building
+OPACITY_STEPS = 2 ** 15 - 1
+COLOUR_BITS = 8           # LUT_SIZE = 2 ** COLOUR_BITS colours
+
+
 class LineRaster:
     """Lines ``segments`` ((n, 2, 2) pixel coordinates in an (H, W) image,
     x right, y down, pixel centres at +0.5) at most ``max_width`` px wide
     (a scalar or one per line)."""
+
+    @staticmethod
+    def fits(segments, max_width, limit=None):
+        """Whether the lines touch few enough pixels (at most ``limit``,
+        default MAX_TERMS, counted with a pixel per line for overlaps) for
+        their tables to stay small; else draw them with matplotlib."""
+        segs = np.asarray(segments, np.float64).reshape(-1, 2, 2)
+        reach = np.maximum(max_width, 1.0) / 2 + 0.5
+        length = np.hypot(*(segs[:, 1] - segs[:, 0]).T)
+        return float(np.sum((length + 2 * reach) * (2 * reach + 1))) <= (limit or MAX_TERMS)
 
     def __init__(self, segments, shape, max_width):
         segs = np.asarray(segments, np.float64).reshape(-1, 2, 2)
         n = len(segs)
         reach = np.broadcast_to(np.maximum(max_width, 1.0) / 2 + 0.5, (n,))
         self.shape = H, W = shape
-        self.n = n
         pix, seg, dist = [], [], []
         for k in range(n):
             p, d = _pixels_near(segs[k], reach[k], H, W)
@@ -57,10 +71,9 @@ class LineRaster:
         bounds = np.searchsorted(rank, np.arange(counts.max(initial=0) + 1))
         self.layers = [(bounds[r], bounds[r + 1], position[bounds[r]:bounds[r + 1]])
                        for r in range(1, len(bounds) - 1)]
-        self.pix = pix
         # Scratch reused every frame: fresh arrays of this size cost more in
         # page faults than the arithmetic done in them.
-        m, k = len(self.pix), len(self.upix)
+        m, k = len(self.seg), len(self.upix)
         self._cov, self._key, self._tmp = (np.empty(m, np.float32) for _ in range(3))
         self._best, self._words = np.empty(k, np.float32), np.empty(k, np.uint32)
         self._f = [np.empty(k, np.float32) for _ in range(2)]
@@ -70,15 +83,15 @@ class LineRaster:
         """Composite the lines over ``image`` ((H, W, 4) uint8, C-contiguous,
         changed in place): ``widths`` px, ``opacity`` in [0, 1] and
         ``values`` in [-1, 1] (the colour map's range), one each per line."""
-        if not len(self.pix):
+        if not len(self.seg):
             return image
         w = np.asarray(widths, np.float32)
         cov, key, tmp = self._cov, self._key, self._tmp
         np.take(np.maximum(w, 1) / 2 + 0.5, self.seg, out=cov)
         np.subtract(cov, self.dist, out=cov)
         np.clip(cov, 0, 1, out=cov)
-        # Each pixel's key: its opacity (15 bits) above the line's colour index (8 bits),
-        # exact in a float32; the largest key per pixel is the line shown there.
+        # Each term's key: its opacity (15 bits) above the line's colour index
+        # (8 bits), exact in a float32; a pixel shows the line of its largest key.
         line_opacity = np.clip(opacity, 0, 1) * np.minimum(w, 1)   # thin: 1 px and fainter
         np.take((line_opacity * OPACITY_STEPS).astype(np.float32), self.seg, out=key)
         np.multiply(key, cov, out=key)
@@ -97,7 +110,7 @@ class LineRaster:
         best, colour = self._i
         np.copyto(best, top, casting="unsafe")
         np.bitwise_and(best, LUT_SIZE - 1, out=colour)
-        np.right_shift(best, 8, out=best)
+        np.right_shift(best, COLOUR_BITS, out=best)
         keep, u = self._f
         np.multiply(best, -1 / OPACITY_STEPS, out=keep)
         np.add(keep, 1, out=keep)                          # 1 - opacity
@@ -115,9 +128,6 @@ class LineRaster:
             np.copyto(chans[:, c], u, casting="unsafe")
         words[self.upix] = self._words
         return image
-
-
-OPACITY_STEPS = 2 ** 15 - 1
 
 
 def _pixels_near(seg, reach, H, W):

@@ -5,9 +5,10 @@ film, figure and comparison.
 frame ``update(values)`` recolours them from a :class:`~.values.DrawnValues`
 and, for films (``fast``), ``paint(buffer)`` draws the changing parts over
 the restored background: image tiles are written straight into the canvas
-buffer, dense gaps are rasterised (:mod:`.raster`), lines too
-(:mod:`.lines`), and units are redrawn with ``draw_artist``. With ``fast=False`` (static figures, vector
-formats) the same artists are ordinary and ``savefig`` draws them.
+buffer, dense gaps and lines are rasterised (:mod:`.raster`, :mod:`.lines`),
+and units are redrawn with ``draw_artist``. With ``fast=False`` (static
+figures, vector formats) the same things are ordinary matplotlib artists and
+``savefig`` draws them.
 
 Colour stages: value -> value / gap scale (clipped to [-1, 1]) -> the
 diverging colour map; a line's opacity and width grow with |value| / scale.
@@ -106,7 +107,6 @@ class DrawnPanel:
                      else 0.2)
             per_seg.append(np.full(n, width, np.float32))
             per_alpha.append(np.full(n, 0.03 if kind == "dense" else 0.22, np.float32))
-        self.lines = self.raster = None
         if not segs:
             return
         self.seg_width = np.concatenate(per_seg)
@@ -119,11 +119,14 @@ class DrawnPanel:
             fig = self.ax.get_figure(root=True)
             px = self.ax.transData.transform(segs.reshape(-1, 2)).reshape(-1, 2, 2)
             px[..., 1] = fig.bbox.height - px[..., 1]          # rows from the top
-            self.raster = LineRaster(px, (int(fig.bbox.height), int(fig.bbox.width)),
-                                     self.seg_width * MAX_GROWTH * self.dpi / 72)
-        else:
-            self.lines = LineCollection(segs, capstyle="round", zorder=1)
-            self.ax.add_collection(self.lines)
+            widest = self.seg_width * MAX_GROWTH * self.dpi / 72
+            if LineRaster.fits(px, widest):
+                self.raster = LineRaster(px, (int(fig.bbox.height), int(fig.bbox.width)),
+                                         widest)
+                return
+        # Figures (vector formats too), and films whose lines would need big tables.
+        self.lines = LineCollection(segs, capstyle="round", zorder=1, animated=self.fast)
+        self.ax.add_collection(self.lines)
 
     def _build_tiles(self, fig, bbox):
         """Tile rectangles in canvas pixels (rows from the top) and the
@@ -216,6 +219,8 @@ class DrawnPanel:
         if self.raster is not None:
             self.raster.render(buffer, self.line_widths * (self.dpi / 72),
                                self.line_rgba[:, 3], self.line_values, self.lut)
+        elif self.lines is not None and self.fast:
+            self.ax.draw_artist(self.lines)
         for sc in self.nodes:
             if sc is not None:
                 self.ax.draw_artist(sc)
