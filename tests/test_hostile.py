@@ -173,6 +173,10 @@ RUNS = [
 
 DEMO = [
     ("size", lambda g, t: ["demo", "--out", str(t / "d"), "--size", "0x0"], "WIDTHxHEIGHT"),
+    ("size-text", lambda g, t: ["demo", "--out", str(t / "d"), "--size", "wide"],
+     "--size must be WIDTHxHEIGHT"),
+    ("size-odd", lambda g, t: ["demo", "--out", str(t / "d"), "--size", "641x361"],
+     "--size 641x361: H.264 needs even"),     # refused before the run trains
     ("snapshot-every", lambda g, t: ["demo", "--out", str(t / "d"), "--snapshot-every", "0"],
      "--snapshot-every must be"),
 ]
@@ -290,6 +294,8 @@ API = [
     ("runs-int", lambda g, t: wl.runs(3), ConfigError, "folder must be a path"),
     ("runs-sort", lambda g, t: wl.runs(g, sort="x"), ConfigError, "sort 'x' is not"),
     ("demo-size", lambda g, t: wl.demo(out=t, size=(0,)), ConfigError, "size must be"),
+    ("demo-size-odd", lambda g, t: wl.demo(out=t, size=(641, 361)), ConfigError,
+     "size 641x361: H.264"),
 ]
 
 

@@ -7,12 +7,14 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from weightlapse.cli import build_parser, size_arg  # noqa: F401
+import weightlapse as wl
+from weightlapse.cli import build_parser
 from weightlapse.options import dpi_arg
 from weightlapse.core.config import RunConfig
 from weightlapse.core.csvdata import load_csv
 from weightlapse.core.errors import ConfigError, DataError
 from weightlapse.core.idx import parse_idx
+from weightlapse.viz.options import DrawOptions
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -91,11 +93,17 @@ def test_argument_parsing_never_crashes(argv):
 def test_argument_types(text):
     types = {a.dest: a.type for a in build_parser()._subparsers._group_actions[0]
              .choices["train"]._actions if a.type}
-    for fn in (types["hidden"], types["snapshot_every"], size_arg, dpi_arg):
+    for fn in (types["hidden"], types["snapshot_every"], dpi_arg):
         try:
             fn(text)
         except argparse.ArgumentTypeError as e:
             assert str(e)
+    try:                                   # --size: parsed with the drawing options
+        w, h = DrawOptions.create(size=text).size
+        assert 16 <= w <= 7680 and 16 <= h <= 4320
+    except wl.WeightlapseError as e:
+        assert str(e).startswith("size ")                     # Python's name for it
+        assert e.render(lambda name: "--" + name).startswith("--size ")   # the CLI's
 
 
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**8),

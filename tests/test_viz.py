@@ -332,7 +332,7 @@ def test_interrupted_run_films(tmp_path):
 BAD = [
     (["render", "{run}", "-o", "{tmp}/x.avi"], "unknown video format '.avi'"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "0x0"], "WIDTHxHEIGHT"),
-    (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "wide"], "--size: expected WIDTHxHEIGHT"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "wide"], "--size must be WIDTHxHEIGHT"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "9x9"], "--size 9x9 is out of range"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--size", "641x360"], "even width"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--edges", "most"], "--edges must be"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 
-from weightlapse.core.errors import ConfigError
+from weightlapse.core.errors import ConfigError, arg
 
 COLORS = ("weight", "change", "update")
 SCALES = ("layer", "global")
@@ -40,32 +40,30 @@ class DrawOptions:
     size: tuple = (1280, 720)
 
     @classmethod
-    def create(cls, cli=False, **kw) -> "DrawOptions":
+    def create(cls, **kw) -> "DrawOptions":
         """Validated options from keyword values (None keeps the default).
-        ``cli=True`` names the arguments as flags in errors."""
+        Errors name the options with ``arg``: as flags on the command line,
+        as argument names in Python."""
         known = {f.name for f in fields(cls)}
         bad = sorted(set(kw) - known)
         if bad:
             raise ConfigError(f"unknown drawing option {bad[0]!r}; use one of "
                               f"{', '.join(sorted(known))}")
         opts = cls(**{k: v for k, v in kw.items() if v is not None})
-        return opts.checked(cli)
+        return opts.checked()
 
     @classmethod
     def from_args(cls, args) -> "DrawOptions":
         """From an argparse namespace made with ``add_drawing_options``."""
         kw = {f.name: getattr(args, f.name, None) for f in fields(cls)}
-        return cls.create(cli=True, **kw)
+        return cls.create(**kw)
 
     def with_(self, **kw) -> "DrawOptions":
         return replace(self, **{k: v for k, v in kw.items() if v is not None}).checked()
 
-    def checked(self, cli=False) -> "DrawOptions":
-        def name(key):
-            return f"--{key}" if cli else key
-
+    def checked(self) -> "DrawOptions":
         def fail(key, what):
-            raise ConfigError(f"{name(key)} {what}")
+            raise ConfigError(f"{arg(key)} {what}")
 
         color = str(self.color).lower()
         if color not in COLORS:

@@ -13,7 +13,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from weightlapse.core.errors import ConfigError, RunError
+from weightlapse.core.errors import ConfigError, RunError, arg
 
 from weightlapse.core.io import atomic_path
 
@@ -31,9 +31,9 @@ def check_video_options(path, options=None, dpi=100):
     opts = options or DrawOptions()
     w, h = opts.size
     if ext == ".mp4" and (w % 2 or h % 2):
-        raise ConfigError(f"size {w}x{h}: H.264 needs even width and height")
+        raise ConfigError(f"{arg('size')} {w}x{h}: H.264 needs even width and height")
     if not 20 <= dpi <= 600:
-        raise ConfigError(f"dpi must be in 20..600 (got {dpi})")
+        raise ConfigError(f"{arg('dpi')} must be in 20..600 (got {dpi})")
 
 
 def render_video(run, path, options=None, dpi=100, progress=None, crf=20):

@@ -8,7 +8,7 @@ from .core.config import RunConfig
 from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .args import frame_args, int_arg, number_arg, path_arg
+from .args import int_arg, number_arg, path_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
@@ -195,7 +195,11 @@ def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_
     ``snapshot_every``: steps between snapshots. Returns (run, video path,
     figure path); when training did not finish (Ctrl-C), nothing is
     rendered: (run, None, None)."""
-    size = frame_args(size=size)
+    from .viz.options import DrawOptions
+    from .viz.video import check_video_options
+    opts = DrawOptions.create(size=size)          # checked before anything trains
+    check_video_options("training.mp4", opts)
+    size = opts.size
     run = train(preset="spiral", out=out, name=name, snapshot_every=snapshot_every,
                 progress=progress)
     if run.status != "finished":

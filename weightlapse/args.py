@@ -41,23 +41,3 @@ def number_arg(name, value, lo, hi, lo_open=False):
         raise ConfigError(f"{arg(name)} must be a number in {'(' if lo_open else '['}{lo}, "
                           f"{hi}] (got {value!r})")
     return value
-
-
-def size_arg(value):
-    """(width, height) in pixels."""
-    try:
-        w, h = value
-        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (w, h))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigError(f"{arg('size')} must be (width, height) in whole pixels "
-                          f"(got {value!r})")
-    return (w, h)
-
-
-def frame_args(fps=30, size=(1280, 720), dpi=100, smooth=0):
-    number_arg("fps", fps, 0, 240, lo_open=True)
-    number_arg("dpi", dpi, 20, 600)
-    int_arg("smooth", smooth, 0, 60)
-    return size_arg(size)

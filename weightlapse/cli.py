@@ -139,7 +139,7 @@ def build_parser() -> Parser:
               "weightlapse demo --out /tmp/wl --size 640x360 --snapshot-every 10"])
     d.add_argument("--out", default="outputs", metavar="DIR",
                    help="parent folder of the demo run")
-    d.add_argument("--size", type=size_arg, default=(1280, 720), metavar="WxH",
+    d.add_argument("--size", default="1280x720", metavar="WxH",
                    help="the film's frame size in pixels (default: 1280x720)")
     d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
                    help="steps between snapshots")
@@ -183,18 +183,6 @@ def build_parser() -> Parser:
     return p
 
 
-def size_arg(text: str):
-    """``WxH`` in pixels (demo's --size; the drawing options parse their own)."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-        if w <= 0 or h <= 0:
-            raise ValueError
-        return w, h
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT in pixels like 1280x720, got {text!r}") from None
-
-
 def add_drawing_options(p, film=False):
     """The drawing options shared by render, figure, compare, graph and
     report (parsed as text; DrawOptions.from_args checks them once)."""
@@ -216,7 +204,7 @@ def add_drawing_options(p, film=False):
         d.add_argument("--duration", type=float, metavar="SECONDS",
                        help="film length whatever the number of snapshots (default 12)")
         d.add_argument("--fps", type=float, help="frames per second (default 30)")
-        d.add_argument("--size", type=size_arg, metavar="WxH",
+        d.add_argument("--size", metavar="WxH",
                        help="frame size in pixels (default 1280x720)")
 
 
