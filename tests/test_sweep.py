@@ -129,6 +129,21 @@ def test_effect_figure_points_equal_the_runs_metrics(repeated):
     assert (repeated.path / "effects.png").stat().st_size > 0
 
 
+def test_effect_figure_of_one_setting_keeps_its_title_inside(repeated):
+    """One swept setting makes a narrow figure: its title wraps, not runs off."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(4.6, 6.9))           # what draw_effects makes for one key
+    canvas = FigureCanvasAgg(fig)
+    draw_effects(effect_points(repeated.runs, ["lr"]), ["lr"], fig=fig)
+    canvas.draw()
+    title = fig.get_suptitle()
+    box = fig._suptitle.get_window_extent(canvas.get_renderer())
+    assert "\n" in title and 0 <= box.x0 and box.x1 <= fig.bbox.x1
+    for ax in fig.axes:                        # and the axes stay below it
+        assert ax.get_window_extent().y1 <= box.y0 + 1
+
+
 def test_best_runs_are_compared(tmp_path):
     result = wl.sweep({"lr": [0.3, 0.1, 0.03]}, dataset="xor", hidden=[3], epochs=2, best=2,
                       out=tmp_path, **QUIET)

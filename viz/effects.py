@@ -9,6 +9,8 @@ draws them on a grid of axes (rows: metrics; columns: settings), and
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -134,8 +136,10 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
     how = f"mean ± std over {repeats} seeds" if repeats > 1 else "one run each"
     if scattered:
         how += "; each point a setting, the others vary"
-    fig.suptitle(f"effect of each swept setting on the final {split} metrics ({how})",
-                 fontsize=10)
+    # Wrapped to the figure's width: one swept setting makes a narrow figure.
+    width_chars = max(30, int(fig.get_figwidth() * 13))
+    fig.suptitle(textwrap.fill(f"effect of each swept setting on the final {split} metrics "
+                               f"({how})", width_chars), fontsize=10)
     fig.tight_layout()
     return artists
 
