@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .colors import LUT_SIZE
+from .colors import LUT_SIZE, lut_index
 
 
 MAX_TERMS = 2_000_000   # (line, pixel) pairs: about 60 bytes each while building
@@ -47,7 +47,7 @@ class LineRaster:
         segs = np.asarray(segments, np.float64).reshape(-1, 2, 2)
         n = len(segs)
         reach = np.broadcast_to(np.maximum(max_width, 1.0) / 2 + 0.5, (n,))
-        self.shape = H, W = shape
+        H, W = shape
         pix, seg, dist = [], [], []
         for k in range(n):
             p, d = _pixels_near(segs[k], reach[k], H, W)
@@ -97,9 +97,7 @@ class LineRaster:
         np.multiply(key, cov, out=key)
         np.floor(key, out=key)
         np.multiply(key, LUT_SIZE, out=key)
-        index = np.clip(np.asarray(values, np.float32) * (0.5 * (LUT_SIZE - 1)) + 0.5 * LUT_SIZE,
-                        0, LUT_SIZE - 1).astype(np.int32)
-        np.take(index.astype(np.float32), self.seg, out=tmp)
+        np.take(lut_index(values, 1.0).astype(np.float32), self.seg, out=tmp)
         np.add(key, tmp, out=key)
         top = self._best
         top[:] = key[:len(top)]                    # layer 0: every pixel once

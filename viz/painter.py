@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from . import decor
-from .colors import LUT_SIZE, lut, lut_index
+from .colors import lut, lut_index
 from .lines import LineRaster
 from .raster import EdgeField
 
@@ -185,7 +185,7 @@ class DrawnPanel:
             a = np.clip(np.abs(v) / self.seg_scale, 0, 1)
             self.line_values = np.clip(v / self.seg_scale, -1, 1)
             rgba = self.line_rgba = np.empty((len(v), 4), np.float32)
-            rgba[:, :3] = self.lut[_index(v, self.seg_scale)]
+            rgba[:, :3] = self.lut[lut_index(v, self.seg_scale)]
             # opacity 0.22..1 (0.03..0.53 where edges are dense)
             rgba[:, 3] = self.seg_alpha + self.seg_gain * a
             self.line_widths = self.seg_width * (MIN_GROWTH + (MAX_GROWTH - MIN_GROWTH) * a)
@@ -225,7 +225,3 @@ class DrawnPanel:
             if sc is not None:
                 self.ax.draw_artist(sc)
 
-
-def _index(values, scales):
-    x = values * (0.5 / scales) + 0.5
-    return np.clip(x * (LUT_SIZE - 1) + 0.5, 0, LUT_SIZE - 1).astype(np.intp)
