@@ -58,6 +58,41 @@ def test_each_gap_has_one_scale_shared_by_the_runs(runs, tmp_path):
     assert fig.read_text().count("<path ") > 3 * 24   # every edge a vector path
 
 
+def test_many_differing_settings_stay_inside_the_pictures(tmp_path, monkeypatch):
+    """Runs that differ in many settings have long labels: they wrap in the
+    figure, go below the curves, and are cut short ("…") in the video."""
+    runs = [wl.train(dataset="moons", hidden=h, epochs=e, lr=lr, optimizer=o, batch_size=b,
+                     activation=a, l2=l2, seed=sd, out=tmp_path, name=f"r{k}")
+            for k, (h, e, lr, o, b, a, l2, sd) in enumerate([
+                ([6], 3, 0.1, "sgd", 16, "relu", 0.0, 1),
+                ([5, 4], 4, 0.01, "adam", 32, "tanh", 1e-4, 2)])]
+    figs = []
+    real_save = cmp.save_atomic
+    monkeypatch.setattr(cmp, "save_atomic", lambda fig, path, dpi: (figs.append(fig),
+                                                                     real_save(fig, path, dpi)))
+    cmp.compare_figure(runs, tmp_path / "c.png")
+    weights, curves = figs
+    assert len(cmp.run_label(runs[0], cmp.differing_settings(runs))) > 80
+    for fig in figs:
+        renderer = fig.canvas.get_renderer()
+        page = fig.bbox
+        texts = fig.texts + ([fig._suptitle] if fig._suptitle else [])
+        for t in texts:
+            box = t.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1, t.get_text()
+    panel_w = weights.bbox.width / 2
+    for t in weights.texts[:2]:                  # each panel's title within its half
+        assert t.get_window_extent(weights.canvas.get_renderer()).width <= panel_w
+    legend = curves.legends[0].get_window_extent(curves.canvas.get_renderer())
+    assert all(legend.y1 <= ax.get_window_extent().y0 for ax in curves.axes)
+    # the video's labels: cut to their box, the accuracy kept
+    from weightlapse.viz.compare_video import CompareRenderer
+    frames = CompareRenderer(runs, DrawOptions.create(size=(640, 360)))
+    sprite = frames.labels[0]
+    text = sprite._fit(cmp.run_label(runs[0], frames.keys), sprite.box[0] - 50)
+    assert text.endswith("\u2026") and sprite.font.getlength(text) <= sprite.box[0] - 50
+
+
 def test_align_orders_matching_units_alike(tmp_path):
     """Run B is run A with its hidden units permuted: aligned, the panels show
     the matching units in the same rows."""

@@ -2,6 +2,7 @@
 shared by the runs, their curves overlaid, and a summary table."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -137,28 +138,34 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
         ax = fig.add_axes([(c * pw + 0.04 * pw) / W, y0 / H, axw / W, axh / H])
         DrawnPanel(ax, G, 7, fast=False).update(ValueSource(G, run).at(-1))
         acc = table[acc_col].iloc[k]
-        title = run_label(run, keys) + (f"\n{acc_col} {acc:.1%}" if np.isfinite(acc) else "")
+        # Wrapped to the panel (8 pt: about 14 characters an inch), at most 3 lines.
+        title = textwrap.fill(run_label(run, keys), int(pw * 14), max_lines=3,
+                              placeholder=" …")
+        title += f"\n{acc_col} {acc:.1%}" if np.isfinite(acc) else ""
         fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
                  va="top", fontsize=8)
     fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run"),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
-    fig.suptitle("final " + opts.color + "s: " + (", ".join(keys) if keys else "runs")
-                 + ("  (hidden units aligned)" if align else ""), fontsize=10,
-                 y=1 - 0.08 / H)
+    fig.suptitle(textwrap.shorten("final " + opts.color + "s: "
+                                  + (", ".join(keys) if keys else "runs")
+                                  + ("  (hidden units aligned)" if align else ""),
+                                  int(W * 12), placeholder=" …"), fontsize=10, y=1 - 0.08 / H)
     save_atomic(fig, path, dpi)
     return path, curves_figure(runs, keys, path.with_name(f"{path.stem}-curves{path.suffix}"),
                                dpi)
 
 
 def curves_figure(runs, keys, path, dpi=200):
-    fig = Figure(figsize=(9, 3.4))
+    # Constrained layout keeps the legend below the curves however long the
+    # runs' labels are (many differing settings), instead of squeezing them.
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
     FigureCanvasAgg(fig)
     classify = any(r.metrics["train_acc"].notna().any() for r in runs)
     axes = fig.subplots(1, 2 if classify else 1, squeeze=False)[0]
     for k, run in enumerate(runs):
         m = run.metrics
         colour = colormaps["tab10"](k % 10)
-        label = run_label(run, keys)
+        label = textwrap.fill(run_label(run, keys), 60)
         for ax, col in zip(axes, ("loss", "acc")):
             for split, style, alpha in (("val", "-", 1.0), ("train", ":", 0.7)):
                 y = m[f"{split}_{col}"]
@@ -169,12 +176,12 @@ def curves_figure(runs, keys, path, dpi=200):
     for ax, name in zip(axes, ("loss", "accuracy")):
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel(name, fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(which="both", labelsize=7)      # a log axis labels minor ticks too
         ax.grid(alpha=0.3)
     if (pd.concat([r.metrics["train_loss"] for r in runs]).dropna() > 0).all():
         axes[0].set_yscale("log")
-    axes[-1].legend(fontsize=7, frameon=False, title="validation solid, training dotted",
-                    title_fontsize=7)
-    fig.tight_layout()
+    fig.legend(*axes[-1].get_legend_handles_labels(), loc="outside lower center",
+               ncol=min(len(runs), 2), fontsize=7, frameon=False,
+               title="validation solid, training dotted", title_fontsize=7)
     save_atomic(fig, path, dpi)
     return path

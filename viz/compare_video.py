@@ -71,12 +71,10 @@ class CompareRenderer:
             row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), v.step, "right")) - 1,
                              0)]
             acc = row["val_acc"] if np.isfinite(row.get("val_acc", np.nan)) else row["train_acc"]
-            text = run_label(run, self.keys)
-            if np.isfinite(acc):
-                text += f"  \u00b7  acc {acc:.1%}"
+            tail = f"  \u00b7  acc {acc:.1%}" if np.isfinite(acc) else ""
             if epoch > self.epochs[k][-1]:
-                text += "  \u00b7  done"
-            label.draw(self.buffer, text)
+                tail += "  \u00b7  done"
+            label.draw(self.buffer, run_label(run, self.keys), tail)
         self.title.draw(self.buffer, f"epoch {epoch:.1f}")
         return self.buffer
 

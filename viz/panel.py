@@ -22,15 +22,33 @@ class TextSprite:
         self.box = (int(width * W), int(px * 1.5))
         self.left = max(int(self.cx - self.box[0] / 2), 0)
 
-    def draw(self, buffer, text):
+    def draw(self, buffer, text, tail=""):
+        """Draw ``text`` + ``tail``; if too wide, ``text`` is cut short ("…")
+        and ``tail`` kept whole."""
         from PIL import Image, ImageDraw
         w, h = self.box
+        text = self._fit(text, w - self.font.getlength(tail)) + tail
         img = Image.new("L", (w, h))
         ImageDraw.Draw(img).text((w / 2, 0), text, font=self.font, fill=255, anchor="ma")
         a = np.asarray(img, np.float32)[..., None] * (1 / 255)
         region = buffer[self.top:self.top + h, self.left:self.left + w, :3]
         a = a[:region.shape[0], :region.shape[1]]
         region[...] = (region * (1 - a)).astype(np.uint8)  # black text over the background
+
+
+    def _fit(self, text, width):
+        """``text``, or its longest start that fits ``width`` px with "…"
+        after it (a comparison's labels grow with the settings that differ)."""
+        if self.font.getlength(text) <= width:
+            return text
+        lo, hi = 0, len(text)                 # the longest start that fits, by halving
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.font.getlength(text[:mid].rstrip() + "\u2026") <= width:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo].rstrip() + "\u2026"
 
 
 def region_grid(X, g=120):
