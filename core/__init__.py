@@ -2,6 +2,13 @@
 
 Imports numpy and pandas only (never ``weightlapse.viz``).
 """
+
+if __name__ == "core":  # pragma: no cover - a source folder's top level on sys.path
+    # A second copy of every module (core.errors.ConfigError would not be
+    # weightlapse.core.errors.ConfigError): refuse it, naming the right import.
+    raise ImportError("import weightlapse.core, not core: this folder is installed as "
+                      "weightlapse.core")
+
 from ._version import __version__
 from .config import DataConfig, ModelConfig, RecordConfig, RunConfig, TrainConfig
 from .errors import ConfigError, DataError, RunError, WeightlapseError

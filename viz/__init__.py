@@ -8,3 +8,10 @@ comparisons (:mod:`.compare`, :mod:`.compare_video`); :mod:`.export` writes
 it as GraphML, GEXF or JSON. Reads runs only through
 ``weightlapse.core.load_run`` and never trains.
 """
+
+if __name__ == "viz":  # pragma: no cover - a source folder's top level on sys.path
+    # A second copy of every module (core.errors.ConfigError would not be
+    # weightlapse.core.errors.ConfigError): refuse it, naming the right import.
+    raise ImportError("import weightlapse.viz, not viz: this folder is installed as "
+                      "weightlapse.viz")
+

@@ -5,15 +5,38 @@
 >>> run = wl.load_run("outputs/spiral")                             # doctest: +SKIP
 """
 import importlib.util as _util
+import sys as _sys
 from pathlib import Path as _Path
 
-# Run from a source folder that was never installed (an unpacked sdist):
-# core/ and viz/ sit beside this package, where pyproject's package-dir maps
-# them from on installation. Let the package find them there too, so that
-# `python -m weightlapse` and `python -m pytest` work in that folder.
-_root = _Path(__file__).resolve().parent.parent
-if _util.find_spec(__name__ + ".core") is None and (_root / "core" / "__init__.py").is_file():
-    __path__.append(str(_root))
+
+class _SourceFolder:
+    """In a source folder (a checkout, an editable install, an unpacked
+    sdist), ``core/`` and ``viz/`` sit beside this package, where pyproject's
+    package-dir maps them from on installation. This finder maps exactly
+    those two names, ``weightlapse.core`` and ``weightlapse.viz``, to the
+    folders beside the ``weightlapse`` package that was imported, so the
+    three always come from one tree (never core from another checkout's
+    editable install) and ``python -m weightlapse`` or ``python -m pytest``
+    work there uninstalled. One copy of each module: ``core/__init__.py``
+    refuses to be imported as a top-level ``core``."""
+
+    ROOT = _Path(__file__).resolve().parent.parent
+    NAMES = {__name__ + ".core": "core", __name__ + ".viz": "viz"}
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        folder = cls.NAMES.get(fullname)
+        if folder is None:
+            return None
+        init = cls.ROOT / folder / "__init__.py"
+        return _util.spec_from_file_location(
+            fullname, init, submodule_search_locations=[str(init.parent)])
+
+
+# Installed normally, core/ and viz/ are inside this package: nothing to do.
+if (_SourceFolder.ROOT / "core" / "__init__.py").is_file() and \
+        (_SourceFolder.ROOT / "pyproject.toml").is_file():
+    _sys.meta_path.insert(0, _SourceFolder)
 
 from .api import (compare, demo, figure, graph, load_run, predict, render,  # noqa: E402,I001
                   report, runs, sweep, train)
