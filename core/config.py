@@ -31,7 +31,7 @@ from .errors import ConfigError, arg
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
 from .optim import OPTIMIZERS, SCHEDULES
-from .settings import check_declared, declared, setting
+from .declare import check_declared, declared, setting
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")

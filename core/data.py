@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 
 from .csvdata import load_csv
-from .datasets import SYNTHETIC, make_synthetic
+from .synthetic import SYNTHETIC, make_synthetic
 from .download import download_set
 from .errors import DataError, arg
 from .idx import read_idx

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .datasets import SYNTHETIC
+from .synthetic import SYNTHETIC
 from .errors import ConfigError
 
 # Arrays the optimizer keeps per parameter (on top of the weights and gradients).

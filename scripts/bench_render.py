@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 
 import weightlapse as wl
 from weightlapse.viz.graph import layout
-from weightlapse.viz.options import DrawOptions
+from weightlapse.viz.draw_options import DrawOptions
 from weightlapse.viz.video import render_video
 
 SIZE = (1280, 720)

@@ -17,7 +17,7 @@ from PIL import Image
 
 import weightlapse as wl
 from weightlapse.viz.frame import FrameRenderer
-from weightlapse.viz.options import DrawOptions
+from weightlapse.viz.draw_options import DrawOptions
 
 SIZE = (960, 540)
 

@@ -1,4 +1,10 @@
+"""Fixtures shared by every test folder (tests/core, tests/viz, tests/app,
+tests/scenarios). Test modules never import each other: what they share
+comes from here."""
+import hashlib
+import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -17,3 +23,130 @@ def mnist_dir():
     if not (root / "mnist").is_dir():
         pytest.skip(f"real MNIST files not found under {root}/mnist (set WEIGHTLAPSE_DATA)")
     return root
+
+
+# -- helpers, as fixtures -----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def idx_bytes():
+    """``idx_bytes(arr)``: an unsigned-byte array as the bytes of an IDX file
+    (the MNIST files' format), written by hand, not by the loader under test."""
+    import numpy as np
+
+    def encode(arr):
+        arr = np.asarray(arr)
+        head = bytes([0, 0, 0x08, arr.ndim]) + b"".join(
+            int(d).to_bytes(4, "big") for d in arr.shape)
+        return head + arr.astype(np.uint8).tobytes()
+    return encode
+
+
+class StopAt:
+    """A trainer callback that asks the trainer to stop after a given step
+    (what Ctrl-C does)."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, t):
+        if t.step == self.step:
+            t.request_stop()
+
+
+@pytest.fixture(scope="session")
+def stop_at():
+    """``stop_at(step)``: a callback that stops training after ``step``."""
+    return StopAt
+
+
+@pytest.fixture(scope="session")
+def tree():
+    """``tree(root)``: every path under ``root`` with its file's hash, so that
+    equal trees mean nothing was written or changed."""
+    def snapshot(root):
+        root = Path(root)
+        return sorted((str(p.relative_to(root)), hashlib.sha1(p.read_bytes()).hexdigest()
+                       if p.is_file() else "") for p in root.rglob("*"))
+    return snapshot
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """``run_cli(argv)``: the command line run in this process; (exit code,
+    stdout, stderr, the stderr lines a terminal would show)."""
+    from weightlapse.cli import main
+
+    def run(argv):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as e:
+            code = e.code
+        out, err = capsys.readouterr()
+        shown = [ln.split("\r")[-1] for ln in err.split("\n") if ln.split("\r")[-1].strip()]
+        return code, out, err, shown
+    return run
+
+
+@pytest.fixture(scope="session")
+def process_group_gone():
+    """``process_group_gone(pgid, tries)``: wait up to ``tries`` tenths of a
+    second for every process of the group to end, else fail."""
+    def wait(pgid, tries):
+        for _ in range(tries):
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        raise AssertionError("processes of the sweep are still running")
+    return wait
+
+
+# -- small real runs ----------------------------------------------------------------
+
+def _spiral(out, name, **kw):
+    import weightlapse as wl
+    settings = dict(dataset="spiral", hidden=[6, 5], epochs=40, lr=0.05, optimizer="adam",
+                    batch_size=0, snapshot_every=2, n_samples=300, out=out, name=name)
+    settings.update(kw)
+    return wl.train(**settings)
+
+
+@pytest.fixture(scope="session")
+def train_spiral():
+    """``train_spiral(out, name, **settings)``: a small spiral run (40 epochs,
+    full batch, a snapshot every 2 steps) with ``settings`` overriding."""
+    return _spiral
+
+
+@pytest.fixture(scope="session")
+def mark_status():
+    """``mark_status(run, status, pid=None)``: rewrite a run's status.json as a
+    crashed or stopped run would leave it; the run loaded again."""
+    import weightlapse as wl
+
+    def mark(run, status, pid=None):
+        info = json.loads((run.path / "status.json").read_text())
+        info["status"] = status
+        if pid is not None:
+            info["pid"] = pid
+        (run.path / "status.json").write_text(json.dumps(info))
+        return wl.load_run(run.path)
+    return mark
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory):
+    """Two spiral runs ``a`` and ``b`` (another lr) in ``out``, trained once."""
+    out = tmp_path_factory.mktemp("report-runs")
+    return {"a": _spiral(out, "a"), "b": _spiral(out, "b", lr=0.01), "out": out}
+
+
+@pytest.fixture(scope="session")
+def image_run(tmp_path_factory, mnist_dir):
+    """A small MNIST run (784-40-12-10, 600 images, 2 epochs), trained once."""
+    import weightlapse as wl
+    out = tmp_path_factory.mktemp("report-mnist")
+    return wl.train(dataset="mnist", data_dir=mnist_dir, limit=600, hidden=[40, 12],
+                    epochs=2, batch_size=50, lr=0.1, optimizer="sgd", snapshot_every=3,
+                    out=out, name="digits")

@@ -17,7 +17,7 @@ from weightlapse.core.errors import ConfigError, RunError
 from .drawn import ValueSource, build_drawn_graph, share_scales
 from .figure import FORMATS, check_output, save_atomic
 from .frame import caption
-from .options import DrawOptions
+from .draw_options import DrawOptions
 from .painter import DrawnPanel
 
 IGNORED = {"name", "out", "data_dir"}   # where a run lives, not how it learned

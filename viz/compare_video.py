@@ -12,10 +12,10 @@ from weightlapse.core.errors import ConfigError, RunError
 from .compare import differing_settings, drawn_graphs, grid_shape, run_label
 from .drawn import ValueSource
 from .frame import caption
-from .options import DrawOptions
+from .draw_options import DrawOptions
 from .pacing import film_epochs
 from .painter import DrawnPanel
-from .panel import TextSprite
+from .sprites import TextSprite
 from .video import check_video_options, write_video
 
 

@@ -61,7 +61,7 @@ import networkx as nx
 import numpy as np
 
 from . import labels as lb
-from .options import DrawOptions
+from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
 from .values import DrawnValues, ValueSource, graph_with_values  # noqa: F401 (API)

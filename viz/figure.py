@@ -14,7 +14,7 @@ from weightlapse.core.errors import ConfigError
 from weightlapse.core.io import atomic_path, check_output_path
 
 from .labels import short
-from .options import DrawOptions
+from .draw_options import DrawOptions
 
 FORMATS = (".png", ".svg", ".pdf")
 FIG_SIZE = (10.0, 6.4)       # inches; the network panel is 6.8 x 4.2
@@ -68,7 +68,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200):
 
 
 def _regions(fig, run, samples, i, G, fs, fw, fh):
-    from .panel import class_colours, region_grid, region_rgb
+    from .sprites import class_colours, region_grid, region_rgb
     X, y = samples
     side = 2.5
     axr = fig.add_axes([7.2 / fw, 0.3, side / fw, side / fh])

@@ -17,9 +17,9 @@ from matplotlib.patches import Patch
 
 from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
 from .labels import short
-from .options import DrawOptions
+from .draw_options import DrawOptions
 from .painter import DrawnPanel
-from .panel import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
+from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
 
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 

@@ -19,7 +19,7 @@ from weightlapse.core.io import atomic_path
 
 from .figure import check_output
 from .frame import FrameRenderer
-from .options import DrawOptions
+from .draw_options import DrawOptions
 from .pacing import film_positions
 
 FORMATS = (".mp4", ".gif")   # H.264 video, animated GIF

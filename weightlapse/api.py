@@ -8,7 +8,7 @@ from .core.config import RunConfig
 from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .args import int_arg, number_arg, path_arg
+from .api_args import int_arg, number_arg, path_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
@@ -103,9 +103,9 @@ def predict(run, data, out=None, snapshot: int = -1):
 
 
 def draw_options(options=None, **kw):
-    """A validated :class:`~weightlapse.viz.options.DrawOptions` from
+    """A validated :class:`~weightlapse.viz.draw_options.DrawOptions` from
     ``options`` (or the defaults) with the keyword values that are not None."""
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     if options is None:
         return DrawOptions.create(**kw)
     if not isinstance(options, DrawOptions):
@@ -195,7 +195,7 @@ def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_
     ``snapshot_every``: steps between snapshots. Returns (run, video path,
     figure path); when training did not finish (Ctrl-C), nothing is
     rendered: (run, None, None)."""
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     from .viz.video import check_video_options
     opts = DrawOptions.create(size=size)          # checked before anything trains
     check_video_options("training.mp4", opts)
@@ -359,7 +359,7 @@ def _analyse(path, index, best):
     from .core.io import atomic_write_text
     from .sweeps.analysis import markdown
     from .viz import compare as cmp
-    from .viz import effects
+    from .viz import sweep_figure as effects
     result = SweepResult(path, index=index)
     for rec in index["runs"]:
         if rec.get("status") in KEPT and rec.get("path"):

@@ -14,7 +14,7 @@ import warnings
 from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
 from .core.presets import PRESETS
-from .options import HelpFormatter, add_setting_options, dpi_arg, flags_for
+from .cli_options import HelpFormatter, add_setting_options, dpi_arg, flags_for
 
 
 class Parser(argparse.ArgumentParser):
@@ -254,7 +254,7 @@ def summary(run, preset=None) -> str:
 
 def cmd_render(args) -> int:
     from .api import render
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     print(render(args.run, args.output, options=DrawOptions.from_args(args), dpi=args.dpi,
                  progress=not args.quiet))
     return 0
@@ -262,7 +262,7 @@ def cmd_render(args) -> int:
 
 def cmd_figure(args) -> int:
     from .api import figure
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     print(figure(args.run, args.output, snapshot=args.snapshot,
                  options=DrawOptions.from_args(args), dpi=args.dpi))
     return 0
@@ -270,7 +270,7 @@ def cmd_figure(args) -> int:
 
 def cmd_graph(args) -> int:
     from .api import graph
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     G = graph(args.run, args.output, snapshot=args.snapshot,
               options=DrawOptions.from_args(args))
     print(f"{G.number_of_nodes()} nodes, {G.number_of_edges()} edges "
@@ -296,7 +296,7 @@ def cmd_demo(args) -> int:
 
 def cmd_compare(args) -> int:
     from .api import compare
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     result = compare(args.runs, args.output, diff=args.diff, align=args.align,
                      video=args.video, table=args.table, options=DrawOptions.from_args(args),
                      dpi=args.dpi, progress=args.video and not args.quiet)
@@ -507,7 +507,7 @@ def add_report_parser(sub, common):
 
 def cmd_report(args) -> int:
     from .api import report
-    from .viz.options import DrawOptions
+    from .viz.draw_options import DrawOptions
     out = report(args.runs, args.output, snapshots=args.snapshots,
                  options=DrawOptions.from_args(args))
     print(out.path)

@@ -25,7 +25,7 @@ from weightlapse.core.run import load_run
 
 from ..colors import lut
 from . import data as qd
-from ..options import DrawOptions
+from ..draw_options import DrawOptions
 from .scene import drawn_graphs, held_entries, masks, scene
 
 SCRIPTS = ("util.js", "network.js", "curves.js", "panels.js", "main.js")

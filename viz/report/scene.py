@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..drawn import build_drawn_graph
-from ..options import COLORS
+from ..draw_options import COLORS
 
 WIDTH, HEIGHT = 960, 600
 PANEL = (960, 500)      # the drawn graph's panel in canvas pixels

@@ -43,12 +43,12 @@ class SweepResult:
 
 
 def sweep_table(agg: pd.DataFrame, keys, split="val") -> pd.DataFrame:
-    """``agg`` (viz.effects.aggregate: keys, n, acc_mean/std, loss_mean/std)
+    """``agg`` (viz.sweep_figure.aggregate: keys, n, acc_mean/std, loss_mean/std)
     -> a table sorted by accuracy (by loss where there is none): the keys'
     values as text, ``runs``, and ``<split> acc``, ``<split> acc std``,
     ``<split> loss``, ``<split> loss std``."""
     import pandas as pd
-    from weightlapse.viz.effects import label
+    from weightlapse.viz.sweep_figure import label
     table = pd.DataFrame({k: agg[k].map(label) for k in keys})
     table["runs"] = agg["n"].to_numpy()
     for m in ("acc", "loss"):

@@ -16,7 +16,6 @@ import pytest
 
 import weightlapse as wl
 from weightlapse.cli import main
-from helpers import StopAt
 
 SETTINGS = dict(dataset="spiral", hidden=[16, 16], epochs=6, batch_size=50, optimizer="adam",
                 dropout=0.2, snapshot_every=7)
@@ -36,8 +35,8 @@ def reference(tmp_path_factory):
 
 
 @pytest.mark.parametrize("stop", [40, 27 * 3, 1])  # mid-epoch, at an epoch end, first step
-def test_resume_is_bit_for_bit(reference, tmp_path, stop):
-    run = wl.train(name="b", out=tmp_path, callbacks=[StopAt(stop)], **SETTINGS)
+def test_resume_is_bit_for_bit(reference, tmp_path, stop, stop_at):
+    run = wl.train(name="b", out=tmp_path, callbacks=[stop_at(stop)], **SETTINGS)
     assert run.status == "interrupted"
     assert run.snapshots.steps[-1] == stop  # the last frame is where it stopped
     resumed = wl.train(resume=run.path)
@@ -56,12 +55,12 @@ def test_extend_a_finished_run(reference, tmp_path):
         wl.train(resume=short.path, lr=0.5)
 
 
-def test_resume_arrays_run_needs_its_data(tmp_path):
+def test_resume_arrays_run_needs_its_data(tmp_path, stop_at):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
     kw = dict(hidden=[5], epochs=4, batch_size=20, optimizer="momentum", out=tmp_path)
     ref = wl.train(X, y, name="ref", **kw)
-    run = wl.train(X, y, name="cut", callbacks=[StopAt(13)], **kw)
+    run = wl.train(X, y, name="cut", callbacks=[stop_at(13)], **kw)
     with pytest.raises(wl.WeightlapseError, match="trained on arrays"):
         wl.train(resume=run.path)
     with pytest.raises(wl.WeightlapseError, match="data differ"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from weightlapse.core.data import load_image_set
-from weightlapse.core.datasets import SYNTHETIC, make_synthetic
+from weightlapse.core.synthetic import SYNTHETIC, make_synthetic
 from weightlapse.core.errors import DataError
 from weightlapse.core.idx import parse_idx, read_idx
 
@@ -26,13 +26,7 @@ def test_synthetic_sets(name):
     assert not np.array_equal(X, X3)  # noise is configurable
 
 
-def idx_bytes(arr: np.ndarray) -> bytes:
-    head = bytes([0, 0, 0x08, arr.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in arr.shape)
-    return head + arr.astype(np.uint8).tobytes()
-
-
-def write_mnist(root, n_train=20, n_test=10, gz=True, name="mnist"):
+def write_mnist(root, idx_bytes, n_train=20, n_test=10, gz=True, name="mnist"):
     d = root / name
     d.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -52,8 +46,8 @@ def write_mnist(root, n_train=20, n_test=10, gz=True, name="mnist"):
 
 
 @pytest.mark.parametrize("gz", [True, False])
-def test_idx_round_trip(tmp_path, gz):
-    files = write_mnist(tmp_path, gz=gz)
+def test_idx_round_trip(tmp_path, gz, idx_bytes):
+    files = write_mnist(tmp_path, idx_bytes, gz=gz)
     ds = load_image_set("mnist", tmp_path)
     assert ds.X.shape == (20, 784) and ds.X.dtype == np.float32
     assert ds.X.min() >= 0 and ds.X.max() <= 1
@@ -63,7 +57,7 @@ def test_idx_round_trip(tmp_path, gz):
     assert ds.input_shape == (28, 28)
 
 
-def test_idx_errors(tmp_path):
+def test_idx_errors(tmp_path, idx_bytes):
     raw = idx_bytes(np.zeros((3, 4, 4)))
     with pytest.raises(DataError, match="truncated"):
         parse_idx(raw[:-5], "f")

@@ -18,7 +18,6 @@ import pytest
 
 import weightlapse as wl
 from weightlapse.core.errors import WeightlapseError
-from helpers import StopAt, run_cli, tree
 
 
 # -- item 1: step-0 training metrics ------------------------------------------------
@@ -77,22 +76,22 @@ def test_extending_a_step_schedule_is_exact(tmp_path):
     assert longer.metrics["lr"].iloc[-1] == pytest.approx(0.01 * 0.25)
 
 
-def test_interruption_message_counts_epochs_like_status(tmp_path):
-    run = wl.train(out=tmp_path, epochs=10, callbacks=[StopAt(27 * 3 + 5)], **SETTINGS)
+def test_interruption_message_counts_epochs_like_status(tmp_path, stop_at):
+    run = wl.train(out=tmp_path, epochs=10, callbacks=[stop_at(27 * 3 + 5)], **SETTINGS)
     info = run.info
     assert info["epochs_completed"] == 3 and info["steps"] == 86
     assert "after 3 completed epochs" in info["message"]
 
 
 @pytest.fixture(scope="module")
-def stopped(tmp_path_factory):
+def stopped(tmp_path_factory, stop_at):
     """A run stopped mid-epoch (3 epochs and 5 steps), and a finished cosine run."""
     root = tmp_path_factory.mktemp("stopped")
-    mid = wl.train(out=root, name="mid", epochs=10, callbacks=[StopAt(27 * 3 + 5)],
+    mid = wl.train(out=root, name="mid", epochs=10, callbacks=[stop_at(27 * 3 + 5)],
                    **SETTINGS)
     cos = wl.train(out=root, name="cos", epochs=4, lr_schedule="cosine", **SETTINGS)
     cos_cut = wl.train(out=root, name="cos-cut", epochs=4, lr_schedule="cosine",
-                       callbacks=[StopAt(40)], **SETTINGS)
+                       callbacks=[stop_at(40)], **SETTINGS)
     return root, mid, cos, cos_cut
 
 
@@ -157,7 +156,7 @@ def _drop_rows(p, keep):
 
 @pytest.mark.filterwarnings("ignore:.*torn last snapshot")
 @pytest.mark.parametrize("case", RESUME_CASES, ids=[c[0] for c in RESUME_CASES])
-def test_bad_resume(stopped, tmp_path, capsys, case):
+def test_bad_resume(stopped, tmp_path, capsys, case, run_cli, tree):
     import shutil
     _, which, extra, damage, match = case
     src = {"mid": stopped[1], "cos": stopped[2], "cos-cut": stopped[3]}[which].path
@@ -166,7 +165,7 @@ def test_bad_resume(stopped, tmp_path, capsys, case):
     if damage:
         damage(path)
     before = tree(tmp_path)
-    code, out, err, shown = run_cli(["train", "--resume", str(path), *extra], capsys)
+    code, out, err, shown = run_cli(["train", "--resume", str(path), *extra])
     assert code == 2, err
     assert len(shown) == 1 and match in shown[0], shown
     assert "Traceback" not in err
@@ -257,11 +256,11 @@ def test_regression_test_loss_is_the_true_mse(tmp_path):
 
 
 # -- item 5: compare --align reports what it minimises -------------------------------
-def test_align_message_reports_the_minimised_distance(tmp_path, capsys):
+def test_align_message_reports_the_minimised_distance(tmp_path, capsys, run_cli):
     a = wl.train(dataset="moons", hidden=[6, 5], epochs=3, out=tmp_path, name="a", seed=1)
     b = wl.train(dataset="moons", hidden=[6, 5], epochs=3, out=tmp_path, name="b", seed=2)
     code, out, err, shown = run_cli(["compare", str(a.path), str(b.path), "--diff", "--align",
-                                     "-o", str(tmp_path / "d.png")], capsys)
+                                     "-o", str(tmp_path / "d.png")])
     assert code == 0
     lines = [ln for ln in shown if ln.startswith("aligned hidden layer")]
     assert len(lines) == 2
@@ -294,7 +293,7 @@ def test_demo_stops_on_ctrl_c_during_training(tmp_path):
 
 
 # -- item 12: a CSV run resumes from another directory ----------------------------------
-def test_csv_run_resumes_from_another_directory(tmp_path, monkeypatch):
+def test_csv_run_resumes_from_another_directory(tmp_path, monkeypatch, stop_at):
     work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
     work.mkdir()
     elsewhere.mkdir()
@@ -304,7 +303,7 @@ def test_csv_run_resumes_from_another_directory(tmp_path, monkeypatch):
     (work / "table.csv").write_text("a,b,c,label\n" + rows + "\n")
     monkeypatch.chdir(work)
     run = wl.train(data="table.csv", hidden=[4], epochs=5, batch_size=20, out="runs",
-                   callbacks=[StopAt(13)])
+                   callbacks=[stop_at(13)])
     stored = run.config["settings"]["data"]["data"]
     assert os.path.isabs(stored) and stored == str(work / "table.csv")
     monkeypatch.chdir(elsewhere)
@@ -358,11 +357,11 @@ TRAIN_CASES = [
 
 
 @pytest.mark.parametrize("case", TRAIN_CASES, ids=[c[0] for c in TRAIN_CASES])
-def test_bad_train_settings(tmp_path, capsys, case):
+def test_bad_train_settings(tmp_path, capsys, case, run_cli, tree):
     _, argv_of, match = case
     argv = ["train", *argv_of(tmp_path), "--out", str(tmp_path / "runs")]
     before = tree(tmp_path)
-    code, out, err, shown = run_cli(argv, capsys)
+    code, out, err, shown = run_cli(argv)
     assert code == 2, err
     assert len(shown) == 1 and match in shown[0], shown
     assert "Traceback" not in err and "diverged" not in err
@@ -395,14 +394,14 @@ def test_float64_takes_what_float32_cannot(tmp_path):
     assert "Infinity" not in (run.path / "config.json").read_text()
 
 
-def test_resume_refuses_changed_data(tmp_path):
+def test_resume_refuses_changed_data(tmp_path, tree, stop_at):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 2))
     rows = "".join(f"{a},{b},{int(a > b)}\n" for a, b in X)
     csv = tmp_path / "t.csv"
     csv.write_text("a,b,label\n" + rows)
     run = wl.train(data=csv, hidden=[3], epochs=4, batch_size=10, out=tmp_path,
-                   callbacks=[StopAt(9)])
+                   callbacks=[stop_at(9)])
     csv.write_text("a,b,label\n" + rows.replace("1\n", "0\n", 1))  # one label changed
     before = tree(run.path)
     with pytest.raises(WeightlapseError, match="has changed since"):
@@ -410,7 +409,7 @@ def test_resume_refuses_changed_data(tmp_path):
     assert tree(run.path) == before
     y = np.arange(80) % 2
     arr = wl.train(X, y, hidden=[3], epochs=4, batch_size=10, out=tmp_path,
-                   callbacks=[StopAt(9)])
+                   callbacks=[stop_at(9)])
     with pytest.raises(WeightlapseError, match="X, y are not the data"):
         wl.train(X[::-1], y, resume=arr.path)
     assert wl.train(X, y, resume=arr.path).status == "finished"

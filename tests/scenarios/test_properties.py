@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 import weightlapse as wl
 from weightlapse.cli import build_parser
-from weightlapse.options import dpi_arg
+from weightlapse.cli_options import dpi_arg
 from weightlapse.core.config import RunConfig
 from weightlapse.core.csvdata import load_csv
 from weightlapse.core.errors import ConfigError, DataError
 from weightlapse.core.idx import parse_idx
-from weightlapse.viz.options import DrawOptions
+from weightlapse.viz.draw_options import DrawOptions
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

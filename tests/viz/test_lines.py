@@ -94,7 +94,7 @@ def test_a_film_whose_lines_need_big_tables_draws_them_with_matplotlib(tmp_path,
     import weightlapse as wl
     from weightlapse.viz import lines
     from weightlapse.viz.frame import FrameRenderer
-    from weightlapse.viz.options import DrawOptions
+    from weightlapse.viz.draw_options import DrawOptions
     run = wl.train(dataset="spiral", hidden=[8], epochs=3, out=tmp_path)
     opts = DrawOptions.create(size=(640, 360))
     ours = FrameRenderer(run, opts)

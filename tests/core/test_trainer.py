@@ -18,7 +18,7 @@ def test_spiral_reaches_95_percent(tmp_path):
     assert run.info["final_metrics"]["train_acc"] >= 0.95
     # ...and the recorded final weights alone reproduce that accuracy.
     model = run.network(-1)
-    from weightlapse.core.datasets import make_spiral
+    from weightlapse.core.synthetic import make_spiral
     from weightlapse.core.pipeline import seeded_rngs
     X, y = make_spiral(1500, 0.2, seeded_rngs(0)["data"])
     acc = (model.predict_outputs(X).argmax(1) == y).mean()

@@ -10,7 +10,6 @@ import pytest
 
 import weightlapse as wl
 from weightlapse.core.errors import ConfigError, RunError
-from helpers import run_cli, tree
 
 
 @pytest.fixture(scope="module")
@@ -250,14 +249,14 @@ CASES = [(d, c) for d in DAMAGES for c in sorted(ALL - {"load"})
 
 @pytest.mark.parametrize("damage,command", CASES,
                          ids=[f"{d[0]}-{c}" for d, c in CASES])
-def test_damaged_run_on_the_command_line(runs, tmp_path, capsys, damage, command):
+def test_damaged_run_on_the_command_line(runs, tmp_path, capsys, damage, command, run_cli, tree):
     name, make, file, fails = damage
     bad = tmp_path / "runs" / "bad"
     shutil.copytree(runs["good"].path, bad)
     make(bad, runs)
     argv = argv_for(command, bad, runs["good"].path, tmp_path)
     before = tree(tmp_path)
-    code, out, err, shown = run_cli(argv, capsys)
+    code, out, err, shown = run_cli(argv)
     assert "Traceback" not in err
     if command == "runs":  # a listing shows a damaged run as a row, and goes on
         assert code == 0, err

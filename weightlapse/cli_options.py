@@ -6,7 +6,7 @@ import argparse
 import math
 
 from .core.config import PART_TYPES, setting_declarations
-from .core.settings import declared, help_text
+from .core.declare import declared, help_text
 
 # Python argument names of the API that the command line spells differently.
 CLI_NAMES = {"path": "-o", "output": "-o", "runs": "RUN...", "run": "RUN",

@@ -16,7 +16,6 @@ distributed = pytest.importorskip(
 
 import weightlapse as wl  # noqa: E402
 from weightlapse.cli import main  # noqa: E402
-from helpers import assert_process_group_gone  # noqa: E402
 
 QUIET = dict(log=lambda m: None)
 # Runs long enough (a few seconds each) for a kill to land mid-run.
@@ -235,7 +234,7 @@ def test_jobs_with_an_address_is_refused(tmp_path):
                  connect_timeout=1, out=tmp_path, **QUIET)
 
 
-def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path):
+def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path, process_group_gone):
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the
     local workers ignore it, the client stops the runs and keeps them."""
     proc = subprocess.Popen(
@@ -263,4 +262,4 @@ def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path):
         if rec["status"] == "interrupted":   # kept, resumable
             run = wl.load_run(sweep / rec["name"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
-    assert_process_group_gone(proc.pid, 100)  # no worker left behind
+    process_group_gone(proc.pid, 100)  # no worker left behind

@@ -10,8 +10,7 @@ import weightlapse as wl
 from weightlapse.cli import main
 from weightlapse.viz import compare as cmp
 from weightlapse.viz.drawn import ValueSource, build_drawn_graph
-from weightlapse.viz.options import DrawOptions
-from helpers import assert_process_group_gone
+from weightlapse.viz.draw_options import DrawOptions
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +243,7 @@ def test_bad_grid_writes_nothing(tmp_path, capsys, grid, match):
     assert not (tmp_path / "s").exists()
 
 
-def test_ctrl_c_stops_a_sweep_cleanly(tmp_path):
+def test_ctrl_c_stops_a_sweep_cleanly(tmp_path, process_group_gone):
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
     import os
     import signal
@@ -274,4 +273,4 @@ def test_ctrl_c_stops_a_sweep_cleanly(tmp_path):
         if rec["status"] == "interrupted":
             run = wl.load_run(rec["path"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
-    assert_process_group_gone(proc.pid, 50)  # no worker left behind (an exited one may take a moment)
+    process_group_gone(proc.pid, 50)  # no worker left behind (an exited one may take a moment)

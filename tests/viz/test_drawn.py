@@ -8,7 +8,7 @@ import pytest
 import weightlapse as wl
 from weightlapse.viz.drawn import ValueSource, build_drawn_graph, graph_with_values
 from weightlapse.viz.export import export_graph
-from weightlapse.viz.options import DrawOptions
+from weightlapse.viz.draw_options import DrawOptions
 from weightlapse.viz.select import quantity, similarity_order
 
 

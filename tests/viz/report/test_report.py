@@ -12,7 +12,6 @@ from weightlapse.cli import main
 from weightlapse.viz.report import data as qd
 from weightlapse.viz.report.page import build_report
 
-from report_fixtures import image_run, mark, report_runs, spiral  # noqa: F401 (fixtures)
 
 
 def payload(html):
@@ -83,9 +82,9 @@ def test_thinning_bounds_the_size(report_runs):
     assert len(small) < len(big)
 
 
-def test_killed_and_diverged_runs_are_marked(report_runs, tmp_path):
-    run = spiral(tmp_path, "k", epochs=10)
-    killed = mark(run, "running", pid=2 ** 22 + 12345)   # no such process on this host
+def test_killed_and_diverged_runs_are_marked(report_runs, tmp_path, train_spiral, mark_status):
+    run = train_spiral(tmp_path, "k", epochs=10)
+    killed = mark_status(run, "running", pid=2 ** 22 + 12345)   # no such process on this host
     assert killed.status == "killed"
     p = payload(build_report([killed.path], figure=False))
     assert p["runs"][0]["status"] == "killed" and "killed" in p["runs"][0]["note"]
@@ -99,9 +98,9 @@ def test_killed_and_diverged_runs_are_marked(report_runs, tmp_path):
     assert p["runs"][0]["status"] == "diverged" and "diverged" in p["runs"][0]["note"]
 
 
-def test_a_run_still_training_is_marked(tmp_path):
+def test_a_run_still_training_is_marked(tmp_path, train_spiral, mark_status):
     import os
-    run = mark(spiral(tmp_path, "live", epochs=6), "running", pid=os.getpid())
+    run = mark_status(train_spiral(tmp_path, "live", epochs=6), "running", pid=os.getpid())
     assert run.status == "running"
     p = payload(build_report([run.path], figure=False))
     assert p["runs"][0]["status"] == "running" and "still running" in p["runs"][0]["note"]
@@ -135,7 +134,7 @@ def no_files(folder):
 
 @pytest.mark.parametrize("case", ["missing", "empty", "folder-out", "bad-ext", "no-dir",
                                   "bad-units", "bad-snapshots", "not-a-run"])
-def test_bad_input_one_line_exit_2_nothing_written(case, report_runs, tmp_path, capsys):
+def test_bad_input_one_line_exit_2_nothing_written(case, report_runs, tmp_path, capsys, train_spiral):
     run = report_runs["a"]
     out = tmp_path / "out"
     out.mkdir()
@@ -144,7 +143,7 @@ def test_bad_input_one_line_exit_2_nothing_written(case, report_runs, tmp_path, 
     if case == "missing":
         args[0] = str(tmp_path / "nope")
     elif case == "empty":
-        empty = spiral(tmp_path, "e", epochs=2)
+        empty = train_spiral(tmp_path, "e", epochs=2)
         with open(empty.path / "snapshots.bin", "r+b") as f:
             f.truncate(64)                    # the header only: no snapshot recorded
         args[0] = str(empty.path)

@@ -11,7 +11,6 @@ import pytest
 from weightlapse.core import download
 from weightlapse.core.data import IDX_FILES, load_image_set
 from weightlapse.core.errors import DataError
-from test_data import idx_bytes
 
 
 class Truncating(http.server.SimpleHTTPRequestHandler):
@@ -43,8 +42,14 @@ def server(tmp_path):
     httpd.server_close()
 
 
-def fixture_set(root):
-    """Four small IDX .gz files served from ``root``; returns their md5s."""
+@pytest.fixture
+def fixture_set(idx_bytes):
+    """``fixture_set(root)``: four small IDX .gz files written into ``root``;
+    returns their md5s."""
+    return lambda root: _fixture_set(root, idx_bytes)
+
+
+def _fixture_set(root, idx_bytes):
     rng = np.random.default_rng(0)
     arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (12, 28, 28)),
               "train-labels-idx1-ubyte": np.arange(12) % 10,
@@ -58,7 +63,7 @@ def fixture_set(root):
     return sums
 
 
-def test_good_checksum_caches_files(server, tmp_path, monkeypatch):
+def test_good_checksum_caches_files(server, tmp_path, monkeypatch, fixture_set):
     root, url = server
     sums = fixture_set(root)
     monkeypatch.setattr(download, "MIRRORS", {"mnist": [url]})
@@ -88,7 +93,7 @@ def test_good_checksum_caches_files(server, tmp_path, monkeypatch):
     assert load_image_set("mnist", data, download=True).X.shape == (12, 784)
 
 
-def test_bad_checksum_leaves_no_file(server, tmp_path):
+def test_bad_checksum_leaves_no_file(server, tmp_path, fixture_set):
     root, url = server
     sums = fixture_set(root)
     sums["train-images-idx3-ubyte.gz"] = "0" * 32
@@ -98,7 +103,7 @@ def test_bad_checksum_leaves_no_file(server, tmp_path):
     assert list((tmp_path / "d").iterdir()) == []
 
 
-def test_falls_back_to_second_mirror(server, tmp_path):
+def test_falls_back_to_second_mirror(server, tmp_path, fixture_set):
     root, url = server
     sums = fixture_set(root)
     names = list(sums)
@@ -115,7 +120,7 @@ def test_truncated_transfer_leaves_no_file(server, tmp_path):
     assert list((tmp_path / "d").iterdir()) == []
 
 
-def test_server_gone_gives_offline_error(server, tmp_path, monkeypatch):
+def test_server_gone_gives_offline_error(server, tmp_path, monkeypatch, fixture_set):
     root, url = server
     sums = fixture_set(root)
     dead = "http://127.0.0.1:9/"  # the discard port: nothing listens
@@ -132,7 +137,7 @@ def test_server_gone_gives_offline_error(server, tmp_path, monkeypatch):
     assert list((tmp_path / "data" / "mnist").iterdir()) == []
 
 
-def test_file_url(tmp_path):
+def test_file_url(tmp_path, fixture_set):
     src = tmp_path / "src"
     src.mkdir()
     sums = fixture_set(src)

@@ -11,7 +11,7 @@ from weightlapse.viz.colors import LUT_SIZE, lut, lut_index
 from weightlapse.viz.frame import FrameRenderer
 from weightlapse.viz.graph import edge_mask, layout, network_graph
 from weightlapse.viz.labels import class_names
-from weightlapse.viz.options import DEFAULT_DURATION, DrawOptions
+from weightlapse.viz.draw_options import DEFAULT_DURATION, DrawOptions
 from weightlapse.viz.pacing import film_positions, hold_frames
 from weightlapse.viz.raster import EdgeField
 
@@ -265,7 +265,7 @@ def test_regions_have_a_class_legend_and_the_cursor_misses_legends(spiral_run):
 
 
 def test_film_regions_are_the_models_predictions_with_the_points_over_them(spiral_run):
-    from weightlapse.viz.panel import region_rgb
+    from weightlapse.viz.sprites import region_rgb
     r = FrameRenderer(spiral_run, DrawOptions.create(size=(640, 360)))
     last = len(spiral_run.snapshots) - 1
     frame = r.frame_at(last).copy()

@@ -12,7 +12,6 @@ import pytest
 import weightlapse as wl
 from weightlapse.viz.colors import lut, lut_index
 
-from report_fixtures import image_run, report_runs, spiral  # noqa: F401 (fixtures)
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed (pip install playwright)")
@@ -248,9 +247,9 @@ def test_image_run_receptive_fields(image_run, tmp_path, browser):
         page.page.close()
 
 
-def test_compare_report(report_runs, tmp_path, browser):
+def test_compare_report(report_runs, tmp_path, browser, train_spiral):
     a, b = report_runs["a"], report_runs["b"]
-    c = spiral(report_runs["out"], "c", epochs=20, lr=0.02)     # fewer epochs than a, b
+    c = train_spiral(report_runs["out"], "c", epochs=20, lr=0.02)     # fewer epochs than a, b
     path = tmp_path / "cmp.html"
     wl.report([a, b, c], path, snapshots=30)
     page = Page(browser, path)
@@ -306,9 +305,8 @@ def test_sweep_report(tmp_path, browser):
         page.page.close()
 
 
-def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser):
-    from report_fixtures import mark
-    run = mark(spiral(tmp_path, "k", epochs=8), "running", pid=2 ** 22 + 4321)
+def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser, train_spiral, mark_status):
+    run = mark_status(train_spiral(tmp_path, "k", epochs=8), "running", pid=2 ** 22 + 4321)
     # killed early: one snapshot recorded (and a torn second), only the step-0 metrics row
     size = (run.path / "snapshots.bin").stat().st_size
     record = (size - 64) // len(run.snapshots)

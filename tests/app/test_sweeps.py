@@ -13,7 +13,7 @@ import weightlapse as wl
 from weightlapse.cli import main
 from weightlapse.core.errors import ConfigError
 from weightlapse.sweeps import plan
-from weightlapse.viz.effects import draw_effects, effect_points
+from weightlapse.viz.sweep_figure import draw_effects, effect_points
 
 QUIET = dict(log=lambda m: None)
 
