@@ -244,7 +244,8 @@ class ExternalRecorder:
                 self._row(row)
                 if self.every not in ("epoch", "auto"):
                     return
-            self._snapshot()
+            if self.step_count != self._snap_step:
+                self._snapshot()
         except RunError as e:
             self.close("failed", str(e), consistent=False)
             raise
@@ -262,15 +263,18 @@ class ExternalRecorder:
         arrays = self.chain.read()
         bad = [i for i, a in enumerate(arrays) if not np.isfinite(a).all()]
         if bad:
-            self._diverged(bad[0] if len(arrays) > 1 else None)
+            self._diverged(arrays, bad[0])
             return
         if self.step_count > self._epoch_start and not self._epoch_len:
             self._undated.append((self.writer.count, self.step_count))
         self.writer.append(self._epoch_now(), self.step_count, arrays)
         self._snap_step = self.step_count
 
-    def _diverged(self, index):
-        layer = "" if index is None else f" of {self.chain.layers[index // 2]}"
+    def _diverged(self, arrays, i):
+        # the first non-finite value's place in the snapshot: which layer it is in
+        at = sum(np.size(a) for a in arrays[:i]) + int(np.argmin(np.isfinite(arrays[i])))
+        ends = np.cumsum([np.prod(s) for s in layout(self.chain.sizes)])
+        layer = f" of {self.chain.layers[int(np.searchsorted(ends, at, 'right')) // 2]}"
         self.message = (f"the weights{layer} became non-finite between steps "
                         f"{self._snap_step} and {self.step_count}; recording stopped there "
                         "and what was recorded before is kept")

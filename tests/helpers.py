@@ -2,7 +2,11 @@
 import path, as for report_fixtures)."""
 import hashlib
 import os
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from weightlapse.cli import main
 
@@ -44,3 +48,26 @@ def assert_process_group_gone(pgid, tries):
             return
         time.sleep(0.1)
     raise AssertionError("processes of the sweep are still running")
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_python(heading):
+    """The first ```python block of the README section titled ``heading``."""
+    text = README.read_text()
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def run_readme_example(heading, cwd, data_dir):
+    """Run a README example as written, in a fresh process in ``cwd``: MNIST
+    from ``data_dir``, Keras on PyTorch, and one thread for PyTorch (the
+    test machine's cores are shared; OpenMP threads spinning against other
+    work made one epoch ten times slower)."""
+    env = {**os.environ, "WEIGHTLAPSE_DATA": str(data_dir), "MPLBACKEND": "Agg",
+           "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, "-c", readme_python(heading)], cwd=cwd, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return p

@@ -15,10 +15,10 @@ _root = _Path(__file__).resolve().parent.parent
 if _util.find_spec(__name__ + ".core") is None and (_root / "core" / "__init__.py").is_file():
     __path__.append(str(_root))
 
-from .api import (compare, demo, figure, graph, load_run, predict, render,  # noqa: E402,I001
-                  report, runs, sweep, train)
+from .api import (compare, demo, figure, graph, load_dataset, load_run,  # noqa: E402,I001
+                  predict, render, report, runs, sweep, train)
 from .core import __version__  # noqa: E402
 from .core.errors import WeightlapseError  # noqa: E402
 
-__all__ = ["__version__", "train", "load_run", "predict", "render", "figure", "graph", "demo",
+__all__ = ["__version__", "train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo",
            "compare", "sweep", "runs", "report", "WeightlapseError"]

@@ -140,7 +140,13 @@ def _first(logs, keys):
 
 
 def _host(a):
-    return None if a is None else keras.ops.convert_to_numpy(a)
+    """A probe array (NumPy, or a tensor of the backend) on the host."""
+    if a is None or isinstance(a, np.ndarray) or not hasattr(a, "dtype"):
+        return a
+    if "float" in str(a.dtype):
+        return _array(a, "float32")
+    x = getattr(a, "value", a)
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else keras.ops.convert_to_numpy(x)
 
 
 def _activation(fn, where) -> str | None:
@@ -257,15 +263,18 @@ def _chain(model):
     return chain, (list(shape) if len(shape) == 2 and None not in shape else None)
 
 
-def _array(v, dtype):
-    if str(v.dtype) not in ("float32", "float64"):
-        v = keras.ops.cast(v, dtype)
-    return keras.ops.convert_to_numpy(v)
+def _array(v, dtype="float32"):
+    """A variable's (or tensor's) value as a host array of ``dtype``."""
+    x = getattr(v, "value", v)
+    if hasattr(x, "detach"):   # the torch backend: the tensor itself, no round trip
+        x = x.detach().cpu()
+        return (x.double() if dtype == "float64" else x.float()).numpy()
+    return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(v, dtype)))
 
 
 def _lr(opt):
     try:
-        return float(keras.ops.convert_to_numpy(opt.learning_rate))
+        return float(_array(opt.learning_rate, "float64"))
     except (AttributeError, TypeError, ValueError):
         return None
 

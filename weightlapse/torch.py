@@ -20,8 +20,10 @@ bfloat16 and float16 ones in float32.
 """
 from __future__ import annotations
 
+import math
 import weakref
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -149,16 +151,31 @@ def _chain(model, optimizer, found) -> Chain:
     sizes = [linears[0].in_features] + [m.out_features for m in linears]
     params = [(m.weight, m.bias) for m in linears]
     shapes = [tuple(m.weight.shape) for m in linears]
+    # The snapshot's bytes, reused: each snapshot is written out before the next.
+    host = np.zeros(sum(math.prod(s) + s[0] for s in shapes), str(dtype)[6:])
+    views, at = [], 0
+    for n_out, n_in in shapes:
+        views.append((host[at:at + n_in * n_out].reshape(n_in, n_out),
+                      host[at + n_in * n_out:at + n_in * n_out + n_out]))
+        at += n_in * n_out + n_out
+    direct = kinds == {dtype} and all(p.device.type == "cpu" for m in linears
+                                      for p in m.parameters())
 
     def read():
-        # One copy on the device (transposed, in one dtype), one to the host.
         with torch.no_grad():
+            if direct:   # the parameters' own memory: one transposing copy, by NumPy
+                for (W, b), (vw, vb) in zip(params, views):
+                    np.copyto(vw, W.detach().numpy().T)
+                    if b is not None:
+                        np.copyto(vb, b.detach().numpy())
+                return [host]
+            # A GPU or another dtype: one copy on the device (transposed, in the
+            # stored dtype), one to the host.
             parts = []
             for W, b in params:
                 parts.append(W.detach().t().reshape(-1))
                 parts.append(b.detach() if b is not None else W.new_zeros(W.shape[0]))
-            flat = torch.cat([p.to(dtype) for p in parts])
-            return [flat.cpu().numpy()]
+            return [torch.cat([p.to(dtype) for p in parts]).cpu().numpy()]
 
     def check():
         for path, lin, (W, _), shape in zip(paths, linears, params, shapes):
