@@ -20,5 +20,5 @@ from .api import (compare, demo, figure, graph, load_dataset, load_run,  # noqa:
 from .core import __version__  # noqa: E402
 from .core.errors import WeightlapseError  # noqa: E402
 
-__all__ = ["__version__", "train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo",
-           "compare", "sweep", "runs", "report", "WeightlapseError"]
+__all__ = ["__version__", "train", "load_run", "load_dataset", "predict", "render", "figure",
+           "graph", "demo", "compare", "sweep", "runs", "report", "WeightlapseError"]

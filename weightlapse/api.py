@@ -12,8 +12,8 @@ from .args import int_arg, number_arg, path_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
-__all__ = ["train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo", "compare",
-           "sweep", "runs", "draw_options", "report"]
+__all__ = ["train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo",
+           "compare", "sweep", "runs", "draw_options", "report"]
 
 
 def load_run(path) -> Run:

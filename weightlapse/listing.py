@@ -12,8 +12,8 @@ from .core.errors import ConfigError, RunError, arg
 from .core.run import load_run
 from .core.rundir import FRAMEWORK_NAMES
 
-FIXED = ["run", "status", "framework", "data", "network", "epochs_done", "train_acc", "val_acc", "test_acc",
-         "val_loss", "snapshots", "created"]
+FIXED = ["run", "status", "framework", "data", "network", "epochs_done", "train_acc", "val_acc",
+         "test_acc", "val_loss", "snapshots", "created"]
 # Setting columns whose name a fixed column has: the CSV file read.
 RENAMED = {"data": "data_file"}
 SETTING_COLUMNS = [RENAMED.get(k, k) for k in SETTING_NAMES]
