@@ -24,8 +24,8 @@ import numpy as np
 
 from ._version import __version__
 from .errors import ConfigError, RunError, arg
-from .recorded_args import (check_every, check_image_shape, check_names, check_probe,
-                            check_task, metric_row)
+from .recorded_args import (check_every, check_image_shape, check_names, check_out,
+                            check_probe, check_task, metric_row)
 from .recorder import auto_due, run_status
 from .rundir import FORMAT, SNAPSHOTS, RunDir, network_info
 from .snapshots import SnapshotWriter, layout
@@ -77,6 +77,7 @@ class ExternalRecorder:
         n_in, n_out = chain.sizes[0], chain.sizes[-1]
         first = f"the first dense layer ({chain.layers[0]})"
         self.every = check_every(every)
+        out = check_out(out)
         task = check_task(task, n_out)
         shape = check_image_shape(image_shape, n_in, first)
         classes = check_names("class_names", class_names, n_out, "output unit")
@@ -224,7 +225,7 @@ class ExternalRecorder:
         """Close after an exception: "interrupted" for Ctrl-C, else "failed";
         everything recorded is kept."""
         interrupted = isinstance(exc, KeyboardInterrupt)
-        what = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        what = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".strip().rstrip(":")
         where = f"at step {self.step_count}, epoch {self.epochs + 1}"
         self.close("interrupted" if interrupted else "failed",
                    f"interrupted {where}" if interrupted else f"{what} ({where})",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 
 import numpy as np
 
@@ -24,6 +25,13 @@ def check_every(every):
         raise ConfigError(f"{arg('every')} must be 'epoch', 'auto' or a positive number of "
                           f"steps (got {every!r})")
     return every
+
+
+def check_out(out):
+    """The parent folder of runs: a path (str or os.PathLike)."""
+    if not isinstance(out, (str, os.PathLike)) or not os.fspath(out):
+        raise ConfigError(f"{arg('out')} must be a folder's path (got {out!r})")
+    return out
 
 
 def check_task(task, n_out: int) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "torch"
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
@@ -20,6 +20,15 @@ from weightlapse.keras import Recorder  # noqa: E402
 # Keras's own model.get_weights() on the torch backend (numpy 2's copy keyword)
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models on a shared machine: PyTorch's threads only wait for each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 class Grab(keras.callbacks.Callback):

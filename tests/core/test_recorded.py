@@ -113,9 +113,11 @@ def test_endings(tmp_path):
 def test_nothing_is_written_for_bad_arguments(tmp_path):
     for kw in (dict(every=0), dict(image_shape=(2, 2)), dict(class_names=["a"]),
                dict(task="ranking"), dict(dataset=3), dict(probe=np.ones((2, 2))),
+               dict(out=None), dict(out=b"bytes"),
                dict(probe=np.full((2, 3), np.nan))):
+        kw.setdefault("out", tmp_path / "out")
         with pytest.raises(ConfigError):
-            ExternalRecorder(Net().chain(), out=tmp_path / "out", **kw)
+            ExternalRecorder(Net().chain(), **kw)
     assert not (tmp_path / "out").exists()
 
 
