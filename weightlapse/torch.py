@@ -66,6 +66,7 @@ class Recorder:
         if not isinstance(model, nn.Module):
             raise ConfigError(f"{arg('model')} must be a torch.nn.Module "
                               f"(got {type(model).__name__})")
+        model = _unwrap(model)
         found = find_chain(model)
         check_optimizer(optimizer, found)
         other = _OPEN.get(optimizer)
@@ -135,6 +136,18 @@ class Recorder:
         self._hooks = []
         if _OPEN.get(self.optimizer) is self:
             del _OPEN[self.optimizer]
+
+
+def _unwrap(model):
+    """The module inside torch.compile's, DataParallel's or
+    DistributedDataParallel's wrapper: the one whose layers hold the weights."""
+    while True:
+        if hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):
+            model = model._orig_mod                      # torch.compile
+        elif isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+            model = model.module
+        else:
+            return model
 
 
 def _chain(model, optimizer, found) -> Chain:

@@ -183,6 +183,14 @@ class Net(nn.Module):
         return F.log_softmax(self.fc2(x), dim=1)
 
 
+def test_wrapped_models_are_recorded_through_their_wrapper(tmp_path):
+    model = mlp([4, 3, 2], dtype=torch.float32)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with Recorder(nn.DataParallel(model), opt, out=tmp_path) as rec:
+        pass
+    assert rec.run.sizes == [4, 3, 2] and rec.run.config["recorded_from"]["layers"] == ["0", "2"]
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
 def test_a_module_found_from_its_forward_in_any_float_dtype(tmp_path, dtype):
     model = Net().to(dtype)
