@@ -31,7 +31,7 @@ from .errors import ConfigError, arg
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
 from .optim import OPTIMIZERS, SCHEDULES
-from .declare import check_declared, declared, setting
+from .declare import check_declared, check_value, declared, default_of, setting
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
@@ -200,6 +200,29 @@ class RunConfig:
             obj = getattr(self, part)
             check_declared(obj)
             obj.validate()
+
+
+def check_known_settings(settings: dict) -> None:
+    """The settings of a run recorded from another framework: only what its
+    recorder could know, so any part may lack any setting; each one given
+    must be a setting of its part with a valid value (``snapshot_every`` may
+    also be "auto"). Raises :class:`ConfigError` naming the setting."""
+    for part, kind in PART_TYPES.items():
+        decls = declared(kind)
+        for name, value in settings.get(part, {}).items():
+            if name not in decls:
+                raise ConfigError(f"unknown setting {name!r} in its {part} settings")
+            if value is None and default_of(decls[name][0]) is None:
+                continue
+            if name == "snapshot_every":
+                ok = value in ("epoch", "auto") or (isinstance(value, int) and not
+                                                    isinstance(value, bool) and value >= 1)
+                _check(ok, name, value, "must be 'epoch', 'auto' or a positive number of steps")
+            else:
+                check_value(name, value, decls[name][1])
+    model = settings.get("model", {})
+    if "hidden" in model:   # layer sizes: the same checks as a run trained here
+        ModelConfig(hidden=model["hidden"]).validate()
 
 
 def setting_owners() -> dict:

@@ -20,6 +20,31 @@ from .rundir import SNAPSHOTS, RunDir
 from .snapshots import SnapshotWriter, layout
 
 
+def run_status(status, *, message=None, epochs=None, steps=None, snapshots=None,
+               elapsed=None, last_row=None) -> dict:
+    """status.json's content: the status with this process's pid and host
+    (which let a reader tell a run still going from one that was killed),
+    and once the run has ended what it did and its last metrics row."""
+    info = {"status": status, "pid": os.getpid(), "host": socket.gethostname()}
+    if steps is not None:
+        info.update(message=message or "", epochs_completed=epochs, steps=steps,
+                    snapshots=snapshots, elapsed_s=round(elapsed, 3))
+        if last_row:
+            info["final_metrics"] = {k: v for k, v in last_row.items() if v is not None}
+    return info
+
+
+AUTO_DENSITY = 16   # snapshot_every="auto": about this many snapshots per doubling of steps
+
+
+def auto_due(step: int, last: int) -> bool:
+    """snapshot_every="auto": a snapshot at ``step`` when it is far enough from
+    the last one (at step ``last``): every step at first, then gaps growing with
+    the step count (about 16 snapshots per doubling), so a film of any length
+    has enough frames and the fast early changes are the most densely sampled."""
+    return step - last >= max(1, step // AUTO_DENSITY)
+
+
 class Recorder:
     """Snapshots at step 0 (before any update), then every epoch
     (``every="epoch"``) or every ``every`` steps, and the final weights; a
@@ -138,14 +163,9 @@ class Recorder:
         self._checkpoint_step = t.step
 
     def _status(self, status, t=None):
-        # The pid lets a reader tell a run still going from one that was killed.
-        info = {"status": status, "pid": os.getpid(), "host": socket.gethostname()}
-        if t is not None:
-            info.update(message=t.message, epochs_completed=t.epoch, steps=t.step,
-                        snapshots=self.writer.count, elapsed_s=round(t.elapsed, 3))
-            if self.last_row:
-                info["final_metrics"] = {k: v for k, v in self.last_row.items()
-                                         if v is not None}
+        info = run_status(status) if t is None else run_status(
+            status, message=t.message, epochs=t.epoch, steps=t.step,
+            snapshots=self.writer.count, elapsed=t.elapsed, last_row=self.last_row)
         self.dir.write_status(info)
 
     def close(self):

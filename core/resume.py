@@ -16,7 +16,7 @@ from .config import RunConfig
 from .errors import ConfigError, DataError, RunError, arg
 from .memory import check_training
 from .pipeline import _fit, _schedule, prepare_data, seeded_rngs
-from .rundir import CHECKPOINT, SNAPSHOTS
+from .rundir import CHECKPOINT, FRAMEWORK_NAMES, SNAPSHOTS
 from .run import load_run
 
 
@@ -34,6 +34,11 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
     so that is refused; ``constant`` and ``step`` runs extend exactly.
     """
     run = load_run(path)
+    if run.recorded_from:
+        rec = run.recorded_from
+        raise RunError(f"{run.path} was recorded from {FRAMEWORK_NAMES[rec['framework']]} "
+                       f"{rec['version']} and cannot be resumed by weightlapse; continue its "
+                       "training there")
     files = run.files
     locked = files.lock()
     try:

@@ -52,6 +52,13 @@ class Run:
         return self.path.name
 
     @property
+    def recorded_from(self):
+        """For a run recorded from another framework, config.json's
+        ``recorded_from`` ({"framework": "pytorch"|"keras", "version", ...});
+        None for a run trained by weightlapse."""
+        return self.config.get("recorded_from")
+
+    @property
     def info(self) -> dict:
         """status.json: status, message, steps, final metrics."""
         return self.files.read_status()
@@ -106,7 +113,8 @@ class Run:
         from .model import MLP
         s = self.settings
         try:
-            model = MLP(self.sizes, s["activation"], s["init"],
+            # init only shapes the weights replaced below: a recorded run has none
+            model = MLP(self.sizes, s["activation"], s.get("init", "he"),
                         self.config["network"]["dtype"], task=self.config["data"]["task"])
         except KeyError as e:
             raise RunError(f"{self.path / CONFIG}: unknown or missing setting {e}; "

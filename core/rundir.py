@@ -3,9 +3,16 @@
 ``config.json`` (settings, data description, network), ``metrics.csv`` (a row
 per evaluation point), ``snapshots.bin`` (see :mod:`.snapshots`),
 ``status.json`` (running -> finished / interrupted / diverged / failed),
-``checkpoint.npz`` (what ``train --resume`` continues from) and, for 2-D data,
-``samples.npz``. Every reader checks what it reads and raises
-:class:`RunError` with one line naming the damaged file.
+``checkpoint.npz`` (what ``train --resume`` continues from), for 2-D data
+``samples.npz``, and ``probe.npz``: up to 512 held-out rows as the network sees
+them (X: (n, n_in) float32, y optional), for diagnostics and activations.
+Every reader checks what it reads and raises :class:`RunError` with one line
+naming the damaged file.
+
+A run recorded from PyTorch or Keras (:mod:`.recorded`) has the same files
+but no checkpoint: its config.json names the framework and its version under
+``recorded_from``, and its settings hold only what the recorder could know
+(each one checked against its declaration).
 """
 from __future__ import annotations
 
@@ -30,7 +37,10 @@ if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
 
 FORMAT = 1
 CONFIG, METRICS, STATUS = "config.json", "metrics.csv", "status.json"
-CHECKPOINT, SAMPLES = "checkpoint.npz", "samples.npz"
+CHECKPOINT, SAMPLES, PROBE = "checkpoint.npz", "samples.npz", "probe.npz"
+PROBE_ROWS = 512
+FRAMEWORK_NAMES = {"pytorch": "PyTorch", "keras": "Keras"}   # recorded_from's frameworks
+RECORDED_FRAMEWORKS = tuple(FRAMEWORK_NAMES)
 METRIC_COLUMNS = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc",
                   "lr", "elapsed_s"]
 DTYPES = ("float32", "float64")
@@ -75,9 +85,13 @@ class RunDir:
         if not all(isinstance(settings.get(p), dict) for p in
                    ("data", "model", "training", "recording")):
             raise RunError(f"{path}: its settings are incomplete; the run is damaged")
-        from .config import RunConfig
+        from .config import RunConfig, check_known_settings
         try:
-            RunConfig.from_dict(settings).validate()
+            if "recorded_from" in cfg:
+                _check_recorded(cfg["recorded_from"], path)
+                check_known_settings(settings)
+            else:
+                RunConfig.from_dict(settings).validate()
         except ConfigError as e:
             raise RunError(f"{path}: {e}; the run is damaged") from None
         _check_data(cfg["data"], cfg["network"]["sizes"], path)
@@ -233,6 +247,39 @@ class RunDir:
             raise RunError(f"{path} is damaged; delete it to draw without the data points")
         return X, y
 
+    # -- probe.npz ----------------------------------------------------------
+    def write_probe(self, X, y=None) -> None:
+        """probe.npz: X: (n, n_in) held-out rows as the network sees them
+        (after the user's preprocessing; stored as float32, 1 <= n <= 512)
+        and, if given, y: (n,) labels or (n, n_out) targets."""
+        X = np.asarray(X, np.float32)
+        if X.ndim != 2 or not 1 <= len(X) <= PROBE_ROWS or (y is not None
+                                                          and len(y) != len(X)):
+            raise ValueError(f"a probe set is 1 to {PROBE_ROWS} rows X: (n, n_in) "
+                             f"with as many y (got X {X.shape})")
+        arrays = {"X": X} if y is None else {"X": X, "y": np.asarray(y)}
+        atomic_write_npz(self.file(PROBE), **arrays)
+
+    def read_probe(self, n_in=None):
+        """(X: (n, n_in) float32, y: (n,) or (n, n_out), or None), or None when
+        the run stored no probe set; ``n_in``: the width X must have."""
+        path = self.file(PROBE)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                X = f["X"]
+                y = f["y"] if "y" in f.files else None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            raise RunError(f"{path} is unreadable; delete it to go without the "
+                           "probe set") from None
+        if X.dtype != np.float32 or X.ndim != 2 or not 1 <= len(X) <= PROBE_ROWS or \
+                (n_in is not None and X.shape[1] != n_in) or \
+                (y is not None and (y.ndim not in (1, 2) or len(y) != len(X))):
+            raise RunError(f"{path} is damaged (not a probe set of up to {PROBE_ROWS} rows "
+                           "of the network's inputs); delete it to go without it")
+        return X, y
+
     # -- one trainer at a time ----------------------------------------------
     def lock(self) -> bool:
         """Hold an exclusive lock on the folder while training; an error when
@@ -343,6 +390,15 @@ def _check_network(net, path):
     if net.get("layout") != [list(s) for s in layout(net["sizes"])] or \
             net.get("n_params") != sum(math.prod(s) for s in layout(net["sizes"])):
         raise RunError(f"{path}: the network's layout does not match its layer sizes; "
+                       "the run is damaged")
+
+
+def _check_recorded(rec, path):
+    """``recorded_from``: the framework a run was recorded from, and its version."""
+    if not (isinstance(rec, dict) and rec.get("framework") in RECORDED_FRAMEWORKS
+            and isinstance(rec.get("version"), str) and rec["version"]):
+        raise RunError(f"{path}: 'recorded_from' does not name a framework "
+                       f"({', '.join(RECORDED_FRAMEWORKS)}) and its version; "
                        "the run is damaged")
 
 

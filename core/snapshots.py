@@ -84,6 +84,13 @@ class SnapshotWriter:
         self._write(bufs, self.record_size)
         self.count += 1
 
+    def set_epoch(self, index: int, epoch: float) -> None:
+        """Rewrite the ``epoch`` of record ``index`` in place (8 bytes; a
+        recorder that learns an epoch's length only at its end dates that
+        epoch's snapshots afterwards)."""
+        os.pwrite(self._f.fileno(), np.float64(epoch).astype("<f8").tobytes(),
+                  HEADER_SIZE + index * self.record_size)
+
     def _write(self, bufs, size):
         if hasattr(os, "writev"):
             done = os.writev(self._f.fileno(), bufs)

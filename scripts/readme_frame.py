@@ -3,11 +3,17 @@ and one frame of each colour mode (weight, change, update) of the same
 mnist-mlp run, at the same moment of its film.
 
     WEIGHTLAPSE_DATA=... python scripts/readme_frame.py [docs]
+    WEIGHTLAPSE_DATA=... KERAS_BACKEND=torch python scripts/readme_frame.py --recorded [docs]
 
 Writes docs/demo-frame.png and docs/gallery-mnist-{weight,change,update}.png:
 frames of the default 1280x720 film scaled to 960x540, each well under 300 kB. The MNIST run is the mnist-mlp preset
-trained for 4 epochs (its frames are taken at epoch 2).
+trained for 4 epochs (its frames are taken at epoch 2). With ``--recorded``:
+docs/recorded-{torch,keras}-mnist.png, the frame at epoch 2 of the films the
+README's "Film your own PyTorch/Keras model" examples make (run as written).
 """
+import os
+import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,8 +38,27 @@ def save(frame, path):
     print(path, f"{Path(path).stat().st_size / 1000:.0f} kB")
 
 
+def recorded(out):
+    """Run the README's two recorder examples in a temporary folder and save
+    the frame at epoch 2 of each film (colour by change, as they render)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    with tempfile.TemporaryDirectory() as d:
+        for fw, heading in (("torch", "PyTorch"), ("keras", "Keras")):
+            section = readme.split(f"\n## Film your own {heading} model\n")[1]
+            code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+            subprocess.run([sys.executable, "-c", code], cwd=d, check=True,
+                           env={**os.environ, "KERAS_BACKEND": "torch"})
+            run = wl.load_run(Path(d) / "outputs" / f"{fw}-mnist")
+            i = int(np.searchsorted(run.snapshots.epochs, 2.0))
+            r = FrameRenderer(run, DrawOptions.create(color="change"))
+            save(r.frame_at(i), out / f"recorded-{fw}-mnist.png")
+
+
 def main():
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
+    args = [a for a in sys.argv[1:] if a != "--recorded"]
+    out = Path(args[0] if args else "docs")
+    if "--recorded" in sys.argv:
+        return recorded(out)
     with tempfile.TemporaryDirectory() as d:
         run = wl.train(preset="spiral", out=d, name="demo", snapshot_every=2)
         i = int(np.searchsorted(run.snapshots.steps, 60))  # epoch 60: half learned

@@ -19,7 +19,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def mnist_dir():
-    root = Path(os.environ.get("WEIGHTLAPSE_DATA") or SHARED_DATA)
+    root = Path(os.environ.get("WEIGHTLAPSE_DATA") or SHARED_DATA).resolve()
     if not (root / "mnist").is_dir():
         pytest.skip(f"real MNIST files not found under {root}/mnist (set WEIGHTLAPSE_DATA)")
     return root
@@ -150,3 +150,36 @@ def image_run(tmp_path_factory, mnist_dir):
     return wl.train(dataset="mnist", data_dir=mnist_dir, limit=600, hidden=[40, 12],
                     epochs=2, batch_size=50, lr=0.1, optimizer="sgd", snapshot_every=3,
                     out=out, name="digits")
+
+
+# -- the README's examples ----------------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_python(heading):
+    """The first ```python block of the README section titled ``heading``."""
+    import re
+    text = README.read_text()
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.fixture(scope="session")
+def run_readme_example():
+    """``run_readme_example(heading, cwd, data_dir)``: run the first Python
+    block of a README section as written, in a fresh process in ``cwd``:
+    MNIST from ``data_dir``, Keras on PyTorch, one thread for PyTorch (the
+    test machine's cores are shared; OpenMP threads spinning against other
+    work made one epoch ten times slower)."""
+    import subprocess
+    import sys
+
+    def run(heading, cwd, data_dir):
+        env = {**os.environ, "WEIGHTLAPSE_DATA": str(data_dir), "MPLBACKEND": "Agg",
+               "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+        p = subprocess.run([sys.executable, "-c", _readme_python(heading)], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-3000:]
+        return p
+    return run

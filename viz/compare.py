@@ -24,11 +24,21 @@ IGNORED = {"name", "out", "data_dir"}   # where a run lives, not how it learned
 
 
 def differing_settings(runs) -> list:
-    """The settings whose values differ between runs, in config order."""
-    flat = [r.settings for r in runs]
+    """The settings whose values differ between runs, in config order. Runs
+    recorded from other frameworks know only some settings: a setting one of
+    them lacks is not a difference; their ``framework`` is, when it differs."""
+    flat = [run_settings(r) for r in runs]
     keys = [k for k in flat[0] if k not in IGNORED]
     keys += [k for f in flat[1:] for k in f if k not in keys and k not in IGNORED]
-    return [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
+    partial = any(r.config.get("recorded_from") for r in runs)
+    return [k for k in keys if len({repr(f.get(k)) for f in flat
+                                    if k in f or not partial}) > 1]
+
+
+def run_settings(run) -> dict:
+    """run.settings, with the framework of a recorded run (or of runs beside one)."""
+    rec = run.config.get("recorded_from")
+    return {"framework": rec["framework"] if rec else "weightlapse", **run.settings}
 
 
 def _fmt(v):
@@ -38,7 +48,8 @@ def _fmt(v):
 
 
 def run_label(run, keys) -> str:
-    return ", ".join(f"{k}={_fmt(run.settings.get(k))}" for k in keys) or run.name
+    s = run_settings(run)
+    return ", ".join(f"{k}={_fmt(s.get(k))}" for k in keys) or run.name
 
 
 def summary_table(runs) -> pd.DataFrame:
@@ -52,7 +63,7 @@ def summary_table(runs) -> pd.DataFrame:
         split = "val" if m["val_loss"].notna().any() else "train"
         acc = m[f"{split}_acc"].dropna()
         loss = m[f"{split}_loss"].dropna()
-        row = {"run": r.name, **{k: _fmt(r.settings.get(k)) for k in keys},
+        row = {"run": r.name, **{k: _fmt(run_settings(r).get(k)) for k in keys},
                "status": info.get("status"),
                f"final {split} acc": acc.iloc[-1] if len(acc) else np.nan,
                f"best {split} acc": acc.max() if len(acc) else np.nan,

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
-from .labels import short
+from .labels import short, training_line
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
 from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
@@ -68,11 +68,7 @@ class FrameRenderer:
 
     # -- layout, drawn once ------------------------------------------------
     def _subtitle(self):
-        st = self.run.settings
-        net = "-".join(map(str, self.run.sizes))
-        bs = "full batch" if st["batch_size"] == 0 else f"batch {st['batch_size']}"
-        return (f"{self.run.config['data']['name']} \u00b7 {net} {st['activation']} \u00b7 "
-                f"{st['optimizer']} lr {st['lr']:g} \u00b7 {bs}")
+        return training_line(self.run)
 
     def _build_metrics(self, fs):
         m = self.run.metrics

@@ -36,6 +36,27 @@ def feature_names(run):
     return [str(c) for c in cols]
 
 
+def training_line(run) -> str:
+    """The film's subtitle: data, network, activation, optimizer, learning
+    rate and batch ("mnist \u00b7 784-128-10 relu \u00b7 sgd lr 0.1 \u00b7 batch 64"). A run
+    recorded from another framework names it and its optimizer ("PyTorch
+    SGD lr 0.1"), and leaves out what its recorder could not know."""
+    st = run.settings
+    net = "-".join(map(str, run.sizes))
+    rec = run.config.get("recorded_from")
+    if rec:
+        from weightlapse.core.rundir import FRAMEWORK_NAMES
+        opt = f"{FRAMEWORK_NAMES[rec['framework']]} {rec.get('optimizer') or ''}".strip()
+    else:
+        opt = st["optimizer"]
+    if st.get("lr") is not None:
+        opt += f" lr {st['lr']:g}"
+    parts = [run.config["data"]["name"], f"{net} {st.get('activation', '')}".strip(), opt]
+    if st.get("batch_size") is not None:
+        parts.append("full batch" if st["batch_size"] == 0 else f"batch {st['batch_size']}")
+    return " \u00b7 ".join(parts)
+
+
 def layer_labels(sizes, activation=None, image_shape=None):
     """Two-line labels under each column: "input\\n784", "hidden 1\\n32 relu"..."""
     first = (f"input {image_shape[0]}\u00d7{image_shape[1]}" if image_shape

@@ -12,14 +12,31 @@ from .api_args import int_arg, number_arg, path_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
-__all__ = ["train", "load_run", "predict", "render", "figure", "graph", "demo", "compare",
-           "sweep", "runs", "draw_options", "report"]
+__all__ = ["train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo",
+           "compare", "sweep", "runs", "draw_options", "report"]
 
 
 def load_run(path) -> Run:
     """Open the run directory at ``path`` (a Run is returned as it is);
     snapshots are read lazily. Raises RunError for a missing or damaged run."""
     return _load_run(path_arg("path", path, run=True))
+
+
+def load_dataset(name, data_dir=None, seed=0):
+    """A named dataset as arrays, for training elsewhere (PyTorch, Keras) or
+    with :func:`train`: ``.X`` (n, n_features) float32, pixels scaled to
+    [0, 1]; ``.y`` (n,) class indices; ``.X_test``, ``.y_test`` (the official
+    test split, or None); ``.input_shape`` ((28, 28) for images, else None);
+    ``.class_names``. MNIST and Fashion-MNIST are read from
+    ``<data_dir>/<name>/`` (``data_dir``, else $WEIGHTLAPSE_DATA, else
+    ./data) and downloaded when missing; the 2-D sets are drawn from ``seed``."""
+    from .core.data import DATASET_NAMES, load_named
+    from .core.pipeline import seeded_rngs
+    if not isinstance(name, str) or name not in DATASET_NAMES:
+        raise ConfigError(f"{arg('name')} must be one of {', '.join(DATASET_NAMES)} "
+                          f"(got {name!r})")
+    cfg = RunConfig.from_settings(dataset=name, data_dir=data_dir, seed=seed)
+    return load_named(cfg.data, seeded_rngs(seed)["data"])
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,

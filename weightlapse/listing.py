@@ -1,5 +1,6 @@
 """``weightlapse runs``: one row per run found in a folder (and in its sweeps),
-with its status, data, network, accuracies and every setting."""
+with its status, data, network, accuracies and every setting; a run recorded
+from PyTorch or Keras names its framework and version ("PyTorch 2.13.0")."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +10,10 @@ import pandas as pd
 from .core.config import PART_TYPES, SETTING_NAMES
 from .core.errors import ConfigError, RunError, arg
 from .core.run import load_run
+from .core.rundir import FRAMEWORK_NAMES
 
-FIXED = ["run", "status", "data", "network", "epochs_done", "train_acc", "val_acc", "test_acc",
-         "val_loss", "snapshots", "created"]
+FIXED = ["run", "status", "framework", "data", "network", "epochs_done", "train_acc", "val_acc",
+         "test_acc", "val_loss", "snapshots", "created"]
 # Setting columns whose name a fixed column has: the CSV file read.
 RENAMED = {"data": "data_file"}
 SETTING_COLUMNS = [RENAMED.get(k, k) for k in SETTING_NAMES]
@@ -42,6 +44,9 @@ def _row(name, run) -> dict:
     row = {"run": name, "status": run.status, "data": c["data"]["name"],
            "network": "-".join(map(str, run.sizes)), "epochs_done": info.get("epochs_completed"),
            "snapshots": len(run.snapshots), "created": c.get("created", "")}
+    rec = run.recorded_from
+    if rec:   # runs trained by weightlapse leave it empty (the text view hides it then)
+        row["framework"] = f"{FRAMEWORK_NAMES[rec['framework']]} {rec['version']}"
     row.update({k: fm.get(k) for k in ("train_acc", "val_acc", "test_acc", "val_loss")})
     settings = c.get("settings") or {}
     for part in PART_TYPES:

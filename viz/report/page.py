@@ -129,6 +129,11 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
     status = run.status
     info = run.info
     settings = shown_settings(run.settings)
+    rec = run.config.get("recorded_from")
+    if rec:   # recorded from PyTorch or Keras: its settings are what the recorder knew
+        from weightlapse.core.rundir import FRAMEWORK_NAMES
+        settings = {"framework": f"{FRAMEWORK_NAMES[rec['framework']]} {rec['version']}",
+                    **settings}
     layers = []
     for l, ((r, c), v, m) in enumerate(zip(held, vals, masks(G))):
         enc = qd.encode_layer(v)
@@ -204,13 +209,13 @@ def metrics(run) -> dict:
 def comparison(runs) -> dict:
     """The table (sortable in the page) and, per differing setting, the
     final validation accuracy of each run."""
-    from ..compare import _fmt, differing_settings, summary_table
+    from ..compare import _fmt, differing_settings, run_settings, summary_table
     table = summary_table(runs)
     keys = differing_settings(runs)
     acc_col = next((c for c in table.columns if c.startswith("final") and "acc" in c), None)
     effects = []
     for k in keys:
-        pts = [{"value": _fmt(r.settings.get(k)), "acc": clean_value(a), "run": r.name}
+        pts = [{"value": _fmt(run_settings(r).get(k)), "acc": clean_value(a), "run": r.name}
                for r, a in zip(runs, table[acc_col] if acc_col else [None] * len(runs))]
         effects.append({"setting": k, "points": pts, "metric": acc_col})
     return {"table": {"columns": list(map(str, table.columns)),
