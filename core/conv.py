@@ -1,0 +1,277 @@
+"""Convolution layers on the engine's array module: ``Conv2D``, ``MaxPool2D``
+and ``Flatten``, with the forward/backward/params/grads conventions of
+:mod:`.layers`.
+
+The layout is PyTorch's, so results can be checked against it: images are
+``(N, C, H, W)``, kernels ``(out_channels, in_channels, kh, kw)``, and
+``Flatten`` orders features C, H, W. Output sizes are floored as in PyTorch:
+``(H + 2 * padding - kernel) // stride + 1``; rows or columns that no window
+reaches are ignored (their gradient is zero).
+
+No Python loop runs over samples or pixels. Convolution is im2col and one
+matrix product: a strided view of the padded images holds every window, one
+copy turns it into the column matrix ``(C * kh * kw, N * OH * OW)``, and
+``W @ cols`` is the output. The backward pass is two matrix products (``dW``
+and the columns' gradient) and col2im, which adds each column back onto its
+window: one strided assignment where windows do not overlap (stride >=
+kernel), else one vectorised add per kernel offset (kh * kw of them).
+Max pooling does the same with the windows' argmax.
+
+Working memory: the column matrix of a whole batch is cached for the
+backward pass only while it fits :data:`COLUMN_BUDGET` (256 MiB). Beyond
+that the batch is processed in chunks of samples whose columns fit the
+budget, and the backward pass rebuilds each chunk's columns from the cached
+input, so im2col never holds more than about the budget at once.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ConfigError, arg
+from .init import INITIALIZERS
+from .layers import Layer
+
+COLUMN_BUDGET = 256 * 2**20  # bytes of im2col columns held at once
+
+
+def _count(name, value, minimum=1):
+    """``value`` as an int >= ``minimum``, else a one-line ConfigError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < minimum:
+        raise ConfigError(f"{arg(name)} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _pair(name, value, minimum=1):
+    """An int or an (h, w) pair of ints >= ``minimum``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ConfigError(f"{arg(name)} must be one number or a pair (h, w), "
+                              f"got {value!r}")
+        return tuple(_count(name, v, minimum) for v in value)
+    v = _count(name, value, minimum)
+    return v, v
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int = 0,
+                what: str = "kernel") -> int:
+    """Windows along one axis (floored, as in PyTorch); a window larger than the
+    padded input is a one-line ConfigError."""
+    padded = size + 2 * padding
+    if kernel > padded:
+        pad = f" + 2 x padding {padding}" if padding else ""
+        raise ConfigError(f"{arg(what, kernel)} is larger than the input it slides over "
+                          f"({size}{pad} = {padded})")
+    return (padded - kernel) // stride + 1
+
+
+def _windows(xp, a, kh, kw, sh, sw, oh, ow, first="channels"):
+    """A strided view of every window of ``a`` (N, C, H, W): shape
+    (C, kh, kw, N, oh, ow) for ``first="channels"``, else (N, C, oh, ow, kh, kw)."""
+    sN, sC, sH, sW = a.strides
+    if first == "channels":
+        shape, strides = (a.shape[1], kh, kw, a.shape[0], oh, ow), \
+            (sC, sH, sW, sN, sh * sH, sw * sW)
+    else:
+        shape, strides = (a.shape[0], a.shape[1], oh, ow, kh, kw), \
+            (sN, sC, sh * sH, sw * sW, sH, sW)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def _scatter_windows(xp, dst, cols, kh, kw, sh, sw, oh, ow, first="channels"):
+    """col2im: add ``cols`` (laid out as :func:`_windows` says) onto the
+    windows of ``dst`` (zeros, N, C, H, W). One assignment through a strided
+    view when windows do not overlap; else one add per kernel offset."""
+    if sh >= kh and sw >= kw:
+        _windows(xp, dst, kh, kw, sh, sw, oh, ow, first)[...] = cols
+        return
+    for i in range(kh):
+        for j in range(kw):
+            block = dst[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            if first == "channels":
+                block += cols[:, i, j].transpose(1, 0, 2, 3)
+            else:
+                block += cols[..., i, j]
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in PyTorch) with zero padding.
+
+    X: (N, in_channels, H, W) -> Y: (N, out_channels, OH, OW), with
+    ``OH = (H + 2 * padding - kh) // stride + 1`` (likewise OW).
+    ``params = {"W": (out_channels, in_channels, kh, kw), "b": (out_channels,)}``.
+    ``W``/``b`` may be given; else they are drawn by ``init`` (one of
+    :data:`.init.INITIALIZERS`, fan-in ``in_channels * kh * kw``) from ``rng``
+    in float64 and cast to ``dtype``. ``l2`` and ``input_grad`` are as for
+    :class:`.layers.Dense`; ``input_grad=False`` (the first layer) skips
+    col2im. ``budget`` bounds the im2col columns held at once (bytes).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel, stride=1, padding=0, *,
+                 W=None, b=None, init="he", rng=None, dtype="float32", l2=0.0,
+                 input_grad=True, budget=COLUMN_BUDGET, xp=np):
+        self.xp = xp
+        self.in_channels = _count("in_channels", in_channels)
+        self.out_channels = _count("out_channels", out_channels)
+        self.kernel = _pair("kernel", kernel)
+        self.stride = _pair("stride", stride)
+        self.padding = _pair("padding", padding, minimum=0)
+        shape = (self.out_channels, self.in_channels, *self.kernel)
+        if W is None:
+            fan_in = self.in_channels * self.kernel[0] * self.kernel[1]
+            W0, b0 = INITIALIZERS[init](fan_in, self.out_channels,
+                                        rng if rng is not None else np.random.default_rng(0))
+            W, b = W0.T.reshape(shape), b0
+            W, b = xp.asarray(W.astype(dtype)), xp.asarray(b.astype(dtype))
+        if tuple(W.shape) != shape or tuple(b.shape) != (self.out_channels,):
+            raise ConfigError(f"{arg('W')} must have shape {shape} and {arg('b')} "
+                              f"({self.out_channels},), got {tuple(W.shape)} and "
+                              f"{tuple(b.shape)}")
+        self.params = {"W": W, "b": b}
+        self.grads = {"W": xp.zeros_like(W), "b": xp.zeros_like(b)}
+        self.l2 = l2
+        self.input_grad = input_grad
+        self.budget = budget
+        self._X = self._cols = None
+
+    def output_shape(self, in_shape):
+        """(C, H, W) in -> (out_channels, OH, OW) out, checking the sizes."""
+        c, h, w = in_shape
+        if c != self.in_channels:
+            raise ConfigError(f"{arg('in_channels')} is {self.in_channels} but the input "
+                              f"has {c} channels")
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        return (self.out_channels, output_size(h, kh, sh, ph), output_size(w, kw, sw, pw))
+
+    def _padded(self, X):
+        ph, pw = self.padding
+        if not (ph or pw):
+            return X
+        Xp = self.xp.zeros((X.shape[0], X.shape[1], X.shape[2] + 2 * ph, X.shape[3] + 2 * pw),
+                           X.dtype)
+        Xp[:, :, ph:ph + X.shape[2], pw:pw + X.shape[3]] = X
+        return Xp
+
+    def _columns(self, Xp, oh, ow):
+        """(C * kh * kw, n * oh * ow) columns of padded images Xp."""
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        view = _windows(self.xp, Xp, kh, kw, sh, sw, oh, ow)
+        return self.xp.ascontiguousarray(view).reshape(-1, Xp.shape[0] * oh * ow)
+
+    def _chunk(self, n, oh, ow, itemsize):
+        """Samples per chunk so that one chunk's columns fit the budget."""
+        per_sample = self.in_channels * self.kernel[0] * self.kernel[1] * oh * ow * itemsize
+        return max(1, min(n, self.budget // max(per_sample, 1)))
+
+    def forward(self, X, training=False):
+        xp = self.xp
+        n = X.shape[0]
+        o, oh, ow = self.output_shape(X.shape[1:])
+        W2 = self.params["W"].reshape(o, -1)
+        b = self.params["b"].reshape(1, o, 1, 1)
+        Y = xp.empty((n, o, oh, ow), X.dtype)
+        chunk = self._chunk(n, oh, ow, X.dtype.itemsize)
+        self._X, self._cols, self._shape = X, None, (oh, ow)
+        for s in range(0, n, chunk):
+            cols = self._columns(self._padded(X[s:s + chunk]), oh, ow)
+            m = cols.shape[1] // (oh * ow)
+            xp.add((W2 @ cols).reshape(o, m, oh, ow).transpose(1, 0, 2, 3), b,
+                   out=Y[s:s + m])
+            if chunk >= n:
+                self._cols = cols       # the whole batch fits: keep it for backward
+        return Y
+
+    def backward(self, dY):
+        xp, g = self.xp, self.grads
+        X, (oh, ow) = self._X, self._shape
+        n, o = dY.shape[:2]
+        W2 = self.params["W"].reshape(o, -1)
+        xp.sum(dY, axis=(0, 2, 3), out=g["b"])
+        gW = g["W"].reshape(o, -1)
+        dX = xp.empty(X.shape, X.dtype) if self.input_grad else None
+        chunk = n if self._cols is not None else self._chunk(n, oh, ow, X.dtype.itemsize)
+        for s in range(0, n, chunk):
+            dY2 = xp.ascontiguousarray(dY[s:s + chunk].transpose(1, 0, 2, 3)).reshape(o, -1)
+            m = dY2.shape[1] // (oh * ow)
+            cols = self._cols if self._cols is not None else \
+                self._columns(self._padded(X[s:s + m]), oh, ow)
+            if s == 0:
+                xp.matmul(dY2, cols.T, out=gW)
+            else:
+                gW += dY2 @ cols.T
+            if self.input_grad:
+                dX[s:s + m] = self._col2im(W2.T @ dY2, m, X.shape[1:], oh, ow)
+        if self.l2:
+            g["W"] += self.l2 * self.params["W"]
+        self._cols = None
+        return dX
+
+    def _col2im(self, dcols, m, in_shape, oh, ow):
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        c, h, w = in_shape
+        dXp = self.xp.zeros((m, c, h + 2 * ph, w + 2 * pw), dcols.dtype)
+        _scatter_windows(self.xp, dXp, dcols.reshape(c, kh, kw, m, oh, ow),
+                         kh, kw, sh, sw, oh, ow)
+        return dXp[:, :, ph:ph + h, pw:pw + w]
+
+    def penalty(self) -> float:
+        W = self.params["W"]
+        return 0.5 * self.l2 * float(self.xp.vdot(W, W)) if self.l2 else 0.0
+
+
+class MaxPool2D(Layer):
+    """Max pooling over ``size`` x ``size`` windows every ``stride`` pixels
+    (default ``stride = size``), no padding, floored like PyTorch.
+
+    The gradient goes to the first maximum of each window in row-major order
+    (PyTorch's choice for ties); overlapping windows (stride < size) add
+    their gradients where they share a pixel.
+    """
+
+    def __init__(self, size, stride=None, xp=np):
+        self.xp = xp
+        self.size = _pair("size", size)
+        self.stride = self.size if stride is None else _pair("stride", stride)
+        self._arg = self._shape = None
+
+    def output_shape(self, in_shape):
+        c, h, w = in_shape
+        (kh, kw), (sh, sw) = self.size, self.stride
+        return c, output_size(h, kh, sh, what="size"), output_size(w, kw, sw, what="size")
+
+    def forward(self, X, training=False):
+        xp = self.xp
+        (kh, kw), (sh, sw) = self.size, self.stride
+        _, oh, ow = self.output_shape(X.shape[1:])
+        win = xp.ascontiguousarray(_windows(xp, X, kh, kw, sh, sw, oh, ow, "samples"))
+        win = win.reshape(*win.shape[:4], kh * kw)
+        self._arg = win.argmax(axis=-1)
+        self._shape, self._dtype = X.shape, X.dtype
+        return xp.take_along_axis(win, self._arg[..., None], axis=-1)[..., 0]
+
+    def backward(self, dY):
+        xp = self.xp
+        (kh, kw), (sh, sw) = self.size, self.stride
+        n, c, oh, ow = dY.shape
+        onehot = self._arg[..., None] == xp.arange(kh * kw)
+        cols = (onehot * dY[..., None]).reshape(n, c, oh, ow, kh, kw)
+        dX = xp.zeros(self._shape, self._dtype)
+        _scatter_windows(xp, dX, cols, kh, kw, sh, sw, oh, ow, "samples")
+        return dX
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C * H * W) in C, H, W order (PyTorch's)."""
+
+    def forward(self, X, training=False):
+        self._shape = X.shape
+        return X.reshape(X.shape[0], -1)
+
+    def backward(self, dY):
+        return dY.reshape(self._shape)
+
+    @staticmethod
+    def output_shape(in_shape):
+        return (math.prod(in_shape),)
