@@ -154,16 +154,33 @@ class Conv2D(Layer):
         Xp[:, :, ph:ph + X.shape[2], pw:pw + X.shape[3]] = X
         return Xp
 
-    def _columns(self, Xp, oh, ow):
-        """(C * kh * kw, n * oh * ow) columns of padded images Xp."""
-        (kh, kw), (sh, sw) = self.kernel, self.stride
-        view = _windows(self.xp, Xp, kh, kw, sh, sw, oh, ow)
-        return self.xp.ascontiguousarray(view).reshape(-1, Xp.shape[0] * oh * ow)
+    def _columns(self, X, oh, ow):
+        """The im2col columns of images X (n, C, H, W) and the width they are
+        laid out over. Stride 1: each column runs along whole padded rows
+        (``oh * Wp`` contiguous values per kernel offset, so the copy moves
+        long runs), computing ``Wp - ow`` extra outputs per row that are
+        dropped; the padded images get one extra zero row so the last window
+        stays inside. Otherwise: (C * kh * kw, n * oh * ow) from the windows."""
+        xp = self.xp
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        n, c, h, w = X.shape
+        if (sh, sw) == (1, 1):
+            wp = w + 2 * pw
+            Xp = xp.zeros((n, c, h + 2 * ph + 1, wp), X.dtype)
+            Xp[:, :, ph:ph + h, pw:pw + w] = X
+            sN, sC, sH, sW = Xp.strides
+            view = xp.lib.stride_tricks.as_strided(Xp, (c, kh, kw, n, oh * wp),
+                                                   (sC, sH, sW, sN, sW))
+            return xp.ascontiguousarray(view).reshape(c * kh * kw, -1), wp
+        view = _windows(xp, self._padded(X), kh, kw, sh, sw, oh, ow)
+        return xp.ascontiguousarray(view).reshape(c * kh * kw, -1), ow
 
-    def _chunk(self, n, oh, ow, itemsize):
+    def _chunk(self, X, oh, ow):
         """Samples per chunk so that one chunk's columns fit the budget."""
-        per_sample = self.in_channels * self.kernel[0] * self.kernel[1] * oh * ow * itemsize
-        return max(1, min(n, self.budget // max(per_sample, 1)))
+        width = X.shape[3] + 2 * self.padding[1] if self.stride == (1, 1) else ow
+        per_sample = self.in_channels * self.kernel[0] * self.kernel[1] * oh * width \
+            * X.dtype.itemsize
+        return max(1, min(X.shape[0], self.budget // max(per_sample, 1)))
 
     def forward(self, X, training=False):
         xp = self.xp
@@ -172,13 +189,13 @@ class Conv2D(Layer):
         W2 = self.params["W"].reshape(o, -1)
         b = self.params["b"].reshape(1, o, 1, 1)
         Y = xp.empty((n, o, oh, ow), X.dtype)
-        chunk = self._chunk(n, oh, ow, X.dtype.itemsize)
+        chunk = self._chunk(X, oh, ow)
         self._X, self._cols, self._shape = X, None, (oh, ow)
         for s in range(0, n, chunk):
-            cols = self._columns(self._padded(X[s:s + chunk]), oh, ow)
-            m = cols.shape[1] // (oh * ow)
-            xp.add((W2 @ cols).reshape(o, m, oh, ow).transpose(1, 0, 2, 3), b,
-                   out=Y[s:s + m])
+            cols, wc = self._columns(X[s:s + chunk], oh, ow)
+            m = cols.shape[1] // (oh * wc)
+            full = (W2 @ cols).reshape(o, m, oh, wc)
+            xp.add(full[..., :ow].transpose(1, 0, 2, 3), b, out=Y[s:s + m])
             if chunk >= n:
                 self._cols = cols       # the whole batch fits: keep it for backward
         return Y
@@ -193,26 +210,45 @@ class Conv2D(Layer):
         dX = xp.empty(X.shape, X.dtype) if self.input_grad else None
         chunk = n if self._cols is not None else self._chunk(n, oh, ow, X.dtype.itemsize)
         for s in range(0, n, chunk):
-            dY2 = xp.ascontiguousarray(dY[s:s + chunk].transpose(1, 0, 2, 3)).reshape(o, -1)
-            m = dY2.shape[1] // (oh * ow)
-            cols = self._cols if self._cols is not None else \
-                self._columns(self._padded(X[s:s + m]), oh, ow)
+            if self._cols is not None:
+                cols, wc = self._cols, self._cols.shape[1] // (n * oh)
+            else:
+                cols, wc = self._columns(X[s:s + chunk], oh, ow)
+            m = cols.shape[1] // (oh * wc)
+            dYc = dY[s:s + m].transpose(1, 0, 2, 3)
+            if wc == ow:
+                dY2 = xp.ascontiguousarray(dYc).reshape(o, -1)
+            else:                       # zeros where the extra outputs were
+                dY2 = xp.zeros((o, m, oh, wc), dY.dtype)
+                dY2[..., :ow] = dYc
+                dY2 = dY2.reshape(o, -1)
             if s == 0:
                 xp.matmul(dY2, cols.T, out=gW)
             else:
                 gW += dY2 @ cols.T
             if self.input_grad:
-                dX[s:s + m] = self._col2im(W2.T @ dY2, m, X.shape[1:], oh, ow)
+                dX[s:s + m] = self._col2im(W2.T @ dY2, m, X.shape[1:], oh, ow, wc)
         if self.l2:
             g["W"] += self.l2 * self.params["W"]
         self._cols = None
         return dX
 
-    def _col2im(self, dcols, m, in_shape, oh, ow):
+    def _col2im(self, dcols, m, in_shape, oh, ow, wc):
+        """The input gradient (m, C, H, W) from the columns' gradient."""
+        xp = self.xp
         (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
         c, h, w = in_shape
-        dXp = self.xp.zeros((m, c, h + 2 * ph, w + 2 * pw), dcols.dtype)
-        _scatter_windows(self.xp, dXp, dcols.reshape(c, kh, kw, m, oh, ow),
+        if wc != ow:                    # stride 1, columns along whole padded rows
+            hp = h + 2 * ph + 1
+            dXp = xp.zeros((m, c, hp * wc), dcols.dtype)
+            d = dcols.reshape(c, kh, kw, m, oh * wc)
+            for i in range(kh):
+                for j in range(kw):
+                    off = i * wc + j
+                    dXp[:, :, off:off + oh * wc] += d[:, i, j].transpose(1, 0, 2)
+            return dXp.reshape(m, c, hp, wc)[:, :, ph:ph + h, pw:pw + w]
+        dXp = xp.zeros((m, c, h + 2 * ph, w + 2 * pw), dcols.dtype)
+        _scatter_windows(xp, dXp, dcols.reshape(c, kh, kw, m, oh, ow),
                          kh, kw, sh, sw, oh, ow)
         return dXp[:, :, ph:ph + h, pw:pw + w]
 
@@ -241,24 +277,42 @@ class MaxPool2D(Layer):
         (kh, kw), (sh, sw) = self.size, self.stride
         return c, output_size(h, kh, sh, what="size"), output_size(w, kw, sw, what="size")
 
-    def forward(self, X, training=False):
-        xp = self.xp
+    def _offsets(self, oh, ow):
+        """(q, rows, cols): each kernel offset and the slices it picks from an
+        (N, C, H, W) array: the element at that offset of every window."""
         (kh, kw), (sh, sw) = self.size, self.stride
+        return [(i * kw + j, slice(i, i + sh * (oh - 1) + 1, sh),
+                 slice(j, j + sw * (ow - 1) + 1, sw)) for i in range(kh) for j in range(kw)]
+
+    def forward(self, X, training=False):
+        """The running maximum over kernel offsets, each step one vectorised
+        operation over every window of every sample; ``_arg`` keeps the offset
+        of each window's first maximum."""
+        xp = self.xp
         _, oh, ow = self.output_shape(X.shape[1:])
-        win = xp.ascontiguousarray(_windows(xp, X, kh, kw, sh, sw, oh, ow, "samples"))
-        win = win.reshape(*win.shape[:4], kh * kw)
-        self._arg = win.argmax(axis=-1)
-        self._shape, self._dtype = X.shape, X.dtype
-        return xp.take_along_axis(win, self._arg[..., None], axis=-1)[..., 0]
+        offsets = self._offsets(oh, ow)
+        Y = xp.array(X[:, :, offsets[0][1], offsets[0][2]])
+        arg = xp.zeros(Y.shape, xp.uint8 if len(offsets) < 256 else xp.int32)
+        for q, r, c in offsets[1:]:
+            better = X[:, :, r, c] > Y      # strictly: ties keep the first
+            xp.copyto(arg, q, where=better)
+            xp.maximum(Y, X[:, :, r, c], out=Y)
+        self._arg, self._shape, self._dtype = arg, X.shape, X.dtype
+        return Y
 
     def backward(self, dY):
+        """Each window's gradient to its first maximum; where windows overlap
+        (stride < size) the shared pixels add them up."""
         xp = self.xp
+        _, _, oh, ow = dY.shape
         (kh, kw), (sh, sw) = self.size, self.stride
-        n, c, oh, ow = dY.shape
-        onehot = self._arg[..., None] == xp.arange(kh * kw)
-        cols = (onehot * dY[..., None]).reshape(n, c, oh, ow, kh, kw)
         dX = xp.zeros(self._shape, self._dtype)
-        _scatter_windows(xp, dX, cols, kh, kw, sh, sw, oh, ow, "samples")
+        for q, r, c in self._offsets(oh, ow):
+            hit = self._arg == q
+            if sh >= kh and sw >= kw:       # each pixel in one window at most
+                xp.multiply(dY, hit, out=dX[:, :, r, c])
+            else:
+                dX[:, :, r, c] += dY * hit
         return dX
 
 
