@@ -61,9 +61,9 @@ def output_size(size: int, kernel: int, stride: int, padding: int = 0,
     padded input is a one-line ConfigError."""
     padded = size + 2 * padding
     if kernel > padded:
-        pad = f" + 2 x padding {padding}" if padding else ""
+        size_ = f"{size} + 2 x padding {padding} = {padded}" if padding else f"{size}"
         raise ConfigError(f"{arg(what, kernel)} is larger than the input it slides over "
-                          f"({size}{pad} = {padded})")
+                          f"({size_})")
     return (padded - kernel) // stride + 1
 
 
@@ -208,7 +208,7 @@ class Conv2D(Layer):
         xp.sum(dY, axis=(0, 2, 3), out=g["b"])
         gW = g["W"].reshape(o, -1)
         dX = xp.empty(X.shape, X.dtype) if self.input_grad else None
-        chunk = n if self._cols is not None else self._chunk(n, oh, ow, X.dtype.itemsize)
+        chunk = n if self._cols is not None else self._chunk(X, oh, ow)
         for s in range(0, n, chunk):
             if self._cols is not None:
                 cols, wc = self._cols, self._cols.shape[1] // (n * oh)
