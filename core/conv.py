@@ -14,7 +14,10 @@ copy turns it into the column matrix ``(C * kh * kw, N * OH * OW)``, and
 ``W @ cols`` is the output. The backward pass is two matrix products (``dW``
 and the columns' gradient) and col2im, which adds each column back onto its
 window: one strided assignment where windows do not overlap (stride >=
-kernel), else one vectorised add per kernel offset (kh * kw of them).
+kernel), else one vectorised add per kernel offset (kh * kw of them). With
+stride 1 the columns' gradient is laid out over whole padded rows (zeros past
+each row's last window), so each of those adds moves runs of ``OH * Wp``
+contiguous values rather than ``OW``.
 Max pooling does the same with the windows' argmax.
 
 Working memory: the column matrix of a whole batch is cached for the
@@ -155,30 +158,15 @@ class Conv2D(Layer):
         return Xp
 
     def _columns(self, X, oh, ow):
-        """The im2col columns of images X (n, C, H, W) and the width they are
-        laid out over. Stride 1: each column runs along whole padded rows
-        (``oh * Wp`` contiguous values per kernel offset, so the copy moves
-        long runs), computing ``Wp - ow`` extra outputs per row that are
-        dropped; the padded images get one extra zero row so the last window
-        stays inside. Otherwise: (C * kh * kw, n * oh * ow) from the windows."""
-        xp = self.xp
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        n, c, h, w = X.shape
-        if (sh, sw) == (1, 1):
-            wp = w + 2 * pw
-            Xp = xp.zeros((n, c, h + 2 * ph + 1, wp), X.dtype)
-            Xp[:, :, ph:ph + h, pw:pw + w] = X
-            sN, sC, sH, sW = Xp.strides
-            view = xp.lib.stride_tricks.as_strided(Xp, (c, kh, kw, n, oh * wp),
-                                                   (sC, sH, sW, sN, sW))
-            return xp.ascontiguousarray(view).reshape(c * kh * kw, -1), wp
-        view = _windows(xp, self._padded(X), kh, kw, sh, sw, oh, ow)
-        return xp.ascontiguousarray(view).reshape(c * kh * kw, -1), ow
+        """The im2col columns (C * kh * kw, n * oh * ow) of images X (n, C, H, W):
+        one copy of the strided view of every window."""
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        view = _windows(self.xp, self._padded(X), kh, kw, sh, sw, oh, ow)
+        return self.xp.ascontiguousarray(view).reshape(-1, X.shape[0] * oh * ow)
 
     def _chunk(self, X, oh, ow):
         """Samples per chunk so that one chunk's columns fit the budget."""
-        width = X.shape[3] + 2 * self.padding[1] if self.stride == (1, 1) else ow
-        per_sample = self.in_channels * self.kernel[0] * self.kernel[1] * oh * width \
+        per_sample = self.in_channels * self.kernel[0] * self.kernel[1] * oh * ow \
             * X.dtype.itemsize
         return max(1, min(X.shape[0], self.budget // max(per_sample, 1)))
 
@@ -192,10 +180,10 @@ class Conv2D(Layer):
         chunk = self._chunk(X, oh, ow)
         self._X, self._cols, self._shape = X, None, (oh, ow)
         for s in range(0, n, chunk):
-            cols, wc = self._columns(X[s:s + chunk], oh, ow)
-            m = cols.shape[1] // (oh * wc)
-            full = (W2 @ cols).reshape(o, m, oh, wc)
-            xp.add(full[..., :ow].transpose(1, 0, 2, 3), b, out=Y[s:s + m])
+            cols = self._columns(X[s:s + chunk], oh, ow)
+            m = cols.shape[1] // (oh * ow)
+            xp.add((W2 @ cols).reshape(o, m, oh, ow).transpose(1, 0, 2, 3), b,
+                   out=Y[s:s + m])
             if chunk >= n:
                 self._cols = cols       # the whole batch fits: keep it for backward
         return Y
@@ -210,24 +198,27 @@ class Conv2D(Layer):
         dX = xp.empty(X.shape, X.dtype) if self.input_grad else None
         chunk = n if self._cols is not None else self._chunk(X, oh, ow)
         for s in range(0, n, chunk):
-            if self._cols is not None:
-                cols, wc = self._cols, self._cols.shape[1] // (n * oh)
-            else:
-                cols, wc = self._columns(X[s:s + chunk], oh, ow)
-            m = cols.shape[1] // (oh * wc)
+            cols = self._cols if self._cols is not None else \
+                self._columns(X[s:s + chunk], oh, ow)
+            m = cols.shape[1] // (oh * ow)
             dYc = dY[s:s + m].transpose(1, 0, 2, 3)
-            if wc == ow:
-                dY2 = xp.ascontiguousarray(dYc).reshape(o, -1)
-            else:                       # zeros where the extra outputs were
-                dY2 = xp.zeros((o, m, oh, wc), dY.dtype)
-                dY2[..., :ow] = dYc
-                dY2 = dY2.reshape(o, -1)
+            dY2 = xp.ascontiguousarray(dYc).reshape(o, -1)
             if s == 0:
                 xp.matmul(dY2, cols.T, out=gW)
             else:
                 gW += dY2 @ cols.T
-            if self.input_grad:
-                dX[s:s + m] = self._col2im(W2.T @ dY2, m, X.shape[1:], oh, ow, wc)
+            if not self.input_grad:
+                continue
+            wp = X.shape[3] + 2 * self.padding[1]
+            if self.stride == (1, 1) and wp != ow:
+                # col2im over whole padded rows (long runs to add): the columns'
+                # gradient from dY laid out over them, zeros past each row's end.
+                dYr = xp.zeros((o, m, oh, wp), dY.dtype)
+                dYr[..., :ow] = dYc
+                dX[s:s + m] = self._col2im(W2.T @ dYr.reshape(o, -1), m, X.shape[1:],
+                                           oh, ow, wp)
+            else:
+                dX[s:s + m] = self._col2im(W2.T @ dY2, m, X.shape[1:], oh, ow, ow)
         if self.l2:
             g["W"] += self.l2 * self.params["W"]
         self._cols = None
@@ -238,7 +229,7 @@ class Conv2D(Layer):
         xp = self.xp
         (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
         c, h, w = in_shape
-        if wc != ow:                    # stride 1, columns along whole padded rows
+        if wc != ow:                    # stride 1, columns over whole padded rows
             hp = h + 2 * ph + 1
             dXp = xp.zeros((m, c, hp * wc), dcols.dtype)
             d = dcols.reshape(c, kh, kw, m, oh * wc)

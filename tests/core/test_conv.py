@@ -222,7 +222,7 @@ def test_batch_in_chunks_when_columns_exceed_the_budget(stride, padding):
     assert big._cols is not None               # fits the default budget: cached
     dY = rng.normal(size=Y.shape)
     dX = big.backward(dY)
-    cols, _ = big._columns(X[:1], *Y.shape[2:])
+    cols = big._columns(X[:1], *Y.shape[2:])
     small = conv(2, 3, 3, stride, padding, np.random.default_rng(1),
                  budget=3 * cols.nbytes)
     assert small._chunk(X, *Y.shape[2:]) == 3
