@@ -261,7 +261,7 @@ class MaxPool2D(Layer):
         self.xp = xp
         self.size = _pair("size", size)
         self.stride = self.size if stride is None else _pair("stride", stride)
-        self._arg = self._shape = None
+        self._X = self._Y = None
 
     def output_shape(self, in_shape):
         c, h, w = in_shape
@@ -277,29 +277,33 @@ class MaxPool2D(Layer):
 
     def forward(self, X, training=False):
         """The running maximum over kernel offsets, each step one vectorised
-        operation over every window of every sample; ``_arg`` keeps the offset
-        of each window's first maximum."""
+        operation over every window of every sample."""
         xp = self.xp
         _, oh, ow = self.output_shape(X.shape[1:])
         offsets = self._offsets(oh, ow)
         Y = xp.array(X[:, :, offsets[0][1], offsets[0][2]])
-        arg = xp.zeros(Y.shape, xp.uint8 if len(offsets) < 256 else xp.int32)
-        for q, r, c in offsets[1:]:
-            better = X[:, :, r, c] > Y      # strictly: ties keep the first
-            xp.copyto(arg, q, where=better)
+        for _, r, c in offsets[1:]:
             xp.maximum(Y, X[:, :, r, c], out=Y)
-        self._arg, self._shape, self._dtype = arg, X.shape, X.dtype
+        self._X, self._Y = X, Y
         return Y
 
     def backward(self, dY):
-        """Each window's gradient to its first maximum; where windows overlap
-        (stride < size) the shared pixels add them up."""
-        xp = self.xp
-        _, _, oh, ow = dY.shape
+        """Each window's gradient to its first maximum: offset by offset, the
+        elements equal to the window's maximum that no earlier offset matched.
+        Where windows overlap (stride < size) shared pixels add them up."""
+        xp, X, Y = self.xp, self._X, self._Y
         (kh, kw), (sh, sw) = self.size, self.stride
-        dX = xp.zeros(self._shape, self._dtype)
-        for q, r, c in self._offsets(oh, ow):
-            hit = self._arg == q
+        offsets = self._offsets(*dY.shape[2:])
+        dX = xp.zeros(X.shape, dY.dtype)
+        free = None                         # windows whose maximum is not yet found
+        for k, (_, r, c) in enumerate(offsets):
+            hit = X[:, :, r, c] == Y
+            if free is None:
+                free = ~hit
+            else:
+                hit &= free
+                if k < len(offsets) - 1:
+                    free &= ~hit
             if sh >= kh and sw >= kw:       # each pixel in one window at most
                 xp.multiply(dY, hit, out=dX[:, :, r, c])
             else:
