@@ -18,7 +18,9 @@ kernel), else one vectorised add per kernel offset (kh * kw of them). With
 stride 1 the columns' gradient is laid out over whole padded rows (zeros past
 each row's last window), so each of those adds moves runs of ``OH * Wp``
 contiguous values rather than ``OW``.
-Max pooling does the same with the windows' argmax.
+Max pooling is a running maximum over the kernel offsets (one vectorised
+operation per offset over all windows of all samples); its backward pass
+finds each window's first maximum the same way.
 
 Working memory: the column matrix of a whole batch is cached for the
 backward pass only while it fits :data:`COLUMN_BUDGET` (256 MiB). Beyond
@@ -70,33 +72,24 @@ def output_size(size: int, kernel: int, stride: int, padding: int = 0,
     return (padded - kernel) // stride + 1
 
 
-def _windows(xp, a, kh, kw, sh, sw, oh, ow, first="channels"):
-    """A strided view of every window of ``a`` (N, C, H, W): shape
-    (C, kh, kw, N, oh, ow) for ``first="channels"``, else (N, C, oh, ow, kh, kw)."""
+def _windows(xp, a, kh, kw, sh, sw, oh, ow):
+    """A strided view (C, kh, kw, N, oh, ow) of every window of ``a`` (N, C, H, W)."""
     sN, sC, sH, sW = a.strides
-    if first == "channels":
-        shape, strides = (a.shape[1], kh, kw, a.shape[0], oh, ow), \
-            (sC, sH, sW, sN, sh * sH, sw * sW)
-    else:
-        shape, strides = (a.shape[0], a.shape[1], oh, ow, kh, kw), \
-            (sN, sC, sh * sH, sw * sW, sH, sW)
-    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+    return xp.lib.stride_tricks.as_strided(
+        a, (a.shape[1], kh, kw, a.shape[0], oh, ow), (sC, sH, sW, sN, sh * sH, sw * sW))
 
 
-def _scatter_windows(xp, dst, cols, kh, kw, sh, sw, oh, ow, first="channels"):
-    """col2im: add ``cols`` (laid out as :func:`_windows` says) onto the
-    windows of ``dst`` (zeros, N, C, H, W). One assignment through a strided
-    view when windows do not overlap; else one add per kernel offset."""
+def _scatter_windows(xp, dst, cols, kh, kw, sh, sw, oh, ow):
+    """col2im: add ``cols`` (C, kh, kw, N, oh, ow) onto the windows of ``dst``
+    (zeros, N, C, H, W). One assignment through the strided view when windows
+    do not overlap; else one add per kernel offset."""
     if sh >= kh and sw >= kw:
-        _windows(xp, dst, kh, kw, sh, sw, oh, ow, first)[...] = cols
+        _windows(xp, dst, kh, kw, sh, sw, oh, ow)[...] = cols
         return
     for i in range(kh):
         for j in range(kw):
-            block = dst[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-            if first == "channels":
-                block += cols[:, i, j].transpose(1, 0, 2, 3)
-            else:
-                block += cols[..., i, j]
+            dst[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += \
+                cols[:, i, j].transpose(1, 0, 2, 3)
 
 
 class Conv2D(Layer):
@@ -126,8 +119,9 @@ class Conv2D(Layer):
             fan_in = self.in_channels * self.kernel[0] * self.kernel[1]
             W0, b0 = INITIALIZERS[init](fan_in, self.out_channels,
                                         rng if rng is not None else np.random.default_rng(0))
-            W, b = W0.T.reshape(shape), b0
-            W, b = xp.asarray(W.astype(dtype)), xp.asarray(b.astype(dtype))
+            W, b = xp.asarray(W0.T.reshape(shape).astype(dtype)), xp.asarray(b0.astype(dtype))
+        if b is None:
+            b = xp.zeros(self.out_channels, W.dtype)
         if tuple(W.shape) != shape or tuple(b.shape) != (self.out_channels,):
             raise ConfigError(f"{arg('W')} must have shape {shape} and {arg('b')} "
                               f"({self.out_channels},), got {tuple(W.shape)} and "

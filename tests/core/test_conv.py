@@ -297,3 +297,26 @@ def test_gpu_layers_equal_cpu(stride, padding, pool):
         out.append([cp.asnumpy(a) if xp is cp else a for a in (Y, dX, c.grads["W"])])
     for a, b in zip(*out):
         _close(b, a, 1e-12)
+
+
+def test_im2col_memory_stays_near_the_budget():
+    """Measured with tracemalloc (NumPy reports its buffers to it): with a
+    budget of 8 samples' columns, a forward and backward pass of 64 samples
+    peaks far below the whole batch's columns, which the default budget
+    holds."""
+    import tracemalloc
+    X = np.random.default_rng(0).normal(size=(64, 4, 16, 16))
+    whole = 4 * 9 * 16 * 16 * 8 * 64          # bytes of the whole batch's columns
+    peaks = {}
+    for name, budget in (("default", COLUMN_BUDGET), ("small", whole // 8)):
+        layer = conv(4, 4, 3, padding=1, budget=budget)
+        tracemalloc.start()
+        dY = np.ones((64, 4, 16, 16))
+        layer.forward(X, True)
+        layer.backward(dY)
+        peaks[name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    image = X.nbytes                           # X, Y, dY and dX are each this size
+    assert peaks["default"] > whole + 2 * image
+    # a chunk's columns, their gradient and the padded buffers; Y, dY and dX
+    assert peaks["small"] < 3 * (whole // 8) + 3 * image < whole, peaks
