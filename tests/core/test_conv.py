@@ -210,6 +210,22 @@ def test_float32_stays_float32_and_first_layer_skips_input_gradient():
     assert MaxPool2D(2).forward(Y).dtype == np.float32
 
 
+def test_non_contiguous_input_equals_its_copy():
+    """The windows are a strided view of the input as it is laid out: a
+    sliced or transposed input gives what its contiguous copy gives."""
+    rng = np.random.default_rng(6)
+    base = rng.normal(size=(3, 9, 14, 2)).transpose(0, 3, 1, 2)[:, :, ::2, 1:]  # (3, 2, 5, 13)
+    assert not base.flags.c_contiguous
+    for make in (lambda: conv(2, 3, 3, 1, 0, np.random.default_rng(1)),
+                 lambda: conv(2, 3, 2, 2, 0, np.random.default_rng(1)),
+                 lambda: MaxPool2D(3, 2), lambda: Flatten()):
+        a, b = make(), make()
+        Ya, Yb = a.forward(base, True), b.forward(np.ascontiguousarray(base), True)
+        assert np.array_equal(Ya, Yb)
+        dY = rng.normal(size=Ya.shape)
+        assert np.array_equal(a.backward(dY), b.backward(dY))
+
+
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0)])
 def test_batch_in_chunks_when_columns_exceed_the_budget(stride, padding):
     """A budget of 3 samples' columns: the batch of 8 runs in chunks, no
