@@ -246,7 +246,7 @@ def test_compare_refuses_a_single_path(tmp_path):
     (dict(retries=-1), "retries must be"),
     (dict(jobs=0), "jobs must be"),
     (dict(best=-1), "best must be"),
-    (dict(shared_out=True), "shared_out goes with a Dask scheduler"),
+    (dict(shared_out=True), "shared_out=True goes with a Dask scheduler"),
     (dict(scheduler=""), "scheduler must be"),
     (dict(resume="x", lr=0.1), "drop lr"),
 ])
@@ -275,7 +275,7 @@ def test_sweep_python_options_checked(tmp_path, python_kwargs, match):
     (["--grid", "lr=0.1", "--repeat", "-1"], "--repeat: expected a whole number >= 1"),
     (["--grid", "lr=0.1", "--retries", "x"], "--retries: expected a whole number >= 0"),
     (["--grid", "lr=0.1", "--connect-timeout", "0"], "--connect-timeout: expected seconds"),
-    (["--grid", "lr=0.1", "--shared-out"], "--shared-out goes with --scheduler"),
+    (["--grid", "lr=0.1", "--shared-out"], "--shared-out goes with a Dask --scheduler"),
     (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--jobs", "2"],
      "--jobs is for local workers"),
     (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--blas-threads", "2"],
