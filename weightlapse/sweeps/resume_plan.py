@@ -53,7 +53,9 @@ def resume_plan(sweep_dir: Path, index: dict):
         except (ConfigError, TypeError) as e:
             raise SweepError(f"{where}: run {name}: {e}; the sweep's record is "
                              "damaged") from None
-        data = rec["settings"].get("data", base.get("data"))
+        settings = run.config["settings"]["data"] if run is not None else \
+            {**base, **rec["settings"]}
+        data = settings.get("data")
         if isinstance(data, str) and not Path(data).is_file():
             raise SweepError(f"run {name} reads {data}, which is not there any more; put "
                              "the file back to resume the sweep")
