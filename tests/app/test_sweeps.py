@@ -305,3 +305,83 @@ def test_scheduler_without_dask_names_the_extra(tmp_path):
     p = subprocess.run(base + ["--out", str(tmp_path / "s"), "--best", "0"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
+
+
+# -- a plain script, as the README writes it (issue 17, item 11) ------------------
+def plain_script(readme_python, tmp_path, scheduler):
+    """The README's sweep example as a script file (no __main__ guard), run
+    in a fresh process; its sweep's index.json and output."""
+    code = readme_python("Sweeps")
+    assert "__main__" not in code and 'scheduler="local"' in code
+    if scheduler is None:
+        code = code.replace('scheduler="local", ', "")
+    code = code.replace("epochs=20", "epochs=3")        # the example, quicker
+    (tmp_path / "example.py").write_text(code)
+    p = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert p.returncode == 0, p.stderr[-3000:]
+    index = json.loads((tmp_path / "outputs" / "sweep" / "index.json").read_text())
+    assert [r["status"] for r in index["runs"]] == ["finished"] * 12, p.stderr[-3000:]
+    assert "None" not in p.stdout.splitlines()[0] and "val acc" in p.stdout  # the table
+    return p
+
+
+def test_readme_example_runs_as_a_plain_script_on_the_pool(readme_python, tmp_path):
+    plain_script(readme_python, tmp_path, None)
+
+
+# -- a live sweep is locked (issue 17, item 1) -------------------------------------
+LONG = ["--dataset", "spiral", "--hidden", "16", "--batch-size", "4", "--epochs", "8",
+        "--snapshot-every", "epoch", "--best", "0", "--jobs", "1"]
+
+
+def _wait(check, what, timeout=120):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_live_sweep_and_a_second_resume_are_refused(tmp_path, run_cli):
+    """A sweep in another process, then a resume in another process: while
+    either lives, ``--resume`` here is refused in one line; after Ctrl-C
+    the interrupted run continues from its checkpoint."""
+    import signal
+    sweep = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "weightlapse", "sweep"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([*cmd, *LONG, "--grid", "lr=0.01,0.02", "--out", str(tmp_path)],
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        _wait(lambda: list(sweep.glob("*/checkpoint.npz")), "a first checkpoint")
+        code, out, err, shown = run_cli(["sweep", "--resume", sweep])
+        assert code == 2 and shown == [f"weightlapse sweep: error: {sweep} is being swept "
+                                       f"by another process (process {proc.pid}); wait "
+                                       "for it to end or stop it first"], err
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 130, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    index = json.loads((sweep / "index.json").read_text())
+    assert sorted(r["status"] for r in index["runs"]) == ["cancelled", "interrupted"]
+    stopped = next(r["name"] for r in index["runs"] if r["status"] == "interrupted")
+    run_id = wl.load_run(sweep / stopped).config["run_id"]
+    proc = subprocess.Popen([*cmd, "--resume", str(sweep), "--best", "0"],
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        _wait(lambda: json.loads((sweep / "index.json").read_text()).get("pid") == proc.pid,
+              "the resume to own the sweep")
+        code, out, err, shown = run_cli(["sweep", "--resume", sweep])
+        assert code == 2 and len(shown) == 1 and "is being swept by another" in shown[0], err
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert "training 2 of 2 runs again (1 from their checkpoints)" in err
+    run = wl.load_run(sweep / stopped)
+    assert run.status == "finished" and run.config["run_id"] == run_id and run.config["resumed"]
