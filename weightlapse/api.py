@@ -343,7 +343,7 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
     """
     from pathlib import Path
     from .sweeps import resume_sweep, run_sweep
-    from .sweeps.options import check_sweep_options
+    from .sweeps.options import check_data_files, check_sweep_options
     from .sweeps.space import check_grid
     how = dict(jobs=jobs, scheduler=scheduler, retries=retries, shared_out=shared_out,
                blas_threads=blas_threads, connect_timeout=connect_timeout, log=log,
@@ -373,6 +373,7 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
             base[key] = os.fspath(base[key])       # index.json holds text
         if isinstance(base.get(key), str) and Path(base[key]).exists():
             base[key] = str(Path(base[key]).resolve())
+    check_data_files(base, grid)
     return run_sweep(grid, base, out="outputs" if out is None else out,
                      name="sweep" if name is None else name, random=random, repeat=repeat,
                      best=best, **how)

@@ -385,3 +385,132 @@ def test_a_live_sweep_and_a_second_resume_are_refused(tmp_path, run_cli):
     assert "training 2 of 2 runs again (1 from their checkpoints)" in err
     run = wl.load_run(sweep / stopped)
     assert run.status == "finished" and run.config["run_id"] == run_id and run.config["resumed"]
+
+
+# -- any iterable as a grid value (issue 17, item 6) -------------------------------
+def test_grid_values_may_be_any_iterable(tmp_path):
+    grid = {"lr": (v for v in [0.3, 0.1]), "hidden": np.array([2, 3]),
+            "epochs": range(1, 3)}
+    result = wl.sweep(grid, dataset="xor", out=tmp_path, best=0, **QUIET)
+    index = json.loads((result.path / "index.json").read_text())
+    assert index["grid"] == {"lr": [0.3, 0.1], "hidden": [2, 3], "epochs": [1, 2]}
+    assert "generator" not in (result.path / "index.json").read_text()
+    assert len(result.runs) == 8 and not result.failed
+    assert {r.settings["lr"] for r in result.runs} == {0.3, 0.1}
+
+
+# -- the runner and the backends, directly (issue 17, review) ----------------------
+def test_pool_backend_trains_reports_and_restores_the_environment(tmp_path):
+    from weightlapse.sweeps.backends import BLAS_VARS, PoolBackend
+    env = {k: os.environ.get(k) for k in BLAS_VARS}
+    backend = PoolBackend(jobs=2, n_runs=2)
+    try:
+        assert backend.describe() == "2 worker processes" and backend.slots() == 2
+        good = backend.submit(dict(dataset="xor", hidden=[2], epochs=1, out=str(tmp_path),
+                                   name="good"))
+        bad = backend.submit(dict(dataset="xor", hidden=[2], epochs=-1, out=str(tmp_path),
+                                  name="bad"))
+        done = set()
+        while len(done) < 2:
+            done |= backend.wait({good, bad} - done, 30)
+        kind, res = backend.outcome(good)
+        assert kind == "ok" and res["status"] == "finished"
+        assert wl.load_run(res["path"]).status == "finished"
+        kind, res = backend.outcome(bad)          # a failure is returned, not raised
+        assert kind == "ok" and res["status"] == "failed" and "epochs" in res["message"]
+    finally:
+        backend.close()
+    assert {k: os.environ.get(k) for k in BLAS_VARS} == env
+
+
+def test_pool_backend_reports_a_dead_worker_as_lost(tmp_path):
+    from weightlapse.sweeps.backends import PoolBackend
+    backend = PoolBackend(jobs=1, n_runs=1)
+    try:
+        fut = backend.submit(dict(dataset="spiral", batch_size=4, epochs=500,
+                                  out=str(tmp_path), name="x"))    # minutes: killed first
+        _wait(lambda: (tmp_path / "x" / "metrics.csv").exists(), "the run to start")
+        for pid in list(backend.pool._processes):
+            os.kill(pid, 9)
+        backend.wait({fut}, 60)
+        assert backend.outcome(fut) == ("lost", "a worker process died")
+        assert backend.pool is None        # the next submit starts a new pool
+    finally:
+        backend.close()
+
+
+def test_workers_skip_main_hides_and_restores_the_script():
+    import types
+    from weightlapse.sweeps.backends import workers_skip_main
+    main = sys.modules["__main__"]
+    fake = types.ModuleType("__main__")
+    fake.__file__, fake.__spec__ = "/somewhere/script.py", None
+    sys.modules["__main__"] = fake
+    try:
+        from multiprocessing import spawn
+        with workers_skip_main():
+            data = spawn.get_preparation_data("w")
+            assert "init_main_from_path" not in data and "init_main_from_name" not in data
+        assert fake.__file__ == "/somewhere/script.py" and fake.__spec__ is None
+        assert spawn.get_preparation_data("w")["init_main_from_path"] == "/somewhere/script.py"
+    finally:
+        sys.modules["__main__"] = main
+
+
+def test_runner_drive_retries_a_lost_run_then_records_it(tmp_path):
+    """_drive with a backend whose first attempt at each run is lost."""
+    from weightlapse.sweeps import runner
+
+    class Flaky:
+        target = "shared"
+
+        def __init__(self):
+            self.seen, self.n = {}, 0
+
+        def describe(self):
+            return "a test backend"
+
+        def slots(self):
+            return 1
+
+        def submit(self, task):
+            self.n += 1
+            self.seen[task["name"]] = self.seen.get(task["name"], 0) + 1
+            return (self.n, task["name"])
+
+        def wait(self, handles, timeout):
+            return set(handles)
+
+        def outcome(self, handle):
+            if self.seen[handle[1]] == 1:
+                return "lost", "its worker died"
+            return "ok", {"status": "finished", "message": "", "seconds": 0.1}
+
+        def attempts(self, handle):
+            return None
+
+    sweep = tmp_path / "s"
+    sweep.mkdir()
+    index = {"grid": {"lr": [0.1]}, "base": {}, "runs": [
+        {"name": "a", "settings": {"lr": 0.1}}, {"name": "b", "settings": {"lr": 0.2}}]}
+    backend = Flaky()
+    lines = []
+    runner._drive(backend, sweep, index, index["runs"], set(), 1, lines.append, False)
+    assert backend.seen == {"a": 2, "b": 2}
+    saved = json.loads((sweep / "index.json").read_text())
+    assert [(r["status"], r["attempts"]) for r in saved["runs"]] == [("finished", 2)] * 2
+    assert saved["pid"] == os.getpid()
+    assert sum("training it again (attempt 2 of 2)" in ln for ln in lines) == 2
+    index["runs"][0].update(status="pending")
+    backend = Flaky()
+    runner._drive(backend, sweep, index, index["runs"][:1], set(), 0, lines.append, False)
+    rec = json.loads((sweep / "index.json").read_text())["runs"][0]
+    assert rec["status"] == "failed" and rec["message"] == "its worker died (1 attempt)"
+
+
+def test_read_index_refuses_a_run_listed_twice(tmp_path):
+    from weightlapse.sweeps import SweepError, read_index
+    (tmp_path / "index.json").write_text(json.dumps(
+        {"runs": [{"name": "a", "settings": {}}, {"name": "a", "settings": {}}]}))
+    with pytest.raises(SweepError, match="lists run a twice"):
+        read_index(tmp_path)

@@ -5,7 +5,9 @@ The grid is checked by :func:`.space.check_grid`, the settings by their
 declarations."""
 from __future__ import annotations
 
-from ..core.errors import ConfigError, arg, switch
+from pathlib import Path
+
+from ..core.errors import ConfigError, DataError, arg
 from .backends import check_backend_options
 from .runner import check_count, check_name
 
@@ -19,6 +21,13 @@ def check_sweep_options(*, jobs=None, scheduler=None, retries=1, shared_out=Fals
     if log is not None and not callable(log):
         raise ConfigError(f"{arg('log')} must be a function of one message (got {log!r})")
     if not isinstance(progress, bool):
-        raise ConfigError(f"{switch('progress')} must be True or False (got {progress!r})")
+        raise ConfigError(f"{arg('progress')} must be True or False (got {progress!r})")
     if name is not None:
         check_name(name)
+
+
+def check_data_files(base, grid):
+    """Every data file the runs read is there now, not a failure per run later."""
+    for path in [base.get("data"), *(grid.get("data") or [])]:
+        if isinstance(path, str) and not Path(path).is_file():
+            raise DataError(f"{arg('data')} {path}: no such file")

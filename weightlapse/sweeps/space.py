@@ -163,5 +163,7 @@ def _validate(base, combo):
     try:
         RunConfig.from_settings(**{**base, **combo}).validate()
     except ConfigError as e:
+        if not any(f"\x1f{k}\x1f" in e.args[0] or f"'{k}'" in e.args[0] for k in combo):
+            raise     # a shared setting's fault, not the grid's
         shown = ", ".join(f"{arg(k)}={v}" for k, v in combo.items())
         raise ConfigError(f"{arg('grid')} {shown}: {e.args[0]}") from None
