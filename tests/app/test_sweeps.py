@@ -124,8 +124,10 @@ def test_effect_figure_points_equal_the_runs_metrics(repeated):
                     opt = ["sgd", "adam"][round(x)]      # categories, drawn side by side
                     vals = [m[col] for m in expect[(other_value, opt)]]
                 assert y == pytest.approx(np.mean(vals))
-                half = (seg[1][1] - seg[0][1]) / 2       # the error bar: ± std over seeds
-                assert half == pytest.approx(np.std(vals, ddof=1))
+                # the error bar: ± std over seeds, cut at 0 (and an accuracy at 1)
+                sd = np.std(vals, ddof=1)
+                top = min(y + sd, 1.0) if metric == "acc" else y + sd
+                assert (seg[0][1], seg[1][1]) == pytest.approx((max(y - sd, 0.0), top))
     assert (repeated.path / "effects.png").stat().st_size > 0
 
 
@@ -514,3 +516,66 @@ def test_read_index_refuses_a_run_listed_twice(tmp_path):
         {"runs": [{"name": "a", "settings": {}}, {"name": "a", "settings": {}}]}))
     with pytest.raises(SweepError, match="lists run a twice"):
         read_index(tmp_path)
+
+
+# -- the sweep's figures (issue 17, item 15) ---------------------------------------
+def _random_points(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    lr = np.exp(rng.uniform(np.log(0.02), np.log(0.7), n))
+    acc = np.clip(1.05 - lr * 0.3 + rng.normal(0, 0.05, n), 0, 1)
+    rows = [{"run": f"r{i}-{s}", "lr": float(lr[i]), "hidden": [8, 32][i % 2], "seed": s,
+             "split": "val", "acc": float(min(1.0, acc[i] + 0.04 * s)),
+             "loss": float(max(0.0, 0.02 + 0.3 * lr[i] * s - 0.05))}
+            for i in range(n) for s in (0, 1)]
+    return pd.DataFrame(rows)
+
+
+def test_random_search_effects_label_a_log_axis_and_keep_bars_in_range():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(8.6, 6.9))
+    canvas = FigureCanvasAgg(fig)
+    points = _random_points()
+    artists = draw_effects(points, ["lr", "hidden"], fig=fig, log_keys=["lr"],
+                           sampled=["lr"])
+    canvas.draw()
+    for ax in fig.axes[::2]:           # the lr column: a log axis with several numbers
+        lo, hi = ax.get_xlim()
+        shown = [t for t in ax.xaxis.get_major_ticks()
+                 if lo <= t.get_loc() <= hi and t.label1.get_text()]
+        assert ax.get_xscale() == "log" and len(shown) >= 3, [t.label1.get_text()
+                                                              for t in shown]
+    for (metric, key), containers in artists.items():
+        for c in containers:
+            for seg in c.lines[2][0].get_segments():
+                assert seg[0][1] >= 0 and (metric != "acc" or seg[1][1] <= 1 + 1e-12)
+    # hidden's panel: the sampled lr varies from point to point, so no line per lr
+    assert all(len(artists[(m, "hidden")]) == 1 for m in ("acc", "loss"))
+
+
+def test_compare_colours_go_per_setting_not_per_seed(repeated):
+    from weightlapse.viz.compare import differing_settings, setting_colours
+    runs = repeated.runs
+    keys = differing_settings(runs)
+    assert "seed" in keys
+    colours = setting_colours(runs, keys)
+    by_setting = {}
+    for run, (label, colour, n) in zip(runs, colours):
+        key = (run.settings["lr"], run.settings["optimizer"])
+        by_setting.setdefault(key, set()).add(colour)
+        assert n == 2 and "seed" not in label
+    assert all(len(c) == 1 for c in by_setting.values())              # seeds share one
+    assert len(set().union(*by_setting.values())) == 4                  # settings differ
+
+
+def test_a_sweeps_compare_draws_each_run_on_its_own_scales(repeated):
+    from weightlapse.viz.compare import drawn_graphs
+    from weightlapse.viz.draw_options import DrawOptions
+    from weightlapse.viz.drawn import build_drawn_graph
+    runs = repeated.runs[:4]
+    own = drawn_graphs(runs, DrawOptions(), (500, 260), shared=False)
+    shared = drawn_graphs(runs, DrawOptions(), (500, 260))
+    for run, G, S in zip(runs, own, shared):
+        alone = build_drawn_graph(run, DrawOptions(), (500, 260))
+        assert G.graph["scales"] == alone.graph["scales"]
+    assert any(G.graph["scales"] != S.graph["scales"] for G, S in zip(own, shared))

@@ -108,19 +108,24 @@ def analysis(path, index, best) -> SweepResult:
     if not result.runs:
         return result
     keys = list(index["grid"])
+    from .space import is_distribution
     log_keys = [k for k, v in index["grid"].items() if isinstance(v, str) and v.startswith("log:")]
+    sampled = [k for k, v in index["grid"].items() if is_distribution(v)]
     points = effects.effect_points(result.runs, keys)
     split = points["split"].iloc[0]
     result.table = sweep_table(effects.aggregate(points, keys), keys, split)
     atomic_write_text(path / "table.csv", result.table.to_csv(index=False))
     atomic_write_text(path / "table.md", markdown(result.table))
     result.files = [effects.effect_figure(result.runs, keys, path / "effects.png",
-                                          log_keys=log_keys), path / "table.csv",
+                                          log_keys=log_keys, sampled=sampled),
+                    path / "table.csv",
                     path / "table.md"]
     result.files += list(cmp.write_table(cmp.summary_table(result.runs), path / "runs.csv"))
     score = points["acc"] if points["acc"].notna().any() else -points["loss"]
     order = score.fillna(-float("inf")).to_numpy().argsort(kind="stable")[::-1]
     top = [result.runs[i] for i in order[:best]]
     if len(top) >= 2:
-        result.files += list(cmp.compare_figure(top, path / "compare.png"))
+        # Each run on its own scales: settings as far apart as SGD and Adam
+        # differ tenfold in their weights, and one scale washes the smaller out.
+        result.files += list(cmp.compare_figure(top, path / "compare.png", shared=False))
     return result
