@@ -294,3 +294,30 @@ def test_resume_reaches_the_scheduler_before_it_announces(tmp_path, run_cli, tre
     assert code == 2 and len(shown) == 1 and "cannot reach the Dask scheduler" in shown[0], err
     assert "resuming" not in err
     assert tree(tmp_path) == before
+
+
+def test_an_interrupted_run_continues_on_a_cluster_that_cannot_see_the_sweep(
+        cluster, tmp_path, stop_at):
+    """The run travels to the worker packed, continues from its checkpoint
+    there and comes back whole: same run id, its first rows kept."""
+    import shutil
+    settings = dict(dataset="moons", hidden=[4], epochs=4, batch_size=50,
+                    snapshot_every="epoch")
+    result = wl.sweep({"lr": [0.1, 0.05]}, out=tmp_path, best=0, **QUIET, **settings)
+    sweep = result.path
+    shutil.rmtree(sweep / "lr=0.05")
+    before = wl.train(lr=0.05, out=sweep, name="lr=0.05", callbacks=[stop_at(30)], **settings)
+    assert before.status == "interrupted"
+    meta, _ = before.files.read_checkpoint(before.config)
+    rows = before.files.metrics_up_to(meta["row_step"], meta.get("rows"))
+    index = json.loads((sweep / "index.json").read_text())
+    index["runs"][1]["status"] = "interrupted"
+    (sweep / "index.json").write_text(json.dumps(index))
+    messages = []
+    result = wl.sweep(resume=sweep, scheduler=cluster.address, best=0, log=messages.append)
+    assert "(1 from their checkpoints)" in messages[0] and not result.failed
+    after = wl.load_run(sweep / "lr=0.05")
+    assert after.status == "finished" and after.config["run_id"] == before.config["run_id"]
+    assert after.config["resumed"] and after.files.metrics_text().startswith(rows)
+    assert after.config["settings"]["recording"]["out"] == str(sweep)
+    assert not [p for p in sweep.iterdir() if p.name.startswith(".")]
