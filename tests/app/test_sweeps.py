@@ -443,7 +443,7 @@ def test_pool_backend_reports_a_dead_worker_as_lost(tmp_path):
 
 def test_workers_skip_main_hides_and_restores_the_script():
     import types
-    from weightlapse.sweeps.backends import workers_skip_main
+    from weightlapse.sweeps.script_guard import workers_skip_main
     main = sys.modules["__main__"]
     fake = types.ModuleType("__main__")
     fake.__file__, fake.__spec__ = "/somewhere/script.py", None

@@ -10,18 +10,17 @@ Both answer the same few calls: ``submit(settings)`` returns a handle,
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
-import sys
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
-from ..core.errors import ConfigError, WeightlapseError, arg, switch
+from ..core.errors import WeightlapseError
+from .options import check_backend_options
 from .tasks import StopWhen, roomy_malloc, train_one
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -31,36 +30,6 @@ DASK_EXTRA = 'pip install "weightlapse[dask]"'
 class SweepError(WeightlapseError):
     """A sweep that cannot start: no Dask, an unreachable scheduler, a bad
     sweep folder."""
-
-
-@contextlib.contextmanager
-def workers_skip_main():
-    """While a sweep's worker processes start, hide the user's script from
-    them.
-
-    A spawned process runs the parent's main script again (as
-    ``__mp_main__``) before its task, so that functions defined there can
-    be unpickled. A sweep's tasks are weightlapse's own functions: nothing
-    in the script is needed. And a script that calls ``wl.sweep`` at its
-    top level, with no ``if __name__ == "__main__":`` guard (the README's
-    example, or joblib's habit), would start a sweep again in every worker,
-    which multiprocessing refuses: every run failed. multiprocessing skips
-    the main module when it has neither ``__spec__`` nor ``__file__`` (as
-    for ``python -c``), so both are hidden for the sweep's duration (a local
-    Dask cluster restarts a killed worker at any time) and put back after.
-    """
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__")
-             if main is not None and k in main.__dict__}
-    if main is not None:
-        main.__dict__.pop("__file__", None)
-        main.__dict__["__spec__"] = None
-    try:
-        yield
-    finally:
-        if main is not None:
-            main.__dict__.pop("__spec__", None)
-            main.__dict__.update(saved)
 
 
 # -- the process pool -----------------------------------------------------------
@@ -335,33 +304,3 @@ def make_backend(scheduler, jobs, n_runs, blas_threads=1, retries=1, shared_out=
         return PoolBackend(jobs or 1, n_runs, blas_threads)
     return DaskBackend(scheduler.strip(), jobs, blas_threads, retries, shared_out,
                        connect_timeout, n_runs)
-
-
-def check_backend_options(scheduler, jobs, blas_threads=1, shared_out=False,
-                          connect_timeout=10.0):
-    """Where the runs train, checked before anything starts or is written."""
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise ConfigError(f"{arg('jobs')} must be a whole number >= 1 (got {jobs!r})")
-    if isinstance(blas_threads, bool) or not isinstance(blas_threads, int) or blas_threads < 1:
-        raise ConfigError(f"{arg('blas_threads')} must be a whole number >= 1 "
-                          f"(got {blas_threads!r})")
-    if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) \
-            or not 0 < connect_timeout <= 3600:
-        raise ConfigError(f"{arg('connect_timeout')} must be in (0, 3600] seconds "
-                          f"(got {connect_timeout!r})")
-    if not isinstance(shared_out, bool):
-        raise ConfigError(f"{arg('shared_out')} must be True or False (got {shared_out!r})")
-    if scheduler is None:
-        if shared_out:
-            raise ConfigError(f"{switch('shared_out')} goes with a Dask {arg('scheduler')} "
-                              "(a local process pool always writes into the sweep folder)")
-        return
-    if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ConfigError(f"{arg('scheduler')} must be 'local' or a Dask scheduler address "
-                          f"like tcp://HOST:8786 (got {scheduler!r})")
-    if scheduler.strip() != "local":
-        for key, given in (("jobs", jobs is not None), ("blas_threads", blas_threads != 1)):
-            if given:
-                raise ConfigError(f"{arg(key)} is for local workers; a cluster at an "
-                                  "address has its own workers (dask worker sets one BLAS "
-                                  "thread per process)")

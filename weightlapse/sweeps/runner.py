@@ -20,28 +20,15 @@ import socket
 import sys
 from pathlib import Path
 
-from ..core.errors import ConfigError, arg
 from ..core.io import atomic_write_json, make_run_dir
 from ..core.rundir import RunDir
-from .backends import SweepError, make_backend, workers_skip_main
+from .backends import SweepError, make_backend
+from .options import check_count, check_name  # noqa: F401 (re-exported)
+from .script_guard import workers_skip_main
 from .space import check_grid, plan
 
 KEPT = ("finished", "diverged")   # what resume keeps; everything else trains again
 INDEX = "index.json"
-
-
-def check_name(name):
-    """A sweep folder name must stay inside ``out``: one plain folder name."""
-    bad = (not isinstance(name, str) or name in ("", ".", "..") or "\0" in name
-           or "/" in name or (os.altsep and os.altsep in name) or os.sep in name)
-    if bad:
-        raise ConfigError(f"{arg('name')} must be a plain folder name, not a path (got "
-                          f"{name!r}); use {arg('out')} to choose where the sweep goes")
-
-
-def check_count(key, value, low):
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{arg(key)} must be a whole number >= {low} (got {value!r})")
 
 
 @contextlib.contextmanager
