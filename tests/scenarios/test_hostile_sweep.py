@@ -95,3 +95,53 @@ def test_python_sweep_hostile_arguments(tmp_path, case):
     assert match in message and "\n" not in message, message
     assert "--" not in message, message          # Python's names, not flags
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing written"
+
+
+# The command line: (id, argv(tmp), fragment). Flags, never Python's names.
+def _sweep(t, *args):
+    return ["sweep", "--dataset", "xor", "--out", str(t / "out"), *args]
+
+
+CLI = [
+    ("no-grid", lambda t: _sweep(t), "a sweep needs at least one --grid"),
+    ("grid-no-values", lambda t: _sweep(t, "--grid", "lr="), "expected KEY=V1,V2"),
+    ("grid-unknown", lambda t: _sweep(t, "--grid", "lrr=0.1"), "is not a train setting"),
+    ("grid-bad-value", lambda t: _sweep(t, "--grid", "lr=0.1,abc"), "not a valid lr"),
+    ("grid-choice", lambda t: _sweep(t, "--grid", "optimizer=sgd,adamw"), "is not one of"),
+    ("data-missing", lambda t: ["sweep", "--data", str(t / "nope.csv"), "--grid", "lr=0.1",
+                                "--out", str(t / "out")], "no such file"),
+    ("grid-data-missing", lambda t: ["sweep", "--grid", f"data={t / 'nope.csv'}",
+                                     "--out", str(t / "out")], "no such file"),
+    ("resume-and-out", lambda t: ["sweep", "--resume", str(t), "--out", str(t / "o")],
+     "drop --out"),
+    ("resume-and-name", lambda t: ["sweep", "--resume", str(t), "--name", "x"], "drop --name"),
+    ("resume-and-repeat", lambda t: ["sweep", "--resume", str(t), "--repeat", "2"],
+     "drop --repeat"),
+    ("resume-and-random", lambda t: ["sweep", "--resume", str(t), "--random", "2"],
+     "drop --random"),
+    ("resume-missing", lambda t: ["sweep", "--resume", str(t / "nope")],
+     "is not a sweep folder"),
+    ("shared-out-alone", lambda t: _sweep(t, "--grid", "lr=0.1", "--shared-out"),
+     "--shared-out goes with a Dask --scheduler"),
+    ("blas-threads-address", lambda t: _sweep(t, "--grid", "lr=0.1", "--scheduler",
+                                              "tcp://127.0.0.1:1", "--blas-threads", "2"),
+     "--blas-threads is for local workers"),
+    ("scheduler-blank", lambda t: _sweep(t, "--grid", "lr=0.1", "--scheduler", " "),
+     "--scheduler must be 'local' or"),
+    ("repeat-with-seed", lambda t: _sweep(t, "--grid", "seed=1,2", "--repeat", "2"),
+     "--repeat gives each setting its own seeds; do not also sweep --seed"),
+    ("shared-setting", lambda t: _sweep(t, "--grid", "lr=0.1", "--epochs", "0"),
+     "--epochs must be"),
+]
+PY_NAMES = ["shared_out", "blas_threads", "connect_timeout", "snapshot_every", "=True",
+            "data="]
+
+
+@pytest.mark.parametrize("case", CLI, ids=[c[0] for c in CLI])
+def test_cli_sweep_hostile_input(tmp_path, run_cli, case):
+    _, argv_of, match = case
+    code, out, err, shown = run_cli(argv_of(tmp_path))
+    assert code == 2, err
+    assert len(shown) == 1 and match in shown[0] and "Traceback" not in err, shown
+    assert not any(n in shown[0] for n in PY_NAMES), shown[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing written"
