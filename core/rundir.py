@@ -100,6 +100,17 @@ class RunDir:
     def write_config(self, config: dict) -> None:
         atomic_write_json(self.file(CONFIG), _finite(config))
 
+    def relocate(self, out) -> None:
+        """Point config.json's ``out`` at ``out`` (a run moved into another
+        folder, as a sweep's run sent back from its worker)."""
+        config = self.read_config()
+        config["settings"]["recording"]["out"] = str(out)
+        self.write_config(config)
+
+    def final_metrics(self) -> dict:
+        """status.json's final metrics ({} while there are none)."""
+        return dict(self.read_status().get("final_metrics") or {})
+
     # -- status.json --------------------------------------------------------
     def read_status(self) -> dict:
         """status.json as a dict; ``{"status": "unknown"}`` while it is missing."""
@@ -281,10 +292,11 @@ class RunDir:
         return X, y
 
     # -- one trainer at a time ----------------------------------------------
-    def lock(self) -> bool:
+    def lock(self, busy=None) -> bool:
         """Hold an exclusive lock on the folder while training; an error when
-        another live process holds it (two trainings would interleave).
-        False when this file system or platform has no locks."""
+        another live process holds it (two trainings would interleave;
+        ``busy``: the error's message). False when this file system or
+        platform has no locks."""
         try:
             import fcntl
         except ImportError:  # pragma: no cover - no flock: rely on status.json's pid
@@ -294,8 +306,8 @@ class RunDir:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise RunError(f"{self.path} is being trained by another process; wait for "
-                           "it to end or stop it first") from None
+            raise RunError(busy or f"{self.path} is being trained by another process; "
+                           "wait for it to end or stop it first") from None
         except OSError:  # a file system without locks: status.json's pid must do
             os.close(fd)
             return False

@@ -166,6 +166,12 @@ def _readme_python(heading):
 
 
 @pytest.fixture(scope="session")
+def readme_python():
+    """``readme_python(heading)``: the first Python block of that README section."""
+    return _readme_python
+
+
+@pytest.fixture(scope="session")
 def run_readme_example():
     """``run_readme_example(heading, cwd, data_dir)``: run the first Python
     block of a README section as written, in a fresh process in ``cwd``:

@@ -314,24 +314,27 @@ def _check_table_path(table, path, curves):
 
 def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume=None,
           retries=1, shared_out=False, blas_threads=1, connect_timeout=10.0, best=6,
-          out="outputs", name="sweep", preset=None, dataset=None, log=None, progress=False,
+          out=None, name=None, preset=None, dataset=None, log=None, progress=False,
           **settings):
     """Train many runs over hyperparameters, then analyse them.
 
-    ``grid``: {setting: [values]} trains every combination; with
-    ``random=N``, N settings sampled (reproducibly from ``seed``) from the
-    lists and from distributions written ``"log:1e-4:1e-1"``,
-    ``"lin:0:0.5"`` or ``"int:16:128"``. ``repeat=K`` trains each setting
-    with seeds seed, seed+1, ... seed+K-1 (else all runs share the seed, so
-    they start from the same weights). Other keywords are the shared settings.
+    ``grid``: {setting: values} trains every combination (values: a list or
+    any iterable, or a distribution); with ``random=N``, N settings sampled
+    (reproducibly from ``seed``) from the lists and from distributions
+    written ``"log:1e-4:1e-1"``, ``"lin:0:0.5"`` or ``"int:16:128"``.
+    ``repeat=K`` trains each setting with seeds seed, seed+1, ... seed+K-1
+    (else all runs share the seed, so they start from the same weights).
+    Other keywords are the shared settings; the sweep goes to ``out/name``
+    (default outputs/sweep).
 
     Where: ``jobs`` local worker processes (the default, no extra
     dependency); ``scheduler="local"`` a Dask LocalCluster of ``jobs``
     workers (writing into ``out``); ``scheduler="tcp://HOST:8786"`` an
     existing Dask cluster, whose workers send each finished run back unless
-    ``shared_out`` says they see ``out`` too. A run whose worker dies is trained again up to ``retries``
-    times. ``resume=SWEEP_DIR`` trains again only that sweep's runs that did
-    not finish.
+    ``shared_out`` says they see ``out`` too. A run whose worker dies is
+    trained again up to ``retries`` times. ``resume=SWEEP_DIR`` continues
+    that sweep: interrupted runs from their checkpoints, failed or cancelled
+    ones from the start; finished runs are kept.
 
     Writes, beside ``index.json`` in the sweep folder: ``effects.png``,
     ``table.csv``/``table.md`` (one row per setting, best first, mean ± std
@@ -340,71 +343,40 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
     """
     from pathlib import Path
     from .sweeps import resume_sweep, run_sweep
-    from .sweeps.runner import check_count
-    check_count("best", best, 0)
+    from .sweeps.options import check_data_files, check_sweep_options
+    from .sweeps.space import check_grid
     how = dict(jobs=jobs, scheduler=scheduler, retries=retries, shared_out=shared_out,
                blas_threads=blas_threads, connect_timeout=connect_timeout, log=log,
                progress=progress)
+    check_sweep_options(best=best, name=name, **how)
+    if out is not None:
+        path_arg("out", out)
     if resume is not None:
+        path_arg("resume", resume)
         given = sorted(k for k, v in settings.items() if v is not None)
         given += [k for k, v in (("grid", grid), ("random", random), ("preset", preset),
-                                 ("dataset", dataset)) if v is not None]
+                                 ("dataset", dataset), ("out", out), ("name", name))
+                  if v is not None]
         given += ["repeat"] if repeat != 1 else []
         if given:
             raise ConfigError(f"{arg('resume')} trains a sweep again with its own "
                               f"settings; drop {', '.join(arg(k) for k in given)}")
-        path, index = resume_sweep(resume, **how)
-    else:
-        base = _merge(preset, dataset, settings)
-        devices = grid.get("device", []) if isinstance(grid, dict) else []
-        if "gpu" in [base.get("device"), *(devices if isinstance(devices, list) else [])]:
-            from .core.backend import array_module
-            array_module("gpu")  # a missing GPU is one line now, not a failure per run
-        for key in ("data", "data_dir"):  # workers may start elsewhere
-            if isinstance(base.get(key), (str, Path)) and Path(base[key]).exists():
-                base[key] = str(Path(base[key]).resolve())
-        path, index = run_sweep(grid, base, out=out, name=name, random=random,
-                                repeat=repeat, **how)
-    return _analyse(path, index, best)
-
-
-def _analyse(path, index, best):
-    """Load a sweep's finished runs and write its analysis; a SweepResult."""
-    from .sweeps import SweepResult
-    from .sweeps.analysis import sweep_table
-    from .sweeps.runner import KEPT
-    from .core.io import atomic_write_text
-    from .sweeps.analysis import markdown
-    from .viz import compare as cmp
-    from .viz import sweep_figure as effects
-    result = SweepResult(path, index=index)
-    for rec in index["runs"]:
-        if rec.get("status") in KEPT and rec.get("path"):
-            run = load_run(path / rec["name"])
-            if len(run.snapshots):
-                result.runs.append(run)
-                continue
-        if rec.get("status") not in KEPT or not rec.get("path"):
-            result.failed.append((rec["name"], rec.get("message") or rec.get("status", "")))
-    if not result.runs:
-        return result
-    keys = list(index["grid"])
-    log_keys = [k for k, v in index["grid"].items() if isinstance(v, str) and v.startswith("log:")]
-    points = effects.effect_points(result.runs, keys)
-    split = points["split"].iloc[0]
-    result.table = sweep_table(effects.aggregate(points, keys), keys, split)
-    atomic_write_text(path / "table.csv", result.table.to_csv(index=False))
-    atomic_write_text(path / "table.md", markdown(result.table))
-    result.files = [effects.effect_figure(result.runs, keys, path / "effects.png",
-                                          log_keys=log_keys), path / "table.csv",
-                    path / "table.md"]
-    result.files += list(cmp.write_table(cmp.summary_table(result.runs), path / "runs.csv"))
-    score = points["acc"] if points["acc"].notna().any() else -points["loss"]
-    order = score.fillna(-float("inf")).to_numpy().argsort(kind="stable")[::-1]
-    top = [result.runs[i] for i in order[:best]]
-    if len(top) >= 2:
-        result.files += list(cmp.compare_figure(top, path / "compare.png"))
-    return result
+        return resume_sweep(resume, best=best, **how)
+    grid = check_grid(grid)            # iterables materialised once, here
+    base = _merge(preset, dataset, settings)
+    devices = grid.get("device", [])
+    if "gpu" in [base.get("device"), *(devices if isinstance(devices, list) else [])]:
+        from .core.backend import array_module
+        array_module("gpu")  # a missing GPU is one line now, not a failure per run
+    for key in ("data", "data_dir"):  # workers may start elsewhere
+        if isinstance(base.get(key), os.PathLike):
+            base[key] = os.fspath(base[key])       # index.json holds text
+        if isinstance(base.get(key), str) and Path(base[key]).exists():
+            base[key] = str(Path(base[key]).resolve())
+    check_data_files(base, grid)
+    return run_sweep(grid, base, out="outputs" if out is None else out,
+                     name="sweep" if name is None else name, random=random, repeat=repeat,
+                     best=best, **how)
 
 
 def runs(folder="outputs", sort=None, reverse=False):

@@ -434,28 +434,13 @@ def cmd_sweep(args) -> int:
                connect_timeout=args.connect_timeout, best=args.best,
                progress=not args.quiet, log=(lambda msg: None) if args.quiet else None)
     settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
-    if args.shared_out and not args.scheduler:
-        raise WeightlapseError("--shared-out goes with --scheduler (a local process pool "
-                               "always writes into the sweep folder)")
-    if args.scheduler not in (None, "local") and (args.jobs or args.blas_threads != 1):
-        raise WeightlapseError(f"--{'jobs' if args.jobs else 'blas-threads'} is for local "
-                               "workers; a cluster at an address has its own workers")
-    if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]
-        given += [f for f, v in (("--grid", args.grid), ("--random", args.random),
-                                 ("--preset", args.preset), ("--out", args.out),
-                                 ("--name", args.name), ("--repeat", args.repeat != 1)) if v]
-        if given:
-            raise WeightlapseError(f"--resume trains a sweep again with its own settings; "
-                                   f"drop {', '.join(given)}")
-        result = sweep(resume=args.resume, **how)
-    else:
-        if not args.grid:
-            raise WeightlapseError("a sweep needs at least one --grid KEY=V1,V2 (or "
-                                   "--resume SWEEP_DIR)")
-        result = sweep(parse_grid(args._parser, args.grid), random=args.random,
-                       repeat=args.repeat, out=args.out or "outputs",
-                       name=args.name or "sweep", preset=args.preset, **how, **settings)
+    grid = parse_grid(args._parser, args.grid) if args.grid else None
+    if not args.resume and not grid:
+        raise WeightlapseError("a sweep needs at least one --grid KEY=V1,V2 (or "
+                               "--resume SWEEP_DIR)")
+    # wl.sweep checks the rest (and names the flags given with --resume).
+    result = sweep(grid, random=args.random, repeat=args.repeat, resume=args.resume,
+                   out=args.out, name=args.name, preset=args.preset, **how, **settings)
     if result.table is not None:
         print(formatted(result.table).to_string(index=False))
     for name, msg in result.failed:
