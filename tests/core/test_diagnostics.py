@@ -178,11 +178,11 @@ def test_diverged_run_stops_at_last_finite_record(tmp_path):
     assert last <= run.info["steps"]
     # A record of weights gone non-finite (null in the file) ends the diagnostics.
     path = run.files.file("health.jsonl")
-    row = {"kind": "row", "epoch": 1.0, "steps": 1, "update_ratio": [1.0] * 2,
-           "grad_rms": [1.0] * 2, "rms": [None, 1.0]}
+    row = {"kind": "row", "epoch": 1.0, "steps": 1, "update_ratio": [1.0] * 4,
+           "grad_rms": [1.0] * 4, "rms": [None, 1.0, 1.0, 1.0]}
     probe = [r for r in run.files.read_health() if r["kind"] == "probe"][-1]
     with open(path, "a") as f:
-        for step, rms in ((last + 1, [None, 1.0]), (last + 2, [1.0, 1.0])):
+        for step, rms in ((last + 1, [None, 1.0, 1.0, 1.0]), (last + 2, [1.0] * 4)):
             f.write(json.dumps(dict(row, step=step, rms=rms)) + "\n")
             f.write(json.dumps(dict(probe, step=step)) + "\n")
     assert wl.diagnostics(run).step.max() == last
