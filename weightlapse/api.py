@@ -476,7 +476,7 @@ def diagnose(runs, path=None, *, dpi=120) -> list:
     """Is each run learning well? A report per run (``layers``: the table's
     rows; ``findings``: what is wrong, in words, with what to try; ``healthy``);
     with ``path``, the health figure (.png, .svg or .pdf), runs overlaid."""
-    from .diagnose import diagnose_run
+    from .diagnosis import diagnose_run
     if isinstance(runs, (str, os.PathLike, Run)):
         runs = [runs]
     if not isinstance(runs, (list, tuple)) or not runs:

@@ -268,7 +268,7 @@ def summary(run, preset=None) -> str:
 def cmd_diagnose(args) -> int:
     import json
     from .api import diagnose
-    from .diagnose import json_report, text_report
+    from .diagnosis import json_report, text_report
     reports = diagnose(args.runs, args.output, dpi=args.dpi)
     if args.json:
         print(json.dumps(json_report(reports), indent=1, allow_nan=False))

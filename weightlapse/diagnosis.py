@@ -18,7 +18,9 @@ DEAD, SATURATED, GROWTH = 0.10, 0.20, 5.0
 
 
 def log10(v) -> str:
-    return "–" if v is None or not np.isfinite(v) or v <= 0 else f"10^{math.log10(v):.1f}"
+    if v is None or not np.isfinite(v) or v < 0:
+        return "–"
+    return "0" if v == 0 else f"10^{math.log10(v):.1f}"
 
 
 def pct(v) -> str:
