@@ -94,6 +94,9 @@ def health_figure(healths, path, dpi=120):
                 ax.text(0.5, 0.5, "output layer:\nno hidden units", ha="center",
                         va="center", transform=ax.transAxes, fontsize=9, color="0.45")
                 ax.set_yticks([])
+                ax.set_xticks([])
+                ax.set_ylabel("")
+                ax.grid(False)
     handles = [Line2D([], [], color=COLORS[c % len(COLORS)], lw=2) for c in
                range(len(healths))]
     labels = [h.run.name for h in healths]

@@ -186,3 +186,23 @@ def test_diverged_run_stops_at_last_finite_record(tmp_path):
             f.write(json.dumps(dict(row, step=step, rms=rms)) + "\n")
             f.write(json.dumps(dict(probe, step=step)) + "\n")
     assert wl.diagnostics(run).step.max() == last
+
+
+def test_device_bookkeeping_matches_the_host(tmp_path, monkeypatch):
+    # On a GPU the sums stay device scalars; run that path with NumPy arrays.
+    import weightlapse.core.health_record as hr
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+
+    def rows(where):
+        model = MLP([3, 5, 2], "relu", "he", "float64", rng=np.random.default_rng(1))
+        where.mkdir()
+        return _rows(_fit(where, model, make_optimizer("adam", 0.01), X, y, every=3,
+                          epochs=3, batch_size=8))
+    host = rows(tmp_path / "host")
+    monkeypatch.setattr(hr, "is_host", lambda xp: False)
+    device = rows(tmp_path / "device")
+    assert len(host) == len(device) > 3
+    for a, b in zip(host, device):
+        for k in ("update_ratio", "grad_rms", "rms"):
+            assert a[k] == pytest.approx(b[k], rel=1e-12, nan_ok=True), (k, a["step"])
