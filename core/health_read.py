@@ -136,6 +136,8 @@ def _derive(run) -> Health:
     if len(snaps) == 0:
         raise RunError(f"run {run.path} has no snapshots yet; nothing to diagnose")
     probe = run.files.read_probe(run.sizes[0])
+    if probe is None:
+        probe = _probe_from_data(run)
     activation = run.settings.get("activation", "relu")
     first = snaps[0]
     params0 = _params(first)
@@ -164,10 +166,42 @@ def _derive(run) -> Health:
             rec["layers"] = [{} for _ in run.sizes[1:-1]]
         probes.append(rec)
     what = "update ratios and gradient RMS" + (
-        "" if probe is not None else ", dead and saturated units (no probe set)")
+        "" if probe is not None else ", dead and saturated units (no probe set, and its "
+        "data cannot be loaded)")
     missing = (f"{run.path} has no {HEALTH} (recorded before diagnostics): {what} are "
                "missing; weight norms and histograms come from its snapshots")
     return Health(run, header, rows, probes, missing)
+
+
+def _probe_from_data(run):
+    """For a trained run without probe.npz: the probe set drawn as training
+    draws it, from the run's data loaded again (a named set or a CSV, never
+    downloaded); None when that cannot be done."""
+    import os
+    from .config import RunConfig
+    from .errors import WeightlapseError
+    from .pipeline import prepare_data, seeded_rngs
+    if "recorded_from" in run.config:
+        return None
+    offline = os.environ.get("WEIGHTLAPSE_OFFLINE")
+    os.environ["WEIGHTLAPSE_OFFLINE"] = "1"
+    try:
+        cfg = RunConfig.from_dict(run.config["settings"])
+        if cfg.data.dataset is None and cfg.data.data is None:
+            return None
+        (Xt, _), (Xv, _), _, _ = prepare_data(cfg, seeded_rngs(cfg.training.seed))
+    except (WeightlapseError, OSError, ValueError, MemoryError):
+        return None
+    finally:
+        if offline is None:
+            os.environ.pop("WEIGHTLAPSE_OFFLINE", None)
+        else:
+            os.environ["WEIGHTLAPSE_OFFLINE"] = offline
+    X = Xv if len(Xv) else Xt
+    if X.ndim != 2 or X.shape[1] != run.sizes[0]:
+        return None
+    rows = np.sort(np.random.default_rng(0).permutation(len(X))[:512])
+    return np.asarray(X[rows], np.float32), None
 
 
 def _params(snap) -> dict:

@@ -143,11 +143,23 @@ def test_old_run_is_derived_from_its_snapshots(tmp_path, train_spiral):
     run.files.file("probe.npz").unlink()
     old = wl.diagnostics(wl.load_run(run.path))
     assert "update ratios and gradient RMS" in old.attrs["missing"]
-    assert "no probe set" in old.attrs["missing"]
-    assert old.update_ratio.isna().all() and old.dead_fraction.isna().all()
+    assert "dead and saturated" not in old.attrs["missing"]   # the spiral is drawn again
+    assert old.update_ratio.isna().all()
     kept = fresh[fresh.step.isin(old.step)]
     np.testing.assert_allclose(old.weight_rms, kept.weight_rms, rtol=1e-6)
+    # The same probe rows, drawn again from the seed: the same dead units.
+    np.testing.assert_allclose(old.dead_fraction, kept.dead_fraction)
     assert fresh.attrs["missing"] is None
+    # Data that cannot be loaded again (arrays given to wl.train): reported missing.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    arrays = wl.train(X, y, hidden=[4], epochs=3, out=tmp_path, name="arrays")
+    arrays.files.file("health.jsonl").unlink()
+    arrays.files.file("probe.npz").unlink()
+    df = wl.diagnostics(wl.load_run(arrays.path))
+    assert "dead and saturated units (no probe set" in df.attrs["missing"]
+    assert df.dead_fraction.isna().all() and np.isfinite(df.weight_rms).all()
 
 
 def test_damaged_health_file_is_one_line(tmp_path, train_spiral):
