@@ -15,9 +15,11 @@ rows): each hidden layer's activations (mean, std, dead and saturated
 fractions, per-unit mean and active share) and histograms of weights, biases
 and activations on bins fixed for the whole run (in the file's header).
 
-The per-step work is one subtraction, one copy and three dot products per
-array, done right after the update while the arrays are in cache; on a GPU
-the sums stay on the device and are read back once per row.
+A measured update costs one copy and one dot product per array after the
+step before it, and one subtraction and two dot products after it, while the
+arrays are in cache; on a GPU the sums stay on the device and are read back
+once per row. Which updates are measured, and how often the probe set is run,
+is said in :class:`HealthRecorder`.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from .backend import is_host, to_host
 
 FORMAT = 1
 N_BINS = 40
+MEASURE_EVERY = 16        # updates measured: every 16th step, and each one a row follows
+PROBE_BUDGET = 0.03       # probe records cost at most this share of training time
 SATURATION = 0.97          # tanh: |a| > 0.97; sigmoid: a outside [0.03, 0.97]
 DEAD_ACTIVATIONS = ("relu",)
 SATURATING = ("tanh", "sigmoid")
@@ -136,21 +140,39 @@ def probe_record(step, epoch, params, acts, header) -> dict:
             "layers": [layer_stats(A, act, bins[f"a{i}"]) for i, A in enumerate(acts)]}
 
 
+def probe_gap(n_probe: int, batch_size: int) -> int:
+    """Steps at least between two probe records: a probe record costs about
+    ``2 * n_probe / (3 * batch)`` training steps (a forward pass of the probe
+    rows and the histograms, against a step's forward and backward passes),
+    so this keeps probing within PROBE_BUDGET of the training time."""
+    return max(1, math.ceil(2 * n_probe / (3 * max(batch_size, 1)) / PROBE_BUDGET))
+
+
 class HealthRecorder:
-    """Measures the network around every update and writes health.jsonl.
+    """Measures the network around updates and writes health.jsonl.
 
     Driven by the :class:`~.recorder.Recorder`: :meth:`start` before the first
     step, :meth:`step` after each, :meth:`row` with every metrics row,
     :meth:`snapshot` with every snapshot, :meth:`close` at the end.
+
+    To stay cheap, the updates measured are those of every MEASURE_EVERY-th
+    step and of each step a metrics row follows (with rows every step, every
+    step): ``update_ratio`` and ``grad_rms`` are means over the measured steps
+    since the previous row (``steps`` in the record). Probe records are taken
+    at snapshots at least :func:`probe_gap` steps apart, and at the first and
+    the last snapshot.
     """
 
-    def __init__(self, run_dir, resume_step=None):
+    def __init__(self, run_dir, resume_step=None, every="epoch"):
         self.dir = run_dir
+        self.every = every
         self.activation = None
         self._writer = run_dir.open_health(resume_step)
         self.header = self._writer.header
         self._probe = None
-        self._prev = {}
+        self._prev, self._ww = {}, {}
+        self._armed = False
+        self._last_probe = None
         self._reset()
 
     def _reset(self):
@@ -158,16 +180,30 @@ class HealthRecorder:
         self._ratio = {}   # name -> (sum of ratios, steps counted)
         self._grad = {}    # name -> sum of mean squared gradients
 
+    def _due(self, step, t) -> bool:
+        """Whether the update made at ``step`` is measured."""
+        return step % MEASURE_EVERY == 0 or step % t.steps_per_epoch == 0 or (
+            self.every != "epoch" and step % self.every == 0)
+
+    def _arm(self, t):
+        """Keep a copy of the weights before the next update, if it is measured."""
+        self._armed = self._due(t.step + 1, t)
+        if self._armed:
+            for k, p in t.model.params.items():
+                prev = self._prev.get(k)
+                if prev is None:
+                    self._prev[k] = p.copy()
+                else:
+                    prev[...] = p
+                self._ww[k] = self._sq(p)
+
     def start(self, t):
         from .layers import ACTIVATIONS
         names = {cls: name for name, cls in ACTIVATIONS.items()}
         self.activation = next((names[type(l)] for l in t.model.layers if type(l) in names),
                                "identity")
-        params = t.model.params
         self._xp = t.model.xp
         self._host = is_host(self._xp)
-        self._prev = {k: p.copy() for k, p in params.items()}
-        self._ww = {k: self._sq(p) for k, p in params.items()}
         probe = self.dir.read_probe(t.model.sizes[0])
         if probe is None:
             X = t.X_val if len(t.X_val) else t.X
@@ -177,24 +213,29 @@ class HealthRecorder:
             self.dir.write_probe(X, y)
             probe = (np.asarray(X, np.float32), y)
         self._probe = probe[0]
+        self._gap = probe_gap(len(self._probe), t.batch_size)
         if self.header is None:
             host = {k: np.asarray(v) for k, v in t.model.host_params().items()}
             self.header = make_header(host, hidden_activations(t.model, self._probe),
                                       self.activation)
             self._writer.write(self.header)
+        self._arm(t)
 
     def _sq(self, a):
         a = a.ravel()
         return float(np.dot(a, a)) if self._host else self._xp.vdot(a, a)
 
     def step(self, t):
+        if self._armed:
+            self._measure(t)
+        self._arm(t)
+
+    def _measure(self, t):
         xp, host = self._xp, self._host
         for k, p in t.model.params.items():
             prev = self._prev[k]
             xp.subtract(p, prev, out=prev)          # prev now holds the applied update
             dd, ww = self._sq(prev), self._ww[k]
-            prev[...] = p
-            self._ww[k] = self._sq(p)
             s, c = self._ratio.get(k, (0.0, 0))
             if host:
                 if ww > 0:
@@ -208,20 +249,24 @@ class HealthRecorder:
         self._n += 1
 
     def row(self, t):
-        names = list(t.model.params)
         ratio, grad, rms = [], [], []
-        for k in names:
+        for k, p in t.model.params.items():
             s, c = self._ratio.get(k, (0.0, 0))
             s, c = float(s), int(c)
             ratio.append(s / c if c else None)
             grad.append(math.sqrt(float(self._grad[k]) / self._n) if self._n else None)
-            rms.append(math.sqrt(float(self._ww[k]) / t.model.params[k].size))
+            rms.append(math.sqrt(float(self._sq(p)) / p.size))
         self._writer.write({"kind": "row", "step": int(t.step), "epoch": float(t.epoch_float),
                             "steps": self._n, "update_ratio": ratio, "grad_rms": grad,
                             "rms": rms})
         self._reset()
 
     def snapshot(self, t):
+        last = t.status != "running" or t.step >= t.total_steps
+        if self._last_probe is not None and t.step - self._last_probe < self._gap \
+                and not last:
+            return
+        self._last_probe = t.step
         params = {k: np.asarray(v) for k, v in t.model.host_params().items()}
         acts = hidden_activations(t.model, self._probe)
         self._writer.write(probe_record(t.step, t.epoch_float, params, acts, self.header))

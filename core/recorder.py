@@ -70,7 +70,7 @@ class Recorder:
         self.writer = SnapshotWriter(self.dir.file(SNAPSHOTS), layout(sizes), dtype, keep=keep)
         try:
             self._metrics = self.dir.open_metrics(metrics_keep if resume else None)
-            self.health = HealthRecorder(self.dir, resume and resume["row_step"]) \
+            self.health = HealthRecorder(self.dir, resume and resume["row_step"], every) \
                 if health else None
         except BaseException:
             self.writer.close()

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 
 from .figure import FORMATS, check_output, save_atomic
 
@@ -87,6 +88,7 @@ def health_figure(healths, path, dpi=120):
         row[1].axhline(-3, color="#2ca02c", lw=0.8, ls=":")
         if row[2].lines:
             row[2].set_yscale("log")
+            row[2].yaxis.set_minor_formatter(NullFormatter())
         row[3].set_ylim(-3, 103)
         row[3].set_ylabel("%", fontsize=8)
         if i == n_layers - 1:

@@ -8,8 +8,8 @@ import pytest
 
 import weightlapse as wl
 from weightlapse.core.errors import RunError
-from weightlapse.core.health_record import (N_BINS, hidden_activations, histogram,
-                                            layer_stats)
+from weightlapse.core.health_record import (MEASURE_EVERY, N_BINS, hidden_activations,
+                                            histogram, layer_stats, probe_gap)
 from weightlapse.core.model import MLP
 from weightlapse.core.optim import make_optimizer
 from weightlapse.core.recorder import Recorder
@@ -53,8 +53,8 @@ def test_ratio_and_norms_by_hand(tmp_path):
 
 
 def test_update_ratio_matches_every_step_snapshots(tmp_path):
-    kw = dict(dataset="spiral", hidden=[6, 5], epochs=12, lr=0.05, optimizer="adam",
-              batch_size=50, n_samples=200, dtype="float64")
+    kw = dict(dataset="spiral", hidden=[6, 5], epochs=3, lr=0.05, optimizer="adam",
+              batch_size=5, n_samples=200, dtype="float64")
     a = wl.train(snapshot_every=1, out=tmp_path, name="a", **kw)
     df = wl.diagnostics(a)
     snaps = [a.snapshot(i) for i in range(len(a.snapshots))]
@@ -64,15 +64,20 @@ def test_update_ratio_matches_every_step_snapshots(tmp_path):
         for i, (W0, W1) in enumerate(zip(s0.weights, s1.weights)):
             per_step[s1.step, i] = np.linalg.norm(W1 - W0) / np.linalg.norm(W0)
     got = df.dropna(subset=["update_ratio"])
-    assert len(got) == len(per_step)
+    assert len(got) == len(per_step)       # rows every step: every step is measured
     for r in got.itertuples():
         assert r.update_ratio == pytest.approx(per_step[r.step, r.layer], rel=1e-6)
-    # Rows every 4 steps hold the mean of the four per-step ratios.
-    b = wl.diagnostics(wl.train(snapshot_every=4, out=tmp_path, name="b", **kw))
-    for r in b.dropna(subset=["update_ratio"]).itertuples():
-        if r.step % 4 == 0:
-            want = np.mean([per_step[s, r.layer] for s in range(r.step - 3, r.step + 1)])
-            assert r.update_ratio == pytest.approx(want, rel=1e-6)
+    # Rows once an epoch: the mean over the measured steps since the last row
+    # (every MEASURE_EVERY-th and the epoch's last), from the same trajectory.
+    b = wl.train(snapshot_every="epoch", out=tmp_path, name="b", **kw)
+    spe = b.metrics.step.iloc[1]
+    rows = wl.diagnostics(b).dropna(subset=["update_ratio"])
+    assert len(rows) == 3 * 3
+    for r in rows.itertuples():
+        steps = [s for s in range(r.step - spe + 1, r.step + 1)
+                 if s % MEASURE_EVERY == 0 or s == r.step]
+        want = np.mean([per_step[s, r.layer] for s in steps])
+        assert len(steps) > 1 and r.update_ratio == pytest.approx(want, rel=1e-6)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -136,6 +141,17 @@ def test_histogram_bins_fixed_for_the_whole_run(tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == 40
 
 
+def test_probe_records_are_thinned_to_their_budget(tmp_path):
+    # 20 probe rows, batch 5: a probe record costs ~2.7 steps, so >= 89 steps apart.
+    assert probe_gap(20, 5) == 89 and probe_gap(512, 64) == 178 and probe_gap(3, 300) == 1
+    run = wl.train(dataset="spiral", hidden=[6], epochs=3, batch_size=5, n_samples=200,
+                   snapshot_every=10, out=tmp_path, name="thin")
+    probes = [r["step"] for r in run.files.read_health() if r["kind"] == "probe"]
+    steps = [s.step for s in run.snapshots]
+    assert probes[0] == 0 and probes[-1] == steps[-1] and set(probes) < set(steps)
+    assert all(b - a >= 89 for a, b in zip(probes[:-2], probes[1:-1]))
+
+
 def test_old_run_is_derived_from_its_snapshots(tmp_path, train_spiral):
     run = train_spiral(tmp_path, "old", epochs=6)
     fresh = wl.diagnostics(run)
@@ -148,7 +164,9 @@ def test_old_run_is_derived_from_its_snapshots(tmp_path, train_spiral):
     kept = fresh[fresh.step.isin(old.step)]
     np.testing.assert_allclose(old.weight_rms, kept.weight_rms, rtol=1e-6)
     # The same probe rows, drawn again from the seed: the same dead units.
-    np.testing.assert_allclose(old.dead_fraction, kept.dead_fraction)
+    probed = kept.dead_fraction.notna().to_numpy()
+    assert probed.sum() >= 6
+    np.testing.assert_allclose(old.dead_fraction[probed], kept.dead_fraction[probed])
     assert fresh.attrs["missing"] is None
     # Data that cannot be loaded again (arrays given to wl.train): reported missing.
     rng = np.random.default_rng(0)
