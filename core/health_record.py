@@ -31,7 +31,7 @@ from .backend import is_host, to_host
 
 FORMAT = 1
 N_BINS = 40
-MEASURE_EVERY = 16        # updates measured: every 16th step, and each one a row follows
+MEASURE_EVERY = 32        # updates measured: every 32nd step, and each one a row follows
 PROBE_BUDGET = 0.03       # probe records cost at most this share of training time
 SATURATION = 0.97          # tanh: |a| > 0.97; sigmoid: a outside [0.03, 0.97]
 DEAD_ACTIVATIONS = ("relu",)
@@ -93,11 +93,12 @@ def histogram(a, bins) -> list:
     """Counts of ``a`` on ``N_BINS`` equal bins over [lo, hi]; values outside
     fall in the end bins, non-finite ones are left out."""
     lo, hi = bins
-    a = np.asarray(a, np.float64).ravel()
-    a = a[np.isfinite(a)]
-    idx = np.clip(((a - lo) / (hi - lo) * N_BINS).astype(np.int64) if len(a) else
-                  np.zeros(0, np.int64), 0, N_BINS - 1)
-    return np.bincount(idx, minlength=N_BINS).tolist()
+    a = np.asarray(a).ravel()
+    if not np.isfinite(a).all():
+        a = a[np.isfinite(a)]
+    x = (a - a.dtype.type(lo)) * a.dtype.type(N_BINS / (hi - lo))
+    np.clip(x, 0, N_BINS - 1, out=x)
+    return np.bincount(x.astype(np.intp), minlength=N_BINS).tolist()
 
 
 def weight_bins(W) -> list:
@@ -142,10 +143,11 @@ def probe_record(step, epoch, params, acts, header) -> dict:
 
 def probe_gap(n_probe: int, batch_size: int) -> int:
     """Steps at least between two probe records: a probe record costs about
-    ``2 * n_probe / (3 * batch)`` training steps (a forward pass of the probe
-    rows and the histograms, against a step's forward and backward passes),
-    so this keeps probing within PROBE_BUDGET of the training time."""
-    return max(1, math.ceil(2 * n_probe / (3 * max(batch_size, 1)) / PROBE_BUDGET))
+    ``4 * n_probe / (3 * batch)`` training steps (a forward pass of the probe
+    rows and the histograms, against a step's forward and backward passes:
+    5 steps of mnist-mlp measured), so this keeps probing within
+    PROBE_BUDGET of the training time."""
+    return max(1, math.ceil(4 * n_probe / (3 * max(batch_size, 1)) / PROBE_BUDGET))
 
 
 class HealthRecorder:
@@ -172,6 +174,7 @@ class HealthRecorder:
         self._probe = None
         self._prev, self._ww = {}, {}
         self._armed = False
+        self._next = 0            # the next step whose update is measured
         self._last_probe = None
         self._reset()
 
@@ -180,14 +183,15 @@ class HealthRecorder:
         self._ratio = {}   # name -> (sum of ratios, steps counted)
         self._grad = {}    # name -> sum of mean squared gradients
 
-    def _due(self, step, t) -> bool:
-        """Whether the update made at ``step`` is measured."""
-        return step % MEASURE_EVERY == 0 or step % t.steps_per_epoch == 0 or (
-            self.every != "epoch" and step % self.every == 0)
+    def _next_due(self, step, t) -> int:
+        """The first step after ``step`` whose update is measured."""
+        cadences = [MEASURE_EVERY, t.steps_per_epoch] + (
+            [self.every] if self.every != "epoch" else [])
+        return min((step // c + 1) * c for c in cadences)
 
     def _arm(self, t):
         """Keep a copy of the weights before the next update, if it is measured."""
-        self._armed = self._due(t.step + 1, t)
+        self._armed = t.step + 1 == self._next
         if self._armed:
             for k, p in t.model.params.items():
                 prev = self._prev.get(k)
@@ -219,6 +223,7 @@ class HealthRecorder:
             self.header = make_header(host, hidden_activations(t.model, self._probe),
                                       self.activation)
             self._writer.write(self.header)
+        self._next = self._next_due(t.step, t)
         self._arm(t)
 
     def _sq(self, a):
@@ -228,7 +233,10 @@ class HealthRecorder:
     def step(self, t):
         if self._armed:
             self._measure(t)
-        self._arm(t)
+            self._armed = False
+            self._next = self._next_due(t.step, t)
+        if t.step + 1 == self._next:
+            self._arm(t)
 
     def _measure(self, t):
         xp, host = self._xp, self._host
@@ -255,7 +263,9 @@ class HealthRecorder:
             s, c = float(s), int(c)
             ratio.append(s / c if c else None)
             grad.append(math.sqrt(float(self._grad[k]) / self._n) if self._n else None)
-            rms.append(math.sqrt(float(self._sq(p)) / p.size))
+            # Armed for the next step, the squared norm of these weights is known.
+            ww = self._ww[k] if self._armed else self._sq(p)
+            rms.append(math.sqrt(float(ww) / p.size))
         self._writer.write({"kind": "row", "step": int(t.step), "epoch": float(t.epoch_float),
                             "steps": self._n, "update_ratio": ratio, "grad_rms": grad,
                             "rms": rms})

@@ -128,8 +128,10 @@ def test_histogram_bins_fixed_for_the_whole_run(tmp_path):
                    batch_size=0, snapshot_every=3, n_samples=200, out=tmp_path, name="h")
     records = run.files.read_health()
     header, probes = records[0], [r for r in records if r["kind"] == "probe"]
-    assert [p["step"] for p in probes] == [s.step for s in run.snapshots]
-    for p, s in zip(probes, run.snapshots):
+    by_step = {s.step: s for s in run.snapshots}
+    assert len(probes) > 5 and all(p["step"] in by_step for p in probes)
+    for p in probes:
+        s = by_step[p["step"]]
         for i, (W, b) in enumerate(zip(s.weights, s.biases)):
             assert p["hist"][f"W{i}"] == histogram(W, header["bins"][f"W{i}"])
             assert sum(p["hist"][f"W{i}"]) == W.size and len(p["hist"][f"b{i}"]) == N_BINS
@@ -142,14 +144,14 @@ def test_histogram_bins_fixed_for_the_whole_run(tmp_path):
 
 
 def test_probe_records_are_thinned_to_their_budget(tmp_path):
-    # 20 probe rows, batch 5: a probe record costs ~2.7 steps, so >= 89 steps apart.
-    assert probe_gap(20, 5) == 89 and probe_gap(512, 64) == 178 and probe_gap(3, 300) == 1
-    run = wl.train(dataset="spiral", hidden=[6], epochs=3, batch_size=5, n_samples=200,
+    # 20 probe rows, batch 5: a probe record costs ~5.3 steps, so >= 178 steps apart.
+    assert probe_gap(20, 5) == 178 and probe_gap(512, 64) == 356 and probe_gap(3, 300) == 1
+    run = wl.train(dataset="spiral", hidden=[6], epochs=6, batch_size=5, n_samples=200,
                    snapshot_every=10, out=tmp_path, name="thin")
     probes = [r["step"] for r in run.files.read_health() if r["kind"] == "probe"]
     steps = [s.step for s in run.snapshots]
     assert probes[0] == 0 and probes[-1] == steps[-1] and set(probes) < set(steps)
-    assert all(b - a >= 89 for a, b in zip(probes[:-2], probes[1:-1]))
+    assert all(b - a >= 178 for a, b in zip(probes[:-2], probes[1:-1]))
 
 
 def test_old_run_is_derived_from_its_snapshots(tmp_path, train_spiral):
@@ -165,7 +167,7 @@ def test_old_run_is_derived_from_its_snapshots(tmp_path, train_spiral):
     np.testing.assert_allclose(old.weight_rms, kept.weight_rms, rtol=1e-6)
     # The same probe rows, drawn again from the seed: the same dead units.
     probed = kept.dead_fraction.notna().to_numpy()
-    assert probed.sum() >= 6
+    assert probed.sum() >= 2
     np.testing.assert_allclose(old.dead_fraction[probed], kept.dead_fraction[probed])
     assert fresh.attrs["missing"] is None
     # Data that cannot be loaded again (arrays given to wl.train): reported missing.
