@@ -38,6 +38,7 @@ if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
 FORMAT = 1
 CONFIG, METRICS, STATUS = "config.json", "metrics.csv", "status.json"
 CHECKPOINT, SAMPLES, PROBE = "checkpoint.npz", "samples.npz", "probe.npz"
+HEALTH = "health.jsonl"
 PROBE_ROWS = 512
 FRAMEWORK_NAMES = {"pytorch": "PyTorch", "keras": "Keras"}   # recorded_from's frameworks
 RECORDED_FRAMEWORKS = tuple(FRAMEWORK_NAMES)
@@ -291,6 +292,45 @@ class RunDir:
                            "of the network's inputs); delete it to go without it")
         return X, y
 
+    # -- health.jsonl -------------------------------------------------------
+    def open_health(self, keep_step=None) -> "HealthWriter":
+        """A writer of health.jsonl records: a new file, or (resuming) the file
+        cut back to its header and the records up to step ``keep_step``."""
+        keep = None
+        if keep_step is not None:
+            try:
+                keep = [r for r in self.read_health()
+                        if r["kind"] == "header" or r["step"] <= keep_step]
+            except RunError:
+                keep = []
+        return HealthWriter(self.file(HEALTH), keep)
+
+    def read_health(self):
+        """health.jsonl's records (dicts with a "kind": header, row, probe), a
+        last line torn by a crash left out; None when the run has none."""
+        path = self.file(HEALTH)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise RunError(f"{path} is unreadable ({e})") from None
+        records = []
+        for i, ln in enumerate(text[:text.rfind("\n") + 1].splitlines()):
+            try:
+                rec = json.loads(ln)
+            except ValueError:
+                rec = None
+            if not isinstance(rec, dict) or rec.get("kind") not in ("header", "row", "probe") \
+                    or (rec["kind"] != "header" and not isinstance(rec.get("step"), int)):
+                raise RunError(f"{path} is damaged at line {i + 1}; delete it to diagnose "
+                               "the run from its snapshots")
+            records.append(rec)
+        if records and records[0]["kind"] != "header":
+            raise RunError(f"{path} is damaged (no header line); delete it to diagnose "
+                           "the run from its snapshots")
+        return records
+
     # -- one trainer at a time ----------------------------------------------
     def lock(self, busy=None) -> bool:
         """Hold an exclusive lock on the folder while training; an error when
@@ -348,6 +388,28 @@ class MetricsWriter:
         self._csv.writerow(["" if row.get(c) is None or (isinstance(row[c], float)
                                                          and math.isnan(row[c]))
                             else _fmt(row[c]) for c in METRIC_COLUMNS])
+        self._f.flush()
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+
+class HealthWriter:
+    """Appends JSON records to health.jsonl, one a line, flushed as they come
+    (a crash loses at most the record being written). Non-finite numbers are
+    written as null. ``header``: the kept header when resuming, else None."""
+
+    def __init__(self, path, keep=None):
+        self._f = open(path, "w")
+        self.header = None
+        for rec in keep or ():
+            self.write(rec)
+            if rec["kind"] == "header":
+                self.header = rec
+
+    def write(self, record: dict) -> None:
+        self._f.write(json.dumps(_finite(record), separators=(",", ":")) + "\n")
         self._f.flush()
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from .core.run import Run
 from .core.run import load_run as _load_run
 
 __all__ = ["train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo",
-           "compare", "sweep", "runs", "draw_options", "report"]
+           "compare", "sweep", "runs", "draw_options", "report", "diagnostics", "diagnose"]
 
 
 def load_run(path) -> Run:
@@ -428,3 +428,37 @@ def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None
         path_arg("runs", r, run=True)
     html = build_report(list(runs), path, snapshots=snapshots, options=opts)
     return Report(html, Path(path) if path is not None else None)
+
+
+def diagnostics(run):
+    """How each layer learns: a DataFrame with one row per weight matrix per
+    metrics row: ``step, epoch, layer`` (as in ``W[layer]``), ``update_ratio``
+    (mean ||dW||/||W|| over the steps since the previous row), ``grad_rms``,
+    ``weight_rms``, the same for the biases (``bias_update_ratio``,
+    ``bias_grad_rms``, ``bias_rms``), and at snapshots ``dead_fraction``,
+    ``saturated_fraction``, ``act_mean``, ``act_std`` of the units the matrix
+    feeds (NaN for the output layer, or where they do not apply). A run
+    recorded before diagnostics gives what its snapshots hold;
+    ``attrs["missing"]`` says what is missing (None when nothing is)."""
+    from .core.health_read import diagnostics as _diagnostics
+    return _diagnostics(load_run(run))
+
+
+def diagnose(runs, path=None, *, dpi=120) -> list:
+    """Is each run learning well? A report per run (``layers``: the table's
+    rows; ``findings``: what is wrong, in words, with what to try; ``healthy``);
+    with ``path``, the health figure (.png, .svg or .pdf), runs overlaid."""
+    from .diagnosis import diagnose_run
+    if isinstance(runs, (str, os.PathLike, Run)):
+        runs = [runs]
+    if not isinstance(runs, (list, tuple)) or not runs:
+        raise ConfigError(f"{arg('runs')} must be a run or a list of runs (got {runs!r})")
+    if path is not None:
+        from .viz.figure import FORMATS, check_output
+        check_output(path_arg("path", path), FORMATS, "figure")
+        number_arg("dpi", dpi, 20, 600)
+    reports = [diagnose_run(load_run(r)) for r in runs]
+    if path is not None:
+        from .viz.health_figure import health_figure
+        health_figure([r["_health"] for r in reports], path, dpi=dpi)
+    return reports

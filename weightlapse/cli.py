@@ -118,6 +118,19 @@ def build_parser() -> Parser:
                    "(default: -1, the final weights)")
     f.add_argument("--dpi", type=dpi_arg, default=200, help=".png resolution, in [20, 600]")
     add_drawing_options(f)
+    dg = _sub(sub, common, "diagnose", "is it learning well? per-layer health and findings",
+              "Per layer of weights: the update-to-weight ratio (about 10^-3 is healthy), "
+              "dead and saturated units, weight growth; then findings in plain words with "
+              "what to try. Several runs are reported one after another and overlaid in "
+              "the figure.",
+              ["weightlapse diagnose outputs/mnist",
+               "weightlapse diagnose outputs/mnist outputs/mnist-2 -o health.png",
+               "weightlapse diagnose outputs/mnist --json"])
+    dg.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
+    dg.add_argument("-o", "--output", metavar="FILE.png|.svg|.pdf",
+                    help="also draw the health figure (default: none)")
+    dg.add_argument("--json", action="store_true", help="print the reports as JSON")
+    dg.add_argument("--dpi", type=dpi_arg, default=120, help=".png resolution, in [20, 600]")
     g = _sub(sub, common, "graph", "export the drawn NetworkX graph: .graphml, .gexf or "
              ".json", "Export the drawn NetworkX graph (the units a film shows, their "
              "positions and per-gap scales) with one snapshot's values as attributes, for "
@@ -250,6 +263,20 @@ def summary(run, preset=None) -> str:
     if info.get("message"):
         parts.append(info["message"])
     return "; ".join(parts)
+
+
+def cmd_diagnose(args) -> int:
+    import json
+    from .api import diagnose
+    from .diagnosis import json_report, text_report
+    reports = diagnose(args.runs, args.output, dpi=args.dpi)
+    if args.json:
+        print(json.dumps(json_report(reports), indent=1, allow_nan=False))
+    else:
+        print("\n\n".join(text_report(r) for r in reports))
+        if args.output:
+            print(args.output)
+    return 0
 
 
 def cmd_render(args) -> int:
@@ -501,7 +528,7 @@ def cmd_report(args) -> int:
 
 COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
             "figure": cmd_figure, "graph": cmd_graph, "demo": cmd_demo, "compare": cmd_compare,
-            "sweep": cmd_sweep, "report": cmd_report}
+            "sweep": cmd_sweep, "report": cmd_report, "diagnose": cmd_diagnose}
 
 
 def _terminate(signum, frame):
