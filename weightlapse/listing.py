@@ -70,7 +70,7 @@ def shown_columns(table: pd.DataFrame) -> list:
 def sort_table(table: pd.DataFrame, key=None, reverse=False) -> pd.DataFrame:
     if key is None:
         return table
-    if key not in table.columns:
+    if not isinstance(key, str) or key not in table.columns:
         raise ConfigError(f"{arg('sort')} {key!r} is not a column; choose one of "
                           f"{', '.join(table.columns)}")
     return table.sort_values(key, ascending=not reverse, na_position="last",
