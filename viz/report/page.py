@@ -256,7 +256,8 @@ def document(payload) -> str:
     """The template with CSS, scripts and data inlined. ``</`` is escaped in
     the JSON so no value can close the script element."""
     blob = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    title = " vs ".join(r["name"] for r in payload["runs"][:4])
+    names = [r["name"] for r in payload["runs"]]
+    title = " vs ".join(names) if len(names) <= 3 else f"{len(names)} runs"
     parts = {"TITLE": _escape(f"weightlapse report: {title}"), "CSS": asset("report.css"),
              "JS": "\n".join(asset(s) for s in SCRIPTS), "DATA": blob}
     # One pass, so nothing substituted (a run's name, say) is scanned again.
