@@ -50,6 +50,11 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
     out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
+    ``progress``: a progress bar while training; None (the default) shows
+    the notebook's own bar in a notebook and nothing in a script.
+    ``callbacks``: objects with any of ``on_train_start``, ``on_step_end``,
+    ``on_epoch_end``, ``on_train_end`` (each called with the trainer).
+
     ``resume=path`` continues that run from its checkpoint instead (only
     ``epochs`` and ``device`` may change; pass the same X, y for a run
     trained on arrays).
