@@ -63,6 +63,10 @@ class RunDir:
     def file(self, name) -> Path:
         return self.path / name
 
+    def is_run(self) -> bool:
+        """The folder holds a run (its config.json), readable or not."""
+        return self.file(CONFIG).exists()
+
     # -- config.json --------------------------------------------------------
     def read_config(self) -> dict:
         """config.json, checked: its format, network and settings sections."""
@@ -517,3 +521,13 @@ def network_info(sizes, dtype) -> dict:
     return {"sizes": list(sizes), "dtype": str(np.dtype(dtype)),
             "layout": [list(s) for s in shapes],
             "n_params": int(sum(math.prod(s) for s in shapes))}
+
+
+def find_runs(folder, depth=1) -> list:
+    """The run folders under ``folder``, sorted: its subfolders that hold a
+    run, and with ``depth=2`` theirs too (a sweep's runs inside an outputs
+    folder)."""
+    root, found = Path(folder), []
+    for level in range(1, depth + 1):
+        found += [p for p in root.glob("/".join(["*"] * level)) if RunDir(p).is_run()]
+    return sorted(found)

@@ -118,6 +118,8 @@ def parse_units(units, fail):
 
 
 def _number(value, fail) -> float:
+    if isinstance(value, bool):     # float(True) is 1.0: a flag given by mistake
+        fail(f"must be a number (got {value!r})")
     try:
         v = float(value)
     except (TypeError, ValueError):

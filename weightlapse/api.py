@@ -8,7 +8,7 @@ from .core.config import RunConfig
 from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .api_args import int_arg, number_arg, path_arg
+from .api_args import int_arg, number_arg, path_arg, runs_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
@@ -40,7 +40,7 @@ def load_dataset(name, data_dir=None, seed=0):
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
-          progress=False, callbacks=(), resume=None, **settings) -> Run:
+          progress=None, callbacks=(), resume=None, **settings) -> Run:
     """Train a network and record it; returns the :class:`Run`.
 
     X: (n_samples, n_features), y: (n_samples,) class labels (floats with
@@ -50,19 +50,20 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
     out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
+    ``progress``: a progress bar while training; None (the default) shows
+    the notebook's own bar in a notebook and nothing in a script.
+    ``callbacks``: objects with any of ``on_train_start``, ``on_step_end``,
+    ``on_epoch_end``, ``on_train_end`` (each called with the trainer).
+
     ``resume=path`` continues that run from its checkpoint instead (only
     ``epochs`` and ``device`` may change; pass the same X, y for a run
     trained on arrays).
     """
     if resume is not None:
         path_arg("resume", resume, run=True)
-    try:
-        cbs = list(callbacks)
-    except TypeError:
-        raise ConfigError(f"{arg('callbacks')} must be a list of callback objects "
-                          f"(got {callbacks!r})") from None
+    cbs = _callbacks(callbacks)
     factory = None
-    if progress:
+    if _progress(progress):
         from .progress import ProgressBar, download_bar
         cbs.append(ProgressBar())
         factory = download_bar
@@ -79,6 +80,7 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory,
                           device=settings.get("device"))
     merged = _merge(preset, dataset, settings)
+    _check_out_folder(merged.get("out"))
     if X is not None:
         if y is None:
             raise ConfigError("y is required with X")   # Python only: the CLI has no arrays
@@ -87,8 +89,44 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
 
 
+HOOKS = ("on_train_start", "on_step_end", "on_epoch_end", "on_train_end")
+
+
+def _callbacks(callbacks) -> list:
+    """A list of trainer callbacks: objects with at least one of HOOKS."""
+    from collections.abc import Iterable, Mapping
+    if isinstance(callbacks, (str, bytes, Mapping)) or not isinstance(callbacks, Iterable):
+        raise ConfigError(f"{arg('callbacks')} must be a list of callback objects "
+                          f"(got {type(callbacks).__name__})")
+    cbs = list(callbacks)
+    for i, cb in enumerate(cbs):
+        if not any(callable(getattr(cb, h, None)) for h in HOOKS):
+            raise ConfigError(f"{arg(f'callbacks[{i}]')} is not a callback: it has none of "
+                              f"the methods {', '.join(HOOKS)} (got {type(cb).__name__})")
+    return cbs
+
+
+def _check_out_folder(out) -> None:
+    """``out`` is a folder or does not exist yet (it is made), never a file."""
+    from pathlib import Path
+    if isinstance(out, (str, os.PathLike)) and not isinstance(out, bytes) and \
+            os.fspath(out) and "\x00" not in os.fspath(out):
+        if Path(out).exists() and not Path(out).is_dir():
+            raise ConfigError(f"{arg('out')} {out} is a file; give the folder the runs "
+                              "go into")
+
+
+def _progress(progress) -> bool:
+    """``progress``: True, False or None (the default: shown in a notebook)."""
+    from .progress import wanted
+    return wanted(progress)
+
+
 def _merge(preset, dataset, settings) -> dict:
     """A preset's settings, overridden by what is given explicitly."""
+    if preset is not None and not isinstance(preset, str):
+        raise ConfigError(f"{arg('preset')} must be a preset's name (got "
+                          f"{type(preset).__name__})")
     merged = preset_settings(preset) if preset else {}
     if dataset is not None:
         merged["dataset"] = dataset
@@ -131,7 +169,7 @@ def draw_options(options=None, **kw):
 
 
 def render(run, path, *, color=None, scale=None, units=None, edges=None, duration=None,
-           fps=None, size=None, dpi=100, options=None, progress=False):
+           fps=None, size=None, dpi=100, options=None, progress=None):
     """Film a run as .mp4 (H.264) or .gif: about ``duration`` seconds (default
     12) whatever the number of snapshots, interpolating between them, first
     and last frames held. ``color``: weight|change|update; ``scale``:
@@ -154,7 +192,7 @@ def render(run, path, *, color=None, scale=None, units=None, edges=None, duratio
 @contextmanager
 def _frame_bar(enabled):
     """A frames progress bar's ``update(done, total)``, or None; closed after."""
-    if not enabled:
+    if not _progress(enabled):
         yield None
         return
     from .progress import counter
@@ -206,7 +244,7 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     return G
 
 
-def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_every=2):
+def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_every=2):
     """The main job: train the built-in spiral network, film it and draw its
     final weights. ``size``: the film's (width, height) in pixels;
     ``snapshot_every``: steps between snapshots. Returns (run, video path,
@@ -239,13 +277,13 @@ class Comparison:
                 f"runs={len(self.table)})")
 
     def _repr_html_(self):
-        return "".join(f._repr_html_() for f in self.files) + self.table.to_html(index=False)
+        return "".join(f.html() for f in self.files) + self.table.to_html(index=False)
 
 
 def compare(runs, path, *, diff=False, align=False, video=False, table=None, color=None,
             scale=None, units=None, edges=None, duration=None, fps=None, size=None,
-            dpi=None, options=None, progress=False):
-    """Compare runs (paths or Run objects).
+            dpi=None, options=None, progress=None):
+    """Compare runs: a list (any iterable) of paths or Run objects.
 
     Default: their final weights side by side, drawn as films draw them with
     each gap on one scale shared by the runs (``path``: .png/.svg/.pdf), and
@@ -259,9 +297,8 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     """
     from .media import Media
     from .viz import compare as cmp
-    if isinstance(runs, (str, bytes, os.PathLike, Run)):
-        raise ConfigError(f"{arg('runs')} must be a list of runs (paths or Run objects), "
-                          "e.g. wl.compare(['runs/a', 'runs/b'], 'compare.png')")
+    runs = runs_arg("runs", runs, single=False,
+                    example="wl.compare(['runs/a', 'runs/b'], 'compare.png')")
     path_arg("path", path)
     if dpi is not None:
         number_arg("dpi", dpi, 20, 600)
@@ -409,7 +446,7 @@ class Report:
 def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None,
            options=None):
     """One self-contained HTML page to replay and explore runs: ``runs`` is a
-    run (path or Run), a sweep folder, or a list of them. Written to ``path``
+    run (path or Run), a sweep folder, or a list (any iterable) of them. Written to ``path``
     (atomically) when given. ``snapshots``: at most this many evenly spaced
     snapshots are kept; ``color`` (weight|change|update; the page can
     switch), ``scale``, ``units``, ``edges``: as for :func:`render`.
@@ -422,11 +459,8 @@ def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None
         raise ConfigError(f"{arg('snapshots')} must be a whole number of at least 2 "
                           f"(got {snapshots!r})")
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
-    if isinstance(runs, (str, Run)) or hasattr(runs, "__fspath__"):
-        runs = [runs]
-    for r in runs:
-        path_arg("runs", r, run=True)
-    html = build_report(list(runs), path, snapshots=snapshots, options=opts)
+    runs = runs_arg("runs", runs)    # one run, or any iterable of runs (a generator too)
+    html = build_report(runs, path, snapshots=snapshots, options=opts)
     return Report(html, Path(path) if path is not None else None)
 
 

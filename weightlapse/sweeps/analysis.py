@@ -36,7 +36,7 @@ class SweepResult:
                  f"{len(self.failed)} did not</p>"]
         if self.table is not None:
             parts.append(formatted(self.table).to_html(index=False))
-        parts += [Media(f)._repr_html_() for f in self.files if Path(f).suffix == ".png"]
+        parts += [Media(f).html() for f in self.files if Path(f).suffix == ".png"]
         parts += [f"<p>run {escape(name)} did not finish: {escape(str(message))}</p>"
                   for name, message in self.failed]
         return "".join(parts)
