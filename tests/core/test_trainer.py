@@ -1,6 +1,8 @@
 """Training end to end: accuracy, determinism, the run directory round trip,
-snapshot cadence, divergence and interruption."""
+snapshot cadence, divergence and interruption, the CPU engine bit for bit
+against a hand-written loop, and the running training metrics of a row."""
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -216,3 +218,105 @@ def test_load_run_errors(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"format": 99}))
     with pytest.raises(RunError, match="another version"):
         wl.load_run(tmp_path)
+
+
+# -- the CPU engine, bit for bit against a hand-written loop (issue 17, item 19) --------
+
+def _reference_run(X, y, W, b, *, optimizer, lr, dtype, dropout, batch_size, epochs,
+                   shuffle_rng, dropout_rng, momentum=0.9):
+    """784-style MLP training written out by hand, one NumPy expression per
+    operation in the engine's order: the parameters after every step.
+    Network: Dense -> ReLU (-> dropout) -> Dense -> softmax cross-entropy."""
+    params = {"W0": W[0].copy(), "b0": b[0].copy(), "W1": W[1].copy(), "b1": b[1].copy()}
+    state, t, out = {}, 0, []
+    n = len(X)
+    bs = n if batch_size == 0 else batch_size
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    for _ in range(epochs):
+        order = shuffle_rng.permutation(n) if bs < n else None
+        for s in range(0, n, bs):
+            xb, yb = (X, y) if order is None else (X[order[s:s + bs]], y[order[s:s + bs]])
+            h = xb @ params["W0"]
+            h += params["b0"]
+            a = np.maximum(h, 0)
+            if dropout:
+                keep = dropout_rng.random(a.shape) >= dropout
+                mask = keep.astype(a.dtype) / a.dtype.type(1 - dropout)
+                ad = a * mask
+            else:
+                ad = a
+            z = ad @ params["W1"]
+            z += params["b1"]
+            shifted = z - z.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            p = e / e.sum(axis=1, keepdims=True)
+            p[np.arange(len(yb)), yb] -= 1
+            p /= len(yb)
+            grads = {"W1": ad.T @ p, "b1": p.sum(axis=0)}
+            da = p @ params["W1"].T
+            if dropout:
+                da = da * mask
+            dh = da * (a > 0)
+            grads["W0"], grads["b0"] = xb.T @ dh, dh.sum(axis=0)
+            t += 1
+            for k in ("W0", "b0", "W1", "b1"):
+                g, w = grads[k], params[k]
+                if optimizer == "sgd":
+                    w -= lr * g
+                elif optimizer in ("momentum", "nesterov"):
+                    if k in state:
+                        state[k] = state[k] * momentum + g
+                    else:
+                        state[k] = g.copy()
+                    w -= lr * (g + momentum * state[k] if optimizer == "nesterov" else state[k])
+                else:  # adam
+                    m = state.get("m" + k, np.zeros_like(w))
+                    v = state.get("v" + k, np.zeros_like(w))
+                    m = m * b1 + (1 - b1) * g
+                    v = v * b2 + (1 - b2) * g * g
+                    state["m" + k], state["v" + k] = m, v
+                    w -= lr / (1 - b1 ** t) * m / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps)
+            out.append({k: v.copy() for k, v in params.items()})
+    return out
+
+
+@pytest.mark.parametrize("optimizer, dtype, dropout, batch_size", [
+    ("sgd", "float32", 0.0, 16),
+    ("sgd", "float64", 0.3, 0),          # full batch
+    ("momentum", "float32", 0.2, 24),    # 100 rows: a 4-row tail batch
+    ("nesterov", "float64", 0.0, 32),
+    ("adam", "float32", 0.25, 16),
+    ("adam", "float64", 0.0, 0),
+])
+def test_cpu_engine_matches_a_hand_written_loop_bit_for_bit(optimizer, dtype, dropout,
+                                                            batch_size):
+    """What the trainer writes into snapshots.bin (the parameters after each
+    step) equals, byte for byte, a plain NumPy loop of the same operations:
+    speed work on the engine must not change a single bit on the CPU."""
+    from weightlapse.core.model import MLP
+    from weightlapse.core.optim import make_optimizer
+    from weightlapse.core.trainer import Trainer
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(100, 6)).astype(dtype)
+    y = rng.integers(0, 3, 100)
+    lr = 0.01 if optimizer == "adam" else 0.1
+    model = MLP([6, 12, 3], "relu", "he", dtype, dropout=dropout,
+                rng=np.random.default_rng(1), dropout_rng=np.random.default_rng(2))
+    W, b = [w.copy() for w in model.weights], [v.copy() for v in model.biases]
+    steps = []
+
+    class Copy:
+        def on_step_end(self, t):
+            steps.append({k: v.copy() for k, v in t.model.params.items()})
+
+    Trainer(model, make_optimizer(optimizer, lr), X, y, epochs=3, batch_size=batch_size,
+            rng=np.random.default_rng(3), callbacks=[Copy()]).fit()
+    want = _reference_run(X, y, W, b, optimizer=optimizer, lr=lr, dtype=dtype,
+                          dropout=dropout, batch_size=batch_size, epochs=3,
+                          shuffle_rng=np.random.default_rng(3),
+                          dropout_rng=np.random.default_rng(2))
+    assert len(steps) == len(want) == 3 * -(-100 // (batch_size or 100))
+    for got, ref in zip(steps, want):
+        for k in ref:
+            assert got[k].dtype == ref[k].dtype
+            assert got[k].tobytes() == ref[k].tobytes(), k
