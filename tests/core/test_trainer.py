@@ -320,3 +320,62 @@ def test_cpu_engine_matches_a_hand_written_loop_bit_for_bit(optimizer, dtype, dr
         for k in ref:
             assert got[k].dtype == ref[k].dtype
             assert got[k].tobytes() == ref[k].tobytes(), k
+
+
+# -- running training metrics: no row from a sliver of data (issue 17, item 14) ---------
+
+def test_running_metrics_reach_back_to_cover_enough_samples():
+    from weightlapse.core.evaluation import RunningMetrics
+    rm = RunningMetrics(True)
+
+    def batch(n, hits, loss=1.0):  # n rows, all predicted class 0, ``hits`` of them are 0
+        Z = np.tile([1.0, 0.0], (n, 1))
+        rm.add(loss, Z, np.array([0] * hits + [1] * (n - hits)))
+
+    batch(4, 4)
+    batch(4, 4)
+    assert rm.take(10) is None                    # 8 samples in all: too few
+    batch(4, 0, loss=4.0)                         # this row alone would read 0.0
+    assert rm.take(10) == (2.0, 8 / 12)           # reaches back over the 8
+    batch(2, 0)
+    assert rm.take(10) == (26 / 14, 8 / 14)
+    batch(12, 6)
+    assert rm.take(10) == (1.0, 0.5)              # enough on its own
+    assert rm.window() == [[12.0, 6, 12]]         # older spans are dropped
+    assert rm.take(10) is None                    # no batch since the last row
+
+
+def test_a_tail_batch_puts_no_spike_into_the_training_curve(tmp_path):
+    """522 training rows in batches of 64: each epoch ends on a 10-row tail,
+    right after the snapshot at its 8th step. Every row's training figures
+    are the mean over the batches since the previous row, reaching back to
+    cover at least 512 samples; the tail row is not its 10 rows alone."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(580, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=580) > 0).astype(int)
+    seen = []  # per step: (n, loss sum, hits)
+
+    class Spy:
+        def on_step_end(self, t):
+            Z, yb = t.last_outputs, t.last_targets
+            seen.append((len(yb), t.last_loss * len(yb), int((Z.argmax(1) == yb).sum())))
+
+    run = wl.train(X, y, hidden=[8], epochs=3, batch_size=64, lr=0.05, snapshot_every=8,
+                   out=tmp_path, name="tail", callbacks=[Spy()])
+    assert run.config["data"]["n_train"] == 522 and len(seen) == 27
+    m = run.metrics
+    steps = list(m["step"])
+    assert 9 in steps and 8 in steps          # the tail row follows a snapshot row
+    spans = [seen[a:b] for a, b in zip(steps[:-1], steps[1:])]
+    for k, (acc, loss) in enumerate(zip(m["train_acc"][1:], m["train_loss"][1:])):
+        window = []
+        for span in reversed(spans[:k + 1]):
+            window += span
+            if sum(n for n, _, _ in window) >= 512:
+                break
+        n = sum(w[0] for w in window)
+        assert n >= 512, steps[k + 1]
+        assert acc == pytest.approx(sum(w[2] for w in window) / n, abs=1e-12)
+        assert loss == pytest.approx(sum(w[1] for w in window) / n, rel=1e-9)
+    tail_only = seen[8][2] / seen[8][0]
+    assert m.loc[m["step"] == 9, "train_acc"].item() != tail_only
