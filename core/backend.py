@@ -64,11 +64,6 @@ def is_host(xp) -> bool:
     return xp is np
 
 
-def to_device(a, xp):
-    """``a`` as an array of ``xp`` (no copy when it already is one)."""
-    return a if xp is np and isinstance(a, np.ndarray) else xp.asarray(a)
-
-
 def to_host(a) -> np.ndarray:
     """A NumPy array of ``a``'s values: CuPy arrays are copied to the host
     (a synchronising transfer); NumPy arrays are returned as they are."""

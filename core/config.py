@@ -125,9 +125,6 @@ class TrainConfig:
     device: str = setting("cpu", "where to train: gpu is a CUDA GPU through CuPy (pip "
                           "install \"weightlapse[gpu]\")", choices=DEVICES)
 
-    def validate(self):
-        pass
-
 
 @dataclass
 class RecordConfig:
@@ -199,7 +196,8 @@ class RunConfig:
         for part in self.PARTS:
             obj = getattr(self, part)
             check_declared(obj)
-            obj.validate()
+            if hasattr(obj, "validate"):   # checks beyond the declared ones, if any
+                obj.validate()
 
 
 def check_known_settings(settings: dict) -> None:

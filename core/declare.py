@@ -43,7 +43,7 @@ class Interval:
         self.text = text.strip()
         lo, hi = self.text[1:-1].split(",")
         self.lo, self.hi = _number(lo), _number(hi)
-        self.lo_text, self.hi_text = lo.strip(), hi.strip()
+        self.lo_text = lo.strip()
         self.closed = (self.text[0] == "[", self.text[-1] == "]")
 
     def __contains__(self, v) -> bool:

@@ -6,7 +6,8 @@ import numpy as np
 
 from .backend import is_host
 
-SAMPLE_SIZE = 512   # training rows scored at step 0, before any batch was seen
+SAMPLE_SIZE = 512   # training rows scored at step 0, before any batch was seen, and the
+                    # fewest samples a row's running training figures cover
 
 
 def score(model, X, y, classify: bool, chunk=8192):
@@ -36,15 +37,26 @@ class RunningMetrics:
     """Training loss and accuracy summed over the batches since the last
     evaluation point, as the training saw them (no extra forward pass).
 
+    A row's figures cover at least ``need`` samples (:meth:`take`): when the
+    batches since the previous row hold fewer (a 12-sample tail batch at an
+    epoch end, a row one step after a snapshot), the spans of the rows
+    before it are added, newest first, until they do, so no row's figures
+    come from a sliver of data. Until training has seen that many samples
+    in all (its first steps), :meth:`take` returns None and the recorder
+    scores the fixed training sample instead, as at step 0.
+
     With ``xp`` NumPy the sums are Python numbers; with a GPU's module they are
     0-d device arrays (float64, int64), so adding a batch reads nothing back:
     :meth:`take` and :meth:`state` read them. ``host=False`` keeps the
-    device's bookkeeping with NumPy (the tests compare the two)."""
+    device's bookkeeping with NumPy (the tests compare the two). ``window``:
+    the earlier spans, as :meth:`window` gave them (from a checkpoint).
+    """
 
-    def __init__(self, classify: bool, state=None, xp=np, host=None):
+    def __init__(self, classify: bool, state=None, xp=np, host=None, window=()):
         self.classify, self.xp = classify, xp
         self._host = is_host(xp) if host is None else host
         self._reset(*(state if state else (0.0, 0, 0)))
+        self._spans = [tuple(s) for s in window]   # (loss_sum, correct, seen), oldest first
 
     def _reset(self, loss_sum=0.0, correct=0, seen=0):
         if self._host:
@@ -57,21 +69,35 @@ class RunningMetrics:
     def add(self, loss, Z, y) -> None:
         """One batch: its mean loss (a float, or a 0-d device array), outputs
         Z: (b, n_out) and targets y, arrays of ``xp``."""
-        self.loss_sum += loss * len(y)
-        self.seen += len(y)
+        n = len(y)
+        self.loss_sum += loss * n
+        self.seen += n
         if self.classify:
             hits = self.xp.count_nonzero(Z.argmax(axis=1) == y)
             self.correct += int(hits) if self._host else hits
 
-    def take(self):
-        """(train_loss, train_acc) since the last call, or None if no batch; resets."""
+    def take(self, need: int = SAMPLE_SIZE):
+        """(train_loss, train_acc) over the batches since the last call,
+        reaching back over earlier spans until at least ``need`` samples are
+        covered; None if no batch came since the last call, or fewer than
+        ``need`` samples were seen in all. Starts a new span."""
         if not self.seen:
             return None
-        out = (float(self.loss_sum) / self.seen,
-               int(self.correct) / self.seen if self.classify else None)
+        self._spans.append((float(self.loss_sum), int(self.correct), self.seen))
         self._reset()
-        return out
+        loss_sum = correct = seen = 0
+        for i in range(len(self._spans) - 1, -1, -1):
+            span = self._spans[i]
+            loss_sum, correct, seen = loss_sum + span[0], correct + span[1], seen + span[2]
+            if seen >= need:
+                del self._spans[:i]   # older spans are never needed again
+                return loss_sum / seen, (correct / seen if self.classify else None)
+        return None
 
     def state(self) -> list:
         """[loss_sum, correct, seen] as host numbers (for the checkpoint)."""
         return [float(self.loss_sum), int(self.correct), self.seen]
+
+    def window(self) -> list:
+        """The earlier spans a later row may reach back over (for the checkpoint)."""
+        return [list(s) for s in self._spans]

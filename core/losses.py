@@ -26,6 +26,8 @@ class SoftmaxCrossEntropy:
 
     def __init__(self, xp=np):
         self.xp = xp
+        self._host = xp is np
+        self._rows = xp.arange(0)   # 0..n-1, kept while batches are n rows
 
     def forward(self, Z: np.ndarray, y: np.ndarray):
         xp = self.xp
@@ -34,9 +36,12 @@ class SoftmaxCrossEntropy:
         sums = expz.sum(axis=1, keepdims=True)
         self._P = expz / sums
         self._y = y
-        self._rows = rows = xp.arange(len(y))
+        rows = self._rows
+        if len(rows) != len(y):
+            self._rows = rows = xp.arange(len(y))
         # log softmax at the true class = shifted[y] - log(sum exp(shifted))
-        return _value(xp.mean(xp.log(sums[:, 0]) - shifted[rows, y]), xp)
+        mean = (xp.log(sums[:, 0]) - shifted[rows, y]).mean()
+        return float(mean) if self._host else mean   # see _value
 
     def backward(self) -> np.ndarray:
         dZ = self._P

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .evaluation import RunningMetrics, sample_rows, score
+from .evaluation import SAMPLE_SIZE, RunningMetrics, sample_rows, score
 from .health_record import HealthRecorder
 from .rundir import SNAPSHOTS, RunDir
 from .snapshots import SnapshotWriter, layout
@@ -77,7 +77,8 @@ class Recorder:
             if hasattr(self, "_metrics"):
                 self._metrics.close()
             raise
-        self.running = RunningMetrics(classify, resume["running"] if resume else None, xp)
+        self.running = RunningMetrics(classify, resume["running"] if resume else None, xp,
+                                      window=resume.get("running_window", ()) if resume else ())
         self._rows = resume.get("rows", 0) if resume else 0
         self._row_step = resume["row_step"] if resume else -1
         self._snap_step = resume["snapshot_step"] if resume else -1
@@ -127,10 +128,12 @@ class Recorder:
     # -- measuring ---------------------------------------------------------
     def evaluate(self, t) -> dict:
         """Metrics now: training loss/accuracy averaged over the batches since
-        the last evaluation (on a random sample of up to 512 training rows when
-        there were none: step 0), and loss/accuracy on the validation split."""
+        the last evaluation, reaching back over earlier batches to cover at
+        least 512 samples (or the whole training set, if smaller); on a random
+        sample of up to 512 training rows when training has not seen that many
+        yet (step 0, the first steps); and loss/accuracy on the validation split."""
         row = {"epoch": t.epoch_float, "step": t.step}
-        train = self.running.take()
+        train = self.running.take(min(SAMPLE_SIZE, len(t.X)))
         if train is None:
             if self.sample is None:
                 self.sample = sample_rows(len(t.X), np.random.default_rng(0))
@@ -171,6 +174,7 @@ class Recorder:
         state = t.state_dict()
         meta = dict(state["meta"], snapshots=self.writer.count, snapshot_step=self._snap_step,
                     row_step=self._row_step, rows=self._rows, running=self.running.state(),
+                    running_window=self.running.window(),
                     run_id=self.run_id)
         arrays = {f"param.{k}": v for k, v in t.model.host_params().items()}
         arrays.update(state["arrays"])

@@ -445,7 +445,8 @@ def _valid_meta(meta) -> bool:
                                                        "optimizer_t")) or \
             not isinstance(meta["elapsed"], (int, float)) or \
             not (isinstance(meta["running"], list) and len(meta["running"]) == 3) or \
-            not isinstance(meta["dropout_state"], list):
+            not isinstance(meta["dropout_state"], list) or \
+            not _valid_window(meta.get("running_window", [])):
         return False
     try:
         for state in [meta["shuffle_state"], *meta["dropout_state"]]:
@@ -453,6 +454,14 @@ def _valid_meta(meta) -> bool:
     except (TypeError, ValueError, KeyError):
         return False
     return True
+
+
+def _valid_window(window) -> bool:
+    """The running metrics' earlier spans: [loss_sum, correct, seen] each."""
+    return isinstance(window, list) and all(
+        isinstance(w, list) and len(w) == 3 and isinstance(w[0], (int, float)) and
+        all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in w[1:])
+        for w in window)
 
 
 def _check_network(net, path):

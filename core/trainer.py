@@ -143,8 +143,13 @@ class Trainer:
 
     def _loop(self):
         X, y, bs, n = self.X, self.y, self.batch_size, len(self.X)
-        t0 = self._t0
+        t0, clock = self._t0, time.perf_counter
         opt = self.optimizer
+        train_step, schedule_lr = self.model.train_step, opt.schedule_lr
+        # The per-step callbacks, looked up once: on MNIST a step is about
+        # 0.25 ms, so each Python call in it costs about 0.1-0.3% (issue 19).
+        step_hooks = [cb.on_step_end for cb in self.callbacks
+                      if getattr(cb, "on_step_end", None) is not None]
         self._in_step = False
         while self.epoch < self.epochs and self.status == "running":
             first = self._batch
@@ -162,9 +167,9 @@ class Trainer:
                 else:
                     idx = order[start:start + bs]
                     Xb, yb = X[idx], y[idx]
-                self.lr = opt.schedule_lr(self.step, self.total_steps, self.steps_per_epoch)
+                self.lr = schedule_lr(self.step, self.total_steps, self.steps_per_epoch)
                 self._in_step = True
-                loss, Z = self.model.train_step(Xb, yb, opt)
+                loss, Z = train_step(Xb, yb, opt)
                 if self.read_each_step:  # NumPy: reading the loss costs nothing
                     loss = float(loss)
                     if not math.isfinite(loss):
@@ -181,8 +186,9 @@ class Trainer:
                         self.check_every and self.step % self.check_every == 0)) \
                         and not self._finite_since_check():
                     return
-                self.elapsed = time.perf_counter() - t0
-                self._fire("on_step_end")
+                self.elapsed = clock() - t0
+                for hook in step_hooks:
+                    hook(self)
                 if self.stop_requested and self._batch < self.steps_per_epoch:
                     self.status = "interrupted"
                     return

@@ -1,6 +1,8 @@
 """Training end to end: accuracy, determinism, the run directory round trip,
-snapshot cadence, divergence and interruption."""
+snapshot cadence, divergence and interruption, the CPU engine bit for bit
+against a hand-written loop, and the running training metrics of a row."""
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -216,3 +218,164 @@ def test_load_run_errors(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"format": 99}))
     with pytest.raises(RunError, match="another version"):
         wl.load_run(tmp_path)
+
+
+# -- the CPU engine, bit for bit against a hand-written loop (issue 17, item 19) --------
+
+def _reference_run(X, y, W, b, *, optimizer, lr, dtype, dropout, batch_size, epochs,
+                   shuffle_rng, dropout_rng, momentum=0.9):
+    """784-style MLP training written out by hand, one NumPy expression per
+    operation in the engine's order: the parameters after every step.
+    Network: Dense -> ReLU (-> dropout) -> Dense -> softmax cross-entropy."""
+    params = {"W0": W[0].copy(), "b0": b[0].copy(), "W1": W[1].copy(), "b1": b[1].copy()}
+    state, t, out = {}, 0, []
+    n = len(X)
+    bs = n if batch_size == 0 else batch_size
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    for _ in range(epochs):
+        order = shuffle_rng.permutation(n) if bs < n else None
+        for s in range(0, n, bs):
+            xb, yb = (X, y) if order is None else (X[order[s:s + bs]], y[order[s:s + bs]])
+            h = xb @ params["W0"]
+            h += params["b0"]
+            a = np.maximum(h, 0)
+            if dropout:
+                keep = dropout_rng.random(a.shape) >= dropout
+                mask = keep.astype(a.dtype) / a.dtype.type(1 - dropout)
+                ad = a * mask
+            else:
+                ad = a
+            z = ad @ params["W1"]
+            z += params["b1"]
+            shifted = z - z.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            p = e / e.sum(axis=1, keepdims=True)
+            p[np.arange(len(yb)), yb] -= 1
+            p /= len(yb)
+            grads = {"W1": ad.T @ p, "b1": p.sum(axis=0)}
+            da = p @ params["W1"].T
+            if dropout:
+                da = da * mask
+            dh = da * (a > 0)
+            grads["W0"], grads["b0"] = xb.T @ dh, dh.sum(axis=0)
+            t += 1
+            for k in ("W0", "b0", "W1", "b1"):
+                g, w = grads[k], params[k]
+                if optimizer == "sgd":
+                    w -= lr * g
+                elif optimizer in ("momentum", "nesterov"):
+                    if k in state:
+                        state[k] = state[k] * momentum + g
+                    else:
+                        state[k] = g.copy()
+                    w -= lr * (g + momentum * state[k] if optimizer == "nesterov" else state[k])
+                else:  # adam
+                    m = state.get("m" + k, np.zeros_like(w))
+                    v = state.get("v" + k, np.zeros_like(w))
+                    m = m * b1 + (1 - b1) * g
+                    v = v * b2 + (1 - b2) * g * g
+                    state["m" + k], state["v" + k] = m, v
+                    w -= lr / (1 - b1 ** t) * m / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps)
+            out.append({k: v.copy() for k, v in params.items()})
+    return out
+
+
+@pytest.mark.parametrize("optimizer, dtype, dropout, batch_size", [
+    ("sgd", "float32", 0.0, 16),
+    ("sgd", "float64", 0.3, 0),          # full batch
+    ("momentum", "float32", 0.2, 24),    # 100 rows: a 4-row tail batch
+    ("nesterov", "float64", 0.0, 32),
+    ("adam", "float32", 0.25, 16),
+    ("adam", "float64", 0.0, 0),
+])
+def test_cpu_engine_matches_a_hand_written_loop_bit_for_bit(optimizer, dtype, dropout,
+                                                            batch_size):
+    """What the trainer writes into snapshots.bin (the parameters after each
+    step) equals, byte for byte, a plain NumPy loop of the same operations:
+    speed work on the engine must not change a single bit on the CPU."""
+    from weightlapse.core.model import MLP
+    from weightlapse.core.optim import make_optimizer
+    from weightlapse.core.trainer import Trainer
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(100, 6)).astype(dtype)
+    y = rng.integers(0, 3, 100)
+    lr = 0.01 if optimizer == "adam" else 0.1
+    model = MLP([6, 12, 3], "relu", "he", dtype, dropout=dropout,
+                rng=np.random.default_rng(1), dropout_rng=np.random.default_rng(2))
+    W, b = [w.copy() for w in model.weights], [v.copy() for v in model.biases]
+    steps = []
+
+    class Copy:
+        def on_step_end(self, t):
+            steps.append({k: v.copy() for k, v in t.model.params.items()})
+
+    Trainer(model, make_optimizer(optimizer, lr), X, y, epochs=3, batch_size=batch_size,
+            rng=np.random.default_rng(3), callbacks=[Copy()]).fit()
+    want = _reference_run(X, y, W, b, optimizer=optimizer, lr=lr, dtype=dtype,
+                          dropout=dropout, batch_size=batch_size, epochs=3,
+                          shuffle_rng=np.random.default_rng(3),
+                          dropout_rng=np.random.default_rng(2))
+    assert len(steps) == len(want) == 3 * -(-100 // (batch_size or 100))
+    for got, ref in zip(steps, want):
+        for k in ref:
+            assert got[k].dtype == ref[k].dtype
+            assert got[k].tobytes() == ref[k].tobytes(), k
+
+
+# -- running training metrics: no row from a sliver of data (issue 17, item 14) ---------
+
+def test_running_metrics_reach_back_to_cover_enough_samples():
+    from weightlapse.core.evaluation import RunningMetrics
+    rm = RunningMetrics(True)
+
+    def batch(n, hits, loss=1.0):  # n rows, all predicted class 0, ``hits`` of them are 0
+        Z = np.tile([1.0, 0.0], (n, 1))
+        rm.add(loss, Z, np.array([0] * hits + [1] * (n - hits)))
+
+    batch(4, 4)
+    batch(4, 4)
+    assert rm.take(10) is None                    # 8 samples in all: too few
+    batch(4, 0, loss=4.0)                         # this row alone would read 0.0
+    assert rm.take(10) == (2.0, 8 / 12)           # reaches back over the 8
+    batch(2, 0)
+    assert rm.take(10) == (26 / 14, 8 / 14)
+    batch(12, 6)
+    assert rm.take(10) == (1.0, 0.5)              # enough on its own
+    assert rm.window() == [[12.0, 6, 12]]         # older spans are dropped
+    assert rm.take(10) is None                    # no batch since the last row
+
+
+def test_a_tail_batch_puts_no_spike_into_the_training_curve(tmp_path):
+    """522 training rows in batches of 64: each epoch ends on a 10-row tail,
+    right after the snapshot at its 8th step. Every row's training figures
+    are the mean over the batches since the previous row, reaching back to
+    cover at least 512 samples; the tail row is not its 10 rows alone."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(580, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=580) > 0).astype(int)
+    seen = []  # per step: (n, loss sum, hits)
+
+    class Spy:
+        def on_step_end(self, t):
+            Z, yb = t.last_outputs, t.last_targets
+            seen.append((len(yb), t.last_loss * len(yb), int((Z.argmax(1) == yb).sum())))
+
+    run = wl.train(X, y, hidden=[8], epochs=3, batch_size=64, lr=0.05, snapshot_every=8,
+                   out=tmp_path, name="tail", callbacks=[Spy()])
+    assert run.config["data"]["n_train"] == 522 and len(seen) == 27
+    m = run.metrics
+    steps = list(m["step"])
+    assert 9 in steps and 8 in steps          # the tail row follows a snapshot row
+    spans = [seen[a:b] for a, b in zip(steps[:-1], steps[1:])]
+    for k, (acc, loss) in enumerate(zip(m["train_acc"][1:], m["train_loss"][1:])):
+        window = []
+        for span in reversed(spans[:k + 1]):
+            window += span
+            if sum(n for n, _, _ in window) >= 512:
+                break
+        n = sum(w[0] for w in window)
+        assert n >= 512, steps[k + 1]
+        assert acc == pytest.approx(sum(w[2] for w in window) / n, abs=1e-12)
+        assert loss == pytest.approx(sum(w[1] for w in window) / n, rel=1e-9)
+    tail_only = seen[8][2] / seen[8][0]
+    assert m.loc[m["step"] == 9, "train_acc"].item() != tail_only
