@@ -51,7 +51,8 @@ def test_run_directory_round_trip(tmp_path):
                    out=tmp_path, name="rt", callbacks=[Spy()])
     assert seen == list(range(1, 10))  # 150 samples / 50 = 3 steps x 3 epochs
     assert sorted(p.name for p in run.path.iterdir()) == [
-        "checkpoint.npz", "config.json", "metrics.csv", "snapshots.bin", "status.json"]
+        "checkpoint.npz", "config.json", "health.jsonl", "metrics.csv", "probe.npz",
+        "snapshots.bin", "status.json"]
     assert run.samples() is None  # 3 features: no decision-region sample
     again = wl.load_run(run.path)
     cfg = again.config
