@@ -161,8 +161,8 @@ class HealthRecorder:
     step and of each step a metrics row follows (with rows every step, every
     step): ``update_ratio`` and ``grad_rms`` are means over the measured steps
     since the previous row (``steps`` in the record). Probe records are taken
-    at snapshots at least :func:`probe_gap` steps apart, and at the first and
-    the last snapshot.
+    at snapshots at least :func:`probe_gap` steps (or an epoch) apart, and at
+    the first and the last snapshot.
     """
 
     def __init__(self, run_dir, resume_step=None, every="epoch"):
@@ -217,7 +217,8 @@ class HealthRecorder:
             self.dir.write_probe(X, y)
             probe = (np.asarray(X, np.float32), y)
         self._probe = probe[0]
-        self._gap = probe_gap(len(self._probe), t.batch_size)
+        # At least one probe record an epoch, however short the epochs.
+        self._gap = min(probe_gap(len(self._probe), t.batch_size), t.steps_per_epoch)
         if self.header is None:
             host = {k: np.asarray(v) for k, v in t.model.host_params().items()}
             self.header = make_header(host, hidden_activations(t.model, self._probe),

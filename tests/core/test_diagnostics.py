@@ -146,12 +146,17 @@ def test_histogram_bins_fixed_for_the_whole_run(tmp_path):
 def test_probe_records_are_thinned_to_their_budget(tmp_path):
     # 20 probe rows, batch 5: a probe record costs ~5.3 steps, so >= 178 steps apart.
     assert probe_gap(20, 5) == 178 and probe_gap(512, 64) == 356 and probe_gap(3, 300) == 1
-    run = wl.train(dataset="spiral", hidden=[6], epochs=6, batch_size=5, n_samples=200,
-                   snapshot_every=10, out=tmp_path, name="thin")
+    run = wl.train(dataset="spiral", hidden=[6], epochs=2, batch_size=5, n_samples=1200,
+                   snapshot_every=10, out=tmp_path, name="thin")   # 216 steps an epoch
     probes = [r["step"] for r in run.files.read_health() if r["kind"] == "probe"]
     steps = [s.step for s in run.snapshots]
     assert probes[0] == 0 and probes[-1] == steps[-1] and set(probes) < set(steps)
     assert all(b - a >= 178 for a, b in zip(probes[:-2], probes[1:-1]))
+    # Short epochs: a probe record at least once an epoch.
+    short = wl.train(dataset="spiral", hidden=[6], epochs=4, batch_size=5, n_samples=200,
+                     snapshot_every=10, out=tmp_path, name="short")   # 36 steps an epoch
+    probes = [r["step"] for r in short.files.read_health() if r["kind"] == "probe"]
+    assert all(b - a <= 40 for a, b in zip(probes, probes[1:])) and len(probes) >= 4
 
 
 def test_old_run_is_derived_from_its_snapshots(tmp_path, train_spiral):
