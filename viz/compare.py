@@ -15,7 +15,7 @@ from weightlapse.core.align import align_hidden
 from weightlapse.core.errors import ConfigError, RunError
 
 from .drawn import ValueSource, build_drawn_graph, share_scales
-from .figure import FORMATS, check_output, save_atomic
+from .outputs import check_output, write
 from .frame import caption
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
@@ -125,7 +125,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
     gap on one scale shared by every run, each panel titled by its differing
     settings and final accuracy; and ``<stem>-curves<ext>`` overlaying their
     loss and accuracy curves. Returns (figure path, curves path)."""
-    path = check_output(path, FORMATS, "figure")
+    path = check_output(path, "figure")
     opts = options or DrawOptions()
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
@@ -161,7 +161,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
                                   + (", ".join(keys) if keys else "runs")
                                   + ("  (hidden units aligned)" if align else ""),
                                   int(W * 12), placeholder=" …"), fontsize=10, y=1 - 0.08 / H)
-    save_atomic(fig, path, dpi)
+    write("figure", path, fig, dpi=dpi)
     return path, curves_figure(runs, keys, path.with_name(f"{path.stem}-curves{path.suffix}"),
                                dpi)
 
@@ -194,5 +194,5 @@ def curves_figure(runs, keys, path, dpi=200):
     fig.legend(*axes[-1].get_legend_handles_labels(), loc="outside lower center",
                ncol=min(len(runs), 2), fontsize=7, frameon=False,
                title="validation solid, training dotted", title_fontsize=7)
-    save_atomic(fig, path, dpi)
+    write("figure", path, fig, dpi=dpi)
     return path

@@ -85,16 +85,9 @@ class DrawOptions:
         fps = _number(self.fps, lambda what: fail("fps", what))
         if not 0 < fps <= 240:
             fail("fps", f"must be in (0, 240] (got {self.fps!r})")
-        size = self.size
-        if isinstance(size, str):
-            size = size.lower().split("x")
-        try:
-            w, h = (int(v) for v in size)
-        except (TypeError, ValueError):
-            fail("size", f"must be WIDTHxHEIGHT in pixels like 1280x720 (got {self.size!r})")
-        if not (16 <= w <= 7680 and 16 <= h <= 4320):
-            fail("size", f"{w}x{h} is out of range; use WIDTHxHEIGHT like 1280x720")
-        return DrawOptions(color, scale, units, edges, duration, fps, (w, h))
+        from .outputs import check_size
+        size = check_size(self.size)
+        return DrawOptions(color, scale, units, edges, duration, fps, size)
 
     @property
     def top_k(self) -> int:

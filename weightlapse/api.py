@@ -8,7 +8,7 @@ from .core.config import RunConfig
 from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .api_args import int_arg, number_arg, path_arg
+from .api_args import int_arg, path_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
@@ -142,7 +142,7 @@ def render(run, path, *, color=None, scale=None, units=None, edges=None, duratio
     from .viz.video import render_video
     path_arg("run", run, run=True)
     path_arg("path", path)
-    number_arg("dpi", dpi, 20, 600)
+    _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
                         duration=duration, fps=fps, size=size)
     run = load_run(run)
@@ -168,18 +168,24 @@ def _frame_bar(enabled):
 
 
 def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-           dpi=200, options=None):
+           dpi=200, size=None, options=None):
     """The drawn network of a run at one snapshot (final by default) as .png,
-    .svg or .pdf, drawn as the film draws it (same drawing options). Returns
-    the path, which a notebook shows inline."""
+    .svg or .pdf, drawn as the film draws it (same drawing options).
+    ``size``: (width, height) in pixels at ``dpi``, e.g. (1920, 1080) for a
+    16:9 slide (default 10 x 6.4 inches). Returns the path, which a notebook
+    shows inline."""
     from .media import Media
     from .viz.figure import render_figure
     path_arg("run", run, run=True)
     path_arg("path", path)
     int_arg("snapshot", snapshot)
-    number_arg("dpi", dpi, 20, 600)
+    _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
-    return Media(render_figure(load_run(run), path, snapshot=snapshot, options=opts, dpi=dpi))
+    if size is not None:
+        from .viz.outputs import check_size
+        size = check_size(size)
+    return Media(render_figure(load_run(run), path, snapshot=snapshot, options=opts, dpi=dpi,
+                               size=size))
 
 
 def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
@@ -193,10 +199,9 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     int_arg("snapshot", snapshot)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
     if path is not None:
-        from .viz.export import FORMATS
-        from .viz.figure import check_output
+        from .viz.outputs import check_output
         path_arg("path", path)
-        check_output(path, FORMATS, "graph")
+        check_output(path, "graph")
     run = load_run(run)
     i = run.snapshot(snapshot).index
     G = graph_with_values(build_drawn_graph(run, opts), run, i)
@@ -213,10 +218,9 @@ def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_
     figure path); when training did not finish (Ctrl-C), nothing is
     rendered: (run, None, None)."""
     from .viz.draw_options import DrawOptions
-    from .viz.video import check_video_options
+    from .viz.outputs import check_size
     opts = DrawOptions.create(size=size)          # checked before anything trains
-    check_video_options("training.mp4", opts)
-    size = opts.size
+    size = check_size(opts.size, ext=".mp4")
     run = train(preset="spiral", out=out, name=name, snapshot_every=snapshot_every,
                 progress=progress)
     if run.status != "finished":
@@ -264,7 +268,7 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
                           "e.g. wl.compare(['runs/a', 'runs/b'], 'compare.png')")
     path_arg("path", path)
     if dpi is not None:
-        number_arg("dpi", dpi, 20, 600)
+        _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
                         duration=duration, fps=fps, size=size)
     if table is not None:
@@ -292,6 +296,11 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     if table is not None:
         files += list(cmp.write_table(summary, table))
     return Comparison([Media(f) for f in files], summary, report)
+
+
+def _check_dpi(dpi):
+    from .viz.outputs import check_dpi
+    check_dpi(dpi)
 
 
 def _check_table_path(table, path, curves):
