@@ -24,16 +24,17 @@ from pathlib import Path
 from .errors import ConfigError, arg
 
 
-def check_output_path(path, what="path") -> Path:
+def check_output_path(path, what="path", ext=".png") -> Path:
     """An output file's path whose folder exists and can be written, and which
     is not itself a folder; ``what`` names the argument (``-o`` on the command
-    line). Checks only: nothing is left behind."""
+    line); ``ext`` the extension of the name suggested for a folder. Checks
+    only: nothing is left behind."""
     path = Path(path)
     if "\x00" in str(path):
         raise ConfigError(f"{arg(what)} must not contain a NUL character (got {str(path)!r})")
     if path.is_dir():
         raise ConfigError(f"{arg(what)} {path} is a folder; give a file name inside it, "
-                          f"e.g. {path / ('out' + (path.suffix or '.png'))}")
+                          f"e.g. {path / ('out' + (path.suffix or ext))}")
     if not path.parent.is_dir():
         raise ConfigError(f"output folder {path.parent} does not exist; create it first")
     check_writable_folder(path.parent, what)

@@ -77,10 +77,9 @@ def summary_table(runs) -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, path):
     """Save the table as CSV at ``path`` and as Markdown beside it (.md)."""
-    from weightlapse.core.io import atomic_write_text
     path = Path(path)
-    atomic_write_text(path, table.to_csv(index=False))
-    atomic_write_text(path.with_suffix(".md"), markdown(table))
+    write("table", path, table.to_csv(index=False), "table")
+    write("table", path.with_suffix(".md"), markdown(table), "table")
     return path, path.with_suffix(".md")
 
 

@@ -29,9 +29,11 @@ KINDS = {
     "graph": ((".graphml", ".gexf", ".json"), "weightlapse.viz.export:write_graph"),
     "page": ((".html",), "weightlapse.viz.outputs:save_text"),
     "table": ((".csv", ".md"), "weightlapse.viz.outputs:save_text"),
+    "predictions": ((".csv",), "weightlapse.viz.outputs:save_text"),
 }
 _WRITERS = {}
 DPI_RANGE = (20, 600)
+DEFAULT_DPI = {"figure": 200, "video": 100}   # figures print; a film's dpi sets text size
 SIZE_RANGE = ((16, 7680), (16, 4320))
 
 
@@ -93,7 +95,7 @@ def check_dpi(dpi, what="dpi") -> float:
     except (TypeError, ValueError):
         value = None
     if value is None or not (math.isfinite(value) and lo <= value <= hi):
-        raise ConfigError(f"{arg(what)} must be a number of dots per inch in [{lo}, {hi}] "
+        raise ConfigError(f"{arg(what)} must be a number in [{lo}, {hi}] dots per inch "
                           f"(got {dpi!r})")
     return value
 

@@ -109,7 +109,7 @@ def predict(run, data, out=None, snapshot: int = -1):
     path_arg("data", data)
     int_arg("snapshot", snapshot)
     if out is not None:
-        check_output_path(path_arg("out", out), "out")
+        check_output_path(path_arg("out", out), "out", ext=".csv")
         if os.path.abspath(out) == os.path.abspath(data):
             raise ConfigError(f"{arg('out')} {out} is the data file itself; writing the "
                               "predictions there would destroy it: give another name")
@@ -272,8 +272,9 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
                         duration=duration, fps=fps, size=size)
     if table is not None:
-        path_arg("table", table)     # checked before anything is drawn or written
-        _check_table_path(table, path, curves=not (diff or video))
+        path_arg("table", table)
+    # Every file the comparison writes is checked before any is drawn or written.
+    _check_compare_outputs(path, table, curves=not (diff or video), video=video)
     runs = [load_run(r) for r in runs]
     report = []
     if diff:
@@ -303,22 +304,32 @@ def _check_dpi(dpi):
     check_dpi(dpi)
 
 
-def _check_table_path(table, path, curves):
-    """``table``: a .csv (its Markdown copy goes beside it as .md) that is
-    none of the files the comparison draws."""
+def _check_compare_outputs(path, table, curves, video):
+    """The figure (and its ``-curves`` twin) or video at ``path``, and
+    ``table``: a .csv (its Markdown copy goes beside it as .md) that is none
+    of the files the comparison draws."""
     from pathlib import Path
-    from .core.io import check_output_path
-    table, path = Path(table), Path(path)
+    from .viz.outputs import check_output
+    path = check_output(path, "video" if video else "figure")
+    drawn = [path] + ([path.with_name(f"{path.stem}-curves{path.suffix}")] if curves else [])
+    for d in drawn[1:]:
+        if d.is_dir():
+            raise ConfigError(f"{arg('path')} {path}: its curves figure {d} is a folder; "
+                              "move it away or give another name")
+    if table is None:
+        return
+    table = Path(table)
     if table.suffix.lower() != ".csv":
         raise ConfigError(f"{arg('table')} must name a .csv file (got {table}); its Markdown "
                           f"copy is written beside it as {table.with_suffix('.md').name}")
-    check_output_path(table, "table")
-    drawn = {path} | ({path.with_name(f"{path.stem}-curves{path.suffix}")} if curves else set())
     for written in (table, table.with_suffix(".md")):
+        if written.is_dir():
+            raise ConfigError(f"{arg('table')} {table}: {written} is a folder; the table is "
+                              f"written as {table.name} and {table.with_suffix('.md').name}")
+        check_output(written, "table", "table")
         if any(os.path.abspath(written) == os.path.abspath(d) for d in drawn):
             raise ConfigError(f"{arg('table')} {table} would overwrite the figure {written}; "
                               "give the table another name")
-
 
 
 def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume=None,

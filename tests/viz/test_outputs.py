@@ -92,7 +92,7 @@ def test_write_errors_name_the_output_not_the_temporary_file(tmp_path):
 
 @pytest.mark.parametrize("bad", ["abc", "nan", "inf", 19, 601, True, None])
 def test_dpi_checked_by_one_owner(bad):
-    with pytest.raises(ConfigError, match=r"dpi must be a number of dots per inch in \[20, 600\]"):
+    with pytest.raises(ConfigError, match=r"dpi must be a number in \[20, 600\] dots per inch"):
         outputs.check_dpi(bad)
 
 
