@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from weightlapse.core.align import align_hidden
-from weightlapse.core.errors import ConfigError
+from weightlapse.core.errors import ConfigError, switch
 
 from .colors import CMAP
 from .outputs import check_output, write
@@ -80,7 +80,7 @@ def diff_figure(run_a, run_b, path, align=False, dpi=200, edges="all"):
     B's hidden units are first matched to A's. Returns (path, report)."""
     path = check_output(path, "figure")
     if run_a.sizes != run_b.sizes:
-        raise ConfigError(f"--diff needs runs of the same architecture: "
+        raise ConfigError(f"{switch('diff')} needs runs of the same architecture: "
                           f"{'-'.join(map(str, run_a.sizes))} vs "
                           f"{'-'.join(map(str, run_b.sizes))}")
     a, b = run_a.snapshots[-1], run_b.snapshots[-1]

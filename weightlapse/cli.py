@@ -301,30 +301,6 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def whole(low, high=None):
-    """An argparse type: a whole number in [low, high]."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            bound = f">= {low}" if high is None else f"in {low}..{high}"
-            raise argparse.ArgumentTypeError(f"expected a whole number {bound}, got {text!r}")
-        return value
-    return parse
-
-
-def seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"expected seconds in (0, 3600], got {text!r}")
-    return value
-
-
 def add_sweep_parser(sub, common):
     sw = _sub(sub, common, "sweep", "train many runs over hyperparameters (a grid, or "
               "random search), here or on a Dask cluster, then analyse them",
@@ -344,32 +320,9 @@ def add_sweep_parser(sub, common):
                    help="a setting and its values (repeat for a product); hidden layer "
                    "lists as 32x32, e.g. --grid hidden=16,32x32; with --random also "
                    "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH (default: none)")
-    g.add_argument("--random", type=whole(1), metavar="N",
-                   help="sample N settings from the grid (reproducibly from --seed) "
-                   "instead of training the whole product (default: the whole product)")
-    g.add_argument("--repeat", type=whole(1), default=1, metavar="K",
-                   help="train each setting with K seeds: --seed, --seed+1, ... (default 1)")
-    g.add_argument("--jobs", type=whole(1), metavar="N",
-                   help="worker processes here, or local Dask workers (default 1)")
-    g.add_argument("--scheduler", metavar="ADDRESS|local",
-                   help="run on Dask: 'local' starts a cluster of --jobs worker processes; "
-                   "an address like tcp://HOST:8786 uses an existing one (needs "
-                   "weightlapse[dask]; default: a local process pool)")
-    g.add_argument("--shared-out", action="store_true",
-                   help="the Dask workers see --out too and write their runs there "
-                   "(default: each run is sent back to this machine; local workers "
-                   "always write there)")
-    g.add_argument("--retries", type=whole(0), default=1, metavar="N",
-                   help="train a run again up to N times when its worker dies (default 1)")
-    g.add_argument("--blas-threads", type=whole(1), default=1, metavar="N",
-                   help="BLAS threads per run, here or in local Dask workers (default 1)")
-    g.add_argument("--connect-timeout", type=seconds, default=10.0, metavar="SECONDS",
-                   help="how long to try reaching --scheduler (default 10)")
-    g.add_argument("--best", type=whole(0), default=6, metavar="N",
-                   help="compare the final weights of the N best runs (default 6)")
-    g.add_argument("--resume", metavar="SWEEP_DIR",
-                   help="train again the runs of SWEEP_DIR that failed, were cancelled, "
-                   "interrupted or killed; finished runs are kept (default: a new sweep)")
+    from .core.declare import declared
+    from .sweeps.options import SweepOptions
+    add_declared(g, declared(SweepOptions), checked=True, defaults=True)
     sw.set_defaults(_parser=sw)
     return sw
 

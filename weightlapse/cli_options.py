@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .core.config import PART_TYPES, setting_declarations
-from .core.declare import KINDS, declared, help_text
+from .core.declare import KINDS, declared, default_of, help_text
 
 # Python argument names of the API that the command line spells differently.
 CLI_NAMES = {"path": "-o", "output": "-o", "runs": "RUN...", "run": "RUN",
@@ -77,12 +77,13 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def add_declared(group, decls, names=None, checked=False, **help_of):
+def add_declared(group, decls, names=None, checked=False, defaults=False, **help_of):
     """One option per declared field (``decls``: {name: (field, metadata)}, as
     ``core.declare.declared`` gives): flag, metavar and help from the
     declaration, default None (the declaration's default applies later). A
     bool is a switch. ``checked``: argparse also checks type and bounds (for
-    options no API call checks before it starts work). ``help_of``: a
+    options no API call checks before it starts work). ``defaults``: the
+    declaration's default instead of None. ``help_of``: a
     command's own help for a name, replacing the declaration's."""
     for name, (f, meta) in decls.items():
         if names is not None and name not in names:
@@ -91,7 +92,8 @@ def add_declared(group, decls, names=None, checked=False, **help_of):
         if meta["kind"] == "bool":
             group.add_argument(flag_of(name), dest=name, action="store_true", help=text)
             continue
-        group.add_argument(flag_of(name), dest=name, default=None,
+        group.add_argument(flag_of(name), dest=name,
+                           default=default_of(f) if defaults else None,
                            type=_checked_type(name, meta) if checked else None,
                            metavar=meta["metavar"] or name.upper(), help=text)
 
@@ -111,7 +113,8 @@ def _checked_type(name, meta):
         try:
             check_value(name, value, meta)
         except ConfigError as e:
-            raise argparse.ArgumentTypeError(e.render(flag_of)) from None
+            text = e.render(flag_of)          # argparse names the flag itself
+            raise argparse.ArgumentTypeError(text.removeprefix(flag_of(name) + " ")) from None
         return value
     parse.__name__ = name
     return parse

@@ -186,7 +186,7 @@ CASES = [
                                      "--out", str(t / "s")], "is not a valid lr"),
     ("sweep-jobs", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "lr=0.1,0.2",
                                  "--jobs", "0", "--out", str(t / "s")],
-     "--jobs: expected a whole number"),
+     "--jobs: must be >= 1"),
 ]
 
 

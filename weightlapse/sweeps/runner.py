@@ -35,7 +35,7 @@ def check_name(name):
 
 def check_count(key, value, low):
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{key} must be a whole number >= {low} (got {value!r})")
+        raise ConfigError(f"{arg(key)} must be a whole number >= {low} (got {value!r})")
 
 
 def run_sweep(grid, base, *, out="outputs", name="sweep", random=None, repeat=1,

@@ -56,12 +56,12 @@ def check_grid(grid) -> dict:
     A string that is not a distribution is refused rather than iterated
     letter by letter ({"optimizer": "adam"} means ["adam"] or a mistake)."""
     if not isinstance(grid, dict) or not grid:
-        raise ConfigError("grid must map at least one setting to its values, e.g. "
+        raise ConfigError(f"{arg('grid')} must map at least one setting to its values, e.g. "
                           "{'lr': [0.1, 0.01]}")
     out = {}
     for key, values in grid.items():
         if key in ("out", "name"):
-            raise ConfigError(f"{key} cannot be swept")
+            raise ConfigError(f"{arg(key)} cannot be swept")
         if is_distribution(values):
             parse_distribution(key, values)
             out[key] = values
@@ -113,11 +113,12 @@ def plan(grid: dict, base: dict, random=None, repeat=1) -> list:
     grid = check_grid(grid)
     if random is not None and (isinstance(random, bool) or not isinstance(random, int)
                                or random < 1):
-        raise ConfigError(f"random must be a positive number of runs (got {random!r})")
+        raise ConfigError(f"{arg('random')} must be a positive number of runs (got {random!r})")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ConfigError(f"repeat must be a positive number of seeds (got {repeat!r})")
+        raise ConfigError(f"{arg('repeat')} must be a positive number of seeds (got {repeat!r})")
     if repeat > 1 and "seed" in grid:
-        raise ConfigError("repeat gives each setting its own seeds; do not also sweep seed")
+        raise ConfigError(f"{arg('repeat')} gives each setting its own seeds; do not also "
+                          f"sweep {arg('seed')}")
     seed = base.get("seed", DEFAULT_SEED)
     dists = [k for k, v in grid.items() if is_distribution(v)]
     if random is None:
