@@ -27,7 +27,7 @@ KINDS = {
     "figure": ((".png", ".svg", ".pdf"), "weightlapse.viz.outputs:save_figure"),
     "video": ((".mp4", ".gif"), "weightlapse.viz.video:encode_video"),
     "graph": ((".graphml", ".gexf", ".json"), "weightlapse.viz.export:write_graph"),
-    "page": ((".html",), "weightlapse.viz.outputs:save_text"),
+    "page": ((".html", ".htm"), "weightlapse.viz.outputs:save_text"),
     "table": ((".csv", ".md"), "weightlapse.viz.outputs:save_text"),
     "predictions": ((".csv",), "weightlapse.viz.outputs:save_text"),
 }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
 import tempfile
 from importlib import resources
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from weightlapse.core.errors import ConfigError, RunError
-from weightlapse.core.io import atomic_write_text
+from ..outputs import write
 from weightlapse.core.run import load_run
 
 from ..colors import lut
@@ -71,16 +70,8 @@ def expand_runs(paths):
 
 
 def check_report_path(path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ConfigError(f"a report is an .html file (got {path.name!r})")
-    if not path.parent.is_dir():
-        raise ConfigError(f"output folder {path.parent} does not exist")
-    if path.is_dir():
-        raise ConfigError(f"{path} is a folder; give a file name ending in .html")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write to folder {path.parent} (permission denied)")
-    return path
+    from ..outputs import check_output
+    return check_output(path, "page")
 
 
 def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=None,
@@ -113,7 +104,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
     html = document(payload)
     if path is not None:
         try:
-            atomic_write_text(path, html)
+            write("page", path, html)
         except OSError as e:     # full disk, a folder that refuses files...
             raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
     return html
