@@ -39,8 +39,11 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     # The layout of the default size, in inches, scaled to fit the figure.
     zoom = min(fw / (FIG_SIZE[0] if samples is not None else FIG_SIZE[0] - 2.6),
                fh / FIG_SIZE[1])
-    width = fw - (3.2 if samples is not None else 0.6) * zoom    # 6.8 at the default
-    rect = [0.015, 0.17, width / fw, 0.66]
+    # The network panel keeps the default's 6.8:4.2 shape (the drawing is laid
+    # out for it: tiles stay square), centred in the room left of the regions.
+    room = fw - (3.2 if samples is not None else 0.6) * zoom         # 6.8 at the default
+    width = min(room, 0.66 * fh * 6.8 / 4.2)
+    rect = [(0.015 * fw + (room - width) / 2) / fw, 0.17, width / fw, 0.66]
     G = build_drawn_graph(run, opts)     # the units the film at this size shows
     fig = Figure(figsize=(fw, fh))
     FigureCanvasAgg(fig)
@@ -63,11 +66,11 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     return write("figure", path, fig, dpi=dpi)
 
 
-def _regions(fig, run, samples, i, G, fs, fw, fh, zoom):
+def _regions(fig, run, samples, i, G, fs, fw, fh, zoom=1.0):
     from .sprites import class_colours, region_grid, region_rgb
     X, y = samples
-    side = 2.5
-    axr = fig.add_axes([7.2 / fw, 0.3, side / fw, side / fh])
+    side = 2.5 * zoom                          # inches, at the right edge
+    axr = fig.add_axes([(fw - 2.8 * zoom) / fw, 0.3, side / fw, side / fh])
     grid, extent = region_grid(X, 200)
     k = run.sizes[-1]
     palette, light = class_colours(k)
