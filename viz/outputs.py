@@ -135,4 +135,5 @@ def save_figure(fig, tmp, dpi=200):
 
 
 def save_text(text, tmp):
-    Path(tmp).write_text(text, encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
