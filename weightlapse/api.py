@@ -126,7 +126,7 @@ def draw_options(options=None, **kw):
     if options is None:
         return DrawOptions.create(**kw)
     if not isinstance(options, DrawOptions):
-        raise ConfigError(f"options must be a DrawOptions (got {type(options).__name__})")
+        raise ConfigError(f"{arg('options')} must be a DrawOptions (got {type(options).__name__})")
     return options.with_(**kw)
 
 

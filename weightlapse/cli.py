@@ -136,8 +136,9 @@ def build_parser() -> Parser:
               "weightlapse demo --out /tmp/wl --size 640x360 --snapshot-every 10"])
     d.add_argument("--out", default="outputs", metavar="DIR",
                    help="parent folder of the demo run")
-    d.add_argument("--size", default="1280x720", metavar="WxH",
-                   help="the film's frame size in pixels (default: 1280x720)")
+    from .viz.draw_options import DrawOptions
+    add_declared(d, DrawOptions.declarations(), ["size"],
+                 size="the film's frame size in pixels (default: 1280x720)")
     d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
                    help="steps between snapshots")
     c = _sub(sub, common, "compare", "compare runs: final weights side by side, curves, "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from weightlapse.core.errors import ConfigError, RunError
+from weightlapse.core.errors import ConfigError, RunError, arg
 from ..outputs import write
 from weightlapse.core.run import load_run
 
@@ -84,7 +84,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         path = check_report_path(path)
     if isinstance(snapshots, bool) or not isinstance(snapshots, (int, np.integer)) \
             or snapshots < 2:
-        raise ConfigError(f"snapshots must be a whole number >= 2 (got {snapshots!r})")
+        raise ConfigError(f"{arg('snapshots')} must be a whole number >= 2 (got {snapshots!r})")
     opts = options or DrawOptions.create(color=color, scale=scale, units=units, edges=edges)
     runs, left_out = expand_runs(paths)
     reference = None
