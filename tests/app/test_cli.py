@@ -221,3 +221,47 @@ def test_disk_amounts_in_three_figures():
     from weightlapse.core.memory import amount
     assert [amount(n) for n in (812, 4200, 37.5 * 2**20, 3 * 2**30)] == [
         "812 bytes", "4.1 kB", "37.5 MiB", "3 GiB"]
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--grid", "out=a,b"], "--out cannot be swept"),
+    (["--grid", "seed=1,2", "--repeat", "2"],
+     "--repeat gives each setting its own seeds; do not also sweep --seed"),
+    (["--grid", "lr=0.1", "--jobs", "0"], "argument --jobs: must be >= 1 (got 0)"),
+    (["--grid", "lr=0.1", "--connect-timeout", "1e9"],
+     "argument --connect-timeout: must be in (0, 3600]"),
+])
+def test_sweep_messages_name_flags(tmp_path, capsys, argv, match):
+    assert exit_status(["sweep", "--dataset", "xor", "--out", str(tmp_path / "s"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert match in err and len(err.splitlines()) == 1
+    assert "_" not in err.split("error:")[1].replace("--", "")   # no Python names
+    assert not (tmp_path / "s").exists()
+
+
+def test_drawing_and_sweep_flags_come_from_their_declarations(capsys):
+    """Each declared option is a flag whose help is made from its declaration
+    (its words and its default): nothing is copied by hand into cli.py."""
+    from weightlapse.cli_options import flag_of
+    from weightlapse.core.declare import declared, default_of
+    from weightlapse.sweeps.options import SweepOptions
+    from weightlapse.viz.draw_options import DrawOptions
+    for command, decls in (("render", DrawOptions.declarations()),
+                           ("sweep", declared(SweepOptions))):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for name, (f, meta) in decls.items():
+            d = default_of(f)
+            shown = "x".join(map(str, d)) if isinstance(d, tuple) else d
+            assert flag_of(name) in text, name
+            assert " ".join(meta["help"].split())[:40] in text, name
+            if d not in (None, False):
+                assert f"(default: {shown})" in text, name
+
+
+def test_figure_module_is_no_dependency_of_video_or_export():
+    code = ("import sys, weightlapse.viz.video, weightlapse.viz.export, weightlapse.viz.compare; "
+            "assert 'weightlapse.viz.figure' not in sys.modules, 'figure imported'")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr

@@ -142,6 +142,8 @@ PY = [
     ("compare-table-proc", lambda g, t: wl.compare([g / "a", g / "b"], t / "c.png",
                                                    table="/proc/t.csv"),
      "table: the folder /proc cannot be written"),
+    ("diff-other-shape", lambda g, t: wl.compare([g / "a", g / "c"], t / "d.png", diff=True),
+     "diff=True needs runs of the same architecture"),
     ("train-out-proc", lambda g, t: wl.train(dataset="xor", epochs=1, out="/proc/runs"),
      "out /proc/runs: the folder /proc cannot be written"),
 ]
