@@ -140,7 +140,7 @@ class RecordConfig:
                                   unset="the dataset's name")
 
     def validate(self):
-        ok = self.snapshot_every == "epoch" or (
+        ok = (isinstance(self.snapshot_every, str) and self.snapshot_every == "epoch") or (
             isinstance(self.snapshot_every, int) and not isinstance(self.snapshot_every, bool)
             and self.snapshot_every >= 1)
         _check(ok, "snapshot_every", self.snapshot_every,

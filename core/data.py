@@ -67,7 +67,7 @@ def load_image_set(name: str, root=None, download=False, progress_factory=None) 
         download_set(name, directory, missing, progress_factory)
     elif missing:
         raise DataError(f"{name} files missing: place {', '.join(missing)} in "
-                        f"{directory}/ (or set --data-dir / WEIGHTLAPSE_DATA)")
+                        f"{directory}/ (or set {arg('data_dir')} / WEIGHTLAPSE_DATA)")
     arrays = {}
     for split, stems in IDX_FILES.items():
         paths = [find_idx(directory, s) for s in stems]

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from .evaluation import RunningMetrics, sample_rows, score
+from .health_record import HealthRecorder
 from .rundir import SNAPSHOTS, RunDir
 from .snapshots import SnapshotWriter, layout
 
@@ -51,11 +52,13 @@ class Recorder:
     metrics row at each snapshot and at every epoch end.
 
     ``sample``: indices of the training rows scored at step 0 (before any
-    batch); ``classify``: whether accuracy is measured.
+    batch); ``classify``: whether accuracy is measured; ``health``: whether
+    to record health.jsonl (see :mod:`.health_record`).
     """
 
     def __init__(self, run_dir, sizes, dtype, every="epoch", *, classify=True,
-                 sample=None, resume=None, metrics_keep=None, run_id=None, xp=np):
+                 sample=None, resume=None, metrics_keep=None, run_id=None, xp=np,
+                 health=True):
         """``resume``: the checkpoint's meta, to continue a run whose files are
         cut back to it; ``metrics_keep``: metrics.csv's text up to it; ``xp``:
         the model's array module (the running sums stay on its device)."""
@@ -67,8 +70,12 @@ class Recorder:
         self.writer = SnapshotWriter(self.dir.file(SNAPSHOTS), layout(sizes), dtype, keep=keep)
         try:
             self._metrics = self.dir.open_metrics(metrics_keep if resume else None)
+            self.health = HealthRecorder(self.dir, resume and resume["row_step"], every) \
+                if health else None
         except BaseException:
             self.writer.close()
+            if hasattr(self, "_metrics"):
+                self._metrics.close()
             raise
         self.running = RunningMetrics(classify, resume["running"] if resume else None, xp)
         self._rows = resume.get("rows", 0) if resume else 0
@@ -82,11 +89,15 @@ class Recorder:
     # -- callback events ---------------------------------------------------
     def on_train_start(self, t):
         self._t0 = time.perf_counter() - t.elapsed
+        if self.health:
+            self.health.start(t)
         if self._snap_step < 0:
             self._snapshot(t)
 
     def on_step_end(self, t):
         self.running.add(t.last_loss_value, t.last_outputs, t.last_targets)
+        if self.health:
+            self.health.step(t)
         if self.every != "epoch" and t.step % self.every == 0:
             self._snapshot(t)
 
@@ -143,11 +154,15 @@ class Recorder:
         row = self.evaluate(t)
         self.last_row = row
         self._metrics.write(row)
+        if self.health:
+            self.health.row(t)
         self._rows += 1
 
     def _snapshot(self, t):
         self._row(t)
         self.writer.append(t.epoch_float, t.step, t.model.host_params().values())
+        if self.health:
+            self.health.snapshot(t)
         self._snap_step = t.step
 
     def _checkpoint(self, t):
@@ -171,3 +186,5 @@ class Recorder:
     def close(self):
         self.writer.close()
         self._metrics.close()
+        if getattr(self, "health", None):
+            self.health.close()

@@ -38,6 +38,7 @@ if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
 FORMAT = 1
 CONFIG, METRICS, STATUS = "config.json", "metrics.csv", "status.json"
 CHECKPOINT, SAMPLES, PROBE = "checkpoint.npz", "samples.npz", "probe.npz"
+HEALTH = "health.jsonl"
 PROBE_ROWS = 512
 FRAMEWORK_NAMES = {"pytorch": "PyTorch", "keras": "Keras"}   # recorded_from's frameworks
 RECORDED_FRAMEWORKS = tuple(FRAMEWORK_NAMES)
@@ -61,6 +62,10 @@ class RunDir:
 
     def file(self, name) -> Path:
         return self.path / name
+
+    def is_run(self) -> bool:
+        """The folder holds a run (its config.json), readable or not."""
+        return self.file(CONFIG).exists()
 
     # -- config.json --------------------------------------------------------
     def read_config(self) -> dict:
@@ -99,6 +104,17 @@ class RunDir:
 
     def write_config(self, config: dict) -> None:
         atomic_write_json(self.file(CONFIG), _finite(config))
+
+    def relocate(self, out) -> None:
+        """Point config.json's ``out`` at ``out`` (a run moved into another
+        folder, as a sweep's run sent back from its worker)."""
+        config = self.read_config()
+        config["settings"]["recording"]["out"] = str(out)
+        self.write_config(config)
+
+    def final_metrics(self) -> dict:
+        """status.json's final metrics ({} while there are none)."""
+        return dict(self.read_status().get("final_metrics") or {})
 
     # -- status.json --------------------------------------------------------
     def read_status(self) -> dict:
@@ -280,11 +296,51 @@ class RunDir:
                            "of the network's inputs); delete it to go without it")
         return X, y
 
+    # -- health.jsonl -------------------------------------------------------
+    def open_health(self, keep_step=None) -> "HealthWriter":
+        """A writer of health.jsonl records: a new file, or (resuming) the file
+        cut back to its header and the records up to step ``keep_step``."""
+        keep = None
+        if keep_step is not None:
+            try:
+                keep = [r for r in self.read_health()
+                        if r["kind"] == "header" or r["step"] <= keep_step]
+            except RunError:
+                keep = []
+        return HealthWriter(self.file(HEALTH), keep)
+
+    def read_health(self):
+        """health.jsonl's records (dicts with a "kind": header, row, probe), a
+        last line torn by a crash left out; None when the run has none."""
+        path = self.file(HEALTH)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise RunError(f"{path} is unreadable ({e})") from None
+        records = []
+        for i, ln in enumerate(text[:text.rfind("\n") + 1].splitlines()):
+            try:
+                rec = json.loads(ln)
+            except ValueError:
+                rec = None
+            if not isinstance(rec, dict) or rec.get("kind") not in ("header", "row", "probe") \
+                    or (rec["kind"] != "header" and not isinstance(rec.get("step"), int)):
+                raise RunError(f"{path} is damaged at line {i + 1}; delete it to diagnose "
+                               "the run from its snapshots")
+            records.append(rec)
+        if records and records[0]["kind"] != "header":
+            raise RunError(f"{path} is damaged (no header line); delete it to diagnose "
+                           "the run from its snapshots")
+        return records
+
     # -- one trainer at a time ----------------------------------------------
-    def lock(self) -> bool:
+    def lock(self, busy=None) -> bool:
         """Hold an exclusive lock on the folder while training; an error when
-        another live process holds it (two trainings would interleave).
-        False when this file system or platform has no locks."""
+        another live process holds it (two trainings would interleave;
+        ``busy``: the error's message). False when this file system or
+        platform has no locks."""
         try:
             import fcntl
         except ImportError:  # pragma: no cover - no flock: rely on status.json's pid
@@ -294,8 +350,8 @@ class RunDir:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise RunError(f"{self.path} is being trained by another process; wait for "
-                           "it to end or stop it first") from None
+            raise RunError(busy or f"{self.path} is being trained by another process; "
+                           "wait for it to end or stop it first") from None
         except OSError:  # a file system without locks: status.json's pid must do
             os.close(fd)
             return False
@@ -336,6 +392,28 @@ class MetricsWriter:
         self._csv.writerow(["" if row.get(c) is None or (isinstance(row[c], float)
                                                          and math.isnan(row[c]))
                             else _fmt(row[c]) for c in METRIC_COLUMNS])
+        self._f.flush()
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+
+class HealthWriter:
+    """Appends JSON records to health.jsonl, one a line, flushed as they come
+    (a crash loses at most the record being written). Non-finite numbers are
+    written as null. ``header``: the kept header when resuming, else None."""
+
+    def __init__(self, path, keep=None):
+        self._f = open(path, "w")
+        self.header = None
+        for rec in keep or ():
+            self.write(rec)
+            if rec["kind"] == "header":
+                self.header = rec
+
+    def write(self, record: dict) -> None:
+        self._f.write(json.dumps(_finite(record), separators=(",", ":")) + "\n")
         self._f.flush()
 
     def close(self) -> None:
@@ -443,3 +521,13 @@ def network_info(sizes, dtype) -> dict:
     return {"sizes": list(sizes), "dtype": str(np.dtype(dtype)),
             "layout": [list(s) for s in shapes],
             "n_params": int(sum(math.prod(s) for s in shapes))}
+
+
+def find_runs(folder, depth=1) -> list:
+    """The run folders under ``folder``, sorted: its subfolders that hold a
+    run, and with ``depth=2`` theirs too (a sweep's runs inside an outputs
+    folder)."""
+    root, found = Path(folder), []
+    for level in range(1, depth + 1):
+        found += [p for p in root.glob("/".join(["*"] * level)) if RunDir(p).is_run()]
+    return sorted(found)

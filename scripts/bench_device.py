@@ -2,7 +2,7 @@
 784-512-256-10 over batch sizes 16 to 4096, and where (and why) the GPU wins.
 
     python scripts/bench_device.py [--limit 6000] [--repeats 3] [--data-dir DIR]
-                                   [--devices cpu,gpu] [--dtype float32]
+                                   [--devices cpu,gpu] [--dtype float32] [--peer torch]
 
 The same engine runs on both devices (``--device cpu|gpu``): NumPy, or CuPy on
 an NVIDIA GPU (``pip install "weightlapse[gpu]"``). Data: the MNIST training
@@ -85,6 +85,60 @@ def time_per_step(xp, device, sizes, X, y, batch, dtype, repeats):
     return statistics.median(one_epoch(Xd, yd, r + 1) for r in range(repeats)) / steps
 
 
+def torch_time_per_step(torch, device, sizes, X, y, batch, dtype, repeats):
+    """PyTorch eager's median seconds per step over ``repeats`` epochs, as
+    :func:`time_per_step` measures weightlapse's."""
+    dev = torch.device(device)
+    Xd = torch.from_numpy(X.astype(dtype)).to(dev)
+    yd = torch.from_numpy(y.astype(np.int64)).to(dev)
+    steps = math.ceil(len(X) / batch)
+
+    def tsync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    def one_epoch(X_, y_, seed):
+        torch.manual_seed(seed)
+        mods = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            mods += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(sizes) - 2 else [])
+        net = torch.nn.Sequential(*mods).to(dev, getattr(torch, dtype))
+        opt = torch.optim.SGD(net.parameters(), lr=0.05)
+        lossf = torch.nn.CrossEntropyLoss()
+        tsync()
+        t = time.perf_counter()
+        order = torch.randperm(len(X_), device=dev)
+        for s in range(0, len(X_), batch):
+            idx = order[s:s + batch]
+            opt.zero_grad(set_to_none=True)
+            lossf(net(X_[idx]), y_[idx]).backward()
+            opt.step()
+        tsync()
+        return time.perf_counter() - t
+
+    one_epoch(Xd[:MIN_STEPS * batch], yd[:MIN_STEPS * batch], 0)  # warm-up
+    return statistics.median(one_epoch(Xd, yd, r + 1) for r in range(repeats)) / steps
+
+
+def load_peer(peer, wanted):
+    """(torch or None, {device: torch device name}, {device: why not}) for --peer."""
+    if not peer:
+        return None, {}, {}
+    try:
+        import torch
+    except ImportError as e:
+        return None, {}, {d: f"PyTorch is not installed ({e})" for d in wanted}
+    devs, why = {}, {}
+    for d in wanted:
+        if d == "cpu":
+            devs[d] = "cpu"
+        elif torch.cuda.is_available():
+            devs[d] = "cuda"
+        else:
+            why[d] = "no GPU (PyTorch sees no CUDA device)"
+    return torch, devs, why
+
+
 def fit_line(batches, seconds):
     """seconds per step = a + b * batch: the per-sample cost b from the two
     largest batches (where arithmetic dominates), the fixed per-step cost a
@@ -121,6 +175,8 @@ def main():
     ap.add_argument("--data-dir", help="default $WEIGHTLAPSE_DATA, else ./data")
     ap.add_argument("--devices", default="cpu,gpu", help="cpu,gpu (default both)")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--peer", choices=["torch"],
+                    help="also time PyTorch eager on the same cells, in the same run")
     args = ap.parse_args()
     wanted = [d.strip() for d in args.devices.split(",") if d.strip()]
     devices, missing = {}, {}
@@ -136,6 +192,13 @@ def main():
     print("\n".join(describe_machine(devices)))
     for d, why in missing.items():
         print(f"{d.upper()} column not measured: {why}")
+    torch, peer_devs, peer_missing = load_peer(args.peer, wanted)
+    if torch is not None:
+        print(f"peer: PyTorch {torch.__version__} eager, {torch.get_num_threads()} CPU "
+              f"thread(s)" + (f", GPU {torch.cuda.get_device_name(0)}"
+                              if "gpu" in peer_devs else ""))
+    for d, why in peer_missing.items():
+        print(f"PyTorch {d.upper()} column not measured: {why}")
 
     per_step = {}  # (device, network, batch) -> seconds per step
     for name, sizes in NETWORKS.items():
@@ -144,11 +207,19 @@ def main():
             for d, xp in devices.items():
                 per_step[d, name, batch] = time_per_step(xp, d, sizes, *cells, batch,
                                                          args.dtype, args.repeats)
+                if d in peer_devs:       # the peer right after, on the same cell
+                    per_step["torch-" + d, name, batch] = torch_time_per_step(
+                        torch, peer_devs[d], sizes, *cells, batch, args.dtype, args.repeats)
+            for d in set(peer_devs) - set(devices):   # a GPU PyTorch sees but CuPy does not
+                per_step["torch-" + d, name, batch] = torch_time_per_step(
+                    torch, peer_devs[d], sizes, *cells, batch, args.dtype, args.repeats)
 
     cols = [d for d in ("cpu", "gpu") if d in wanted]
     head = f"{'network':15s} {'batch':>5s} {'steps/epoch':>11s} {'MFLOP/step':>10s}"
     for d in cols:
         head += f" {d.upper() + ' ms/step':>12s} {d.upper() + ' s/epoch':>12s}"
+        if args.peer:
+            head += f" {'torch ' + d.upper() + ' ms':>12s} {'wl/torch':>8s}"
     if len(devices) == 2:
         head += f" {'GPU speed-up':>12s}"
     print()
@@ -159,8 +230,14 @@ def main():
             row = f"{name:15s} {batch:5d} {steps:11d} {flops_per_step(sizes, batch) / 1e6:10.1f}"
             for d in cols:
                 s = per_step.get((d, name, batch))
+                gone = "no GPU" if d == "gpu" else "not measured"
                 row += (f" {s * 1e3:12.3f} {s * steps:12.2f}" if s is not None
-                        else f" {'not measured':>12s} {'-':>12s}")
+                        else f" {gone:>12s} {'-':>12s}")
+                if args.peer:
+                    t = per_step.get(("torch-" + d, name, batch))
+                    row += f" {t * 1e3:12.3f}" if t is not None else f" {gone:>12s}"
+                    row += f" {s / t:7.2f}x" if s is not None and t is not None \
+                        else f" {'-':>8s}"
             if len(devices) == 2:
                 row += f" {per_step['cpu', name, batch] / per_step['gpu', name, batch]:11.1f}x"
             print(row)

@@ -27,7 +27,8 @@ PATHS = {"pool (--jobs 2)": dict(jobs=2),
 
 def one_sweep(how, base, out):
     t = time.perf_counter()
-    path, index = run_sweep(GRID, base, out=out, name="bench", log=lambda m: None, **how)
+    index = run_sweep(GRID, base, out=out, name="bench", log=lambda m: None, analyse=False,
+                      **how).index
     elapsed = time.perf_counter() - t
     statuses = {r["status"] for r in index["runs"]}
     assert statuses == {"finished"}, statuses

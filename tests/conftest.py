@@ -157,29 +157,69 @@ def image_run(tmp_path_factory, mnist_dir):
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+def readme_python_blocks():
+    """Every ```python block of the README: (the section's heading, its
+    number in that section, the code)."""
+    import re
+    blocks, counts, heading = [], {}, ""
+    for part in re.split(r"(?m)^(## .*)$", README.read_text()):
+        if part.startswith("## "):
+            heading = part[3:].strip()
+            continue
+        for code in re.findall(r"(?ms)^```python\n(.*?)^```", part):
+            counts[heading] = counts.get(heading, 0) + 1
+            blocks.append((heading, counts[heading], code))
+    return blocks
+
+
 def _readme_python(heading):
     """The first ```python block of the README section titled ``heading``."""
-    import re
-    text = README.read_text()
-    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    return next(code for h, _, code in readme_python_blocks() if h == heading)
+
+
+def _run_python(code, cwd, data_dir, timeout=300):
+    """``code`` as a script file of its own, run in a fresh process in
+    ``cwd``: MNIST from ``data_dir``, Keras on PyTorch, one thread for
+    PyTorch (the test machine's cores are shared; OpenMP threads spinning
+    against other work made one epoch ten times slower)."""
+    import subprocess
+    import sys
+    script = Path(cwd) / "example.py"
+    script.write_text(code)
+    env = {**os.environ, "WEIGHTLAPSE_DATA": str(data_dir), "MPLBACKEND": "Agg",
+           "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, script.name], cwd=cwd, env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return p
+
+
+@pytest.fixture(scope="session")
+def run_readme_block():
+    """``run_readme_block(code, cwd, data_dir)``: a README block run as
+    written, as a script in a fresh process (see _run_python)."""
+    return _run_python
+
+
+@pytest.fixture(scope="session")
+def readme_python():
+    """``readme_python(heading)``: the first Python block of that README section."""
+    return _readme_python
 
 
 @pytest.fixture(scope="session")
 def run_readme_example():
     """``run_readme_example(heading, cwd, data_dir)``: run the first Python
-    block of a README section as written, in a fresh process in ``cwd``:
-    MNIST from ``data_dir``, Keras on PyTorch, one thread for PyTorch (the
-    test machine's cores are shared; OpenMP threads spinning against other
-    work made one epoch ten times slower)."""
-    import subprocess
-    import sys
-
+    block of a README section as written, in a fresh process in ``cwd``."""
     def run(heading, cwd, data_dir):
-        env = {**os.environ, "WEIGHTLAPSE_DATA": str(data_dir), "MPLBACKEND": "Agg",
-               "KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
-        p = subprocess.run([sys.executable, "-c", _readme_python(heading)], cwd=cwd, env=env,
-                           capture_output=True, text=True, timeout=300)
-        assert p.returncode == 0, p.stderr[-3000:]
-        return p
+        return _run_python(_readme_python(heading), cwd, data_dir)
     return run
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes ``readme_block`` runs once per ```python block of
+    the README: (heading, number in its section, code)."""
+    if "readme_block" in metafunc.fixturenames:
+        blocks = readme_python_blocks()
+        metafunc.parametrize("readme_block", blocks,
+                             ids=[f"{h} {n}".replace(" ", "-") for h, n, _ in blocks])

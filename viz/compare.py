@@ -94,8 +94,9 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drawn_graphs(runs, options, panel_px, align=False):
-    """One drawn graph per run on shared per-gap scales. Runs of the first
+def drawn_graphs(runs, options, panel_px, align=False, shared=True):
+    """One drawn graph per run on shared per-gap scales (``shared=False``:
+    each on its own, as its film draws it). Runs of the first
     run's architecture reuse its shown units and their order, matched to its
     hidden units first with ``align`` (core.align on the final weights)."""
     ref = build_drawn_graph(runs[0], options, panel_px)
@@ -109,7 +110,8 @@ def drawn_graphs(runs, options, panel_px, align=False):
             b = run.snapshots[-1]
             perms = align_hidden(a.weights, a.biases, b.weights, b.biases)[2]
         graphs.append(build_drawn_graph(run, options, panel_px, reference=ref, perms=perms))
-    share_scales(graphs, runs)
+    if shared:
+        share_scales(graphs, runs)
     return graphs
 
 
@@ -119,11 +121,12 @@ def grid_shape(n):
     return cols, -(-n // cols)
 
 
-def compare_figure(runs, path, options=None, align=False, dpi=200):
+def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
     """The runs' final weights in a grid, drawn as the film draws them, each
     gap on one scale shared by every run, each panel titled by its differing
     settings and final accuracy; and ``<stem>-curves<ext>`` overlaying their
-    loss and accuracy curves. Returns (figure path, curves path)."""
+    loss and accuracy curves. ``shared=False``: each run on its own per-gap
+    scales (its colour bars say which). Returns (figure path, curves path)."""
     path = check_output(path, "figure")
     opts = options or DrawOptions()
     if len(runs) < 2:
@@ -141,7 +144,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
     fig = Figure(figsize=(W, H))
     FigureCanvasAgg(fig)
     axw, axh = 0.92 * pw, ph - 0.55
-    graphs = drawn_graphs(runs, opts, (axw * 100, axh * 100), align)
+    graphs = drawn_graphs(runs, opts, (axw * 100, axh * 100), align, shared)
     for k, (run, G) in enumerate(zip(runs, graphs)):
         r, c = divmod(k, cols)
         y0 = H - top_in - (r + 1) * (ph + title_in) + 0.5
@@ -154,7 +157,8 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
         title += f"\n{acc_col} {acc:.1%}" if np.isfinite(acc) else ""
         fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
                  va="top", fontsize=8)
-    fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run"),
+    fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run" if shared
+                                    else "each run on its own"),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
     fig.suptitle(textwrap.shorten("final " + opts.color + "s: "
                                   + (", ".join(keys) if keys else "runs")
@@ -165,6 +169,17 @@ def compare_figure(runs, path, options=None, align=False, dpi=200):
                                dpi)
 
 
+def setting_colours(runs, keys):
+    """Per run: (its setting's label, colour, how many runs share the
+    setting). A setting is the differing ``keys`` but the seed, so the seeds
+    of one setting share a colour (and one legend entry)."""
+    setting_keys = [k for k in keys if k != "seed"]
+    labels = [run_label(r, setting_keys) for r in runs]
+    order = list(dict.fromkeys(labels))
+    return [(lab, colormaps["tab10"](order.index(lab) % 10), labels.count(lab))
+            for lab in labels]
+
+
 def curves_figure(runs, keys, path, dpi=200):
     # Constrained layout keeps the legend below the curves however long the
     # runs' labels are (many differing settings), instead of squeezing them.
@@ -172,10 +187,13 @@ def curves_figure(runs, keys, path, dpi=200):
     FigureCanvasAgg(fig)
     classify = any(r.metrics["train_acc"].notna().any() for r in runs)
     axes = fig.subplots(1, 2 if classify else 1, squeeze=False)[0]
-    for k, run in enumerate(runs):
+    settings = setting_colours(runs, keys)
+    labelled = set()
+    for run, (setting, colour, seeds) in zip(runs, settings):
         m = run.metrics
-        colour = colormaps["tab10"](k % 10)
-        label = textwrap.fill(run_label(run, keys), 60)
+        label = None if setting in labelled else textwrap.fill(
+            setting + (f" ({seeds} seeds)" if seeds > 1 else ""), 60)
+        labelled.add(setting)
         for ax, col in zip(axes, ("loss", "acc")):
             for split, style, alpha in (("val", "-", 1.0), ("train", ":", 0.7)):
                 y = m[f"{split}_{col}"]
@@ -191,7 +209,7 @@ def curves_figure(runs, keys, path, dpi=200):
     if (pd.concat([r.metrics["train_loss"] for r in runs]).dropna() > 0).all():
         axes[0].set_yscale("log")
     fig.legend(*axes[-1].get_legend_handles_labels(), loc="outside lower center",
-               ncol=min(len(runs), 2), fontsize=7, frameon=False,
+               ncol=min(len(labelled), 2), fontsize=7, frameon=False,
                title="validation solid, training dotted", title_fontsize=7)
     write("figure", path, fig, dpi=dpi)
     return path

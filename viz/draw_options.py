@@ -132,6 +132,8 @@ def _bounded(opts, key, bounds, fail) -> float:
 
 
 def _number(value, fail) -> float:
+    if isinstance(value, bool):     # float(True) is 1.0: a flag given by mistake
+        fail(f"must be a number (got {value!r})")
     try:
         v = float(value)
     except (TypeError, ValueError):

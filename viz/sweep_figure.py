@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .outputs import check_output, write
 
@@ -74,9 +74,31 @@ def is_log_spaced(values) -> bool:
     return is_numeric(values) and min(v) > 0 and max(v) / min(v) >= 10
 
 
-def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
+def error_bars(mean, std, metric):
+    """(below, above) the mean: ± std, cut at what the metric can reach
+    (an accuracy in [0, 1], a loss >= 0)."""
+    mean, std = np.asarray(mean, float), np.asarray(std, float)
+    below = np.minimum(std, np.maximum(mean, 0.0))
+    above = np.minimum(std, np.maximum(1.0 - mean, 0.0)) if metric == "acc" else std
+    return np.vstack([below, above])
+
+
+def _log_axis(ax, values):
+    """A log axis labelled at 1, 2, 5 x 10^k (every digit over less than a
+    decade), so even a random search's span shows several numbers."""
+    v = [float(x) for x in values]
+    subs = (1.0, 2.0, 5.0) if max(v) / min(v) >= 10 else tuple(range(1, 10))
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=(), sampled=()):
     """Draw each key's effect; returns {(metric, key): [ErrorbarContainer]},
-    one container per line (its points are the means over seeds)."""
+    one container per line (its points are the means over seeds).
+    ``sampled``: keys drawn from a distribution (random search): never a
+    line per value, since no two settings share one."""
     metrics = [m for m in ("acc", "loss") if points[m].notna().any()]
     split = "validation" if (points["split"] == "val").any() else "training"
     if fig is None:
@@ -86,7 +108,7 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
     table = aggregate(points, keys)
     artists, scattered = {}, False
     for col, key in enumerate(keys):
-        others = [k for k in keys if k != key]
+        others = [k for k in keys if k != key and k not in sampled]
         values = _ordered(points[key])
         numeric = is_numeric(values)
         xs = {label(v): (float(v) if numeric else i) for i, v in enumerate(values)}
@@ -96,7 +118,8 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
         groups = sorted(groups, key=lambda item: tuple(
             (0, float(v)) if is_numeric([v]) else (1, 0.0)
             for v in (item[1][k].iloc[0] for k in others)))
-        lines = len(groups) <= MAX_LINES
+        # Other sampled settings vary from point to point: no line joins them.
+        lines = len(groups) <= MAX_LINES and len(others) == len(keys) - 1
         scattered |= not lines
         for row, metric in enumerate(metrics):
             ax = axes[row][col]
@@ -106,19 +129,19 @@ def draw_effects(points: pd.DataFrame, keys, fig=None, log_keys=()):
                 dodge = 0.0 if numeric or not lines else 0.06 * (g - (len(groups) - 1) / 2)
                 part = part.assign(_x=part[key].map(lambda v: xs[label(v)] + dodge))
                 part = part.sort_values("_x")
-                err = part[f"{metric}_std"] if (part["n"] > 1).any() else None
+                err = error_bars(part[f"{metric}_mean"], part[f"{metric}_std"].fillna(0),
+                                 metric) if (part["n"] > 1).any() else None
                 colour = colormaps["tab10"](g % 10) if lines else "tab:blue"
                 gkey = gkey if isinstance(gkey, tuple) else (gkey,)
                 name = ", ".join(f"{k}={v}" for k, v in zip(others, gkey)) or None
                 made.append(ax.errorbar(
                     part["_x"], part[f"{metric}_mean"], yerr=err, color=colour,
                     marker="o", ms=4, lw=1.4 if lines else 0, capsize=3, elinewidth=1,
-                    label=name if lines else None, alpha=1.0 if lines else 0.7))
+                    label=name if lines and len(groups) > 1 else None,
+                    alpha=1.0 if lines else 0.7))
             artists[(metric, key)] = made
-            if key in log_keys or (numeric and is_log_spaced(values)):
-                ax.set_xscale("log")
-                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-                ax.xaxis.set_minor_formatter(NullFormatter())
+            if numeric and (key in log_keys or is_log_spaced(values)):
+                _log_axis(ax, values)
             if numeric and len(xs) <= 8:   # a few values (a grid): label each one
                 ax.set_xticks(list(xs.values()), list(xs))
                 ax.minorticks_off()
@@ -153,7 +176,7 @@ def _ordered(column) -> list:
     return sorted(values) if is_numeric(values) else values
 
 
-def effect_figure(runs, keys, path, log_keys=(), dpi=150):
+def effect_figure(runs, keys, path, log_keys=(), sampled=(), dpi=150):
     """Write the effect figure of ``runs`` over the swept ``keys``; returns the path."""
     path = check_output(path, "figure")
     points = effect_points(runs, keys)
@@ -161,6 +184,6 @@ def effect_figure(runs, keys, path, log_keys=(), dpi=150):
     FigureCanvasAgg(fig)
     metrics = sum(points[m].notna().any() for m in ("acc", "loss"))
     fig.set_size_inches(4.0 * len(keys) + 0.6, 3.0 * metrics + 0.9)
-    draw_effects(points, keys, fig=fig, log_keys=log_keys)
+    draw_effects(points, keys, fig=fig, log_keys=log_keys, sampled=sampled)
     write("figure", path, fig, dpi=dpi)
     return path

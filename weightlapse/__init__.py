@@ -38,10 +38,11 @@ if (_SourceFolder.ROOT / "core" / "__init__.py").is_file() and \
         (_SourceFolder.ROOT / "pyproject.toml").is_file():
     _sys.meta_path.insert(0, _SourceFolder)
 
-from .api import (compare, demo, figure, graph, load_dataset, load_run,  # noqa: E402,I001
-                  predict, render, report, runs, sweep, train)
+from .api import (compare, demo, diagnose, diagnostics, figure, graph,  # noqa: E402,I001
+                  load_dataset, load_run, predict, render, report, runs, sweep, train)
 from .core import __version__  # noqa: E402
 from .core.errors import WeightlapseError  # noqa: E402
 
 __all__ = ["__version__", "train", "load_run", "load_dataset", "predict", "render", "figure",
-           "graph", "demo", "compare", "sweep", "runs", "report", "WeightlapseError"]
+           "graph", "demo", "compare", "sweep", "runs", "report", "diagnostics", "diagnose",
+           "WeightlapseError"]

@@ -8,12 +8,12 @@ from .core.config import RunConfig
 from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .api_args import int_arg, path_arg
+from .api_args import int_arg, path_arg, runs_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
 __all__ = ["train", "load_run", "load_dataset", "predict", "render", "figure", "graph", "demo",
-           "compare", "sweep", "runs", "draw_options", "report"]
+           "compare", "sweep", "runs", "draw_options", "report", "diagnostics", "diagnose"]
 
 
 def load_run(path) -> Run:
@@ -40,7 +40,7 @@ def load_dataset(name, data_dir=None, seed=0):
 
 
 def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
-          progress=False, callbacks=(), resume=None, **settings) -> Run:
+          progress=None, callbacks=(), resume=None, **settings) -> Run:
     """Train a network and record it; returns the :class:`Run`.
 
     X: (n_samples, n_features), y: (n_samples,) class labels (floats with
@@ -50,19 +50,20 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
     out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
+    ``progress``: a progress bar while training; None (the default) shows
+    the notebook's own bar in a notebook and nothing in a script.
+    ``callbacks``: objects with any of ``on_train_start``, ``on_step_end``,
+    ``on_epoch_end``, ``on_train_end`` (each called with the trainer).
+
     ``resume=path`` continues that run from its checkpoint instead (only
     ``epochs`` and ``device`` may change; pass the same X, y for a run
     trained on arrays).
     """
     if resume is not None:
         path_arg("resume", resume, run=True)
-    try:
-        cbs = list(callbacks)
-    except TypeError:
-        raise ConfigError(f"{arg('callbacks')} must be a list of callback objects "
-                          f"(got {callbacks!r})") from None
+    cbs = _callbacks(callbacks)
     factory = None
-    if progress:
+    if _progress(progress):
         from .progress import ProgressBar, download_bar
         cbs.append(ProgressBar())
         factory = download_bar
@@ -79,6 +80,7 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
         return resume_run(resume, settings.get("epochs"), X, y, X_val, y_val, cbs, factory,
                           device=settings.get("device"))
     merged = _merge(preset, dataset, settings)
+    _check_out_folder(merged.get("out"))
     if X is not None:
         if y is None:
             raise ConfigError("y is required with X")   # Python only: the CLI has no arrays
@@ -87,8 +89,44 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     return train_run(cfg, X, y, X_val, y_val, callbacks=cbs, progress_factory=factory)
 
 
+HOOKS = ("on_train_start", "on_step_end", "on_epoch_end", "on_train_end")
+
+
+def _callbacks(callbacks) -> list:
+    """A list of trainer callbacks: objects with at least one of HOOKS."""
+    from collections.abc import Iterable, Mapping
+    if isinstance(callbacks, (str, bytes, Mapping)) or not isinstance(callbacks, Iterable):
+        raise ConfigError(f"{arg('callbacks')} must be a list of callback objects "
+                          f"(got {type(callbacks).__name__})")
+    cbs = list(callbacks)
+    for i, cb in enumerate(cbs):
+        if not any(callable(getattr(cb, h, None)) for h in HOOKS):
+            raise ConfigError(f"{arg(f'callbacks[{i}]')} is not a callback: it has none of "
+                              f"the methods {', '.join(HOOKS)} (got {type(cb).__name__})")
+    return cbs
+
+
+def _check_out_folder(out) -> None:
+    """``out`` is a folder or does not exist yet (it is made), never a file."""
+    from pathlib import Path
+    if isinstance(out, (str, os.PathLike)) and not isinstance(out, bytes) and \
+            os.fspath(out) and "\x00" not in os.fspath(out):
+        if Path(out).exists() and not Path(out).is_dir():
+            raise ConfigError(f"{arg('out')} {out} is a file; give the folder the runs "
+                              "go into")
+
+
+def _progress(progress) -> bool:
+    """``progress``: True, False or None (the default: shown in a notebook)."""
+    from .progress import wanted
+    return wanted(progress)
+
+
 def _merge(preset, dataset, settings) -> dict:
     """A preset's settings, overridden by what is given explicitly."""
+    if preset is not None and not isinstance(preset, str):
+        raise ConfigError(f"{arg('preset')} must be a preset's name (got "
+                          f"{type(preset).__name__})")
     merged = preset_settings(preset) if preset else {}
     if dataset is not None:
         merged["dataset"] = dataset
@@ -131,7 +169,7 @@ def draw_options(options=None, **kw):
 
 
 def render(run, path, *, color=None, scale=None, units=None, edges=None, duration=None,
-           fps=None, size=None, dpi=100, options=None, progress=False):
+           fps=None, size=None, dpi=100, options=None, progress=None):
     """Film a run as .mp4 (H.264) or .gif: about ``duration`` seconds (default
     12) whatever the number of snapshots, interpolating between them, first
     and last frames held. ``color``: weight|change|update; ``scale``:
@@ -154,7 +192,7 @@ def render(run, path, *, color=None, scale=None, units=None, edges=None, duratio
 @contextmanager
 def _frame_bar(enabled):
     """A frames progress bar's ``update(done, total)``, or None; closed after."""
-    if not enabled:
+    if not _progress(enabled):
         yield None
         return
     from .progress import counter
@@ -211,7 +249,7 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     return G
 
 
-def demo(out="outputs", name="demo", progress=False, size=(1280, 720), snapshot_every=2):
+def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_every=2):
     """The main job: train the built-in spiral network, film it and draw its
     final weights. ``size``: the film's (width, height) in pixels;
     ``snapshot_every``: steps between snapshots. Returns (run, video path,
@@ -243,13 +281,13 @@ class Comparison:
                 f"runs={len(self.table)})")
 
     def _repr_html_(self):
-        return "".join(f._repr_html_() for f in self.files) + self.table.to_html(index=False)
+        return "".join(f.html() for f in self.files) + self.table.to_html(index=False)
 
 
 def compare(runs, path, *, diff=False, align=False, video=False, table=None, color=None,
             scale=None, units=None, edges=None, duration=None, fps=None, size=None,
-            dpi=None, options=None, progress=False):
-    """Compare runs (paths or Run objects).
+            dpi=None, options=None, progress=None):
+    """Compare runs: a list (any iterable) of paths or Run objects.
 
     Default: their final weights side by side, drawn as films draw them with
     each gap on one scale shared by the runs (``path``: .png/.svg/.pdf), and
@@ -263,9 +301,8 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     """
     from .media import Media
     from .viz import compare as cmp
-    if isinstance(runs, (str, bytes, os.PathLike, Run)):
-        raise ConfigError(f"{arg('runs')} must be a list of runs (paths or Run objects), "
-                          "e.g. wl.compare(['runs/a', 'runs/b'], 'compare.png')")
+    runs = runs_arg("runs", runs, single=False,
+                    example="wl.compare(['runs/a', 'runs/b'], 'compare.png')")
     path_arg("path", path)
     if dpi is not None:
         _check_dpi(dpi)
@@ -334,24 +371,27 @@ def _check_compare_outputs(path, table, curves, video):
 
 def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume=None,
           retries=1, shared_out=False, blas_threads=1, connect_timeout=10.0, best=6,
-          out="outputs", name="sweep", preset=None, dataset=None, log=None, progress=False,
+          out=None, name=None, preset=None, dataset=None, log=None, progress=False,
           **settings):
     """Train many runs over hyperparameters, then analyse them.
 
-    ``grid``: {setting: [values]} trains every combination; with
-    ``random=N``, N settings sampled (reproducibly from ``seed``) from the
-    lists and from distributions written ``"log:1e-4:1e-1"``,
-    ``"lin:0:0.5"`` or ``"int:16:128"``. ``repeat=K`` trains each setting
-    with seeds seed, seed+1, ... seed+K-1 (else all runs share the seed, so
-    they start from the same weights). Other keywords are the shared settings.
+    ``grid``: {setting: values} trains every combination (values: a list or
+    any iterable, or a distribution); with ``random=N``, N settings sampled
+    (reproducibly from ``seed``) from the lists and from distributions
+    written ``"log:1e-4:1e-1"``, ``"lin:0:0.5"`` or ``"int:16:128"``.
+    ``repeat=K`` trains each setting with seeds seed, seed+1, ... seed+K-1
+    (else all runs share the seed, so they start from the same weights).
+    Other keywords are the shared settings; the sweep goes to ``out/name``
+    (default outputs/sweep).
 
     Where: ``jobs`` local worker processes (the default, no extra
     dependency); ``scheduler="local"`` a Dask LocalCluster of ``jobs``
     workers (writing into ``out``); ``scheduler="tcp://HOST:8786"`` an
     existing Dask cluster, whose workers send each finished run back unless
-    ``shared_out`` says they see ``out`` too. A run whose worker dies is trained again up to ``retries``
-    times. ``resume=SWEEP_DIR`` trains again only that sweep's runs that did
-    not finish.
+    ``shared_out`` says they see ``out`` too. A run whose worker dies is
+    trained again up to ``retries`` times. ``resume=SWEEP_DIR`` continues
+    that sweep: interrupted runs from their checkpoints, failed or cancelled
+    ones from the start; finished runs are kept.
 
     Writes, beside ``index.json`` in the sweep folder: ``effects.png``,
     ``table.csv``/``table.md`` (one row per setting, best first, mean ± std
@@ -360,71 +400,40 @@ def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume
     """
     from pathlib import Path
     from .sweeps import resume_sweep, run_sweep
-    from .sweeps.runner import check_count
-    check_count("best", best, 0)
+    from .sweeps.options import check_data_files, check_sweep_options
+    from .sweeps.space import check_grid
     how = dict(jobs=jobs, scheduler=scheduler, retries=retries, shared_out=shared_out,
                blas_threads=blas_threads, connect_timeout=connect_timeout, log=log,
                progress=progress)
+    check_sweep_options(best=best, name=name, **how)
+    if out is not None:
+        path_arg("out", out)
     if resume is not None:
+        path_arg("resume", resume)
         given = sorted(k for k, v in settings.items() if v is not None)
         given += [k for k, v in (("grid", grid), ("random", random), ("preset", preset),
-                                 ("dataset", dataset)) if v is not None]
+                                 ("dataset", dataset), ("out", out), ("name", name))
+                  if v is not None]
         given += ["repeat"] if repeat != 1 else []
         if given:
             raise ConfigError(f"{arg('resume')} trains a sweep again with its own "
                               f"settings; drop {', '.join(arg(k) for k in given)}")
-        path, index = resume_sweep(resume, **how)
-    else:
-        base = _merge(preset, dataset, settings)
-        devices = grid.get("device", []) if isinstance(grid, dict) else []
-        if "gpu" in [base.get("device"), *(devices if isinstance(devices, list) else [])]:
-            from .core.backend import array_module
-            array_module("gpu")  # a missing GPU is one line now, not a failure per run
-        for key in ("data", "data_dir"):  # workers may start elsewhere
-            if isinstance(base.get(key), (str, Path)) and Path(base[key]).exists():
-                base[key] = str(Path(base[key]).resolve())
-        path, index = run_sweep(grid, base, out=out, name=name, random=random,
-                                repeat=repeat, **how)
-    return _analyse(path, index, best)
-
-
-def _analyse(path, index, best):
-    """Load a sweep's finished runs and write its analysis; a SweepResult."""
-    from .sweeps import SweepResult
-    from .sweeps.analysis import sweep_table
-    from .sweeps.runner import KEPT
-    from .core.io import atomic_write_text
-    from .sweeps.analysis import markdown
-    from .viz import compare as cmp
-    from .viz import sweep_figure as effects
-    result = SweepResult(path, index=index)
-    for rec in index["runs"]:
-        if rec.get("status") in KEPT and rec.get("path"):
-            run = load_run(path / rec["name"])
-            if len(run.snapshots):
-                result.runs.append(run)
-                continue
-        if rec.get("status") not in KEPT or not rec.get("path"):
-            result.failed.append((rec["name"], rec.get("message") or rec.get("status", "")))
-    if not result.runs:
-        return result
-    keys = list(index["grid"])
-    log_keys = [k for k, v in index["grid"].items() if isinstance(v, str) and v.startswith("log:")]
-    points = effects.effect_points(result.runs, keys)
-    split = points["split"].iloc[0]
-    result.table = sweep_table(effects.aggregate(points, keys), keys, split)
-    atomic_write_text(path / "table.csv", result.table.to_csv(index=False))
-    atomic_write_text(path / "table.md", markdown(result.table))
-    result.files = [effects.effect_figure(result.runs, keys, path / "effects.png",
-                                          log_keys=log_keys), path / "table.csv",
-                    path / "table.md"]
-    result.files += list(cmp.write_table(cmp.summary_table(result.runs), path / "runs.csv"))
-    score = points["acc"] if points["acc"].notna().any() else -points["loss"]
-    order = score.fillna(-float("inf")).to_numpy().argsort(kind="stable")[::-1]
-    top = [result.runs[i] for i in order[:best]]
-    if len(top) >= 2:
-        result.files += list(cmp.compare_figure(top, path / "compare.png"))
-    return result
+        return resume_sweep(resume, best=best, **how)
+    grid = check_grid(grid)            # iterables materialised once, here
+    base = _merge(preset, dataset, settings)
+    devices = grid.get("device", [])
+    if "gpu" in [base.get("device"), *(devices if isinstance(devices, list) else [])]:
+        from .core.backend import array_module
+        array_module("gpu")  # a missing GPU is one line now, not a failure per run
+    for key in ("data", "data_dir"):  # workers may start elsewhere
+        if isinstance(base.get(key), os.PathLike):
+            base[key] = os.fspath(base[key])       # index.json holds text
+        if isinstance(base.get(key), str) and Path(base[key]).exists():
+            base[key] = str(Path(base[key]).resolve())
+    check_data_files(base, grid)
+    return run_sweep(grid, base, out="outputs" if out is None else out,
+                     name="sweep" if name is None else name, random=random, repeat=repeat,
+                     best=best, **how)
 
 
 def runs(folder="outputs", sort=None, reverse=False):
@@ -457,7 +466,7 @@ class Report:
 def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None,
            options=None):
     """One self-contained HTML page to replay and explore runs: ``runs`` is a
-    run (path or Run), a sweep folder, or a list of them. Written to ``path``
+    run (path or Run), a sweep folder, or a list (any iterable) of them. Written to ``path``
     (atomically) when given. ``snapshots``: at most this many evenly spaced
     snapshots are kept; ``color`` (weight|change|update; the page can
     switch), ``scale``, ``units``, ``edges``: as for :func:`render`.
@@ -470,9 +479,40 @@ def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None
         raise ConfigError(f"{arg('snapshots')} must be a whole number of at least 2 "
                           f"(got {snapshots!r})")
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
-    if isinstance(runs, (str, Run)) or hasattr(runs, "__fspath__"):
-        runs = [runs]
-    for r in runs:
-        path_arg("runs", r, run=True)
-    html = build_report(list(runs), path, snapshots=snapshots, options=opts)
+    runs = runs_arg("runs", runs)    # one run, or any iterable of runs (a generator too)
+    html = build_report(runs, path, snapshots=snapshots, options=opts)
     return Report(html, Path(path) if path is not None else None)
+
+
+def diagnostics(run):
+    """How each layer learns: a DataFrame with one row per weight matrix per
+    metrics row: ``step, epoch, layer`` (as in ``W[layer]``), ``update_ratio``
+    (mean ||dW||/||W|| over the steps since the previous row), ``grad_rms``,
+    ``weight_rms``, the same for the biases (``bias_update_ratio``,
+    ``bias_grad_rms``, ``bias_rms``), and at snapshots ``dead_fraction``,
+    ``saturated_fraction``, ``act_mean``, ``act_std`` of the units the matrix
+    feeds (NaN for the output layer, or where they do not apply). A run
+    recorded before diagnostics gives what its snapshots hold;
+    ``attrs["missing"]`` says what is missing (None when nothing is)."""
+    from .core.health_read import diagnostics as _diagnostics
+    return _diagnostics(load_run(run))
+
+
+def diagnose(runs, path=None, *, dpi=120) -> list:
+    """Is each run learning well? A report per run (``layers``: the table's
+    rows; ``findings``: what is wrong, in words, with what to try; ``healthy``);
+    with ``path``, the health figure (.png, .svg or .pdf), runs overlaid."""
+    from .diagnosis import diagnose_run
+    if isinstance(runs, (str, os.PathLike, Run)):
+        runs = [runs]
+    if not isinstance(runs, (list, tuple)) or not runs:
+        raise ConfigError(f"{arg('runs')} must be a run or a list of runs (got {runs!r})")
+    if path is not None:
+        from .viz.outputs import check_output
+        check_output(path_arg("path", path), "figure")
+        _check_dpi(dpi)
+    reports = [diagnose_run(load_run(r)) for r in runs]
+    if path is not None:
+        from .viz.health_figure import health_figure
+        health_figure([r["_health"] for r in reports], path, dpi=dpi)
+    return reports

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping
 
 from .core.errors import ConfigError, arg
 from .core.run import Run
@@ -41,3 +42,26 @@ def number_arg(name, value, lo, hi, lo_open=False):
         raise ConfigError(f"{arg(name)} must be a number in {'(' if lo_open else '['}{lo}, "
                           f"{hi}] (got {value!r})")
     return value
+
+
+def runs_arg(name, value, single=True, example=None):
+    """Runs given as one run (a path or a Run; with ``single``) or as any
+    iterable of them (a list, a tuple, a generator...): a list, each item
+    checked, so a wrong item is named by its place (``runs[1]``)."""
+    one = isinstance(value, (str, os.PathLike, Run))
+    if one and single:
+        return [path_arg(name, value, run=True)]
+    if one or isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
+        what = "a run (a path or a Run) or " if single else ""
+        eg = f", e.g. {example}" if example else ""
+        raise ConfigError(f"{arg(name)} must be {what}a list of runs (paths or Run "
+                          f"objects){eg} (got {_short(value)})")
+    items = list(value)
+    for i, item in enumerate(items):
+        path_arg(f"{name}[{i}]", item, run=True)
+    return items
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

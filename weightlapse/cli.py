@@ -116,6 +116,18 @@ def build_parser() -> Parser:
     add_dpi(f, ".png resolution, and the pixels per inch of --size; in [20, 600] "
             "(default: 200)")
     add_drawing_options(f, figure=True)
+    dg = _sub(sub, common, "diagnose", "is it learning well? per-layer health and findings",
+              "Per layer of weights: the update-to-weight ratio (about 10^-3 is healthy), "
+              "dead and saturated units, weight growth; then findings in plain words with "
+              "what to try. Several runs are reported one after another and overlaid in "
+              "the figure.",
+              ["weightlapse diagnose outputs/mnist",
+               "weightlapse diagnose outputs/mnist outputs/mnist-2 -o health.png",
+               "weightlapse diagnose outputs/mnist --json"])
+    dg.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
+    add_output(dg, "figure", "also draw the health figure (default: none)", required=False)
+    dg.add_argument("--json", action="store_true", help="print the reports as JSON")
+    add_dpi(dg, ".png resolution, in [20, 600] (default: 120)")
     g = _sub(sub, common, "graph", "export the drawn NetworkX graph: .graphml, .gexf or "
              ".json", "Export the drawn NetworkX graph (the units a film shows, their "
              "positions and per-gap scales) with one snapshot's values as attributes, for "
@@ -235,6 +247,21 @@ def summary(run, preset=None) -> str:
     if info.get("message"):
         parts.append(info["message"])
     return "; ".join(parts)
+
+
+def cmd_diagnose(args) -> int:
+    import json
+    from .api import diagnose
+    from .diagnosis import json_report, text_report
+    reports = diagnose(args.runs, args.output,
+                       dpi=120 if args.dpi is None else dpi_of(args, "figure"))
+    if args.json:
+        print(json.dumps(json_report(reports), indent=1, allow_nan=False))
+    else:
+        print("\n\n".join(text_report(r) for r in reports))
+        if args.output:
+            print(args.output)
+    return 0
 
 
 def cmd_render(args) -> int:
@@ -374,28 +401,13 @@ def cmd_sweep(args) -> int:
                connect_timeout=args.connect_timeout, best=args.best,
                progress=not args.quiet, log=(lambda msg: None) if args.quiet else None)
     settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
-    if args.shared_out and not args.scheduler:
-        raise WeightlapseError("--shared-out goes with --scheduler (a local process pool "
-                               "always writes into the sweep folder)")
-    if args.scheduler not in (None, "local") and (args.jobs or args.blas_threads != 1):
-        raise WeightlapseError(f"--{'jobs' if args.jobs else 'blas-threads'} is for local "
-                               "workers; a cluster at an address has its own workers")
-    if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]
-        given += [f for f, v in (("--grid", args.grid), ("--random", args.random),
-                                 ("--preset", args.preset), ("--out", args.out),
-                                 ("--name", args.name), ("--repeat", args.repeat != 1)) if v]
-        if given:
-            raise WeightlapseError(f"--resume trains a sweep again with its own settings; "
-                                   f"drop {', '.join(given)}")
-        result = sweep(resume=args.resume, **how)
-    else:
-        if not args.grid:
-            raise WeightlapseError("a sweep needs at least one --grid KEY=V1,V2 (or "
-                                   "--resume SWEEP_DIR)")
-        result = sweep(parse_grid(args._parser, args.grid), random=args.random,
-                       repeat=args.repeat, out=args.out or "outputs",
-                       name=args.name or "sweep", preset=args.preset, **how, **settings)
+    grid = parse_grid(args._parser, args.grid) if args.grid else None
+    if not args.resume and not grid:
+        raise WeightlapseError("a sweep needs at least one --grid KEY=V1,V2 (or "
+                               "--resume SWEEP_DIR)")
+    # wl.sweep checks the rest (and names the flags given with --resume).
+    result = sweep(grid, random=args.random, repeat=args.repeat, resume=args.resume,
+                   out=args.out, name=args.name, preset=args.preset, **how, **settings)
     if result.table is not None:
         print(formatted(result.table).to_string(index=False))
     for name, msg in result.failed:
@@ -482,7 +494,7 @@ def cmd_report(args) -> int:
 
 COMMANDS = {"runs": cmd_runs, "train": cmd_train, "predict": cmd_predict, "render": cmd_render,
             "figure": cmd_figure, "graph": cmd_graph, "demo": cmd_demo, "compare": cmd_compare,
-            "sweep": cmd_sweep, "report": cmd_report}
+            "sweep": cmd_sweep, "report": cmd_report, "diagnose": cmd_diagnose}
 
 
 def _terminate(signum, frame):

@@ -127,9 +127,10 @@ def output_metavar(kind) -> str:
     return "FILE" + "|".join([first, *rest])
 
 
-def add_output(p, kind, help):
-    """The one ``-o``: required, its metavar from the kind's formats."""
-    p.add_argument("-o", "--output", required=True, metavar=output_metavar(kind), help=help)
+def add_output(p, kind, help, required=True):
+    """The one ``-o``: its metavar from the kind's formats."""
+    p.add_argument("-o", "--output", required=required, metavar=output_metavar(kind),
+                   help=help)
 
 
 def add_dpi(p, help):

@@ -10,7 +10,7 @@ import pandas as pd
 from .core.config import PART_TYPES, SETTING_NAMES
 from .core.errors import ConfigError, RunError, arg
 from .core.run import load_run
-from .core.rundir import FRAMEWORK_NAMES
+from .core.rundir import FRAMEWORK_NAMES, find_runs
 from .core.synthetic import SYNTHETIC
 
 FIXED = ["run", "status", "framework", "data", "network", "epochs_done", "train_acc", "val_acc",
@@ -31,10 +31,10 @@ def runs_table(folder) -> pd.DataFrame:
     if not root.is_dir():
         raise RunError(f"folder {root} {'is a file' if root.exists() else 'not found'}")
     rows = []
-    for cfg in sorted(list(root.glob("*/config.json")) + list(root.glob("*/*/config.json"))):
-        name = str(cfg.parent.relative_to(root))
+    for folder in find_runs(root, depth=2):
+        name = str(folder.relative_to(root))
         try:
-            run = load_run(cfg.parent)
+            run = load_run(folder)
             rows.append(_row(name, run))
         except (RunError, OSError, ValueError, KeyError, TypeError, AttributeError):
             rows.append({"run": name, "status": "unreadable"})
@@ -76,7 +76,7 @@ def shown_columns(table: pd.DataFrame) -> list:
 def sort_table(table: pd.DataFrame, key=None, reverse=False) -> pd.DataFrame:
     if key is None:
         return table
-    if key not in table.columns:
+    if not isinstance(key, str) or key not in table.columns:
         raise ConfigError(f"{arg('sort')} {key!r} is not a column; choose one of "
                           f"{', '.join(table.columns)}")
     return table.sort_values(key, ascending=not reverse, na_position="last",

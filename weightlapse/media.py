@@ -1,9 +1,12 @@
 """What render() and figure() return: a path that displays itself inline in a
-notebook. Jupyter asks ``_repr_mimebundle_`` for every format it knows:
-``image/png``, ``image/svg+xml``, ``image/gif``, ``video/mp4`` and an HTML
-fallback. A file over ``EMBED_LIMIT`` bytes is not embedded whole (a notebook
-holding a 12 MB GIF is slow to open and to save); a link and its size are
-shown instead."""
+notebook, stored there once. Jupyter keeps every representation an object
+offers (``_repr_mimebundle_`` and each ``_repr_*_`` it lacks), so a Media
+offers exactly one besides its text: ``image/png``, ``image/gif`` or
+``image/svg+xml`` for pictures, and for a video ``text/html`` holding a
+``<video>`` (few front ends play ``video/mp4`` itself; all play that). A file
+over ``EMBED_LIMIT`` bytes is not embedded (a notebook holding a 12 MB GIF is
+slow to open and to save): a link and its size are shown instead.
+:meth:`Media.html` is the same picture as HTML, for pages that hold several."""
 from __future__ import annotations
 
 import base64
@@ -33,24 +36,24 @@ class Media(type(Path())):
         if not self.is_file():
             return bundle
         ext, mime = self.suffix.lower(), MIME.get(self.suffix.lower())
-        if mime is None or ext == ".pdf":
-            bundle["text/html"] = self._link()
-        elif self._too_big():
-            mb = self.stat().st_size / 2**20
-            bundle["text/html"] = self._link(f" ({mb:.1f} MB: too large to embed in the "
-                                             "notebook; open the file)")
+        if mime is None or ext == ".pdf" or ext == ".mp4" or self._too_big():
+            bundle["text/html"] = self.html()
         elif ext == ".svg":
             bundle[mime] = self.read_text()
         else:
             bundle[mime] = self._data()
-            if ext == ".mp4":   # few front ends play video/mp4 itself; all play <video>
-                bundle["text/html"] = self._repr_html_()
         return bundle
 
-    def _repr_html_(self):
+    def html(self) -> str:
+        """The file as HTML: an embedded ``<img>``, ``<video>`` or SVG, or a
+        link (a PDF, an unknown kind, a file too large to embed)."""
         ext = self.suffix.lower()
-        if not self.is_file() or ext not in MIME or ext == ".pdf" or self._too_big():
+        if not self.is_file() or ext not in MIME or ext == ".pdf":
             return self._link()
+        if self._too_big():
+            mb = self.stat().st_size / 2**20
+            return self._link(f" ({mb:.1f} MB: too large to embed in the notebook; "
+                              "open the file)")
         if ext == ".mp4":
             return (f'<video controls loop width="100%" src="data:video/mp4;base64,'
                     f'{self._data()}"></video>')

@@ -1,6 +1,8 @@
 """Progress output: a tqdm bar on a terminal, plain occasional lines otherwise.
 
-On a terminal (or in a notebook) tqdm draws the bar. When stderr is a file or
+On a terminal tqdm draws the bar; in a notebook (an IPython kernel) the
+notebook's own (``tqdm.auto``: a widget where ipywidgets is installed), and
+the Python API shows progress there by default (``progress=None``). When stderr is a file or
 a pipe (CI logs, ``2> log``), carriage-return animation is noise, so a plain
 line is written at most every ``every`` seconds and once at the end.
 ``TQDM_DISABLE=1`` (or ``--quiet``) silences both.
@@ -18,8 +20,22 @@ def _disabled() -> bool:
     return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def in_notebook() -> bool:
+    """Running in a Jupyter (IPython) kernel, where tqdm.auto draws the
+    notebook's own bar; a terminal's IPython is not a notebook."""
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
+        return False
+    shell = sys.modules["IPython"].get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def wanted(progress) -> bool:
+    """The API's ``progress``: True, False, or None (on in a notebook only)."""
+    return in_notebook() if progress is None else bool(progress)
+
+
 def _interactive(file) -> bool:
-    if "ipykernel" in sys.modules:     # a notebook: tqdm draws a widget or HTML bar
+    if in_notebook():     # a notebook: tqdm.auto draws its widget (or a text bar)
         return True
     try:
         return file.isatty()

@@ -197,22 +197,68 @@ def test_compare_table_writes_csv_and_markdown_beside_the_figures(small, tmp_pat
 
 # -- notebooks ------------------------------------------------------------------------
 
-def test_mime_bundles(small, tmp_path, monkeypatch):
+def _stored(obj) -> dict:
+    """What a notebook stores for ``obj``: IPython's own formatter, which
+    keeps the mime bundle and every ``_repr_*_`` the bundle lacks."""
+    from IPython.core.formatters import DisplayFormatter
+    data, _ = DisplayFormatter().format(obj)
+    return data
+
+
+def test_each_picture_and_video_is_stored_once_in_a_notebook(small, tmp_path, monkeypatch):
     import base64
     import weightlapse.media as media
     png = wl.figure(small[1], tmp_path / "f.png")
-    b = png._repr_mimebundle_()
-    assert base64.b64decode(b["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = wl.figure(small[1], tmp_path / "f.svg")
-    assert svg._repr_mimebundle_()["image/svg+xml"].lstrip().startswith("<?xml")
+    b = _stored(png)
+    assert set(b) == {"text/plain", "image/png"}                  # no text/html copy
+    assert base64.b64decode(b["image/png"]) == png.read_bytes()
+    svg = _stored(wl.figure(small[1], tmp_path / "f.svg"))
+    assert set(svg) == {"text/plain", "image/svg+xml"}
+    assert svg["image/svg+xml"].lstrip().startswith("<?xml")
     mp4 = wl.render(small[1], tmp_path / "v.mp4", size=(64, 36))
-    b = mp4._repr_mimebundle_()
-    assert base64.b64decode(b["video/mp4"])[4:8] == b"ftyp" and "<video" in b["text/html"]
+    b = _stored(mp4)
+    assert set(b) == {"text/plain", "text/html"}                   # no video/mp4 copy
+    uri = b["text/html"].split('src="data:video/mp4;base64,')[1].split('"')[0]
+    assert base64.b64decode(uri) == mp4.read_bytes() and "<video" in b["text/html"]
     gif = wl.render(small[1], tmp_path / "v.gif", size=(64, 36))
+    assert set(_stored(gif)) == {"text/plain", "image/gif"}
+    # the stored size is the file's base64 once, plus a short text
+    size = sum(len(v) for v in _stored(png).values())
+    assert size < 4 / 3 * png.stat().st_size + 400
     monkeypatch.setattr(media, "EMBED_LIMIT", gif.stat().st_size - 1)
-    b = gif._repr_mimebundle_()
-    assert "image/gif" not in b and "too large to embed" in b["text/html"]
-    assert "base64" not in gif._repr_html_()
+    b = _stored(gif)
+    assert set(b) == {"text/plain", "text/html"} and "too large to embed" in b["text/html"]
+    assert "base64" not in gif.html()
+
+
+def test_a_comparison_is_stored_once_as_html(small, tmp_path):
+    result = wl.compare([small[1], small[1]], tmp_path / "c.png")
+    b = _stored(result)
+    assert set(b) == {"text/plain", "text/html"}
+    assert b["text/html"].count("data:image/png;base64,") == len(result.files)
+
+
+def test_training_shows_progress_by_default_only_in_a_notebook(tmp_path, monkeypatch, capsys):
+    import weightlapse.progress as progress
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    wl.train(dataset="xor", hidden=[3], epochs=2, out=tmp_path, name="plain")
+    assert "training" not in capsys.readouterr().err           # a script: quiet by default
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    wl.train(dataset="xor", hidden=[3], epochs=2, out=tmp_path, name="nb")
+    err = capsys.readouterr().err
+    assert "training" in err and "100%" in err                 # tqdm.auto's bar
+    wl.train(dataset="xor", hidden=[3], epochs=2, out=tmp_path, name="off", progress=False)
+    assert "training" not in capsys.readouterr().err
+    assert not progress.wanted(False) and progress.wanted(True) and progress.wanted(None)
+
+
+def test_a_terminal_ipython_is_not_a_notebook():
+    code = ("import sys, IPython; from IPython.testing.globalipapp import start_ipython; "
+            "start_ipython(); import weightlapse.progress as p; sys.modules['ipykernel'] = "
+            "sys; print(p.in_notebook())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip().endswith("False"), out.stderr[-2000:]
 
 
 def test_reprs(small):

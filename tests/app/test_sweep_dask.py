@@ -229,7 +229,7 @@ def test_unreachable_scheduler_is_one_line(tmp_path, capsys, address, match):
 
 
 def test_jobs_with_an_address_is_refused(tmp_path):
-    with pytest.raises(wl.WeightlapseError, match="jobs sets the number of local workers"):
+    with pytest.raises(wl.WeightlapseError, match="jobs is for local workers"):
         wl.sweep({"lr": [0.1]}, dataset="xor", scheduler="tcp://127.0.0.1:1", jobs=2,
                  connect_timeout=1, out=tmp_path, **QUIET)
 
@@ -263,3 +263,61 @@ def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path, process
             run = wl.load_run(sweep / rec["name"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
     process_group_gone(proc.pid, 100)  # no worker left behind
+
+
+def test_readme_example_runs_as_a_plain_script_on_a_local_cluster(readme_python, tmp_path):
+    """The README's example as written (scheduler="local"), in a script file
+    with no __main__ guard: each worker would otherwise run it again."""
+    code = readme_python("Sweeps").replace("epochs=20", "epochs=3")
+    assert 'scheduler="local"' in code and "__main__" not in code
+    (tmp_path / "example.py").write_text(code)
+    p = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert p.returncode == 0, p.stderr[-3000:]
+    index = json.loads((tmp_path / "outputs" / "sweep" / "index.json").read_text())
+    assert [r["status"] for r in index["runs"]] == ["finished"] * 12, p.stderr[-3000:]
+    assert "val acc" in p.stdout and "Nanny failed" not in p.stderr   # the table printed
+
+
+def test_resume_reaches_the_scheduler_before_it_announces(tmp_path, run_cli, tree):
+    """An unreachable scheduler on --resume: one line, no 'resuming ...'
+    before it, and the sweep as it was."""
+    result = wl.sweep({"lr": [0.1, 0.2, 0.3]}, dataset="xor", hidden=[2], epochs=1,
+                      out=tmp_path, best=0, **QUIET)
+    import shutil
+    for run in result.runs:             # gone: to be trained again
+        shutil.rmtree(run.path)
+    before = tree(tmp_path)
+    code, out, err, shown = run_cli(["sweep", "--resume", result.path, "--scheduler",
+                                     f"tcp://127.0.0.1:{free_port()}", "--connect-timeout",
+                                     "1"])
+    assert code == 2 and len(shown) == 1 and "cannot reach the Dask scheduler" in shown[0], err
+    assert "resuming" not in err
+    assert tree(tmp_path) == before
+
+
+def test_an_interrupted_run_continues_on_a_cluster_that_cannot_see_the_sweep(
+        cluster, tmp_path, stop_at):
+    """The run travels to the worker packed, continues from its checkpoint
+    there and comes back whole: same run id, its first rows kept."""
+    import shutil
+    settings = dict(dataset="moons", hidden=[4], epochs=4, batch_size=50,
+                    snapshot_every="epoch")
+    result = wl.sweep({"lr": [0.1, 0.05]}, out=tmp_path, best=0, **QUIET, **settings)
+    sweep = result.path
+    shutil.rmtree(sweep / "lr=0.05")
+    before = wl.train(lr=0.05, out=sweep, name="lr=0.05", callbacks=[stop_at(30)], **settings)
+    assert before.status == "interrupted"
+    meta, _ = before.files.read_checkpoint(before.config)
+    rows = before.files.metrics_up_to(meta["row_step"], meta.get("rows"))
+    index = json.loads((sweep / "index.json").read_text())
+    index["runs"][1]["status"] = "interrupted"
+    (sweep / "index.json").write_text(json.dumps(index))
+    messages = []
+    result = wl.sweep(resume=sweep, scheduler=cluster.address, best=0, log=messages.append)
+    assert "(1 from their checkpoints)" in messages[0] and not result.failed
+    after = wl.load_run(sweep / "lr=0.05")
+    assert after.status == "finished" and after.config["run_id"] == before.config["run_id"]
+    assert after.config["resumed"] and after.files.metrics_text().startswith(rows)
+    assert after.config["settings"]["recording"]["out"] == str(sweep)
+    assert not [p for p in sweep.iterdir() if p.name.startswith(".")]

@@ -124,8 +124,10 @@ def test_effect_figure_points_equal_the_runs_metrics(repeated):
                     opt = ["sgd", "adam"][round(x)]      # categories, drawn side by side
                     vals = [m[col] for m in expect[(other_value, opt)]]
                 assert y == pytest.approx(np.mean(vals))
-                half = (seg[1][1] - seg[0][1]) / 2       # the error bar: ± std over seeds
-                assert half == pytest.approx(np.std(vals, ddof=1))
+                # the error bar: ± std over seeds, cut at 0 (and an accuracy at 1)
+                sd = np.std(vals, ddof=1)
+                top = min(y + sd, 1.0) if metric == "acc" else y + sd
+                assert (seg[0][1], seg[1][1]) == pytest.approx((max(y - sd, 0.0), top))
     assert (repeated.path / "effects.png").stat().st_size > 0
 
 
@@ -246,7 +248,7 @@ def test_compare_refuses_a_single_path(tmp_path):
     (dict(retries=-1), "retries must be"),
     (dict(jobs=0), "jobs must be"),
     (dict(best=-1), "best must be"),
-    (dict(shared_out=True), "shared_out goes with a Dask scheduler"),
+    (dict(shared_out=True), "shared_out=True goes with a Dask scheduler"),
     (dict(scheduler=""), "scheduler must be"),
     (dict(resume="x", lr=0.1), "drop lr"),
 ])
@@ -275,7 +277,7 @@ def test_sweep_python_options_checked(tmp_path, python_kwargs, match):
     (["--grid", "lr=0.1", "--repeat", "-1"], "--repeat: must be >= 1"),
     (["--grid", "lr=0.1", "--retries", "x"], "--retries: expected a whole number"),
     (["--grid", "lr=0.1", "--connect-timeout", "0"], "--connect-timeout: must be in (0, 3600]"),
-    (["--grid", "lr=0.1", "--shared-out"], "--shared-out goes with --scheduler"),
+    (["--grid", "lr=0.1", "--shared-out"], "--shared-out goes with a Dask --scheduler"),
     (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--jobs", "2"],
      "--jobs is for local workers"),
     (["--grid", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--blas-threads", "2"],
@@ -305,3 +307,275 @@ def test_scheduler_without_dask_names_the_extra(tmp_path):
     p = subprocess.run(base + ["--out", str(tmp_path / "s"), "--best", "0"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
+
+
+# -- a plain script, as the README writes it (issue 17, item 11) ------------------
+def plain_script(readme_python, tmp_path, scheduler):
+    """The README's sweep example as a script file (no __main__ guard), run
+    in a fresh process; its sweep's index.json and output."""
+    code = readme_python("Sweeps")
+    assert "__main__" not in code and 'scheduler="local"' in code
+    if scheduler is None:
+        code = code.replace('scheduler="local", ', "")
+    code = code.replace("epochs=20", "epochs=3")        # the example, quicker
+    (tmp_path / "example.py").write_text(code)
+    p = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert p.returncode == 0, p.stderr[-3000:]
+    index = json.loads((tmp_path / "outputs" / "sweep" / "index.json").read_text())
+    assert [r["status"] for r in index["runs"]] == ["finished"] * 12, p.stderr[-3000:]
+    assert "None" not in p.stdout.splitlines()[0] and "val acc" in p.stdout  # the table
+    return p
+
+
+def test_readme_example_runs_as_a_plain_script_on_the_pool(readme_python, tmp_path):
+    plain_script(readme_python, tmp_path, None)
+
+
+# -- a live sweep is locked (issue 17, item 1) -------------------------------------
+LONG = ["--dataset", "spiral", "--hidden", "16", "--batch-size", "4", "--epochs", "8",
+        "--snapshot-every", "epoch", "--best", "0", "--jobs", "1"]
+
+
+def _wait(check, what, timeout=120):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_live_sweep_and_a_second_resume_are_refused(tmp_path, run_cli):
+    """A sweep in another process, then a resume in another process: while
+    either lives, ``--resume`` here is refused in one line; after Ctrl-C
+    the interrupted run continues from its checkpoint."""
+    import signal
+    sweep = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "weightlapse", "sweep"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([*cmd, *LONG, "--grid", "lr=0.01,0.02", "--out", str(tmp_path)],
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        _wait(lambda: list(sweep.glob("*/checkpoint.npz")), "a first checkpoint")
+        code, out, err, shown = run_cli(["sweep", "--resume", sweep])
+        assert code == 2 and shown == [f"weightlapse sweep: error: {sweep} is being swept "
+                                       f"by another process (process {proc.pid}); wait "
+                                       "for it to end or stop it first"], err
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 130, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    index = json.loads((sweep / "index.json").read_text())
+    assert sorted(r["status"] for r in index["runs"]) == ["cancelled", "interrupted"]
+    stopped = next(r["name"] for r in index["runs"] if r["status"] == "interrupted")
+    run_id = wl.load_run(sweep / stopped).config["run_id"]
+    proc = subprocess.Popen([*cmd, "--resume", str(sweep), "--best", "0"],
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        _wait(lambda: json.loads((sweep / "index.json").read_text()).get("pid") == proc.pid,
+              "the resume to own the sweep")
+        code, out, err, shown = run_cli(["sweep", "--resume", sweep])
+        assert code == 2 and len(shown) == 1 and "is being swept by another" in shown[0], err
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert "training 2 of 2 runs again (1 from their checkpoints)" in err
+    run = wl.load_run(sweep / stopped)
+    assert run.status == "finished" and run.config["run_id"] == run_id and run.config["resumed"]
+
+
+# -- any iterable as a grid value (issue 17, item 6) -------------------------------
+def test_grid_values_may_be_any_iterable(tmp_path):
+    grid = {"lr": (v for v in [0.3, 0.1]), "hidden": np.array([2, 3]),
+            "epochs": range(1, 3)}
+    result = wl.sweep(grid, dataset="xor", out=tmp_path, best=0, **QUIET)
+    index = json.loads((result.path / "index.json").read_text())
+    assert index["grid"] == {"lr": [0.3, 0.1], "hidden": [2, 3], "epochs": [1, 2]}
+    assert "generator" not in (result.path / "index.json").read_text()
+    assert len(result.runs) == 8 and not result.failed
+    assert {r.settings["lr"] for r in result.runs} == {0.3, 0.1}
+
+
+# -- the runner and the backends, directly (issue 17, review) ----------------------
+def test_pool_backend_trains_reports_and_restores_the_environment(tmp_path):
+    from weightlapse.sweeps.backends import BLAS_VARS, PoolBackend
+    env = {k: os.environ.get(k) for k in BLAS_VARS}
+    backend = PoolBackend(jobs=2, n_runs=2)
+    try:
+        assert backend.describe() == "2 worker processes" and backend.slots() == 2
+        good = backend.submit(dict(dataset="xor", hidden=[2], epochs=1, out=str(tmp_path),
+                                   name="good"))
+        bad = backend.submit(dict(dataset="xor", hidden=[2], epochs=-1, out=str(tmp_path),
+                                  name="bad"))
+        done = set()
+        while len(done) < 2:
+            done |= backend.wait({good, bad} - done, 30)
+        kind, res = backend.outcome(good)
+        assert kind == "ok" and res["status"] == "finished"
+        assert wl.load_run(res["path"]).status == "finished"
+        kind, res = backend.outcome(bad)          # a failure is returned, not raised
+        assert kind == "ok" and res["status"] == "failed" and "epochs" in res["message"]
+    finally:
+        backend.close()
+    assert {k: os.environ.get(k) for k in BLAS_VARS} == env
+
+
+def test_pool_backend_reports_a_dead_worker_as_lost(tmp_path):
+    from weightlapse.sweeps.backends import PoolBackend
+    backend = PoolBackend(jobs=1, n_runs=1)
+    try:
+        fut = backend.submit(dict(dataset="spiral", batch_size=4, epochs=500,
+                                  out=str(tmp_path), name="x"))    # minutes: killed first
+        _wait(lambda: (tmp_path / "x" / "metrics.csv").exists(), "the run to start")
+        for pid in list(backend.pool._processes):
+            os.kill(pid, 9)
+        backend.wait({fut}, 60)
+        assert backend.outcome(fut) == ("lost", "a worker process died")
+        assert backend.pool is None        # the next submit starts a new pool
+    finally:
+        backend.close()
+
+
+def test_workers_skip_main_hides_and_restores_the_script():
+    import types
+    from weightlapse.sweeps.script_guard import workers_skip_main
+    main = sys.modules["__main__"]
+    fake = types.ModuleType("__main__")
+    fake.__file__, fake.__spec__ = "/somewhere/script.py", None
+    sys.modules["__main__"] = fake
+    try:
+        from multiprocessing import spawn
+        with workers_skip_main():
+            data = spawn.get_preparation_data("w")
+            assert "init_main_from_path" not in data and "init_main_from_name" not in data
+        assert fake.__file__ == "/somewhere/script.py" and fake.__spec__ is None
+        assert spawn.get_preparation_data("w")["init_main_from_path"] == "/somewhere/script.py"
+    finally:
+        sys.modules["__main__"] = main
+
+
+def test_runner_drive_retries_a_lost_run_then_records_it(tmp_path):
+    """_drive with a backend whose first attempt at each run is lost."""
+    from weightlapse.sweeps import runner
+
+    class Flaky:
+        target = "shared"
+
+        def __init__(self):
+            self.seen, self.n = {}, 0
+
+        def describe(self):
+            return "a test backend"
+
+        def slots(self):
+            return 1
+
+        def submit(self, task):
+            self.n += 1
+            self.seen[task["name"]] = self.seen.get(task["name"], 0) + 1
+            return (self.n, task["name"])
+
+        def wait(self, handles, timeout):
+            return set(handles)
+
+        def outcome(self, handle):
+            if self.seen[handle[1]] == 1:
+                return "lost", "its worker died"
+            return "ok", {"status": "finished", "message": "", "seconds": 0.1}
+
+        def attempts(self, handle):
+            return None
+
+    sweep = tmp_path / "s"
+    sweep.mkdir()
+    index = {"grid": {"lr": [0.1]}, "base": {}, "runs": [
+        {"name": "a", "settings": {"lr": 0.1}}, {"name": "b", "settings": {"lr": 0.2}}]}
+    backend = Flaky()
+    lines = []
+    runner._drive(backend, sweep, index, index["runs"], set(), 1, lines.append, False)
+    assert backend.seen == {"a": 2, "b": 2}
+    saved = json.loads((sweep / "index.json").read_text())
+    assert [(r["status"], r["attempts"]) for r in saved["runs"]] == [("finished", 2)] * 2
+    assert saved["pid"] == os.getpid()
+    assert sum("training it again (attempt 2 of 2)" in ln for ln in lines) == 2
+    index["runs"][0].update(status="pending")
+    backend = Flaky()
+    runner._drive(backend, sweep, index, index["runs"][:1], set(), 0, lines.append, False)
+    rec = json.loads((sweep / "index.json").read_text())["runs"][0]
+    assert rec["status"] == "failed" and rec["message"] == "its worker died (1 attempt)"
+
+
+def test_read_index_refuses_a_run_listed_twice(tmp_path):
+    from weightlapse.sweeps import SweepError, read_index
+    (tmp_path / "index.json").write_text(json.dumps(
+        {"runs": [{"name": "a", "settings": {}}, {"name": "a", "settings": {}}]}))
+    with pytest.raises(SweepError, match="lists run a twice"):
+        read_index(tmp_path)
+
+
+# -- the sweep's figures (issue 17, item 15) ---------------------------------------
+def _random_points(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    lr = np.exp(rng.uniform(np.log(0.02), np.log(0.7), n))
+    acc = np.clip(1.05 - lr * 0.3 + rng.normal(0, 0.05, n), 0, 1)
+    rows = [{"run": f"r{i}-{s}", "lr": float(lr[i]), "hidden": [8, 32][i % 2], "seed": s,
+             "split": "val", "acc": float(min(1.0, acc[i] + 0.04 * s)),
+             "loss": float(max(0.0, 0.02 + 0.3 * lr[i] * s - 0.05))}
+            for i in range(n) for s in (0, 1)]
+    return pd.DataFrame(rows)
+
+
+def test_random_search_effects_label_a_log_axis_and_keep_bars_in_range():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(8.6, 6.9))
+    canvas = FigureCanvasAgg(fig)
+    points = _random_points()
+    artists = draw_effects(points, ["lr", "hidden"], fig=fig, log_keys=["lr"],
+                           sampled=["lr"])
+    canvas.draw()
+    for ax in fig.axes[::2]:           # the lr column: a log axis with several numbers
+        lo, hi = ax.get_xlim()
+        shown = [t for t in ax.xaxis.get_major_ticks()
+                 if lo <= t.get_loc() <= hi and t.label1.get_text()]
+        assert ax.get_xscale() == "log" and len(shown) >= 3, [t.label1.get_text()
+                                                              for t in shown]
+    for (metric, key), containers in artists.items():
+        for c in containers:
+            for seg in c.lines[2][0].get_segments():
+                assert seg[0][1] >= 0 and (metric != "acc" or seg[1][1] <= 1 + 1e-12)
+    # hidden's panel: the sampled lr varies from point to point, so no line per lr
+    assert all(len(artists[(m, "hidden")]) == 1 for m in ("acc", "loss"))
+
+
+def test_compare_colours_go_per_setting_not_per_seed(repeated):
+    from weightlapse.viz.compare import differing_settings, setting_colours
+    runs = repeated.runs
+    keys = differing_settings(runs)
+    assert "seed" in keys
+    colours = setting_colours(runs, keys)
+    by_setting = {}
+    for run, (label, colour, n) in zip(runs, colours):
+        key = (run.settings["lr"], run.settings["optimizer"])
+        by_setting.setdefault(key, set()).add(colour)
+        assert n == 2 and "seed" not in label
+    assert all(len(c) == 1 for c in by_setting.values())              # seeds share one
+    assert len(set().union(*by_setting.values())) == 4                  # settings differ
+
+
+def test_a_sweeps_compare_draws_each_run_on_its_own_scales(repeated):
+    from weightlapse.viz.compare import drawn_graphs
+    from weightlapse.viz.draw_options import DrawOptions
+    from weightlapse.viz.drawn import build_drawn_graph
+    runs = repeated.runs[:4]
+    own = drawn_graphs(runs, DrawOptions(), (500, 260), shared=False)
+    shared = drawn_graphs(runs, DrawOptions(), (500, 260))
+    for run, G, S in zip(runs, own, shared):
+        alone = build_drawn_graph(run, DrawOptions(), (500, 260))
+        assert G.graph["scales"] == alone.graph["scales"]
+    assert any(G.graph["scales"] != S.graph["scales"] for G, S in zip(own, shared))

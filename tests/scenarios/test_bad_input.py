@@ -81,7 +81,7 @@ CASES = [
                                        str(g[0] / "rows.csv")], "not both"),
     ("unknown-dataset", lambda g, t: ["train", "--dataset", "cifar"], "invalid choice"),
     ("unwritable-out", lambda g, t: ["train", "--dataset", "xor", "--out",
-                                     str(g[0] / "rows.csv" / "x")], "rows.csv is a file, not a folder"),
+                                     str(g[0] / "rows.csv" / "x")], "rows.csv is a file"),
     # train: files
     ("csv-missing", lambda g, t: ["train", "--data", str(t / "none.csv")], "not found"),
     ("csv-empty", lambda g, t: ["train", "--data", str(write(t, "e.csv", ""))], "is empty"),

@@ -92,7 +92,7 @@ CASES += [
     ("train-out-proc", lambda g, t: ["train", "--dataset", "xor", "--epochs", "1", "--out",
                                      "/proc/runs"], "--out /proc/runs: the folder /proc cannot"),
     ("train-out-file", lambda g, t: ["train", "--dataset", "xor", "--epochs", "1", "--out",
-                                     g / "rows.csv"], "is a file, not a folder"),
+                                     g / "rows.csv"], "rows.csv is a file"),
     ("demo-out-proc", lambda g, t: ["demo", "--out", "/proc/x"],
      "--out /proc/x: the folder /proc cannot be written"),
     ("demo-size-odd", lambda g, t: ["demo", "--out", t / "d", "--size", "641x361"],

@@ -8,9 +8,12 @@ WL.RUN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 WL.Curves = function (canvas, runs, onJump) {
   this.canvas = canvas; this.runs = runs;
   const dpr = window.devicePixelRatio || 1;
-  this.W = 960; this.H = 280; this.dpr = dpr;
-  canvas.width = this.W * dpr; canvas.height = this.H * dpr;
   this.ctx = canvas.getContext("2d");
+  this.W = 960; this.dpr = dpr;
+  this.legend = this.legendRows(runs);
+  // the plots, their epoch axis, then the key and as many rows of run names as they need
+  this.H = WL.CURVES_TOP + WL.CURVES_H + 44 + 18 * this.legend.length;
+  canvas.width = this.W * dpr; canvas.height = this.H * dpr;
   const ep = runs.flatMap(r => r.metrics.epoch || []).concat(runs.flatMap(r => r.epochs));
   this.e0 = Math.min(...ep); this.e1 = Math.max(...ep);
   if (!(this.e1 > this.e0)) this.e1 = this.e0 + 1;
@@ -23,8 +26,10 @@ WL.Curves = function (canvas, runs, onJump) {
       .filter(v => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
     const q = f => vals.length ? vals[Math.floor(f * (vals.length - 1))] : NaN;
     if (p.key === "acc") {
-      // the first evaluations are near chance: start the axis where most of the curve is
-      p.lo = Math.max(0, Math.floor((q(0.1) || 0) * 20) / 20 - 0.05); p.hi = 1;
+      // the whole curve, from its lowest value (rounded down to a tenth): an axis
+      // starting higher would draw the first, near-chance epochs flat on it
+      p.lo = vals.length ? Math.max(0, Math.floor(vals[0] * 10 + 1e-9) / 10) : 0; p.hi = 1;
+      if (p.lo >= p.hi) p.lo = 0.9;
     } else {
       p.hi = (q(0.98) || 1) * 1.08;
       const low = q(0.02);
@@ -43,6 +48,26 @@ WL.Curves = function (canvas, runs, onJump) {
   });
 };
 
+WL.CURVES_TOP = 24; WL.CURVES_H = 196;
+WL.CURVES_KEY = "dashed: train · solid: validation · red line: the slider";
+
+/* The legend's rows, each a list of [text, x, colour or null]: the key
+   first, then the run names wrapped to the canvas's width. */
+WL.Curves.prototype.legendRows = function (runs) {
+  const ctx = this.ctx, left = 60, right = this.W - 20;
+  ctx.font = "12px sans-serif";
+  const rows = [[[WL.CURVES_KEY, left, null]]];
+  if (runs.length < 2) return rows;
+  let row = [], x = left;
+  runs.forEach((run, n) => {
+    const w = 26 + ctx.measureText(run.name).width;
+    if (row.length && x + w > right) { rows.push(row); row = []; x = left; }
+    row.push([run.name, x, WL.RUN_COLORS[n % 10]]); x += w;
+  });
+  if (row.length) rows.push(row);
+  return rows;
+};
+
 /* 1, 2 or 5 times a power of ten, near x: tick spacing a person reads easily. */
 WL.niceStep = function (x) {
   if (!(x > 0)) return 1;
@@ -53,7 +78,7 @@ WL.niceStep = function (x) {
 WL.Curves.prototype.xOf = function (p, e) { return p.x + (e - this.e0) / (this.e1 - this.e0) * p.w; };
 
 WL.Curves.prototype.draw = function (epoch) {
-  const ctx = this.ctx, top = 24, h = this.H - 84;
+  const ctx = this.ctx, top = WL.CURVES_TOP, h = WL.CURVES_H;
   ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, this.W, this.H);
   for (const p of this.plots) {
@@ -98,16 +123,15 @@ WL.Curves.prototype.draw = function (epoch) {
       ctx.moveTo(x, top); ctx.lineTo(x, top + h); ctx.stroke();
     }
   }
-  // legend
+  // legend: the key, then the runs' colours, wrapped
   ctx.font = "12px sans-serif"; ctx.textAlign = "left";
-  let lx = 60;
-  const ly = this.H - 2;
-  this.runs.forEach((run, n) => {
-    ctx.fillStyle = WL.RUN_COLORS[n % 10]; ctx.fillRect(lx, ly - 8, 14, 3);
-    ctx.fillStyle = "#333"; ctx.fillText(run.name, lx + 18, ly - 3);
-    lx += 26 + ctx.measureText(run.name).width;
+  this.legend.forEach((row, k) => {
+    const ly = top + h + 44 + 18 * k + 10;
+    row.forEach(([text, x, col]) => {
+      if (col) { ctx.fillStyle = col; ctx.fillRect(x, ly - 5, 14, 3); x += 18; }
+      ctx.fillStyle = "#333"; ctx.fillText(text, x, ly);
+    });
   });
-  ctx.fillText("dashed: train · solid: validation · red line: the slider", Math.max(lx + 10, 560), ly - 3);
   this.cursorEpoch = epoch;
   this.canvas.dataset.cursorEpoch = epoch;
 };

@@ -222,6 +222,12 @@
       return k < 0 || L.kind !== "units" ? null : toClient(v, [L.x, L.y[k]]);
     },
     cursorPx() { return curves.cursorPx(); },
+    curves() {   // the curves' layout: canvas size, axes and legend rows (with widths)
+      const ctx = curves.ctx; ctx.font = "12px sans-serif";
+      return { W: curves.W, H: curves.H, plots: curves.plots.map(p => ({ key: p.key, lo: p.lo, hi: p.hi })),
+               legend: curves.legend.map(row => row.map(([text, x, col]) => ({
+                 text, x, right: x + (col ? 18 : 0) + ctx.measureText(text).width }))) };
+    },
     select(layer, unit, run) {
       const v = views[run || 0], k = v.scene.layers[layer].units.indexOf(unit);
       select(v, k < 0 ? null : { layer, unit, k });

@@ -21,6 +21,7 @@ import numpy as np
 from weightlapse.core.errors import ConfigError, RunError, arg
 from ..outputs import write
 from weightlapse.core.run import load_run
+from weightlapse.core.rundir import FRAMEWORK_NAMES, RunDir, find_runs
 
 from ..colors import lut
 from . import data as qd
@@ -44,9 +45,8 @@ def expand_runs(paths):
     without any. A run given by itself with no snapshots is an error."""
     runs, left = [], []
     for p in paths:
-        if not hasattr(p, "snapshots") and Path(p).is_dir() and \
-                not (Path(p) / "config.json").exists():
-            members = sorted(c.parent for c in Path(p).glob("*/config.json"))
+        if not hasattr(p, "snapshots") and Path(p).is_dir() and not RunDir(p).is_run():
+            members = find_runs(p)
             if not members:
                 raise RunError(f"{p} is neither a run nor a sweep folder (no config.json "
                                "in it or its subfolders)")
@@ -120,9 +120,8 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
     status = run.status
     info = run.info
     settings = shown_settings(run.settings)
-    rec = run.config.get("recorded_from")
+    rec = run.recorded_from
     if rec:   # recorded from PyTorch or Keras: its settings are what the recorder knew
-        from weightlapse.core.rundir import FRAMEWORK_NAMES
         settings = {"framework": f"{FRAMEWORK_NAMES[rec['framework']]} {rec['version']}",
                     **settings}
     layers = []
@@ -247,7 +246,8 @@ def document(payload) -> str:
     """The template with CSS, scripts and data inlined. ``</`` is escaped in
     the JSON so no value can close the script element."""
     blob = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    title = " vs ".join(r["name"] for r in payload["runs"][:4])
+    names = [r["name"] for r in payload["runs"]]
+    title = " vs ".join(names) if len(names) <= 3 else f"{len(names)} runs"
     parts = {"TITLE": _escape(f"weightlapse report: {title}"), "CSS": asset("report.css"),
              "JS": "\n".join(asset(s) for s in SCRIPTS), "DATA": blob}
     # One pass, so nothing substituted (a run's name, say) is scanned again.

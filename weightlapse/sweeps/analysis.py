@@ -31,12 +31,12 @@ class SweepResult:
 
     def _repr_html_(self):
         from html import escape
-        from weightlapse.media import Media
+        from ..media import Media
         parts = [f"<p>sweep {escape(str(self.path))}: {len(self.runs)} runs finished, "
                  f"{len(self.failed)} did not</p>"]
         if self.table is not None:
             parts.append(formatted(self.table).to_html(index=False))
-        parts += [Media(f)._repr_html_() for f in self.files if Path(f).suffix == ".png"]
+        parts += [Media(f).html() for f in self.files if Path(f).suffix == ".png"]
         parts += [f"<p>run {escape(name)} did not finish: {escape(str(message))}</p>"
                   for name, message in self.failed]
         return "".join(parts)
@@ -48,7 +48,7 @@ def sweep_table(agg: pd.DataFrame, keys, split="val") -> pd.DataFrame:
     values as text, ``runs``, and ``<split> acc``, ``<split> acc std``,
     ``<split> loss``, ``<split> loss std``."""
     import pandas as pd
-    from weightlapse.viz.sweep_figure import label
+    from ..viz.sweep_figure import label
     table = pd.DataFrame({k: agg[k].map(label) for k in keys})
     table["runs"] = agg["n"].to_numpy()
     for m in ("acc", "loss"):
@@ -84,3 +84,48 @@ def markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(text.columns) + " |", "|" + "---|" * len(text.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in text.itertuples(index=False)]
     return "\n".join(lines) + "\n"
+
+
+def analysis(path, index, best) -> SweepResult:
+    """Load a sweep's finished runs and write its analysis beside index.json:
+    table.csv/.md, effects.png, runs.csv/.md and, for the ``best`` runs,
+    compare.png/compare-curves.png."""
+    from ..core.io import atomic_write_text
+    from ..core.run import load_run
+    from ..viz import compare as cmp
+    from ..viz import sweep_figure as effects
+    from .runner import KEPT
+    path = Path(path)
+    result = SweepResult(path, index=index)
+    for rec in index["runs"]:
+        if rec.get("status") in KEPT and rec.get("path"):
+            run = load_run(path / rec["name"])
+            if len(run.snapshots):
+                result.runs.append(run)
+                continue
+        if rec.get("status") not in KEPT or not rec.get("path"):
+            result.failed.append((rec["name"], rec.get("message") or rec.get("status", "")))
+    if not result.runs:
+        return result
+    keys = list(index["grid"])
+    from .space import is_distribution
+    log_keys = [k for k, v in index["grid"].items() if isinstance(v, str) and v.startswith("log:")]
+    sampled = [k for k, v in index["grid"].items() if is_distribution(v)]
+    points = effects.effect_points(result.runs, keys)
+    split = points["split"].iloc[0]
+    result.table = sweep_table(effects.aggregate(points, keys), keys, split)
+    atomic_write_text(path / "table.csv", result.table.to_csv(index=False))
+    atomic_write_text(path / "table.md", markdown(result.table))
+    result.files = [effects.effect_figure(result.runs, keys, path / "effects.png",
+                                          log_keys=log_keys, sampled=sampled),
+                    path / "table.csv",
+                    path / "table.md"]
+    result.files += list(cmp.write_table(cmp.summary_table(result.runs), path / "runs.csv"))
+    score = points["acc"] if points["acc"].notna().any() else -points["loss"]
+    order = score.fillna(-float("inf")).to_numpy().argsort(kind="stable")[::-1]
+    top = [result.runs[i] for i in order[:best]]
+    if len(top) >= 2:
+        # Each run on its own scales: settings as far apart as SGD and Adam
+        # differ tenfold in their weights, and one scale washes the smaller out.
+        result.files += list(cmp.compare_figure(top, path / "compare.png", shared=False))
+    return result

@@ -19,7 +19,8 @@ from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
-from ..core.errors import ConfigError, WeightlapseError, arg, switch
+from ..core.errors import WeightlapseError
+from .options import check_backend_options
 from .tasks import StopWhen, roomy_malloc, train_one
 
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -186,12 +187,6 @@ class DaskBackend:
                     _restore_env(self.saved_env, whole=True)
                     raise
         else:
-            if jobs is not None:
-                raise ConfigError(f"{arg('jobs')} sets the number of local workers; a "
-                                  "cluster at an address has its own workers")
-            if blas_threads != 1:
-                raise ConfigError(f"{arg('blas_threads')} is set where a cluster's workers start "
-                                  "(dask worker sets one BLAS thread per process)")
             try:
                 self.client = distributed.Client(scheduler, timeout=connect_timeout)
             except (OSError, TimeoutError, ValueError, TypeError) as e:
@@ -304,19 +299,8 @@ def _restore_env(saved, whole=False):
 
 def make_backend(scheduler, jobs, n_runs, blas_threads=1, retries=1, shared_out=False,
                  connect_timeout=10.0):
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise ConfigError(f"{arg('jobs')} must be >= 1 (got {jobs})")
-    if isinstance(blas_threads, bool) or not isinstance(blas_threads, int) or blas_threads < 1:
-        raise ConfigError(f"{arg('blas_threads')} must be >= 1 (got {blas_threads})")
-    if not (isinstance(connect_timeout, (int, float)) and 0 < connect_timeout <= 3600):
-        raise ConfigError(f"{arg('connect_timeout')} must be in (0, 3600] seconds (got {connect_timeout})")
+    check_backend_options(scheduler, jobs, blas_threads, shared_out, connect_timeout)
     if scheduler is None:
-        if shared_out:
-            raise ConfigError(f"{switch('shared_out')} goes with a Dask scheduler (a process pool always "
-                              "writes into the sweep folder)")
         return PoolBackend(jobs or 1, n_runs, blas_threads)
-    if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ConfigError(f"{arg('scheduler')} must be 'local' or a Dask scheduler address like "
-                          f"tcp://HOST:8786 (got {scheduler!r})")
     return DaskBackend(scheduler.strip(), jobs, blas_threads, retries, shared_out,
                        connect_timeout, n_runs)

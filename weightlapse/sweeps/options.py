@@ -1,14 +1,86 @@
-"""The sweep's own options, declared once (as the training settings are in
-core/config.py): the command line's flags, their help and the bounds it
-checks are made from these declarations (cli_options.add_declared)."""
+"""A sweep's own arguments (where and how it runs, what it writes), checked
+before anything starts, so a wrong type is one line naming the argument
+(``jobs`` in Python, ``--jobs`` on the command line), never a TypeError.
+The grid is checked by :func:`.space.check_grid`, the settings by their
+declarations."""
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from dataclasses import dataclass
 from typing import Optional
 
 from ..core.declare import setting
+from ..core.errors import ConfigError, DataError, arg, switch
 
 
+def check_sweep_options(*, jobs=None, scheduler=None, retries=1, shared_out=False,
+                        blas_threads=1, connect_timeout=10.0, best=6, log=None,
+                        progress=False, name=None):
+    check_backend_options(scheduler, jobs, blas_threads, shared_out, connect_timeout)
+    check_count("retries", retries, 0)
+    check_count("best", best, 0)
+    if log is not None and not callable(log):
+        raise ConfigError(f"{arg('log')} must be a function of one message (got {log!r})")
+    if not isinstance(progress, bool):
+        raise ConfigError(f"{arg('progress')} must be True or False (got {progress!r})")
+    if name is not None:
+        check_name(name)
+
+
+def check_data_files(base, grid):
+    """Every data file the runs read is there now, not a failure per run later."""
+    for path in [base.get("data"), *(grid.get("data") or [])]:
+        if isinstance(path, str) and not Path(path).is_file():
+            raise DataError(f"{arg('data')} {path}: no such file")
+
+
+def check_name(name):
+    """A sweep folder name must stay inside ``out``: one plain folder name."""
+    bad = (not isinstance(name, str) or name in ("", ".", "..") or "\0" in name
+           or "/" in name or (os.altsep and os.altsep in name) or os.sep in name)
+    if bad:
+        raise ConfigError(f"{arg('name')} must be a plain folder name, not a path (got "
+                          f"{name!r}); use {arg('out')} to choose where the sweep goes")
+
+
+def check_count(key, value, low):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{arg(key)} must be a whole number >= {low} (got {value!r})")
+
+
+def check_backend_options(scheduler, jobs, blas_threads=1, shared_out=False,
+                          connect_timeout=10.0):
+    """Where the runs train, checked before anything starts or is written."""
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ConfigError(f"{arg('jobs')} must be a whole number >= 1 (got {jobs!r})")
+    if isinstance(blas_threads, bool) or not isinstance(blas_threads, int) or blas_threads < 1:
+        raise ConfigError(f"{arg('blas_threads')} must be a whole number >= 1 "
+                          f"(got {blas_threads!r})")
+    if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) \
+            or not 0 < connect_timeout <= 3600:
+        raise ConfigError(f"{arg('connect_timeout')} must be in (0, 3600] seconds "
+                          f"(got {connect_timeout!r})")
+    if not isinstance(shared_out, bool):
+        raise ConfigError(f"{arg('shared_out')} must be True or False (got {shared_out!r})")
+    if scheduler is None:
+        if shared_out:
+            raise ConfigError(f"{switch('shared_out')} goes with a Dask {arg('scheduler')} "
+                              "(a local process pool always writes into the sweep folder)")
+        return
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ConfigError(f"{arg('scheduler')} must be 'local' or a Dask scheduler address "
+                          f"like tcp://HOST:8786 (got {scheduler!r})")
+    if scheduler.strip() != "local":
+        for key, given in (("jobs", jobs is not None), ("blas_threads", blas_threads != 1)):
+            if given:
+                raise ConfigError(f"{arg(key)} is for local workers; a cluster at an "
+                                  "address has its own workers (dask worker sets one BLAS "
+                                  "thread per process)")
+
+
+# -- the declarations the command line's sweep flags and help are made from ---------
 
 @dataclass(frozen=True)
 class SweepOptions:

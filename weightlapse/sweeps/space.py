@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 
 import numpy as np
 
@@ -60,17 +61,25 @@ def check_grid(grid) -> dict:
                           "{'lr': [0.1, 0.01]}")
     out = {}
     for key, values in grid.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{arg('grid')}'s keys must be setting names (got {key!r})")
         if key in ("out", "name"):
             raise ConfigError(f"{arg(key)} cannot be swept")
         if is_distribution(values):
             parse_distribution(key, values)
             out[key] = values
             continue
-        if isinstance(values, (str, bytes, int, float)) or not hasattr(values, "__iter__"):
+        if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+            shown = repr(values)[:60]
             raise ConfigError(f"{arg('grid')} {key}: expected a list of values or a distribution "
-                              f"such as log:1e-4:1e-1 (got {values!r}; for one value "
-                              f"write [{values!r}])")
-        values = list(values)
+                              f"such as log:1e-4:1e-1 (got {shown}; for one value "
+                              f"write [{shown}])")
+        try:   # any iterable (a generator, a range, an array): its values, once
+            values = [v.item() if isinstance(v, np.generic) else
+                      os.fspath(v) if isinstance(v, os.PathLike) else v for v in values]
+        except Exception as e:  # noqa: BLE001 - a user's iterable may raise anything
+            raise ConfigError(f"{arg('grid')} {key}: its values could not be read "
+                              f"({type(e).__name__}: {e})") from None
         if not values:
             raise ConfigError(f"{arg('grid')} {key} has no values")
         out[key] = values
@@ -154,5 +163,7 @@ def _validate(base, combo):
     try:
         RunConfig.from_settings(**{**base, **combo}).validate()
     except ConfigError as e:
+        if not any(f"\x1f{k}\x1f" in e.args[0] or f"'{k}'" in e.args[0] for k in combo):
+            raise     # a shared setting's fault, not the grid's
         shown = ", ".join(f"{arg(k)}={v}" for k, v in combo.items())
         raise ConfigError(f"{arg('grid')} {shown}: {e.args[0]}") from None

@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import io
-import json
 import os
 import shutil
 import tarfile
@@ -79,7 +78,9 @@ def _glibc():
 
 def train_one(settings: dict, target=None, stop=None) -> dict:
     """Train the run ``settings`` describe (``out`` is the sweep folder and
-    ``name`` the run's folder name).
+    ``name`` the run's folder name), or with ``_resume`` continue it from its
+    checkpoint (``_run_tar``: the run's folder packed, for a worker that
+    cannot see the sweep folder).
 
     ``target``: "shared" writes into ``out/name`` directly (a leftover of an
     attempt whose worker died is removed first); "bytes" trains in a local
@@ -88,8 +89,6 @@ def train_one(settings: dict, target=None, stop=None) -> dict:
     failure is returned, never raised, so one bad run does not stop a sweep.
     """
     import socket
-    from ..core.config import RunConfig
-    from ..core.pipeline import train_run
     t0 = time.perf_counter()
     result = {"host": socket.gethostname()}
     callbacks = [stop] if stop is not None else []
@@ -97,15 +96,12 @@ def train_one(settings: dict, target=None, stop=None) -> dict:
         return {**result, "status": "cancelled", "message": "the sweep was stopped"}
     tmp = None
     settings = dict(settings)
+    resume, packed = settings.pop("_resume", False), settings.pop("_run_tar", None)
     try:
         if target == "bytes":
             tmp = Path(tempfile.mkdtemp(prefix="weightlapse-sweep-"))
-            settings["out"] = str(tmp)
-        else:
-            leftover = Path(settings["out"]) / settings["name"]
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        run = train_run(RunConfig.from_settings(**settings), callbacks=callbacks)
+        run = (_continue(settings, tmp, packed, callbacks) if resume
+               else _train(settings, tmp, callbacks))
         result.update(status=run.status, message=run.info.get("message", ""))
         if target == "bytes":
             result["tar"] = pack(run.path)
@@ -120,6 +116,31 @@ def train_one(settings: dict, target=None, stop=None) -> dict:
             shutil.rmtree(tmp, ignore_errors=True)
     result["seconds"] = round(time.perf_counter() - t0, 2)
     return result
+
+
+def _train(settings, tmp, callbacks):
+    from ..core.config import RunConfig
+    from ..core.pipeline import train_run
+    if tmp is not None:
+        settings["out"] = str(tmp)
+    else:
+        # A leftover of an attempt that never recorded a checkpoint (the
+        # sweep's resume checked that): nothing in it can be continued.
+        leftover = Path(settings["out"]) / settings["name"]
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    return train_run(RunConfig.from_settings(**settings), callbacks=callbacks)
+
+
+def _continue(settings, tmp, packed, callbacks):
+    """The run continued from its checkpoint (in ``tmp`` when it travelled packed)."""
+    from ..core.resume import resume_run
+    path = Path(settings["out"]) / settings["name"]
+    if packed is not None:
+        path = Path(tmp) / settings["name"]
+        with tarfile.open(fileobj=io.BytesIO(packed), mode="r") as tar:
+            tar.extractall(path, filter="data")
+    return resume_run(path, callbacks=callbacks)
 
 
 def pack(run_dir) -> bytes:
@@ -141,11 +162,8 @@ def unpack(data: bytes, sweep_dir, name) -> Path:
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
             tar.extractall(incoming, filter="data")  # no paths outside, no devices
-        cfg_path = incoming / "config.json"
-        cfg = json.loads(cfg_path.read_text())
-        cfg["settings"]["recording"]["out"] = str(sweep_dir)
-        from ..core.io import atomic_write_json
-        atomic_write_json(cfg_path, cfg)
+        from ..core.rundir import RunDir
+        RunDir(incoming).relocate(sweep_dir)   # checked as it is read
         replace_dir(incoming, final)
     finally:
         shutil.rmtree(incoming, ignore_errors=True)

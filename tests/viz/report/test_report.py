@@ -114,6 +114,21 @@ def test_api_report_displays_in_a_notebook(report_runs, tmp_path):
     assert wl.report([report_runs["a"].path]).path is None
 
 
+def test_a_generator_of_runs_is_reported_like_a_list(report_runs, tmp_path):
+    a, b = report_runs["a"], report_runs["b"]
+    rep = wl.report((r.path for r in (a, b)), snapshots=5)
+    assert [r["name"] for r in payload(rep.html)["runs"]] == ["a", "b"]
+    result = wl.compare((r for r in (a, b)), tmp_path / "c.png")
+    assert list(result.table["run"]) == ["a", "b"]
+
+
+def test_the_title_names_a_few_runs_and_counts_more(report_runs):
+    a, b = report_runs["a"], report_runs["b"]
+    assert "<title>weightlapse report: a vs b</title>" in wl.report([a, b], snapshots=3).html
+    assert "<title>weightlapse report: 5 runs</title>" in wl.report([a, b, a, b, a],
+                                                                   snapshots=3).html
+
+
 def test_cli_report_of_two_runs_and_a_sweep(report_runs, tmp_path, capsys):
     a, b = report_runs["a"], report_runs["b"]
     out = tmp_path / "two.html"

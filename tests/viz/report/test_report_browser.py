@@ -331,3 +331,54 @@ def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser, train_
         page.check_clean()
     finally:
         page.page.close()
+
+
+def test_eight_runs_keep_their_legend_and_the_key_on_the_canvas(tmp_path, browser, train_spiral):
+    """A sweep's curves: every run's name and the train/validation key fit
+    the canvas (wrapped into rows), and the title counts the runs."""
+    for k in range(8):
+        train_spiral(tmp_path / "sw", f"lr={0.01 * (k + 1):g}-hidden=6,5-seed={k}", epochs=6,
+                     lr=0.01 * (k + 1))
+    path = tmp_path / "sweep.html"
+    wl.report(tmp_path / "sw", path)
+    page = Page(browser, path)
+    try:
+        assert page.page.title() == "weightlapse report: 8 runs"
+        c = page.js("weightlapse.curves()")
+        entries = [e for row in c["legend"] for e in row]
+        assert "dashed: train" in c["legend"][0][0]["text"]            # the key, first
+        assert sorted(e["text"] for e in entries[1:]) == sorted(
+            p.name for p in (tmp_path / "sw").iterdir())               # every run named
+        assert all(e["right"] <= c["W"] for e in entries), entries      # none off the canvas
+        assert len(c["legend"]) >= 3                                    # so they wrapped
+        # the rows are drawn inside the canvas: its last row has ink
+        last = page.js("""() => { const c = document.getElementById('curves');
+            const ctx = c.getContext('2d'), s = c.height / weightlapse.curves().H;
+            const y = Math.round((weightlapse.curves().H - 12) * s);
+            const d = ctx.getImageData(0, y - 4 * s, c.width, 8 * s).data;
+            let ink = 0; for (let i = 0; i < d.length; i += 4) ink += d[i] < 128;
+            return ink; }""")
+        assert last > 50
+        page.check_clean()
+    finally:
+        page.page.close()
+
+
+def test_the_accuracy_axis_shows_the_whole_curve(tmp_path, browser, train_spiral):
+    """A run near chance for its first evaluations only (moons: 0.6, then
+    above 0.85 within an epoch): the axis reaches down to its lowest value,
+    so those are drawn where they are, not flat on an axis starting at the
+    curve's 10th percentile (MNIST read as ~80% at epoch 0)."""
+    run = train_spiral(tmp_path, "moons", dataset="moons", batch_size=32, snapshot_every=20)
+    path = tmp_path / "moons.html"
+    wl.report(run, path)
+    page = Page(browser, path)
+    try:
+        acc = next(p for p in page.js("weightlapse.curves()")["plots"] if p["key"] == "acc")
+        m = run.metrics
+        lowest = min(m["train_acc"].min(), m["val_acc"].min())
+        assert acc["lo"] <= lowest and acc["hi"] == 1, (acc, lowest)
+        assert lowest - acc["lo"] < 0.1                 # from the lowest value, not 0 always
+        page.check_clean()
+    finally:
+        page.page.close()
