@@ -62,7 +62,7 @@ def parse_snapshot_every(text: str):
 class DataConfig:
     GROUP = "data"
     dataset: Optional[str] = setting(None, "a built-in dataset", choices=DATASET_NAMES,
-                                     kind="str", metavar="NAME", unset="none: arrays or --data")
+                                     kind="str", metavar="NAME")
     data: Optional[str] = setting(None, "a CSV: Kaggle digits (label,pixel0..783) or any "
                                   "numeric table", kind="str", metavar="FILE.csv")
     label_column: str = setting("label", "the CSV's label column", metavar="NAME")

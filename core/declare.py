@@ -117,6 +117,10 @@ def help_text(f, meta) -> str:
         shown = meta["unset"] or "none"
     elif isinstance(default, list):
         shown = ",".join(map(str, default))
+    elif isinstance(default, tuple):
+        shown = "x".join(map(str, default))      # a size: 1280x720
+    elif isinstance(default, bool):
+        shown = "on" if default else "off"
     else:
         shown = str(default)
     return f"{'; '.join(parts)} (default: {shown})".replace("%", "%%")

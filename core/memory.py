@@ -92,15 +92,34 @@ def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg) -> int:
 
 
 def check_disk(folder, need: int) -> None:
-    """A ConfigError when the snapshots cannot fit on the disk holding ``folder``."""
+    """A ConfigError when ``folder`` (``out``) cannot be written, or the
+    snapshots cannot fit on the disk holding it."""
+    from .errors import arg
+    from .io import folder_problem
     path = Path(folder).absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
+    if not path.is_dir():
+        raise ConfigError(f"{arg('out')} {folder}: {path} is a file, not a folder")
+    why = folder_problem(path)
+    if why is not None:
+        raise ConfigError(f"{arg('out')} {folder}: the folder {path} cannot be written ({why})")
     try:
         free = shutil.disk_usage(path).free
     except OSError:
         return
     if need > free:
-        raise ConfigError(f"the snapshots would need about {gib(need)} of disk and "
-                          f"{gib(free)} is free under {path}; record less often "
-                          "(a larger snapshot_every), or train fewer epochs")
+        shown_need, shown_free = amount(need), amount(free)
+        if shown_need == shown_free:       # never "1 MiB needed, 1 MiB free"
+            shown_need, shown_free = f"{need:,} bytes", f"{free:,} bytes"
+        raise ConfigError(f"the snapshots would need about {shown_need} of disk and only "
+                          f"{shown_free} is free under {path}; record less often (a larger "
+                          f"{arg('snapshot_every')}), or train fewer {arg('epochs')}")
+
+
+def amount(n: float) -> str:
+    """Bytes in words with three significant figures: 812 bytes, 4.1 kB, 37.5 MiB."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("kB", 2**10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} bytes"

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, arg
 
 
 class SGD:
@@ -150,9 +150,9 @@ class StepDecay:
 
     def __init__(self, step_every: int = 10, gamma: float = 0.5):
         if not (isinstance(step_every, int) and step_every >= 1):
-            raise ConfigError(f"lr_step_every must be a whole number >= 1 (got {step_every!r})")
+            raise ConfigError(f"{arg('lr_step_every')} must be a whole number >= 1 (got {step_every!r})")
         if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
-            raise ConfigError(f"lr_gamma must be in (0, 1] (got {gamma!r})")
+            raise ConfigError(f"{arg('lr_gamma')} must be in (0, 1] (got {gamma!r})")
         self.step_every, self.gamma = step_every, gamma
 
     def __call__(self, lr, step, total_steps, steps_per_epoch):
@@ -167,7 +167,7 @@ class Cosine:
 
     def __init__(self, lr_min: float = 0.0):
         if not (isinstance(lr_min, (int, float)) and 0 <= lr_min):
-            raise ConfigError(f"lr_min must be >= 0 (got {lr_min!r})")
+            raise ConfigError(f"{arg('lr_min')} must be >= 0 (got {lr_min!r})")
         self.lr_min = lr_min
 
     def __call__(self, lr, step, total_steps, steps_per_epoch):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, arg
 
 
 def _split(n, k):
@@ -81,6 +81,6 @@ SYNTHETIC = {
 def make_synthetic(name, n_samples, noise=None, classes=3, rng=None):
     fn, default_noise = SYNTHETIC[name]
     if noise is not None and not 0 <= noise <= MAX_NOISE:  # also NaN and inf
-        raise ConfigError(f"noise must be a number in [0, {MAX_NOISE:g}] (got {noise!r})")
+        raise ConfigError(f"{arg('noise')} must be a number in [0, {MAX_NOISE:g}] (got {noise!r})")
     return fn(n_samples=n_samples, noise=default_noise if noise is None else noise,
               rng=rng, classes=classes)

@@ -15,7 +15,7 @@ from weightlapse.core.align import align_hidden
 from weightlapse.core.errors import ConfigError, RunError
 
 from .drawn import ValueSource, build_drawn_graph, share_scales
-from .figure import FORMATS, check_output, save_atomic
+from .outputs import check_output, write
 from .frame import caption
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
@@ -77,10 +77,9 @@ def summary_table(runs) -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, path):
     """Save the table as CSV at ``path`` and as Markdown beside it (.md)."""
-    from weightlapse.core.io import atomic_write_text
     path = Path(path)
-    atomic_write_text(path, table.to_csv(index=False))
-    atomic_write_text(path.with_suffix(".md"), markdown(table))
+    write("table", path, table.to_csv(index=False), "table")
+    write("table", path.with_suffix(".md"), markdown(table), "table")
     return path, path.with_suffix(".md")
 
 
@@ -128,7 +127,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
     settings and final accuracy; and ``<stem>-curves<ext>`` overlaying their
     loss and accuracy curves. ``shared=False``: each run on its own per-gap
     scales (its colour bars say which). Returns (figure path, curves path)."""
-    path = check_output(path, FORMATS, "figure")
+    path = check_output(path, "figure")
     opts = options or DrawOptions()
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
@@ -165,7 +164,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
                                   + (", ".join(keys) if keys else "runs")
                                   + ("  (hidden units aligned)" if align else ""),
                                   int(W * 12), placeholder=" …"), fontsize=10, y=1 - 0.08 / H)
-    save_atomic(fig, path, dpi)
+    write("figure", path, fig, dpi=dpi)
     return path, curves_figure(runs, keys, path.with_name(f"{path.stem}-curves{path.suffix}"),
                                dpi)
 
@@ -212,5 +211,5 @@ def curves_figure(runs, keys, path, dpi=200):
     fig.legend(*axes[-1].get_legend_handles_labels(), loc="outside lower center",
                ncol=min(len(labelled), 2), fontsize=7, frameon=False,
                title="validation solid, training dotted", title_fontsize=7)
-    save_atomic(fig, path, dpi)
+    write("figure", path, fig, dpi=dpi)
     return path

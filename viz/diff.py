@@ -14,10 +14,10 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from weightlapse.core.align import align_hidden
-from weightlapse.core.errors import ConfigError
+from weightlapse.core.errors import ConfigError, switch
 
 from .colors import CMAP
-from .figure import FORMATS, check_output, save_atomic
+from .outputs import check_output, write
 from .graph import MAX_DRAWN_NODES, edge_mask, layout, parse_edges
 
 
@@ -78,9 +78,9 @@ def draw_network(weights, biases, scale, ax=None, edges="all", labels=None, font
 def diff_figure(run_a, run_b, path, align=False, dpi=200, edges="all"):
     """The final weights of B minus A (same architecture). With ``align``,
     B's hidden units are first matched to A's. Returns (path, report)."""
-    path = check_output(path, FORMATS, "figure")
+    path = check_output(path, "figure")
     if run_a.sizes != run_b.sizes:
-        raise ConfigError(f"--diff needs runs of the same architecture: "
+        raise ConfigError(f"{switch('diff')} needs runs of the same architecture: "
                           f"{'-'.join(map(str, run_a.sizes))} vs "
                           f"{'-'.join(map(str, run_b.sizes))}")
     a, b = run_a.snapshots[-1], run_b.snapshots[-1]
@@ -106,6 +106,6 @@ def diff_figure(run_a, run_b, path, align=False, dpi=200, edges="all"):
     head = textwrap.fill(f"{run_b.name} − {run_a.name}", 70)
     fig.suptitle(f"{head}\n{'hidden units aligned; ' if align else ''}relative difference "
                  f"||B − A|| / ||A|| = {rel:.2f}", fontsize=9)
-    save_atomic(fig, path, dpi)
+    write("figure", path, fig, dpi=dpi)
     report.append({"relative_difference": float(rel)})
     return path, report

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 
+from weightlapse.core.declare import declared, setting
 from weightlapse.core.errors import ConfigError, arg
 
 COLORS = ("weight", "change", "update")
 SCALES = ("layer", "global")
 DEFAULT_DURATION = 12.0      # seconds: a film about this long whatever its snapshots
 MIN_DURATION, MAX_DURATION = 0.5, 600.0
+FILM_ONLY = ("duration", "fps", "size")
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,21 @@ class DrawOptions:
     "top:K" (the K strongest edges into each shown unit).
     duration (s), fps, size (width, height) in pixels: films only.
     """
-    color: str = "weight"
-    scale: str = "layer"
-    units: object = "auto"
-    edges: str = "auto"
-    duration: float = DEFAULT_DURATION
-    fps: float = 30.0
-    size: tuple = (1280, 720)
+    color: str = setting("weight", "what colours show: the weight, its change since the "
+                         "start W - W0, or the update per step since the previous snapshot",
+                         choices=COLORS, metavar="weight|change|update")
+    scale: str = setting("layer", "one colour scale per gap between layers, or one for all",
+                         choices=SCALES, metavar="layer|global")
+    units: object = setting("auto", "units shown per large layer: the K most important, or "
+                            "all (auto: as many as fit)", kind="units", metavar="K|all")
+    edges: str = setting("auto", "edges between shown units: all, or the K strongest into "
+                         "each (auto: all unless a gap has more than 150)",
+                         metavar="all|top:K")
+    duration: float = setting(DEFAULT_DURATION, "film length in seconds, whatever the "
+                              "number of snapshots", bounds=f"[{MIN_DURATION:g}, {MAX_DURATION:g}]",
+                              metavar="SECONDS")
+    fps: float = setting(30.0, "frames per second", bounds="(0, 240]", metavar="FPS")
+    size: tuple = setting((1280, 720), "frame size in pixels", kind="size", metavar="WxH")
 
     @classmethod
     def create(cls, **kw) -> "DrawOptions":
@@ -78,23 +88,18 @@ class DrawOptions:
             if kind != "top" or not k.isdigit() or int(k) < 1:
                 fail("edges", f"must be 'auto', 'all' or 'top:K' with K >= 1 "
                      f"(got {self.edges!r})")
-        duration = _number(self.duration, lambda what: fail("duration", what))
-        if not MIN_DURATION <= duration <= MAX_DURATION:
-            fail("duration", f"must be between {MIN_DURATION:g} and {MAX_DURATION:g} "
-                 f"seconds (got {self.duration!r})")
-        fps = _number(self.fps, lambda what: fail("fps", what))
-        if not 0 < fps <= 240:
-            fail("fps", f"must be in (0, 240] (got {self.fps!r})")
-        size = self.size
-        if isinstance(size, str):
-            size = size.lower().split("x")
-        try:
-            w, h = (int(v) for v in size)
-        except (TypeError, ValueError):
-            fail("size", f"must be WIDTHxHEIGHT in pixels like 1280x720 (got {self.size!r})")
-        if not (16 <= w <= 7680 and 16 <= h <= 4320):
-            fail("size", f"{w}x{h} is out of range; use WIDTHxHEIGHT like 1280x720")
-        return DrawOptions(color, scale, units, edges, duration, fps, (w, h))
+        decl = declared(DrawOptions)
+        duration, fps = (_bounded(self, key, decl[key][1]["bounds"], fail)
+                         for key in ("duration", "fps"))
+        from .outputs import check_size
+        size = check_size(self.size)
+        return DrawOptions(color, scale, units, edges, duration, fps, size)
+
+    @classmethod
+    def declarations(cls) -> dict:
+        """{name: (field, metadata)}: the options' one declaration, from which
+        the command line's flags and help are made."""
+        return declared(cls)
 
     @property
     def top_k(self) -> int:
@@ -115,6 +120,15 @@ def parse_units(units, fail):
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         fail(f"must be a number of units K >= 1, 'auto' or 'all' (got {units!r})")
     return int(units)
+
+
+def _bounded(opts, key, bounds, fail) -> float:
+    """A finite number within the option's declared bounds."""
+    value = getattr(opts, key)
+    v = _number(value, lambda what: fail(key, what))
+    if v not in bounds:
+        fail(key, f"{bounds.words()} (got {value!r})")
+    return v
 
 
 def _number(value, fail) -> float:

@@ -3,8 +3,14 @@ node-link JSON (D3), readable back with networkx's own readers:
 ``nx.read_graphml``, ``nx.read_gexf``, ``nx.node_link_graph(json.load(f))``.
 
 GraphML and GEXF hold only scalar attributes: lists and tuples (positions
-boxes, per-layer lists) are written as JSON text, None values are left out,
-and per-gap edge masks are left out (the edges present say the same).
+boxes, per-layer lists, an image unit's receptive field) are written as JSON
+text, None values are left out, and per-gap edge masks are left out (the
+edges present say the same). Node-link JSON keeps lists as lists and names
+its edges ``"edges"``, networkx's current default.
+
+For image inputs each ``"0:grid" -> "1:j"`` edge carries the unit's
+receptive field: ``weights``, its incoming values for every pixel, row-major
+over the graph's ``image_shape`` (``norm`` is their L2 norm).
 """
 from __future__ import annotations
 
@@ -14,9 +20,9 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from .figure import check_output
+from .outputs import formats, write, writer
 
-FORMATS = (".graphml", ".gexf", ".json")
+FORMATS = formats("graph")
 
 
 def _plain(v):
@@ -44,8 +50,21 @@ def _scalar(v):
 def export_graph(G, path):
     """Write ``G`` (a drawn graph with values, see :mod:`.drawn`) to ``path``
     (.graphml, .gexf or .json), via a temporary file renamed into place."""
-    path = check_output(path, FORMATS, "graph")
-    ext = path.suffix.lower()
+    return Path(write("graph", path, G))
+
+
+@writer("graph")
+def write_graph(G, tmp):
+    """The graph writer: ``G`` into ``tmp`` in its extension's format."""
+    ext = Path(tmp).suffix.lower()
+    if ext == ".json":
+        data = nx.node_link_data(G, edges="edges")
+        data["graph"] = {k: _plain(v) for k, v in G.graph.items() if k != "masks"}
+        for rec in data["nodes"] + data["edges"]:
+            for k, v in list(rec.items()):
+                rec[k] = _plain(v)
+        Path(tmp).write_text(json.dumps(data, allow_nan=False))
+        return
     H = nx.DiGraph()
     H.graph.update({k: _scalar(v) for k, v in G.graph.items()
                     if k != "masks" and _scalar(v) is not None})
@@ -53,24 +72,10 @@ def export_graph(G, path):
         H.add_node(n, **{k: _scalar(v) for k, v in d.items() if _scalar(v) is not None})
     for a, b, d in G.edges(data=True):
         H.add_edge(a, b, **{k: _scalar(v) for k, v in d.items() if _scalar(v) is not None})
-    tmp = path.with_name(f".{path.stem}.partial{ext}")
-    try:
-        if ext == ".graphml":
-            nx.write_graphml(H, tmp)
-        elif ext == ".gexf":
-            for n, d in H.nodes(data=True):   # GEXF's own position, for Gephi
-                d["viz"] = {"position": {"x": float(d["x"]) * 1000,
-                                         "y": float(d["y"]) * 1000, "z": 0.0}}
-            nx.write_gexf(H, tmp)
-        else:
-            data = nx.node_link_data(G, edges="links")
-            data["graph"] = {k: _plain(v) for k, v in G.graph.items() if k != "masks"}
-            for rec in data["nodes"] + data["links"]:
-                for k, v in list(rec.items()):
-                    rec[k] = _plain(v)
-            tmp.write_text(json.dumps(data, allow_nan=False))
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return Path(path)
+    if ext == ".graphml":
+        nx.write_graphml(H, tmp)
+    else:
+        for n, d in H.nodes(data=True):   # GEXF's own position, for Gephi
+            d["viz"] = {"position": {"x": float(d["x"]) * 1000,
+                                     "y": float(d["y"]) * 1000, "z": 0.0}}
+        nx.write_gexf(H, tmp)

@@ -3,40 +3,30 @@ same way as the film (same units, tiles, per-gap scales and legends) but
 with ordinary vector artists (PNG, SVG and PDF; vector formats stay vector)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from weightlapse.core.errors import ConfigError
-from weightlapse.core.io import atomic_path, check_output_path
-
 from .labels import short
 from .draw_options import DrawOptions
+from .outputs import check_output, check_size, formats, write
 
-FORMATS = (".png", ".svg", ".pdf")
+FORMATS = formats("figure")
 FIG_SIZE = (10.0, 6.4)       # inches; the network panel is 6.8 x 4.2
 
 
-def check_output(path, formats, kind) -> Path:
-    """An output path with a known extension, in a folder that exists."""
-    path = check_output_path(path)     # a folder, or a missing one: say so first
-    if path.suffix.lower() not in formats:
-        choices = ", ".join(formats[:-1]) + " or " + formats[-1]
-        raise ConfigError(f"unknown {kind} format {path.suffix or '(none)'!r} for {path}; "
-                          f"use {choices}")
-    return path
-
-
-def render_figure(run, path, snapshot=-1, options=None, dpi=200):
+def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     """Write the drawn network of ``run`` at ``snapshot`` (default: final)
-    to ``path``; decision regions with a class legend beside it for 2-D data."""
+    to ``path``; decision regions with a class legend beside it for 2-D data.
+    ``size``: (width, height) in pixels at ``dpi`` (default 10 x 6.4 inches;
+    7.4 x 6.4 without decision regions), e.g. 1920x1080 for a 16:9 slide."""
     from .drawn import ValueSource, build_drawn_graph
     from .frame import caption
     from .painter import DrawnPanel
-    path = check_output(path, FORMATS, "figure")
+    path = check_output(path, "figure")
+    if size is not None:
+        size = check_size(size)
     opts = options or DrawOptions()
     n = len(run.snapshots)
     snap = run.snapshot(snapshot)
@@ -44,11 +34,20 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200):
     data = run.config["data"]
     samples = run.samples() if data["task"] == "classification" else None
     fw, fh = FIG_SIZE if samples is not None else (FIG_SIZE[0] - 2.6, FIG_SIZE[1])
-    rect = [0.015, 0.17, 6.8 / fw, 0.66]
+    if size is not None:
+        fw, fh = size[0] / dpi, size[1] / dpi
+    # The layout of the default size, in inches, scaled to fit the figure.
+    zoom = min(fw / (FIG_SIZE[0] if samples is not None else FIG_SIZE[0] - 2.6),
+               fh / FIG_SIZE[1])
+    # The network panel keeps the default's 6.8:4.2 shape (the drawing is laid
+    # out for it: tiles stay square), centred in the room left of the regions.
+    room = fw - (3.2 if samples is not None else 0.6) * zoom         # 6.8 at the default
+    width = min(room, 0.66 * fh * 6.8 / 4.2)
+    rect = [(0.015 * fw + (room - width) / 2) / fw, 0.17, width / fw, 0.66]
     G = build_drawn_graph(run, opts)     # the units the film at this size shows
     fig = Figure(figsize=(fw, fh))
     FigureCanvasAgg(fig)
-    fs = 8.0
+    fs = 8.0 * max(zoom, 0.6)
     ax = fig.add_axes(rect)
     panel = DrawnPanel(ax, G, fs, fast=False)
     panel.update(ValueSource(G, run).at(i))
@@ -61,17 +60,17 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200):
     acc = row.get("val_acc", np.nan)
     if np.isfinite(acc):
         title += f", val acc {acc:.1%}"
-    fig.suptitle(title, fontsize=10, y=0.985)
+    fig.suptitle(title, fontsize=10 * max(zoom, 0.6), y=0.985)
     if samples is not None:
-        _regions(fig, run, samples, i, G, fs, fw, fh)
-    return save_atomic(fig, path, dpi)
+        _regions(fig, run, samples, i, G, fs, fw, fh, zoom)
+    return write("figure", path, fig, dpi=dpi)
 
 
-def _regions(fig, run, samples, i, G, fs, fw, fh):
+def _regions(fig, run, samples, i, G, fs, fw, fh, zoom=1.0):
     from .sprites import class_colours, region_grid, region_rgb
     X, y = samples
-    side = 2.5
-    axr = fig.add_axes([7.2 / fw, 0.3, side / fw, side / fh])
+    side = 2.5 * zoom                          # inches, at the right edge
+    axr = fig.add_axes([(fw - 2.8 * zoom) / fw, 0.3, side / fw, side / fh])
     grid, extent = region_grid(X, 200)
     k = run.sizes[-1]
     palette, light = class_colours(k)
@@ -85,11 +84,3 @@ def _regions(fig, run, samples, i, G, fs, fw, fh):
                [short(n, 12) for n in G.graph["class_names"]], title="class",
                fontsize=fs * 0.85, title_fontsize=fs * 0.85, loc="upper center",
                bbox_to_anchor=(0.5, -0.02), ncol=min(k, 5), frameon=False, handlelength=1.0)
-
-
-def save_atomic(fig, path, dpi=200):
-    """Save a figure via a uniquely named temporary file renamed into place."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())
-    return path

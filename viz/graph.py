@@ -67,6 +67,6 @@ def parse_edges(edges) -> int:
             raise ValueError
         return k
     except ValueError:
-        from weightlapse.core.errors import ConfigError
-        raise ConfigError(f"edges must be 'all' or 'top:K' with K >= 1 (got {edges!r})") \
+        from weightlapse.core.errors import ConfigError, arg
+        raise ConfigError(f"{arg('edges')} must be 'all' or 'top:K' with K >= 1 (got {edges!r})") \
             from None

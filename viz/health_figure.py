@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
-from .figure import FORMATS, check_output, save_atomic
+from .outputs import check_output, write
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
           "#17becf"]
@@ -42,7 +42,7 @@ def _bands(ax, x, P, color, label=None):
 
 def health_figure(healths, path, dpi=120):
     """Draw the runs' :class:`~weightlapse.core.health_read.Health` into ``path``."""
-    path = check_output(path, FORMATS, "figure")
+    path = check_output(path, "figure")
     n_layers = max(h.n_layers for h in healths)
     fig = Figure(figsize=(16, 2.5 * n_layers + 0.9))
     FigureCanvasAgg(fig)
@@ -109,5 +109,5 @@ def health_figure(healths, path, dpi=120):
     fig.text(0.5, 0.005, "green band: update ratio 10^-4 to 10^-2 (10^-3 dotted) is the "
              "usual healthy range", ha="center", fontsize=8, color="0.35")
     fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.5 / fig.get_figheight()))
-    return save_atomic(fig, path, dpi=dpi)
+    return write("figure", path, fig, dpi=dpi)
 

@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .figure import FORMATS, check_output, save_atomic
+from .outputs import check_output, write
 
 MAX_LINES = 10   # more groups than this (random search): points, no lines
 
@@ -178,12 +178,12 @@ def _ordered(column) -> list:
 
 def effect_figure(runs, keys, path, log_keys=(), sampled=(), dpi=150):
     """Write the effect figure of ``runs`` over the swept ``keys``; returns the path."""
-    path = check_output(path, FORMATS, "figure")
+    path = check_output(path, "figure")
     points = effect_points(runs, keys)
     fig = Figure()
     FigureCanvasAgg(fig)
     metrics = sum(points[m].notna().any() for m in ("acc", "loss"))
     fig.set_size_inches(4.0 * len(keys) + 0.6, 3.0 * metrics + 0.9)
     draw_effects(points, keys, fig=fig, log_keys=log_keys, sampled=sampled)
-    save_atomic(fig, path, dpi)
+    write("figure", path, fig, dpi=dpi)
     return path

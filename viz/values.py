@@ -105,7 +105,8 @@ def graph_with_values(G, run, i=-1):
     """A copy of ``G`` with snapshot ``i``'s values as attributes: on edges
     ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
     bias quantity; None for inputs); on field edges (image tiles) ``norm``,
-    the L2 norm of the unit's incoming values. Graph attributes ``snapshot``,
+    the L2 norm of the unit's incoming values, and ``weights``, those values
+(one per pixel, row-major over ``image_shape``). Graph attributes ``snapshot``,
     ``epoch``, ``step`` say which."""
     n = len(run.snapshots)
     i = i + n if i < 0 else i
@@ -122,6 +123,7 @@ def graph_with_values(G, run, i=-1):
         if d.get("kind") == "field":
             col = shown[1].index(int(b.split(":")[1]))
             d["norm"] = float(np.linalg.norm(v.gaps[0][:, col]))
+            d["weights"] = v.gaps[0][:, col].astype(float)   # every pixel, row-major
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
     return H

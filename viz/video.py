@@ -13,27 +13,21 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from weightlapse.core.errors import ConfigError, RunError, arg
+from weightlapse.core.errors import RunError
 
-from weightlapse.core.io import atomic_path
-
-from .figure import check_output
 from .frame import FrameRenderer
 from .draw_options import DrawOptions
+from .outputs import check_dpi, check_output, check_size, formats, write, writer
 from .pacing import film_positions
 
-FORMATS = (".mp4", ".gif")   # H.264 video, animated GIF
+FORMATS = formats("video")   # H.264 video, animated GIF
 
 
 def check_video_options(path, options=None, dpi=100):
     """Validate a video's output and options before any work."""
-    ext = check_output(path, FORMATS, "video").suffix.lower()
-    opts = options or DrawOptions()
-    w, h = opts.size
-    if ext == ".mp4" and (w % 2 or h % 2):
-        raise ConfigError(f"{arg('size')} {w}x{h}: H.264 needs even width and height")
-    if not 20 <= dpi <= 600:
-        raise ConfigError(f"{arg('dpi')} must be in 20..600 (got {dpi})")
+    ext = check_output(path, "video").suffix.lower()
+    check_size((options or DrawOptions()).size, ext=ext)
+    check_dpi(dpi)
 
 
 def render_video(run, path, options=None, dpi=100, progress=None, crf=20):
@@ -55,8 +49,14 @@ def render_video(run, path, options=None, dpi=100, progress=None, crf=20):
 def write_video(path, frames, total, size, fps=30, progress=None, crf=20):
     """Stream RGBA frames (H, W, 4 uint8) to ``path`` (.mp4 H.264 or .gif) via
     a uniquely named temporary file renamed into place when complete."""
-    path = Path(path)
-    if path.suffix.lower() == ".mp4":
+    return write("video", path, frames, total=total, size=size, fps=fps, progress=progress,
+                 crf=crf)
+
+
+@writer("video")
+def encode_video(frames, tmp, total, size, fps=30, progress=None, crf=20):
+    """The video writer: ``frames`` into ``tmp`` (its extension picks the codec)."""
+    if Path(tmp).suffix.lower() == ".mp4":
         codec = ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
                  "-crf", str(crf), "-threads", str(encoder_threads()),
                  "-movflags", "+faststart"]
@@ -64,12 +64,11 @@ def write_video(path, frames, total, size, fps=30, progress=None, crf=20):
         codec = ["-vcodec", "gif", "-filter_complex",
                  "split[a][b];[a]palettegen=stats_mode=diff[p];"
                  "[b][p]paletteuse=dither=bayer:bayer_scale=3"]
-    with atomic_path(path) as tmp, FFmpegPipe(tmp, size, fps, codec, shown=path) as pipe:
+    with FFmpegPipe(tmp, size, fps, codec) as pipe:
         for done, frame in enumerate(frames, 1):
             pipe.send(frame)
             if progress:
                 progress(done, total)
-    return path
 
 
 def encoder_threads():

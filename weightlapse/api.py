@@ -8,7 +8,7 @@ from .core.config import RunConfig
 from .core.errors import ConfigError, arg, switch
 from .core.pipeline import train_run
 from .core.presets import preset_settings
-from .api_args import int_arg, number_arg, path_arg, runs_arg
+from .api_args import int_arg, path_arg, runs_arg
 from .core.run import Run
 from .core.run import load_run as _load_run
 
@@ -147,7 +147,7 @@ def predict(run, data, out=None, snapshot: int = -1):
     path_arg("data", data)
     int_arg("snapshot", snapshot)
     if out is not None:
-        check_output_path(path_arg("out", out), "out")
+        check_output_path(path_arg("out", out), "out", ext=".csv")
         if os.path.abspath(out) == os.path.abspath(data):
             raise ConfigError(f"{arg('out')} {out} is the data file itself; writing the "
                               "predictions there would destroy it: give another name")
@@ -164,7 +164,7 @@ def draw_options(options=None, **kw):
     if options is None:
         return DrawOptions.create(**kw)
     if not isinstance(options, DrawOptions):
-        raise ConfigError(f"options must be a DrawOptions (got {type(options).__name__})")
+        raise ConfigError(f"{arg('options')} must be a DrawOptions (got {type(options).__name__})")
     return options.with_(**kw)
 
 
@@ -180,7 +180,7 @@ def render(run, path, *, color=None, scale=None, units=None, edges=None, duratio
     from .viz.video import render_video
     path_arg("run", run, run=True)
     path_arg("path", path)
-    number_arg("dpi", dpi, 20, 600)
+    _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
                         duration=duration, fps=fps, size=size)
     run = load_run(run)
@@ -206,18 +206,24 @@ def _frame_bar(enabled):
 
 
 def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-           dpi=200, options=None):
+           dpi=200, size=None, options=None):
     """The drawn network of a run at one snapshot (final by default) as .png,
-    .svg or .pdf, drawn as the film draws it (same drawing options). Returns
-    the path, which a notebook shows inline."""
+    .svg or .pdf, drawn as the film draws it (same drawing options).
+    ``size``: (width, height) in pixels at ``dpi``, e.g. (1920, 1080) for a
+    16:9 slide (default 10 x 6.4 inches). Returns the path, which a notebook
+    shows inline."""
     from .media import Media
     from .viz.figure import render_figure
     path_arg("run", run, run=True)
     path_arg("path", path)
     int_arg("snapshot", snapshot)
-    number_arg("dpi", dpi, 20, 600)
+    _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
-    return Media(render_figure(load_run(run), path, snapshot=snapshot, options=opts, dpi=dpi))
+    if size is not None:
+        from .viz.outputs import check_size
+        size = check_size(size)
+    return Media(render_figure(load_run(run), path, snapshot=snapshot, options=opts, dpi=dpi,
+                               size=size))
 
 
 def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
@@ -231,10 +237,9 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     int_arg("snapshot", snapshot)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
     if path is not None:
-        from .viz.export import FORMATS
-        from .viz.figure import check_output
+        from .viz.outputs import check_output
         path_arg("path", path)
-        check_output(path, FORMATS, "graph")
+        check_output(path, "graph")
     run = load_run(run)
     i = run.snapshot(snapshot).index
     G = graph_with_values(build_drawn_graph(run, opts), run, i)
@@ -251,10 +256,9 @@ def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_e
     figure path); when training did not finish (Ctrl-C), nothing is
     rendered: (run, None, None)."""
     from .viz.draw_options import DrawOptions
-    from .viz.video import check_video_options
+    from .viz.outputs import check_size
     opts = DrawOptions.create(size=size)          # checked before anything trains
-    check_video_options("training.mp4", opts)
-    size = opts.size
+    size = check_size(opts.size, ext=".mp4")
     run = train(preset="spiral", out=out, name=name, snapshot_every=snapshot_every,
                 progress=progress)
     if run.status != "finished":
@@ -301,12 +305,13 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
                     example="wl.compare(['runs/a', 'runs/b'], 'compare.png')")
     path_arg("path", path)
     if dpi is not None:
-        number_arg("dpi", dpi, 20, 600)
+        _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
                         duration=duration, fps=fps, size=size)
     if table is not None:
-        path_arg("table", table)     # checked before anything is drawn or written
-        _check_table_path(table, path, curves=not (diff or video))
+        path_arg("table", table)
+    # Every file the comparison writes is checked before any is drawn or written.
+    _check_compare_outputs(path, table, curves=not (diff or video), video=video)
     runs = [load_run(r) for r in runs]
     report = []
     if diff:
@@ -331,22 +336,37 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     return Comparison([Media(f) for f in files], summary, report)
 
 
-def _check_table_path(table, path, curves):
-    """``table``: a .csv (its Markdown copy goes beside it as .md) that is
-    none of the files the comparison draws."""
+def _check_dpi(dpi):
+    from .viz.outputs import check_dpi
+    check_dpi(dpi)
+
+
+def _check_compare_outputs(path, table, curves, video):
+    """The figure (and its ``-curves`` twin) or video at ``path``, and
+    ``table``: a .csv (its Markdown copy goes beside it as .md) that is none
+    of the files the comparison draws."""
     from pathlib import Path
-    from .core.io import check_output_path
-    table, path = Path(table), Path(path)
+    from .viz.outputs import check_output
+    path = check_output(path, "video" if video else "figure")
+    drawn = [path] + ([path.with_name(f"{path.stem}-curves{path.suffix}")] if curves else [])
+    for d in drawn[1:]:
+        if d.is_dir():
+            raise ConfigError(f"{arg('path')} {path}: its curves figure {d} is a folder; "
+                              "move it away or give another name")
+    if table is None:
+        return
+    table = Path(table)
     if table.suffix.lower() != ".csv":
         raise ConfigError(f"{arg('table')} must name a .csv file (got {table}); its Markdown "
                           f"copy is written beside it as {table.with_suffix('.md').name}")
-    check_output_path(table, "table")
-    drawn = {path} | ({path.with_name(f"{path.stem}-curves{path.suffix}")} if curves else set())
     for written in (table, table.with_suffix(".md")):
+        if written.is_dir():
+            raise ConfigError(f"{arg('table')} {table}: {written} is a folder; the table is "
+                              f"written as {table.name} and {table.with_suffix('.md').name}")
+        check_output(written, "table", "table")
         if any(os.path.abspath(written) == os.path.abspath(d) for d in drawn):
             raise ConfigError(f"{arg('table')} {table} would overwrite the figure {written}; "
                               "give the table another name")
-
 
 
 def sweep(grid=None, *, jobs=None, scheduler=None, random=None, repeat=1, resume=None,
@@ -488,9 +508,9 @@ def diagnose(runs, path=None, *, dpi=120) -> list:
     if not isinstance(runs, (list, tuple)) or not runs:
         raise ConfigError(f"{arg('runs')} must be a run or a list of runs (got {runs!r})")
     if path is not None:
-        from .viz.figure import FORMATS, check_output
-        check_output(path_arg("path", path), FORMATS, "figure")
-        number_arg("dpi", dpi, 20, 600)
+        from .viz.outputs import check_output
+        check_output(path_arg("path", path), "figure")
+        _check_dpi(dpi)
     reports = [diagnose_run(load_run(r)) for r in runs]
     if path is not None:
         from .viz.health_figure import health_figure

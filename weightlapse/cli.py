@@ -14,7 +14,8 @@ import warnings
 from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
 from .core.presets import PRESETS
-from .cli_options import HelpFormatter, add_setting_options, dpi_arg, flags_for
+from .cli_options import (HelpFormatter, add_declared, add_dpi, add_output,
+                          add_setting_options, dpi_of, flags_for)
 
 
 class Parser(argparse.ArgumentParser):
@@ -73,7 +74,7 @@ def build_parser() -> Parser:
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars or progress lines")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    sub.required = True
+    p.set_defaults(command=None)     # bare `weightlapse`: the help, with its commands
     t = _sub(sub, common, "train", "train a network and record its weights",
              "Train a network on a built-in dataset, a CSV or MNIST, recording its weights "
              "into a new run folder (printed last).\n\n" + preset_list(),
@@ -89,8 +90,7 @@ def build_parser() -> Parser:
               ["weightlapse predict outputs/mnist --data test.csv -o submission.csv"])
     pr.add_argument("run", metavar="RUN", help="run directory")
     pr.add_argument("--data", required=True, metavar="FILE.csv", help="rows to predict")
-    pr.add_argument("-o", "--output", required=True, metavar="FILE.csv",
-                    help="where to write the predictions")
+    add_output(pr, "predictions", "where to write the predictions")
     pr.add_argument("--snapshot", type=int, default=-1, metavar="N",
                     help="predict with snapshot N; negative counts from the end "
                     "(default: -1, the last)")
@@ -100,10 +100,8 @@ def build_parser() -> Parser:
              ["weightlapse render outputs/spiral -o spiral.mp4",
               "weightlapse render outputs/spiral -o spiral.gif --size 640x360 --fps 15"])
     r.add_argument("run", metavar="RUN", help="run directory")
-    r.add_argument("-o", "--output", required=True, metavar="FILE.mp4|FILE.gif",
-                   help="the video to write")
-    r.add_argument("--dpi", type=dpi_arg, default=100,
-                   help="sets text size, in [20, 600]")
+    add_output(r, "video", "the video to write")
+    add_dpi(r, "sets text size, in [20, 600] (default: 100)")
     add_drawing_options(r, film=True)
     f = _sub(sub, common, "figure", "a static weight diagram: .png, .svg or .pdf",
              "Draw a run's network at one snapshot (the final weights by default) for a "
@@ -111,13 +109,13 @@ def build_parser() -> Parser:
              ["weightlapse figure outputs/spiral -o final.svg",
               "weightlapse figure outputs/mnist -o learned.png --color change --dpi 300"])
     f.add_argument("run", metavar="RUN", help="run directory")
-    f.add_argument("-o", "--output", required=True, metavar="FILE.png|.svg|.pdf",
-                   help="the figure to write")
+    add_output(f, "figure", "the figure to write")
     f.add_argument("--snapshot", type=int, default=-1, metavar="N",
                    help="which snapshot; negative counts from the end "
                    "(default: -1, the final weights)")
-    f.add_argument("--dpi", type=dpi_arg, default=200, help=".png resolution, in [20, 600]")
-    add_drawing_options(f)
+    add_dpi(f, ".png resolution, and the pixels per inch of --size; in [20, 600] "
+            "(default: 200)")
+    add_drawing_options(f, figure=True)
     dg = _sub(sub, common, "diagnose", "is it learning well? per-layer health and findings",
               "Per layer of weights: the update-to-weight ratio (about 10^-3 is healthy), "
               "dead and saturated units, weight growth; then findings in plain words with "
@@ -127,10 +125,9 @@ def build_parser() -> Parser:
                "weightlapse diagnose outputs/mnist outputs/mnist-2 -o health.png",
                "weightlapse diagnose outputs/mnist --json"])
     dg.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
-    dg.add_argument("-o", "--output", metavar="FILE.png|.svg|.pdf",
-                    help="also draw the health figure (default: none)")
+    add_output(dg, "figure", "also draw the health figure (default: none)", required=False)
     dg.add_argument("--json", action="store_true", help="print the reports as JSON")
-    dg.add_argument("--dpi", type=dpi_arg, default=120, help=".png resolution, in [20, 600]")
+    add_dpi(dg, ".png resolution, in [20, 600] (default: 120)")
     g = _sub(sub, common, "graph", "export the drawn NetworkX graph: .graphml, .gexf or "
              ".json", "Export the drawn NetworkX graph (the units a film shows, their "
              "positions and per-gap scales) with one snapshot's values as attributes, for "
@@ -138,8 +135,7 @@ def build_parser() -> Parser:
              ["weightlapse graph outputs/spiral -o net.graphml",
               "weightlapse graph outputs/mnist -o net.json --snapshot 0 --color weight"])
     g.add_argument("run", metavar="RUN", help="run directory")
-    g.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="the graph to write (.graphml, .gexf or .json)")
+    add_output(g, "graph", "the graph to write")
     g.add_argument("--snapshot", type=int, default=-1, metavar="N",
                    help="whose values; negative counts from the end (default: -1, the final "
                    "weights)")
@@ -152,8 +148,9 @@ def build_parser() -> Parser:
               "weightlapse demo --out /tmp/wl --size 640x360 --snapshot-every 10"])
     d.add_argument("--out", default="outputs", metavar="DIR",
                    help="parent folder of the demo run")
-    d.add_argument("--size", default="1280x720", metavar="WxH",
-                   help="the film's frame size in pixels (default: 1280x720)")
+    from .viz.draw_options import DrawOptions
+    add_declared(d, DrawOptions.declarations(), ["size"],
+                 size="the film's frame size in pixels (default: 1280x720)")
     d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
                    help="steps between snapshots")
     c = _sub(sub, common, "compare", "compare runs: final weights side by side, curves, "
@@ -165,8 +162,7 @@ def build_parser() -> Parser:
               "weightlapse compare outputs/a outputs/b --diff --align -o diff.png",
               "weightlapse compare outputs/a outputs/b --video -o both.mp4"])
     c.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
-    c.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help=".png/.svg/.pdf (figures), .mp4/.gif with --video")
+    add_output(c, "figure", ".png/.svg/.pdf (figures), .mp4/.gif with --video")
     c.add_argument("--diff", action="store_true", help="draw B - A of two runs")
     c.add_argument("--align", action="store_true",
                    help="first match each run's hidden units to the first run's "
@@ -174,8 +170,7 @@ def build_parser() -> Parser:
     c.add_argument("--video", action="store_true", help="the runs' films side by side")
     c.add_argument("--table", metavar="FILE.csv",
                    help="save the table as FILE.csv and FILE.md (default: not saved)")
-    c.add_argument("--dpi", type=dpi_arg, default=None,
-                   help="in [20, 600] (default: 200 for figures, 100 for videos)")
+    add_dpi(c, "in [20, 600] (default: 200 for figures, 100 for videos)")
     add_drawing_options(c, film=True)
     add_sweep_parser(sub, common)
     add_report_parser(sub, common)
@@ -196,29 +191,18 @@ def build_parser() -> Parser:
     return p
 
 
-def add_drawing_options(p, film=False):
+def add_drawing_options(p, film=False, figure=False):
     """The drawing options shared by render, figure, compare, graph and
-    report (parsed as text; DrawOptions.from_args checks them once)."""
+    report, made from DrawOptions' declarations (viz/draw_options.py); parsed
+    as text, DrawOptions.create checks them once."""
+    from .viz.draw_options import FILM_ONLY, DrawOptions
     d = p.add_argument_group("drawing")
-    d.add_argument("--color", metavar="weight|change|update",
-                   help="what colours show: the weight, its change since the start "
-                   "W - W0, or the update per step since the previous snapshot "
-                   "(default weight)")
-    d.add_argument("--scale", metavar="layer|global",
-                   help="one colour scale per gap between layers, or one for all "
-                   "(default layer)")
-    d.add_argument("--units", metavar="K|all",
-                   help="units shown per large layer: the K most important, or all "
-                   "(default auto: as many as fit)")
-    d.add_argument("--edges", metavar="all|top:K",
-                   help="edges between shown units: all, or the K strongest into each "
-                   "(default auto: all unless a gap has more than 150)")
-    if film:
-        d.add_argument("--duration", type=float, metavar="SECONDS",
-                       help="film length whatever the number of snapshots (default 12)")
-        d.add_argument("--fps", type=float, help="frames per second (default 30)")
-        d.add_argument("--size", metavar="WxH",
-                       help="frame size in pixels (default 1280x720)")
+    decls = DrawOptions.declarations()
+    add_declared(d, decls, [n for n in decls if film or n not in FILM_ONLY])
+    if figure and not film:
+        add_declared(d, decls, ["size"], size="the figure's size in pixels at --dpi, e.g. "
+                     "1920x1080 for a 16:9 slide (default: 10 x 6.4 inches, 7.4 x 6.4 "
+                     "without decision regions)")
 
 
 def cmd_train(args) -> int:
@@ -269,7 +253,8 @@ def cmd_diagnose(args) -> int:
     import json
     from .api import diagnose
     from .diagnosis import json_report, text_report
-    reports = diagnose(args.runs, args.output, dpi=args.dpi)
+    reports = diagnose(args.runs, args.output,
+                       dpi=120 if args.dpi is None else dpi_of(args, "figure"))
     if args.json:
         print(json.dumps(json_report(reports), indent=1, allow_nan=False))
     else:
@@ -282,16 +267,17 @@ def cmd_diagnose(args) -> int:
 def cmd_render(args) -> int:
     from .api import render
     from .viz.draw_options import DrawOptions
-    print(render(args.run, args.output, options=DrawOptions.from_args(args), dpi=args.dpi,
-                 progress=not args.quiet))
+    print(render(args.run, args.output, options=DrawOptions.from_args(args),
+                 dpi=dpi_of(args, "video"), progress=not args.quiet))
     return 0
 
 
 def cmd_figure(args) -> int:
     from .api import figure
     from .viz.draw_options import DrawOptions
-    print(figure(args.run, args.output, snapshot=args.snapshot,
-                 options=DrawOptions.from_args(args), dpi=args.dpi))
+    size, args.size = args.size, None      # the figure's size, not a film's
+    print(figure(args.run, args.output, snapshot=args.snapshot, size=size,
+                 options=DrawOptions.from_args(args), dpi=dpi_of(args, "figure")))
     return 0
 
 
@@ -326,7 +312,8 @@ def cmd_compare(args) -> int:
     from .viz.draw_options import DrawOptions
     result = compare(args.runs, args.output, diff=args.diff, align=args.align,
                      video=args.video, table=args.table, options=DrawOptions.from_args(args),
-                     dpi=args.dpi, progress=args.video and not args.quiet)
+                     dpi=None if args.dpi is None else dpi_of(args, "figure"),
+                     progress=args.video and not args.quiet)
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for rec in result.report:
         if "layer" in rec:
@@ -340,30 +327,6 @@ def cmd_compare(args) -> int:
     for f in result.files:
         print(f)
     return 0
-
-
-def whole(low, high=None):
-    """An argparse type: a whole number in [low, high]."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            bound = f">= {low}" if high is None else f"in {low}..{high}"
-            raise argparse.ArgumentTypeError(f"expected a whole number {bound}, got {text!r}")
-        return value
-    return parse
-
-
-def seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"expected seconds in (0, 3600], got {text!r}")
-    return value
 
 
 def add_sweep_parser(sub, common):
@@ -385,32 +348,9 @@ def add_sweep_parser(sub, common):
                    help="a setting and its values (repeat for a product); hidden layer "
                    "lists as 32x32, e.g. --grid hidden=16,32x32; with --random also "
                    "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH (default: none)")
-    g.add_argument("--random", type=whole(1), metavar="N",
-                   help="sample N settings from the grid (reproducibly from --seed) "
-                   "instead of training the whole product (default: the whole product)")
-    g.add_argument("--repeat", type=whole(1), default=1, metavar="K",
-                   help="train each setting with K seeds: --seed, --seed+1, ... (default 1)")
-    g.add_argument("--jobs", type=whole(1), metavar="N",
-                   help="worker processes here, or local Dask workers (default 1)")
-    g.add_argument("--scheduler", metavar="ADDRESS|local",
-                   help="run on Dask: 'local' starts a cluster of --jobs worker processes; "
-                   "an address like tcp://HOST:8786 uses an existing one (needs "
-                   "weightlapse[dask]; default: a local process pool)")
-    g.add_argument("--shared-out", action="store_true",
-                   help="the Dask workers see --out too and write their runs there "
-                   "(default: each run is sent back to this machine; local workers "
-                   "always write there)")
-    g.add_argument("--retries", type=whole(0), default=1, metavar="N",
-                   help="train a run again up to N times when its worker dies (default 1)")
-    g.add_argument("--blas-threads", type=whole(1), default=1, metavar="N",
-                   help="BLAS threads per run, here or in local Dask workers (default 1)")
-    g.add_argument("--connect-timeout", type=seconds, default=10.0, metavar="SECONDS",
-                   help="how long to try reaching --scheduler (default 10)")
-    g.add_argument("--best", type=whole(0), default=6, metavar="N",
-                   help="compare the final weights of the N best runs (default 6)")
-    g.add_argument("--resume", metavar="SWEEP_DIR",
-                   help="train again the runs of SWEEP_DIR that failed, were cancelled, "
-                   "interrupted or killed; finished runs are kept (default: a new sweep)")
+    from .core.declare import declared
+    from .sweeps.options import SweepOptions
+    add_declared(g, declared(SweepOptions), checked=True, defaults=True)
     sw.set_defaults(_parser=sw)
     return sw
 
@@ -493,9 +433,36 @@ def cmd_runs(args) -> int:
     elif table.empty:
         print(f"no runs in {args.folder}", file=sys.stderr)
     else:
-        print(table[shown_columns(table)].to_string(
-            index=False, na_rep="", float_format=lambda v: f"{v:.4g}"))
+        text, left_out = fitted(table, shown_columns(table))
+        print(text)
+        if left_out:
+            print(f"weightlapse runs: {', '.join(left_out)} left out to fit the terminal; "
+                  "--csv or --json shows every column", file=sys.stderr)
     return 0
+
+
+# Left out first when the table is too wide; then the settings, from the right.
+LEFT_OUT_FIRST = ("created", "snapshots", "val_loss", "epochs_done", "framework", "test_acc",
+                  "train_acc", "data", "network")
+
+
+def fitted(table, cols):
+    """The text table of ``cols`` within the terminal's width (on a terminal,
+    or with $COLUMNS set): columns are left out, LEFT_OUT_FIRST first, until
+    it fits; returns (text, the columns left out)."""
+    import shutil
+    width = shutil.get_terminal_size((10**6, 24)).columns
+    if not (sys.stdout.isatty() or "COLUMNS" in os.environ):
+        width = 10**6               # to a file or a pipe: every shown column
+    cols, left_out = list(cols), []
+    while True:
+        text = table[cols].to_string(index=False, na_rep="",
+                                     float_format=lambda v: f"{v:.4g}")
+        if len(cols) <= 2 or max(map(len, text.splitlines())) <= width:
+            return text, [c for c in table.columns if c in left_out]
+        drop = next((c for c in LEFT_OUT_FIRST if c in cols), cols[-1])
+        cols.remove(drop)
+        left_out.append(drop)
 
 
 # -- report: one self-contained HTML page to replay and explore runs ---------------
@@ -510,8 +477,7 @@ def add_report_parser(sub, common):
                "weightlapse report outputs/sgd outputs/adam -o both.html --snapshots 100",
                "weightlapse report outputs/sweep -o sweep.html"])
     rp.add_argument("runs", nargs="+", metavar="RUN", help="run directories or sweep folders")
-    rp.add_argument("-o", "--output", required=True, metavar="FILE.html",
-                    help="the page to write")
+    add_output(rp, "page", "the page to write")
     rp.add_argument("--snapshots", type=int, default=200, metavar="N",
                     help="keep at most N evenly spaced snapshots (default 200)")
     add_drawing_options(rp)
@@ -542,7 +508,11 @@ def _one_line_warning(message, category, filename, lineno, line=None):
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     args.quiet = args.quiet or args.quiet_all     # weightlapse -q CMD or CMD -q
     previous = warnings.formatwarning
     warnings.formatwarning = _one_line_warning     # warnings as one line, while we run

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 from .core.config import PART_TYPES, setting_declarations
-from .core.declare import declared, help_text
+from .core.declare import KINDS, declared, default_of, help_text
 
 # Python argument names of the API that the command line spells differently.
 CLI_NAMES = {"path": "-o", "output": "-o", "runs": "RUN...", "run": "RUN",
@@ -78,13 +77,68 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def dpi_arg(text: str) -> float:
-    """--dpi: a finite number of dots per inch in [20, 600]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of dots per inch like 100, "
-                                         f"got {text!r}") from None
-    if not (math.isfinite(value) and 20 <= value <= 600):
-        raise argparse.ArgumentTypeError(f"must be in [20, 600] dots per inch, got {text!r}")
-    return value
+def add_declared(group, decls, names=None, checked=False, defaults=False, **help_of):
+    """One option per declared field (``decls``: {name: (field, metadata)}, as
+    ``core.declare.declared`` gives): flag, metavar and help from the
+    declaration, default None (the declaration's default applies later). A
+    bool is a switch. ``checked``: argparse also checks type and bounds (for
+    options no API call checks before it starts work). ``defaults``: the
+    declaration's default instead of None. ``help_of``: a
+    command's own help for a name, replacing the declaration's."""
+    for name, (f, meta) in decls.items():
+        if names is not None and name not in names:
+            continue
+        text = help_of.get(name) or help_text(f, meta)
+        if meta["kind"] == "bool":
+            group.add_argument(flag_of(name), dest=name, action="store_true", help=text)
+            continue
+        group.add_argument(flag_of(name), dest=name,
+                           default=default_of(f) if defaults else None,
+                           type=_checked_type(name, meta) if checked else None,
+                           metavar=meta["metavar"] or name.upper(), help=text)
+
+
+def _checked_type(name, meta):
+    """argparse's ``type`` that converts and checks against the declaration."""
+    from .core.declare import check_value
+    from .core.errors import ConfigError
+    convert = _cli_type(meta)
+
+    def parse(text):
+        try:
+            value = convert(text) if convert else text
+        except (ValueError, argparse.ArgumentTypeError):
+            raise argparse.ArgumentTypeError(f"expected {KINDS[meta['kind']]}, "
+                                             f"got {text!r}") from None
+        try:
+            check_value(name, value, meta)
+        except ConfigError as e:
+            text = e.render(flag_of)          # argparse names the flag itself
+            raise argparse.ArgumentTypeError(text.removeprefix(flag_of(name) + " ")) from None
+        return value
+    parse.__name__ = name
+    return parse
+
+
+def output_metavar(kind) -> str:
+    """``FILE.png|.svg|.pdf`` from the format registry."""
+    from .viz.outputs import formats
+    first, *rest = formats(kind)
+    return "FILE" + "|".join([first, *rest])
+
+
+def add_output(p, kind, help, required=True):
+    """The one ``-o``: its metavar from the kind's formats."""
+    p.add_argument("-o", "--output", required=required, metavar=output_metavar(kind),
+                   help=help)
+
+
+def add_dpi(p, help):
+    """``--dpi``: parsed as text, checked by viz.outputs.check_dpi when used."""
+    p.add_argument("--dpi", metavar="DPI", help=help)
+
+
+def dpi_of(args, kind):
+    """The command's dots per inch: ``--dpi`` checked, or the kind's default."""
+    from .viz.outputs import DEFAULT_DPI, check_dpi
+    return DEFAULT_DPI[kind] if args.dpi is None else check_dpi(args.dpi)

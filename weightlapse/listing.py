@@ -11,6 +11,7 @@ from .core.config import PART_TYPES, SETTING_NAMES
 from .core.errors import ConfigError, RunError, arg
 from .core.run import load_run
 from .core.rundir import FRAMEWORK_NAMES, find_runs
+from .core.synthetic import SYNTHETIC
 
 FIXED = ["run", "status", "framework", "data", "network", "epochs_done", "train_acc", "val_acc",
          "test_acc", "val_loss", "snapshots", "created"]
@@ -18,6 +19,8 @@ FIXED = ["run", "status", "framework", "data", "network", "epochs_done", "train_
 RENAMED = {"data": "data_file"}
 SETTING_COLUMNS = [RENAMED.get(k, k) for k in SETTING_NAMES]
 # Settings that say where a run lives or what it read, not how it trained.
+# Settings of the synthetic sets only, left empty for other runs.
+SYNTHETIC_ONLY = ("n_samples", "noise", "classes")
 NOT_SHOWN = ("out", "name", "data_file", "data_dir", "dataset", "label_column")
 
 
@@ -49,8 +52,11 @@ def _row(name, run) -> dict:
         row["framework"] = f"{FRAMEWORK_NAMES[rec['framework']]} {rec['version']}"
     row.update({k: fm.get(k) for k in ("train_acc", "val_acc", "test_acc", "val_loss")})
     settings = c.get("settings") or {}
+    synthetic = (settings.get("data") or {}).get("dataset") in SYNTHETIC
     for part in PART_TYPES:
         for key, value in (settings.get(part) or {}).items():
+            if key in SYNTHETIC_ONLY and not synthetic:
+                continue        # a CSV or MNIST run: n_samples, noise, classes mean nothing
             if key in SETTING_NAMES:
                 row[RENAMED.get(key, key)] = ",".join(map(str, value)) if isinstance(value, list) else value
     return row

@@ -85,8 +85,9 @@ def test_unwritable_output(tmp_path, capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_runs_table(tmp_path, capsys):
+def test_runs_table(tmp_path, capsys, monkeypatch):
     import json
+    monkeypatch.delenv("COLUMNS", raising=False)      # not a terminal: every column
     import weightlapse as wl
     wl.train(dataset="xor", hidden=[4], epochs=2, out=tmp_path, name="a")
     wl.sweep({"lr": [0.1, 0.2]}, dataset="moons", hidden=[3], epochs=1, out=tmp_path,
@@ -114,3 +115,153 @@ def test_runs_table(tmp_path, capsys):
     assert len(records) == 4 and records[0]["hidden"] in ("4", "3")
     assert main(["runs", str(tmp_path / "none")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_bare_weightlapse_prints_the_commands(capsys):
+    assert main([]) == 0
+    out, err = capsys.readouterr()
+    assert "the following arguments are required" not in err + out
+    for command in ("train", "render", "figure", "graph", "compare", "sweep", "report", "runs"):
+        assert f"    {command} " in out
+
+
+def test_train_help_speaks_the_command_lines_language(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "arrays" not in out and "--dataset NAME" in out
+
+
+def test_readme_command_block_lists_every_command():
+    import re
+    from pathlib import Path
+    from weightlapse.cli import COMMANDS
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("\n## Command line\n", 1)[1].split("```")[1]
+    assert set(re.findall(r"^weightlapse (\w+)", block, re.M)) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command,ext", [("render", ".mp4"), ("figure", ".png"),
+                                         ("graph", ".graphml"), ("report", ".html")])
+def test_a_folder_as_o_suggests_the_commands_own_extension(tmp_path, capsys, command, ext,
+                                                           train_spiral):
+    run = train_spiral(tmp_path, "r", epochs=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main([command, str(run.path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"e.g. {out / ('out' + ext)}" in err and len(err.strip().splitlines()) == 1
+    assert list(out.iterdir()) == []
+
+
+def test_runs_fits_80_columns(tmp_path, capsys, monkeypatch):
+    import weightlapse as wl
+    for k, (lr, opt, bs) in enumerate([(0.1, "sgd", 16), (0.01, "adam", 32)]):
+        wl.train(dataset="moons", hidden=[4] * (k + 1), epochs=1 + k, lr=lr, optimizer=opt,
+                 batch_size=bs, l2=k * 1e-4, seed=k, out=tmp_path,
+                 name=f"a-rather-long-run-name-{k}")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["runs", str(tmp_path)]) == 0
+    wide = capsys.readouterr().out
+    assert max(map(len, wide.splitlines())) > 80          # the case that needs fitting
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["runs", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80 and lines[0].split()[:2] == ["run", "status"]
+    assert "left out to fit the terminal" in err and "created" in err
+
+
+def test_runs_of_csv_data_leave_synthetic_settings_empty(tmp_path, capsys):
+    import io
+    import pandas as pd
+    import weightlapse as wl
+    rows = "x0,x1,label\n" + "".join(f"{i % 7},{i % 3},{i % 2}\n" for i in range(40))
+    (tmp_path / "d.csv").write_text(rows)
+    wl.train(data=str(tmp_path / "d.csv"), hidden=[3], epochs=1, out=tmp_path / "runs",
+             name="csv")
+    wl.train(dataset="spiral", hidden=[3], epochs=1, out=tmp_path / "runs", name="spiral")
+    assert main(["runs", str(tmp_path / "runs"), "--csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("run")
+    assert table.loc["csv", ["n_samples", "classes", "noise"]].isna().all()
+    assert table.loc["spiral", "n_samples"] == 1500 and table.loc["spiral", "classes"] == 3
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_an_unwritable_out_is_said_so(command, capsys):
+    argv = ([command, "--dataset", "xor", "--epochs", "1"] if command == "train"
+            else [command]) + ["--out", "/proc/runs"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "--out /proc/runs: the folder /proc cannot be written" in err
+    assert "MiB" not in err and "snapshot_every" not in err
+
+
+def test_disk_messages_name_the_flag_and_never_contradict(tmp_path, capsys):
+    """Too many snapshots for the disk: the flag is --snapshot-every, and the
+    two amounts differ as the refusal says."""
+    import re
+    import shutil
+    free = shutil.disk_usage(tmp_path).free
+    epochs = 10_000_000
+    # 2-256-256-2 float64 network, a snapshot every step, full batch of 4 points:
+    # ~67,000 parameters x 8 bytes x 10 million snapshots: far more than any disk.
+    assert main(["train", "--dataset", "xor", "--hidden", "256,256", "--dtype", "float64",
+                 "--epochs", str(epochs), "--snapshot-every", "1", "--batch-size", "0",
+                 "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--snapshot-every" in err and "--epochs" in err
+    need, have = re.search(r"about (.+?) of disk and only (.+?) is free", err).groups()
+    assert need != have and free > 0
+    assert not (tmp_path / "runs").exists()
+
+
+def test_disk_amounts_in_three_figures():
+    from weightlapse.core.memory import amount
+    assert [amount(n) for n in (812, 4200, 37.5 * 2**20, 3 * 2**30)] == [
+        "812 bytes", "4.1 kB", "37.5 MiB", "3 GiB"]
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--grid", "out=a,b"], "--out cannot be swept"),
+    (["--grid", "seed=1,2", "--repeat", "2"],
+     "--repeat gives each setting its own seeds; do not also sweep --seed"),
+    (["--grid", "lr=0.1", "--jobs", "0"], "argument --jobs: must be >= 1 (got 0)"),
+    (["--grid", "lr=0.1", "--connect-timeout", "1e9"],
+     "argument --connect-timeout: must be in (0, 3600]"),
+])
+def test_sweep_messages_name_flags(tmp_path, capsys, argv, match):
+    assert exit_status(["sweep", "--dataset", "xor", "--out", str(tmp_path / "s"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert match in err and len(err.splitlines()) == 1
+    assert "_" not in err.split("error:")[1].replace("--", "")   # no Python names
+    assert not (tmp_path / "s").exists()
+
+
+def test_drawing_and_sweep_flags_come_from_their_declarations(capsys):
+    """Each declared option is a flag whose help is made from its declaration
+    (its words and its default): nothing is copied by hand into cli.py."""
+    from weightlapse.cli_options import flag_of
+    from weightlapse.core.declare import declared, default_of
+    from weightlapse.sweeps.options import SweepOptions
+    from weightlapse.viz.draw_options import DrawOptions
+    for command, decls in (("render", DrawOptions.declarations()),
+                           ("sweep", declared(SweepOptions))):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for name, (f, meta) in decls.items():
+            d = default_of(f)
+            shown = "x".join(map(str, d)) if isinstance(d, tuple) else d
+            assert flag_of(name) in text, name
+            assert " ".join(meta["help"].split())[:40] in text, name
+            if d not in (None, False):
+                assert f"(default: {shown})" in text, name
+
+
+def test_figure_module_is_no_dependency_of_video_or_export():
+    code = ("import sys, weightlapse.viz.video, weightlapse.viz.export, weightlapse.viz.compare; "
+            "assert 'weightlapse.viz.figure' not in sys.modules, 'figure imported'")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr

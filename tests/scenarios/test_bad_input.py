@@ -81,7 +81,7 @@ CASES = [
                                        str(g[0] / "rows.csv")], "not both"),
     ("unknown-dataset", lambda g, t: ["train", "--dataset", "cifar"], "invalid choice"),
     ("unwritable-out", lambda g, t: ["train", "--dataset", "xor", "--out",
-                                     str(g[0] / "rows.csv" / "x")], "check the path"),
+                                     str(g[0] / "rows.csv" / "x")], "rows.csv is a file"),
     # train: files
     ("csv-missing", lambda g, t: ["train", "--data", str(t / "none.csv")], "not found"),
     ("csv-empty", lambda g, t: ["train", "--data", str(write(t, "e.csv", ""))], "is empty"),
@@ -186,7 +186,7 @@ CASES = [
                                      "--out", str(t / "s")], "is not a valid lr"),
     ("sweep-jobs", lambda g, t: ["sweep", "--dataset", "xor", "--grid", "lr=0.1,0.2",
                                  "--jobs", "0", "--out", str(t / "s")],
-     "--jobs: expected a whole number"),
+     "--jobs: must be >= 1"),
 ]
 
 

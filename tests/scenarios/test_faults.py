@@ -208,8 +208,10 @@ def test_disk_full_leaves_no_output(tmp_path, monkeypatch, command):
     out.mkdir()
     if command in ("predict", "table"):
         import weightlapse.core.io as cio
-        monkeypatch.setattr(cio, "open", lambda f, *a, **k: Full(real_open(f, *a, **k)),
-                            raising=False)
+        import weightlapse.viz.outputs as vout
+        for module in (cio, vout):      # predictions through io, tables through outputs
+            monkeypatch.setattr(module, "open", lambda f, *a, **k: Full(real_open(f, *a, **k)),
+                                raising=False)
     else:
         import matplotlib.figure
         monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda *a, **k: (_ for _ in ()).throw(

@@ -99,10 +99,10 @@ TRAIN = [
 ]
 
 FIGURE = [
-    ("dpi-zero", lambda g, t: _figure(g, t, "--dpi", "0"), "--dpi: must be in [20, 600]"),
-    ("dpi-negative", lambda g, t: _figure(g, t, "--dpi", "-5"), "--dpi: must be in [20, 600]"),
-    ("dpi-nan", lambda g, t: _figure(g, t, "--dpi", "nan"), "--dpi: must be in [20, 600]"),
-    ("dpi-huge", lambda g, t: _figure(g, t, "--dpi", "1e6"), "--dpi: must be in [20, 600]"),
+    ("dpi-zero", lambda g, t: _figure(g, t, "--dpi", "0"), "--dpi must be a number in [20, 600]"),
+    ("dpi-negative", lambda g, t: _figure(g, t, "--dpi", "-5"), "--dpi must be a number in [20, 600]"),
+    ("dpi-nan", lambda g, t: _figure(g, t, "--dpi", "nan"), "--dpi must be a number in [20, 600]"),
+    ("dpi-huge", lambda g, t: _figure(g, t, "--dpi", "1e6"), "--dpi must be a number in [20, 600]"),
     ("dpi-text", lambda g, t: _figure(g, t, "--dpi", "high"), "dots per inch"),
     ("output-folder", lambda g, t: ["figure", str(g / "run"), "-o", str(t)],
      "-o " + "{t}" + " is a folder"),
@@ -116,8 +116,8 @@ FIGURE = [
 ]
 
 RENDER = [
-    ("dpi-zero", lambda g, t: _render(g, t, "--dpi", "0"), "--dpi: must be in [20, 600]"),
-    ("dpi-nan", lambda g, t: _render(g, t, "--dpi", "nan"), "--dpi: must be in [20, 600]"),
+    ("dpi-zero", lambda g, t: _render(g, t, "--dpi", "0"), "--dpi must be a number in [20, 600]"),
+    ("dpi-nan", lambda g, t: _render(g, t, "--dpi", "nan"), "--dpi must be a number in [20, 600]"),
     ("fps-nan", lambda g, t: _render(g, t, "--fps", "nan"), "--fps must"),
     ("fps-zero", lambda g, t: _render(g, t, "--fps", "0"), "--fps must"),
     ("fps-inf", lambda g, t: _render(g, t, "--fps", "inf"), "--fps must"),
@@ -126,7 +126,7 @@ RENDER = [
     ("output-folder-mp4", lambda g, t: ["render", str(g / "run"), "-o",
                                         str(_mkdir(t, "film.mp4"))], "is a folder"),
     ("unwritable-folder", lambda g, t: ["render", str(g / "run"), "-o", "/proc/v.mp4"],
-     "(/proc/v.mp4)"),
+     "-o: the folder /proc cannot be written"),
     ("size-odd-mp4", lambda g, t: _render(g, t, "--size", "65x37"), "even width and height"),
 ]
 
@@ -141,7 +141,7 @@ COMPARE = [
     ("table-no-folder", lambda g, t: _compare(g, t, "-o", str(t / "c.png"), "--table",
                                               str(t / "x" / "t.csv")), "does not exist"),
     ("dpi-nan", lambda g, t: _compare(g, t, "-o", str(t / "c.png"), "--dpi", "nan"),
-     "--dpi: must be in [20, 600]"),
+     "--dpi must be a number in [20, 600]"),
     ("output-folder", lambda g, t: _compare(g, t, "-o", str(g / "folder.csv")), "is a folder"),
     ("units-zero", lambda g, t: _compare(g, t, "-o", str(t / "c.png"), "--units", "0"),
      "--units"),

@@ -66,9 +66,9 @@ def test_many_differing_settings_stay_inside_the_pictures(tmp_path, monkeypatch)
                 ([6], 3, 0.1, "sgd", 16, "relu", 0.0, 1),
                 ([5, 4], 4, 0.01, "adam", 32, "tanh", 1e-4, 2)])]
     figs = []
-    real_save = cmp.save_atomic
-    monkeypatch.setattr(cmp, "save_atomic", lambda fig, path, dpi: (figs.append(fig),
-                                                                     real_save(fig, path, dpi)))
+    real_write = cmp.write
+    monkeypatch.setattr(cmp, "write", lambda kind, path, fig, **kw: (
+        figs.append(fig), real_write(kind, path, fig, **kw))[1])
     cmp.compare_figure(runs, tmp_path / "c.png")
     weights, curves = figs
     assert len(cmp.run_label(runs[0], cmp.differing_settings(runs))) > 80

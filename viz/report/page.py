@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
 import tempfile
 from importlib import resources
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from weightlapse.core.errors import ConfigError, RunError
-from weightlapse.core.io import atomic_write_text
+from weightlapse.core.errors import ConfigError, RunError, arg
+from ..outputs import write
 from weightlapse.core.run import load_run
 from weightlapse.core.rundir import FRAMEWORK_NAMES, RunDir, find_runs
 
@@ -71,16 +70,8 @@ def expand_runs(paths):
 
 
 def check_report_path(path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ConfigError(f"a report is an .html file (got {path.name!r})")
-    if not path.parent.is_dir():
-        raise ConfigError(f"output folder {path.parent} does not exist")
-    if path.is_dir():
-        raise ConfigError(f"{path} is a folder; give a file name ending in .html")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write to folder {path.parent} (permission denied)")
-    return path
+    from ..outputs import check_output
+    return check_output(path, "page")
 
 
 def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=None,
@@ -93,7 +84,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         path = check_report_path(path)
     if isinstance(snapshots, bool) or not isinstance(snapshots, (int, np.integer)) \
             or snapshots < 2:
-        raise ConfigError(f"snapshots must be a whole number >= 2 (got {snapshots!r})")
+        raise ConfigError(f"{arg('snapshots')} must be a whole number >= 2 (got {snapshots!r})")
     opts = options or DrawOptions.create(color=color, scale=scale, units=units, edges=edges)
     runs, left_out = expand_runs(paths)
     reference = None
@@ -113,7 +104,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
     html = document(payload)
     if path is not None:
         try:
-            atomic_write_text(path, html)
+            write("page", path, html)
         except OSError as e:     # full disk, a folder that refuses files...
             raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
     return html
