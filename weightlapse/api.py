@@ -503,10 +503,9 @@ def diagnose(runs, path=None, *, dpi=120) -> list:
     rows; ``findings``: what is wrong, in words, with what to try; ``healthy``);
     with ``path``, the health figure (.png, .svg or .pdf), runs overlaid."""
     from .diagnosis import diagnose_run
-    if isinstance(runs, (str, os.PathLike, Run)):
-        runs = [runs]
-    if not isinstance(runs, (list, tuple)) or not runs:
-        raise ConfigError(f"{arg('runs')} must be a run or a list of runs (got {runs!r})")
+    runs = runs_arg("runs", runs)
+    if not runs:
+        raise ConfigError(f"{arg('runs')} must name at least one run (got an empty list)")
     if path is not None:
         from .viz.outputs import check_output
         check_output(path_arg("path", path), "figure")

@@ -76,6 +76,11 @@ SLOTS = {
     "graph.path": lambda g, t, v: wl.graph(g / "run", v),
     "graph.snapshot": lambda g, t, v: wl.graph(g / "run", snapshot=v),
     "compare.runs": lambda g, t, v: wl.compare(v, t / "c.png"),
+    "diagnostics.run": lambda g, t, v: wl.diagnostics(v),
+    "diagnose.runs": lambda g, t, v: wl.diagnose(v, t / "h.png"),
+    "diagnose.runs[1]": lambda g, t, v: wl.diagnose([g / "run", v], t / "h.png"),
+    "diagnose.path": lambda g, t, v: wl.diagnose(g / "run", v),
+    "figure.size": lambda g, t, v: wl.figure(g / "run", t / "f.png", size=v),
     "compare.runs[1]": lambda g, t, v: wl.compare([g / "run", v], t / "c.png"),
     "compare.path": lambda g, t, v: wl.compare([g / "run", g / "other"], v),
     "compare.table": lambda g, t, v: wl.compare([g / "run", g / "other"], t / "c.png",
@@ -105,7 +110,7 @@ DEFAULTS = ["train.X_val", "train.out", "train.name", "train.hidden", "train.lr"
             "render.size", "render.fps", "figure.color", "figure.options", "graph.path",
             "compare.table", "report.path", "predict.out", "runs.sort",
             "load_dataset.data_dir", "load_dataset.seed", "demo.out", "demo.name", "demo.size",
-            "demo.snapshot_every"]
+            "demo.snapshot_every", "diagnose.path", "figure.size"]
 ACCEPTED = {(s, "None") for s in DEFAULTS} | {
     ("train.hidden", "int"), ("train.hidden", "ints"), ("train.lr", "float"),
     ("train.lr", "int"), ("report.snapshots", "int"), ("load_dataset.seed", "int"),

@@ -67,7 +67,7 @@ CASES = [
     ("out-int", lambda t: dict(out=42), "out must be a path (got 42)"),
     ("out-nul", lambda t: dict(out="a\0b"), "out must be a non-empty path"),
     ("name-int", lambda t: dict(name=42), "name must be a plain folder name"),
-    ("preset-int", lambda t: dict(preset=5, dataset=None), "unknown preset 5"),
+    ("preset-int", lambda t: dict(preset=5, dataset=None), "preset must be a preset's name"),
     ("dataset-int", lambda t: dict(dataset=5), "dataset must be text"),
     ("log-text", lambda t: dict(log="x"), "log must be a function"),
     ("progress-text", lambda t: dict(progress="yes"), "progress must be True or False"),
