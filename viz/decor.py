@@ -9,11 +9,11 @@ from matplotlib.colorbar import ColorbarBase
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
+from . import quantities
 from .colors import CMAP
 from .labels import short
 
 GRID_FACE, GRID_LINE, FAN = "0.94", "0.82", "0.78"
-SHORT = {"weight": "weight", "change": "W \u2212 W\u2080", "update": "update/step"}
 
 
 def fmt_scale(s: float) -> str:
@@ -105,7 +105,7 @@ def draw_gap_legends(ax, G, fontsize):
         cb.ax.tick_params(labelsize=fontsize * 0.75, length=2, pad=1)
         cb.outline.set_linewidth(0.5)
         if not bars:   # name the quantity once, left of the first bar
-            cax.text(-0.16, 0.5, SHORT[G.graph["color"]], transform=cax.transAxes, ha="right",
+            cax.text(-0.16, 0.5, quantities.get(G.graph["color"]).short, transform=cax.transAxes, ha="right",
                      va="center", fontsize=fontsize * 0.8, color="0.2")
         bars.append(cb)
     return bars
