@@ -49,8 +49,7 @@ class DrawnPanel:
         if labels:
             decor.draw_labels(ax, G, fontsize, self.radius)
         decor.draw_grid(ax, G, fontsize)
-        if legends:
-            decor.draw_gap_legends(ax, G, fontsize)
+        self.bars = decor.draw_gap_legends(ax, G, fontsize) if legends else []
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
