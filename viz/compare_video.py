@@ -38,10 +38,11 @@ class CompareRenderer:
         # bars, the panel and the layer labels under it; the caption last.
         top = 1 - (0.01 * H + 1.5 * fs * 1.4 * px) / H
         bottom = (0.01 * H + 1.3 * pt(fs * 0.85) * px) / H
+        top, bottom = max(top, 0.6), min(bottom, 0.2)   # tiny frames: cramped, not broken
         cell_h = (top - bottom) / rows
         above = (1.5 * fs * px + legend_height_px(fs * 0.8, dpi) + 2) / H
         below = (2 * 1.35 * pt(fs * 0.8) * px + 10) / H
-        ax_w, ax_h = 1 / cols - 0.03, cell_h - above - below
+        ax_w, ax_h = 1 / cols - 0.03, max(cell_h - above - below, 0.3 * cell_h)
         self.graphs = drawn_graphs(runs, opts, (ax_w * W, ax_h * H), align)
         self.panels, self.labels, self.sources = [], [], []
         for k, ((run, G), (c, r)) in enumerate(zip(zip(runs, self.graphs),

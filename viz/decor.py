@@ -126,7 +126,7 @@ def draw_gap_legends(ax, G, fontsize):
         if width >= need:
             ticks, names, hang = [-s, 0, s], [low, "0", high], text_px(low) / 2
         else:       # too narrow for three labels: one, "±scale", in the middle
-            width = min(max(0.55 * span, text_px(both) + 8), 150.0, span - 6)
+            width = max(min(max(0.55 * span, text_px(both) + 8), 150.0, span - 6), 2.0)
             ticks, names, hang = [0], [both], 0.0
         cx = pos.x0 + 0.5 * (a + b) * pos.width
         cax = fig.add_axes([cx - width / FW / 2, pos.y1 + BAR_GAP / fig.bbox.height,

@@ -50,7 +50,7 @@ class FrameRenderer:
         sub_top = max(0.075 * H, 0.025 * H + 1.25 * fs * 1.45 * px)
         panel_top = max((1 - PANEL_RECT[1] - PANEL_RECT[3]) * H,
                         sub_top + 1.25 * fs * px + legend_height_px(fs, dpi) + 2)
-        rect = PANEL_RECT[:3] + (1 - panel_top / H - PANEL_RECT[1],)
+        rect = PANEL_RECT[:3] + (max(1 - panel_top / H - PANEL_RECT[1], 0.3),)
         self.G = build_drawn_graph(run, opts, panel_px=(rect[2] * W, rect[3] * H))
         self.values = ValueSource(self.G, run)
         self.fig = Figure(figsize=(W / dpi, H / dpi), dpi=dpi, facecolor="white")
@@ -119,7 +119,8 @@ class FrameRenderer:
         # Under the curves' tick labels and "epoch", with room for the title.
         below = (3.5 + 3.5 + 4) * px + 1.25 * 1.9 * fs * px
         title = 6 * px + 1.25 * fs * px
-        h = min(0.33, self._metrics_bottom - (below + title + 2) / H - 0.04)
+        h = max(min(0.33, self._metrics_bottom - (below + title + 2) / H - 0.04), 0.1)
+        h = min(h, 0.2 * W / H)                       # a tall frame: as wide as fits
         ax = self.ax_extra = self.fig.add_axes([0.70, 0.04, h * H / W, h])
         self.grid, extent = region_grid(X)
         k = self.run.sizes[-1]

@@ -88,3 +88,14 @@ def test_side_by_side_video_text_fits(size, which, spirals, image_run):
     cr.frame(cr.timeline()[-1])
     problems = layout_problems(cr.fig, [cr.title] + cr.labels, cr.panels)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", [(16, 16), (64, 64), (200, 120), (300, 2000), (4000, 300)],
+                         ids=lambda s: f"{s[0]}x{s[1]}")
+def test_any_accepted_size_draws(size, spirals, image_run):
+    """Frames too small or too oddly shaped for a slide are cramped, not a traceback."""
+    o = DrawOptions.create(size=size)
+    for run in (spirals[0], image_run):
+        assert FrameRenderer(run, o).frame_at(0).shape == (size[1], size[0], 4)
+    CompareRenderer(spirals[:2], o).frame(0.0)
+    CompareRenderer([image_run, image_run], o).frame(0.0)
