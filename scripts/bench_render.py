@@ -39,11 +39,16 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import weightlapse as wl
-from weightlapse.viz.graph import layout
 from weightlapse.viz.draw_options import DrawOptions
 from weightlapse.viz.video import render_video
 
 SIZE = (1280, 720)
+
+
+def layout(sizes):
+    """The baseline's plain layered layout: per layer (x, ys top to bottom)."""
+    return [(float(x), 0.5 + min(0.92 / max(n - 1, 1), 0.09) * ((n - 1) / 2 - np.arange(n)))
+            for x, n in zip(np.linspace(0.06, 0.94, len(sizes)), sizes)]
 
 
 def make_runs(out, only=""):

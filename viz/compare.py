@@ -115,10 +115,26 @@ def drawn_graphs(runs, options, panel_px, align=False, shared=True):
     return graphs
 
 
-def grid_shape(n):
-    """(columns, rows) of a grid of n panels: square-ish, at most 3 columns."""
-    cols = min(3, int(np.ceil(np.sqrt(n))))
+def grid_shape(n, max_cols=3):
+    """(columns, rows) of a grid of n panels, at most ``max_cols`` columns:
+    the fewest empty cells plus rows, then the most columns (2: 2x1, 3: 3x1,
+    4: 2x2, 5 and 6: 3x2, 7 to 9: 3x3)."""
+    cols = min(range(1, max_cols + 1),
+               key=lambda c: (c * -(-n // c) - n + -(-n // c), -c))
     return cols, -(-n // cols)
+
+
+def grid_cells(n, max_cols=3):
+    """(column, row) of each of n panels; a last row that is not full is
+    centred (half-column steps), so the grid has no empty cell at its end."""
+    cols, rows = grid_shape(n, max_cols)
+    out = []
+    for k in range(n):
+        r, c = divmod(k, cols)
+        left = n - r * cols
+        shift = (cols - left) / 2 if left < cols else 0.0
+        out.append((c + shift, r))
+    return out
 
 
 def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
@@ -145,8 +161,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
     FigureCanvasAgg(fig)
     axw, axh = 0.92 * pw, ph - 0.55
     graphs = drawn_graphs(runs, opts, (axw * 100, axh * 100), align, shared)
-    for k, (run, G) in enumerate(zip(runs, graphs)):
-        r, c = divmod(k, cols)
+    for k, ((run, G), (c, r)) in enumerate(zip(zip(runs, graphs), grid_cells(len(runs)))):
         y0 = H - top_in - (r + 1) * (ph + title_in) + 0.5
         ax = fig.add_axes([(c * pw + 0.04 * pw) / W, y0 / H, axw / W, axh / H])
         DrawnPanel(ax, G, 7, fast=False).update(ValueSource(G, run).at(-1))

@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 
 from weightlapse.core.errors import ConfigError, RunError
 
-from .compare import differing_settings, drawn_graphs, grid_shape, run_label
+from .compare import differing_settings, drawn_graphs, grid_cells, grid_shape, run_label
+from .decor import legend_height_px, pt
 from .drawn import ValueSource
 from .frame import caption
 from .draw_options import DrawOptions
@@ -31,22 +32,30 @@ class CompareRenderer:
         self.canvas = FigureCanvasAgg(fig)
         cols, rows = grid_shape(len(runs))
         fs = max(6.0, 9.0 * min(W / 1280, H / 720) * 100 / dpi)
-        top, bottom = 0.91, 0.07
+        px = dpi / 72                                   # pixels per point
+        # Laid out in pixels from the fonts, so that small frames keep their
+        # text legible and apart: title, then per cell its label, the colour
+        # bars, the panel and the layer labels under it; the caption last.
+        top = 1 - (0.01 * H + 1.5 * fs * 1.4 * px) / H
+        bottom = (0.01 * H + 1.3 * pt(fs * 0.85) * px) / H
+        top, bottom = max(top, 0.6), min(bottom, 0.2)   # tiny frames: cramped, not broken
         cell_h = (top - bottom) / rows
-        ax_w, ax_h = 1 / cols - 0.03, cell_h - 0.16
+        above = (1.5 * fs * px + legend_height_px(fs * 0.8, dpi) + 2) / H
+        below = (2 * 1.35 * pt(fs * 0.8) * px + 10) / H
+        ax_w, ax_h = 1 / cols - 0.03, max(cell_h - above - below, 0.3 * cell_h)
         self.graphs = drawn_graphs(runs, opts, (ax_w * W, ax_h * H), align)
         self.panels, self.labels, self.sources = [], [], []
-        for k, (run, G) in enumerate(zip(runs, self.graphs)):
-            r, c = divmod(k, cols)
+        for k, ((run, G), (c, r)) in enumerate(zip(zip(runs, self.graphs),
+                                                   grid_cells(len(runs)))):
             y0 = top - (r + 1) * cell_h
-            ax = fig.add_axes([c / cols + 0.015, y0 + 0.06, ax_w, ax_h])
+            ax = fig.add_axes([c / cols + 0.015, y0 + below, ax_w, ax_h])
             self.panels.append(DrawnPanel(ax, G, fs * 0.8, fast=True))
             self.sources.append(ValueSource(G, run))
-            self.labels.append(TextSprite(size, dpi, (c + 0.5) / cols, y0 + cell_h - 0.003,
+            self.labels.append(TextSprite(size, dpi, (c + 0.5) / cols, y0 + cell_h,
                                           fs, width=0.95 / cols, bold=False))
         self.title = TextSprite(size, dpi, 0.5, 0.99, fs * 1.4)
         fig.text(0.5, 0.01, caption(self.graphs[0], "shared by every run"),
-            ha="center", va="bottom", fontsize=fs * 0.85, color="0.25")
+                 ha="center", va="bottom", fontsize=pt(fs * 0.85), color="0.25")
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
         self.buffer = np.asarray(self.canvas.buffer_rgba())

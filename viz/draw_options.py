@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from weightlapse.core.declare import declared, setting
 from weightlapse.core.errors import ConfigError, arg
 
-COLORS = ("weight", "change", "update")
+from .quantities import NAMES as COLORS   # the colour quantities (one owner: quantities.py)
 SCALES = ("layer", "global")
 DEFAULT_DURATION = 12.0      # seconds: a film about this long whatever its snapshots
 MIN_DURATION, MAX_DURATION = 0.5, 600.0
@@ -24,8 +24,9 @@ FILM_ONLY = ("duration", "fps", "size")
 class DrawOptions:
     """What a picture shows and how a film is paced.
 
-    color: "weight" (W_t), "change" (W_t - W_0) or "update" ((W_t - W_prev) /
-    steps between them); nodes show the same quantity of the biases.
+    color: a colour quantity of :mod:`.quantities` ("weight" W_t, "change"
+    W_t - W_0, "update" (W_t - W_prev) / steps between them); nodes show the
+    same quantity of the biases.
     scale: "layer" (one robust symmetric scale per gap) or "global" (one for all).
     units: "auto", "all" or a number K of units shown per large layer.
     edges: "auto" (all edges of a gap up to AUTO_EDGES lines, else the

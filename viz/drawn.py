@@ -14,7 +14,8 @@ decides how many units fit; default: the film's panel at the options' size).
 Graph attributes (``G.graph``), lists indexed by layer l (0 = inputs) or gap
 l (between layers l and l + 1):
 
-- ``sizes``: every layer's size; ``color``: weight|change|update; ``scale``:
+- ``sizes``: every layer's size; ``color``: the colour quantity's name
+  (:mod:`.quantities`); ``scale``:
   layer|global; ``units``, ``edges``: the options as given.
 - ``shown[l]``: the unit indices shown, top to bottom (for an image input
   drawn as a grid: all pixels, in order); ``more[l]``: how many are not shown.
@@ -61,6 +62,7 @@ import networkx as nx
 import numpy as np
 
 from . import labels as lb
+from . import quantities
 from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
@@ -75,12 +77,18 @@ IMPORTANCE = ("units chosen by importance = |incoming| x |outgoing| (L2 norms of
               "final {q}); similar units (cosine of incoming weights) ordered together")
 
 
-def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=None):
+def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=None,
+                      quantity=None, basis=None, sample_scales=True):
     """The drawn graph of ``run`` (see the module docstring). ``reference``:
     another run's drawn graph whose shown units and order to reuse (same
     architecture); ``perms``: per hidden layer, the alignment permutation
-    (aligned unit i = this run's unit perms[l-1][i], from core.align)."""
+    (aligned unit i = this run's unit perms[l-1][i], from core.align).
+    ``quantity``: a quantity name other than the options' colour (e.g.
+    "difference"); ``basis``: per gap, the arrays units and top:K edges are
+    chosen by (default: the quantity's, from the final snapshot);
+    ``sample_scales`` False leaves the scales to the caller (``set_scales``)."""
     opts = options or DrawOptions()
+    q = quantities.get(quantity or opts.color)
     W, H = opts.size
     panel_px = tuple(panel_px or (W * FILM_PANEL[0], H * FILM_PANEL[1]))
     sizes = list(run.sizes)
@@ -90,22 +98,21 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
         raise RunError(f"run {run.path} has no snapshots to draw")
     data = run.config["data"]
     final, first = snaps[-1], snaps[0]
-    Q = [np.asarray(w, np.float64) - (np.asarray(w0, np.float64) if opts.color != "weight" else 0)
-         for w, w0 in zip(final.weights, first.weights)]
+    Q = [np.asarray(w, np.float64) - (np.asarray(w0, np.float64) if q.from_first else 0)
+         for w, w0 in zip(final.weights, first.weights)] if basis is None else \
+        [np.asarray(b, np.float64) for b in basis]
     usable = 0.9 * panel_px[1]
     shape = data.get("input_shape")
     grid = bool(shape) and opts.units != "all"
     shown, more = _shown_units(run, Q, sizes, opts, usable, grid, reference, perms)
-    G = nx.DiGraph(sizes=sizes, color=opts.color, scale=opts.scale, units=str(opts.units),
+    G = nx.DiGraph(sizes=sizes, color=q.name, scale=opts.scale, units=str(opts.units),
                    edges=opts.edges, shown=shown, more=more, n_snapshots=len(snaps),
                    image_shape=tuple(shape) if grid else None, panel_px=panel_px,
                    class_names=lb.class_names(run),
                    feature_names=None if grid else lb.feature_names(run),
                    layer_labels=lb.layer_labels(sizes, run.settings.get("activation"),
                                                 shape if grid else None),
-                   quantity=lb.quantity_label(opts.color),
-                   importance=IMPORTANCE.format(q="weights" if opts.color == "weight"
-                                                else "change W_T - W_0"))
+                   quantity=q.legend(), importance=IMPORTANCE.format(q=q.basis))
     _place(G, sizes, shown, more, panel_px, grid)
     for l, idx in enumerate(shown):
         if not (l == 0 and grid):
@@ -136,7 +143,8 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
                            "col": int(b), "kind": "line" if kind == "lines" else "dense"})
                          for a, b in zip(r.tolist(), c.tolist()))
     G.graph["gap_kind"], G.graph["masks"] = kinds, masks
-    _scales(G, run, opts)
+    if sample_scales:
+        set_scales(G, gap_samples(G, run))
     return G
 
 
@@ -240,10 +248,6 @@ def _place_tiles(G, units, xs, pitch, panel_px, shape):
         G.nodes["1:more"]["y"] = min(G.nodes["1:more"]["y"], lowest - 10 / ph)
 
 
-def _scales(G, run, opts):
-    set_scales(G, gap_samples(G, run))
-
-
 def gap_samples(G, run):
     """Per gap, value samples of the drawn edges (tiles: their pixels) from up
     to SCALE_SAMPLES snapshots spread evenly over the film (with the last)."""
@@ -275,15 +279,11 @@ def set_scales(G, samples, scales=None):
 
 
 def share_scales(graphs, runs):
-    """Give runs drawn side by side one scale per gap: for each gap index,
-    the largest of the runs' own scales (the largest over all gaps with the
-    global scale), so no run is drawn more saturated than on its own."""
+    """Give runs drawn side by side one scale per gap (the rule:
+    :func:`.quantities.share`)."""
     samples = [gap_samples(G, r) for G, r in zip(graphs, runs)]
     own = [[robust_scale(s, PERCENTILE)[0] for s in smp] for smp in samples]
-    n_gaps = max(len(o) for o in own)
-    shared = [max(o[l] for o in own if l < len(o)) for l in range(n_gaps)]
-    if graphs[0].graph["scale"] == "global":
-        shared = [max(shared)] * n_gaps
+    shared = quantities.share(own, graphs[0].graph["scale"])
     for G, smp in zip(graphs, samples):
         set_scales(G, smp, shared[:len(smp)])
     return shared

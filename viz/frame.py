@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from .decor import legend_height_px
 from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
 from .labels import short, training_line
 from .draw_options import DrawOptions
@@ -42,19 +43,26 @@ class FrameRenderer:
         self.run = run
         self.opts = opts = options or DrawOptions()
         W, H = self.size = opts.size
-        self.G = build_drawn_graph(run, opts)
+        fs = max(6.0, 10.0 * min(W / 1280, H / 720) * 100 / dpi)
+        px = dpi / 72                                   # pixels per point
+        # From the top, in pixels: the title, the subtitle under it, the colour
+        # bars over the panel; on small frames the panel gives way to them.
+        sub_top = max(0.075 * H, 0.025 * H + 1.25 * fs * 1.45 * px)
+        panel_top = max((1 - PANEL_RECT[1] - PANEL_RECT[3]) * H,
+                        sub_top + 1.25 * fs * px + legend_height_px(fs, dpi) + 2)
+        rect = PANEL_RECT[:3] + (max(1 - panel_top / H - PANEL_RECT[1], 0.3),)
+        self.G = build_drawn_graph(run, opts, panel_px=(rect[2] * W, rect[3] * H))
         self.values = ValueSource(self.G, run)
         self.fig = Figure(figsize=(W / dpi, H / dpi), dpi=dpi, facecolor="white")
         self.canvas = FigureCanvasAgg(self.fig)
         data = run.config["data"]
         self.classify = data["task"] == "classification"
         self.samples = run.samples() if self.classify else None
-        fs = max(6.0, 10.0 * min(W / 1280, H / 720) * 100 / dpi)
         self.fs = fs
-        ax = self.fig.add_axes(PANEL_RECT)
+        ax = self.fig.add_axes(rect)
         self.panel = DrawnPanel(ax, self.G, fs, fast=True)
         self.title = TextSprite(self.size, dpi, 0.31, 0.975, fs * 1.45)
-        self.fig.text(0.31, 0.925, self._subtitle(), ha="center", va="top", fontsize=fs,
+        self.fig.text(0.31, 1 - sub_top / H, self._subtitle(), ha="center", va="top", fontsize=fs,
                       color="0.35")
         self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
                       fontsize=fs * 0.85, color="0.25", wrap=True)
@@ -101,13 +109,19 @@ class FrameRenderer:
             self.ax_loss.set_yscale("log")
             self.ax_loss.yaxis.set_major_locator(LogLocator(numticks=4))
             self.ax_loss.yaxis.set_minor_formatter(NullFormatter())
+        self._metrics_bottom = top - (2 * h + 0.03 if self.classify else h)
         self.cursors = [ax.axvline(0, color="k", lw=1, animated=True) for ax in axes]
 
     def _build_regions(self, fs):
         X, y = self.samples
         W, H = self.size
-        side = 0.33 * H / W
-        ax = self.ax_extra = self.fig.add_axes([0.70, 0.04, side, 0.33])
+        px = self.fig.dpi / 72
+        # Under the curves' tick labels and "epoch", with room for the title.
+        below = (3.5 + 3.5 + 4) * px + 1.25 * 1.9 * fs * px
+        title = 6 * px + 1.25 * fs * px
+        h = max(min(0.33, self._metrics_bottom - (below + title + 2) / H - 0.04), 0.1)
+        h = min(h, 0.2 * W / H)                       # a tall frame: as wide as fits
+        ax = self.ax_extra = self.fig.add_axes([0.70, 0.04, h * H / W, h])
         self.grid, extent = region_grid(X)
         k = self.run.sizes[-1]
         palette, self.class_rgb = class_colours(k)
@@ -139,9 +153,6 @@ class FrameRenderer:
             self.regions.draw(self.buffer, region_rgb(self.model, self.grid, self.class_rgb))
         self.title.draw(self.buffer, self.title_text)
         return self.buffer
-
-    def snapshot_frame(self, i: int) -> np.ndarray:
-        return self.frame_at(int(i) % len(self.run.snapshots))
 
     def _full_weights(self, position):
         """All weights and biases at a position (2-D data: small networks)."""

@@ -1,14 +1,12 @@
 """Names on pictures: classes on the output units, features on tabular inputs,
-layers under their columns, and the colour quantity in legends."""
+and layers under their columns (the colour quantity's legend texts live in
+:mod:`.quantities`)."""
 from __future__ import annotations
 
 FASHION_MNIST = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                  "Sneaker", "Bag", "Ankle boot"]
 MAX_FEATURE_LABELS = 20     # tabular inputs are named when there are this many or fewer
 
-QUANTITY = {"weight": ("weight", "bias"),
-            "change": ("change W \u2212 W\u2080", "bias change"),
-            "update": ("update per step", "bias update")}
 
 
 def class_names(run) -> list:
@@ -65,12 +63,6 @@ def layer_labels(sizes, activation=None, image_shape=None):
     names += [f"hidden {i + 1}\n{n}" + (f" {activation}" if activation else "")
               for i, n in enumerate(sizes[1:-1])]
     return names + [f"output\n{sizes[-1]}"]
-
-
-def quantity_label(color) -> str:
-    """Legend text: what the edge and node colours show."""
-    edge, node = QUANTITY[color]
-    return f"{edge} (lines, tiles), {node} (units)"
 
 
 def short(text, n=14) -> str:

@@ -49,8 +49,7 @@ class DrawnPanel:
         if labels:
             decor.draw_labels(ax, G, fontsize, self.radius)
         decor.draw_grid(ax, G, fontsize)
-        if legends:
-            decor.draw_gap_legends(ax, G, fontsize)
+        self.bars = decor.draw_gap_legends(ax, G, fontsize) if legends else []
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
@@ -210,8 +209,12 @@ class DrawnPanel:
             h, w = self.tile_shape
             rgb = (self.lut[lut_index(v.gaps[0], self.scales[0])] * 255 + 0.5).astype(np.uint8)
             rgb = rgb.reshape(h, w, -1, 3)[self.tile_rows][:, self.tile_cols]
-            for k, (t, b, x0, x1) in enumerate(self.tiles):
-                buffer[t:b, x0:x1, :3] = rgb[:b - t, :x1 - x0, k]
+            H, W = buffer.shape[:2]
+            for k, (t, b, x0, x1) in enumerate(self.tiles):   # clipped to the canvas
+                ct, cb = max(t, 0), min(b, H, t + rgb.shape[0])
+                cl, cr = max(x0, 0), min(x1, W, x0 + rgb.shape[1])
+                if cb > ct and cr > cl:
+                    buffer[ct:cb, cl:cr, :3] = rgb[ct - t:cb - t, cl - x0:cr - x0, k]
         if self.field is not None:
             top, bottom, x0, x1 = self.field_rect
             mats = [v.gaps[l] * np.float32(1 / self.scales[l]) for l in self.dense]

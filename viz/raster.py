@@ -76,12 +76,6 @@ class EdgeField:
         self._words = np.empty(self.fshape, np.uint32)
         self._table_key = None
 
-    def accumulate(self, weights, scale, masks=None):
-        """Per field pixel: summed optical depth, and depth-weighted sum of the
-        normalised weights w / scale. weights: list of (n_in, n_out) arrays."""
-        field = self._accumulate(weights, scale, masks).reshape(self.fshape)
-        return field.real.copy(), field.imag.copy()
-
     def _accumulate(self, weights, scale, masks):
         """The field as one complex number per pixel (depth + i weighted sum),
         in scratch that the next call overwrites."""

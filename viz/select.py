@@ -1,7 +1,6 @@
-"""Which units a picture shows, in what order, and the colour quantity.
+"""Which units a picture shows and in what order.
 
-Stages of the drawn graph (see :mod:`.drawn`): the quantity (``quantity``),
-how many units fit (``auto_units``), which are most important
+Stages of the drawn graph (see :mod:`.drawn`): how many units fit (``auto_units``), which are most important
 (``importance``), and similar units side by side (``similarity_order``).
 """
 from __future__ import annotations
@@ -12,18 +11,6 @@ MIN_PITCH_ALL = 12.0   # px between unit centres when every unit of a layer is s
 MIN_PITCH = 16.0       # px between unit centres of a layer cut to its K most important
 MAX_AUTO_UNITS = 24    # at most this many units of a cut layer (legible lines)
 MAX_FULL_LAYER = 32    # a layer up to this size is shown whole when it fits
-
-
-def quantity(color, W, W0=None, Wprev=None, steps=1):
-    """The value drawn for one array: ``weight`` W, ``change`` W - W0, or
-    ``update`` (W - Wprev) / steps (zeros for the first snapshot, Wprev None)."""
-    if color == "weight":
-        return W
-    if color == "change":
-        return W - W0
-    if Wprev is None:
-        return np.zeros_like(W)
-    return (W - Wprev) / max(int(steps), 1)
 
 
 def auto_units(n, usable_px, cut=True):

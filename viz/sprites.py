@@ -28,6 +28,7 @@ class TextSprite:
         from PIL import Image, ImageDraw
         w, h = self.box
         text = self._fit(text, w - self.font.getlength(tail)) + tail
+        self.text = text
         img = Image.new("L", (w, h))
         ImageDraw.Draw(img).text((w / 2, 0), text, font=self.font, fill=255, anchor="ma")
         a = np.asarray(img, np.float32)[..., None] * (1 / 255)
@@ -35,6 +36,12 @@ class TextSprite:
         a = a[:region.shape[0], :region.shape[1]]
         region[...] = (region * (1 - a)).astype(np.uint8)  # black text over the background
 
+    def extent(self):
+        """(x0, y0, x1, y1) in canvas pixels, rows from the top: the ink of
+        the text drawn last."""
+        l, t, r, b = self.font.getbbox(self.text, anchor="ma")
+        cx = self.left + self.box[0] / 2
+        return (cx + l, self.top + t, cx + r, self.top + min(b, self.box[1]))
 
     def _fit(self, text, width):
         """``text``, or its longest start that fits ``width`` px with "…"

@@ -1,5 +1,5 @@
-"""The drawn values of a snapshot: the colour quantity (weight, change or
-update) of the shown edges and units, read once per snapshot."""
+"""The drawn values of a snapshot: the colour quantity (one of
+:mod:`.quantities`) of the shown edges and units, read once per snapshot."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .select import quantity
+from . import quantities
 
 
 class DrawnValues:
@@ -39,11 +39,9 @@ class ValueSource:
     """
 
     def __init__(self, G, run, cache=4):
-        self.run, self.color = run, G.graph["color"]
-        shown, sizes = G.graph["shown"], G.graph["sizes"]
-        full = [len(s) == n and list(s) == list(range(n)) for s, n in zip(shown, sizes)]
-        self.rows = [None if full[l] else np.asarray(shown[l]) for l in range(len(sizes) - 1)]
-        self.cols = [None if full[l] else np.asarray(shown[l]) for l in range(1, len(sizes))]
+        self.run = run
+        self.quantity = quantities.get(G.graph["color"])
+        self.cut = ShownCut(G)
         self.steps = run.snapshots.steps
         self._raw_cache = OrderedDict()
         self._size = cache
@@ -58,13 +56,7 @@ class ValueSource:
             self._raw_cache.move_to_end(i)
             return self._raw_cache[i]
         snap = self.run.snapshots[i]
-        gaps, nodes = [], [None]
-        for W, b, r, c in zip(snap.weights, snap.biases, self.rows, self.cols):
-            M = W if r is None else W[r]
-            M = M if c is None else M[:, c]
-            gaps.append(np.asarray(M, np.float32))
-            nodes.append(np.asarray(b if c is None else b[c], np.float32))
-        raw = DrawnValues(gaps, nodes, snap.epoch, snap.step)
+        raw = self.cut(snap.weights, snap.biases, snap.epoch, snap.step)
         self._raw_cache[i] = raw
         if len(self._raw_cache) > self._size:
             self._raw_cache.popitem(last=False)
@@ -79,26 +71,46 @@ class ValueSource:
         if i < 0:
             i += n
         raw = self._raw(i)
-        if self.color == "weight":
+        q = self.quantity
+        if not q.needs:
             return raw
-        if self.color == "change":
+        base = prev = None
+        steps = 1
+        if "first" in q.needs:
             if self._base is None:
                 self._base = self._raw(0)
             base = self._base
-            return DrawnValues([quantity("change", a, b) for a, b in zip(raw.gaps, base.gaps)],
-                               [None] + [quantity("change", a, b) for a, b in
-                                         zip(raw.nodes[1:], base.nodes[1:])],
-                               raw.epoch, raw.step)
-        if i == 0:
-            prev, steps = raw, 1
-            zero = True
-        else:
-            prev, steps, zero = self._raw(i - 1), int(self.steps[i] - self.steps[i - 1]), False
-        def upd(a, b):
-            return np.zeros_like(a) if zero else quantity("update", a, Wprev=b, steps=steps)
-        return DrawnValues([upd(a, b) for a, b in zip(raw.gaps, prev.gaps)],
-                           [None] + [upd(a, b) for a, b in zip(raw.nodes[1:], prev.nodes[1:])],
+        if "previous" in q.needs and i > 0:
+            prev, steps = self._raw(i - 1), int(self.steps[i] - self.steps[i - 1])
+
+        def one(a, k, arrays):
+            return q.compute(a, None if base is None else getattr(base, arrays)[k],
+                             None if prev is None else getattr(prev, arrays)[k], steps)
+        return DrawnValues([one(a, k, "gaps") for k, a in enumerate(raw.gaps)],
+                           [None] + [one(a, k, "nodes") for k, a in enumerate(raw.nodes)
+                                     if k > 0],
                            raw.epoch, raw.step)
+
+
+class ShownCut:
+    """Cuts a snapshot's arrays to the units a drawn graph ``G`` shows:
+    ``cut(weights, biases, epoch, step)`` -> :class:`DrawnValues` (float32),
+    as they are (the quantity is computed from them afterwards)."""
+
+    def __init__(self, G):
+        shown, sizes = G.graph["shown"], G.graph["sizes"]
+        full = [len(s) == n and list(s) == list(range(n)) for s, n in zip(shown, sizes)]
+        self.rows = [None if full[l] else np.asarray(shown[l]) for l in range(len(sizes) - 1)]
+        self.cols = [None if full[l] else np.asarray(shown[l]) for l in range(1, len(sizes))]
+
+    def __call__(self, weights, biases, epoch=0.0, step=0):
+        gaps, nodes = [], [None]
+        for W, b, r, c in zip(weights, biases, self.rows, self.cols):
+            M = W if r is None else W[r]
+            M = M if c is None else M[:, c]
+            gaps.append(np.asarray(M, np.float32))
+            nodes.append(np.asarray(b if c is None else b[c], np.float32))
+        return DrawnValues(gaps, nodes, epoch, step)
 
 
 def graph_with_values(G, run, i=-1):

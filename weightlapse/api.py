@@ -319,9 +319,8 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
         if len(runs) != 2:
             raise ConfigError(f"{switch('diff')} takes exactly two runs, A and B "
                               f"(got {len(runs)})")
-        out, report = diff_figure(runs[0], runs[1], path, align=align,
-                                  edges="all" if opts.edges == "auto" else opts.edges,
-                                  dpi=dpi or 200)
+        out, report = diff_figure(runs[0], runs[1], path, align=align, dpi=dpi or 200,
+                                  options=opts)
         files = [out]
     elif video:
         from .viz.compare_video import render_compare_video

@@ -274,3 +274,53 @@ def test_ctrl_c_stops_a_sweep_cleanly(tmp_path, process_group_gone):
             run = wl.load_run(rec["path"])
             assert run.status == "interrupted" and (run.path / "checkpoint.npz").exists()
     process_group_gone(proc.pid, 50)  # no worker left behind (an exited one may take a moment)
+
+
+def test_grid_fits_the_number_of_runs():
+    assert [cmp.grid_shape(n) for n in range(2, 10)] == [
+        (2, 1), (3, 1), (2, 2), (3, 2), (3, 2), (3, 3), (3, 3), (3, 3)]
+    # a last row that is not full is centred: no empty cell at its end
+    assert cmp.grid_cells(5) == [(0, 0), (1, 0), (2, 0), (0.5, 1), (1.5, 1)]
+    assert cmp.grid_cells(3) == [(0, 0), (1, 0), (2, 0)]
+
+
+def test_diff_is_drawn_from_the_drawn_graph(image_run, tmp_path, mnist_dir, monkeypatch):
+    """B - A of an image run: receptive-field tiles, class labels, one scale
+    per gap (the gap's own 99th percentile of |B - A|), "+N more", units
+    chosen by their difference."""
+    from weightlapse.viz.diff import diff_graph, weight_difference
+    from weightlapse.viz.select import importance
+    b = wl.train(dataset="mnist", data_dir=mnist_dir, limit=600, hidden=[40, 12], epochs=2,
+                 batch_size=50, lr=0.05, optimizer="sgd", snapshot_every=3, seed=2,
+                 out=tmp_path, name="other")
+    dW, db, _ = weight_difference(image_run, b)
+    G, v = diff_graph(image_run, dW, db)
+    g = G.graph
+    assert g["gap_kind"][0] == "tiles" and "0:grid" in G and g["more"][1] > 0
+    assert all(G.nodes[f"1:{j}"].get("tile") for j in g["shown"][1])
+    assert g["class_names"] == [str(k) for k in range(10)] and g["color"] == "difference"
+    assert "difference B \u2212 A" in g["quantity"]
+    for l, M in enumerate(v.gaps):
+        rows, cols = g["shown"][l], g["shown"][l + 1]
+        np.testing.assert_allclose(M, dW[l][np.ix_(rows, cols)], rtol=1e-6)
+        m = g["masks"][l]
+        own = np.percentile(np.abs(M if m is None else M[m]), 99)
+        assert g["scales"][l] == pytest.approx(own, rel=1e-5)
+    assert len(set(g["scales"])) == 3
+    score = importance(dW, 1)
+    assert min(score[g["shown"][1]]) >= np.sort(score)[-len(g["shown"][1])] - 1e-12
+    from matplotlib.image import AxesImage
+    from matplotlib.text import Text
+    from weightlapse.viz import diff
+    figs = []
+    real_save = diff.save_atomic
+    monkeypatch.setattr(diff, "save_atomic", lambda fig, path, dpi: (figs.append(fig),
+                                                                      real_save(fig, path, dpi)))
+    res = wl.compare([image_run, b], tmp_path / "d.png", diff=True)
+    assert res.files[0].exists()
+    texts = {t.get_text() for t in figs[0].findobj(Text)}
+    assert {"0", "9", "B \u2212 A"} <= texts
+    more = [int(t[1:-5]) for t in texts if t.startswith("+") and t.endswith(" more")]
+    assert "hidden 1\n40 relu" in texts
+    tiles = figs[0].findobj(AxesImage)
+    assert len(tiles) == 40 - more[0]                      # one tile per shown unit

@@ -9,7 +9,8 @@ import weightlapse as wl
 from weightlapse.viz.drawn import ValueSource, build_drawn_graph, graph_with_values
 from weightlapse.viz.export import export_graph
 from weightlapse.viz.draw_options import DrawOptions
-from weightlapse.viz.select import quantity, similarity_order
+from weightlapse.viz.quantities import value as quantity
+from weightlapse.viz.select import similarity_order
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import weightlapse as wl
 from weightlapse.cli import main
 from weightlapse.viz.colors import LUT_SIZE, lut, lut_index
 from weightlapse.viz.frame import FrameRenderer
-from weightlapse.viz.graph import edge_mask, layout, network_graph
+from weightlapse.viz.drawn import build_drawn_graph, graph_with_values
+from weightlapse.viz.select import top_k_mask
 from weightlapse.viz.labels import class_names
 from weightlapse.viz.draw_options import DEFAULT_DURATION, DrawOptions
 from weightlapse.viz.pacing import film_positions, hold_frames
@@ -42,25 +43,42 @@ def image_run(tmp_path_factory):
     return wl.load_run(run.path)
 
 
+def layout(sizes):
+    """Columns evenly spaced in x, each layer's units evenly spaced in y (top
+    to bottom): a plain layered layout for the rasteriser tests."""
+    return [(float(x), 0.5 + min(0.92 / max(n - 1, 1), 0.09) * ((n - 1) / 2 - np.arange(n)))
+            for x, n in zip(np.linspace(0.06, 0.94, len(sizes)), sizes)]
+
+
+def accumulate(field, weights, scale):
+    """Per field pixel of an EdgeField: summed optical depth, and the
+    depth-weighted sum of the normalised weights w / scale."""
+    f = field._accumulate(weights, scale, None).reshape(field.fshape)
+    return f.real.copy(), f.imag.copy()
+
+
 def test_graph_matches_the_run(spiral_run):
     snap = spiral_run.snapshots[-1]
-    G = network_graph(snap)
+    G = graph_with_values(build_drawn_graph(spiral_run, DrawOptions.create(units="all",
+                                                                           edges="all")),
+                          spiral_run)
     assert G.number_of_nodes() == 2 + 8 + 8 + 3
     assert G.number_of_edges() == 2 * 8 + 8 * 8 + 8 * 3
     W, b = snap.weights, snap.biases
-    assert G.edges[(0, 1), (1, 5)]["weight"] == pytest.approx(W[0][1, 5])
-    assert G.edges[(2, 7), (3, 2)]["weight"] == pytest.approx(W[2][7, 2])
-    assert G.nodes[(1, 3)]["bias"] == pytest.approx(b[0][3])
-    assert G.nodes[(0, 0)]["bias"] is None
-    xs = [G.nodes[(l, 0)]["pos"][0] for l in range(4)]
+    assert G.edges["0:1", "1:5"]["weight"] == pytest.approx(W[0][1, 5])
+    assert G.edges["2:7", "3:2"]["weight"] == pytest.approx(W[2][7, 2])
+    assert G.nodes["1:3"]["value"] == pytest.approx(b[0][3])
+    assert G.nodes["0:0"]["value"] is None
+    xs = [G.nodes[f"{l}:0"]["x"] for l in range(4)]
     assert xs == sorted(xs)  # layers left to right
-    ys = [G.nodes[(1, i)]["pos"][1] for i in range(8)]
+    ys = [G.nodes[f"1:{i}"]["y"] for i in G.graph["shown"][1]]
     assert ys == sorted(ys, reverse=True)  # units top to bottom
 
 
-def test_layout_keeps_a_784_column_inside_the_panel():
-    (x, ys), *_ = layout([784, 32, 10])
-    assert len(ys) == 784 and 0 < ys.min() < ys.max() < 1
+def test_every_unit_of_a_784_column_stays_inside_the_panel(image_run):
+    G = build_drawn_graph(image_run, DrawOptions.create(units="all"))
+    ys = [G.nodes[f"0:{i}"]["y"] for i in range(784)]
+    assert 0 < min(ys) < max(ys) < 1
 
 
 def test_colours_use_each_gaps_scale_fixed_for_the_film(spiral_run):
@@ -123,7 +141,7 @@ def test_edge_field_equals_drawing_each_edge():
     weights = [rng.normal(size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     field = EdgeField(gaps, (H, W))
     assert field.factor == 1.0
-    depth, wsum = field.accumulate(weights, 1.5)
+    depth, wsum = accumulate(field, weights, 1.5)
     bd, bw = brute_force_field(gaps, weights, (H, W), 1.5, field.coverage)
     np.testing.assert_allclose(depth, bd, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(wsum, bw, rtol=1e-4, atol=1e-5)
@@ -143,10 +161,10 @@ def test_edge_field_colours_a_known_weight():
 
 def test_top_k_edges():
     W = np.array([[0.1, -3.0], [2.0, 0.2], [-0.5, 0.1]])
-    assert edge_mask(W, "top:1").tolist() == [[False, True], [True, False], [False, False]]
-    assert edge_mask(W, "all").all()
+    assert top_k_mask(W, 1).tolist() == [[False, True], [True, False], [False, False]]
+    assert top_k_mask(W, 0).all()
     with pytest.raises(wl.WeightlapseError, match="top:K"):
-        edge_mask(W, "best:2")
+        DrawOptions.create(edges="best:2")
 
 
 @pytest.mark.parametrize("n_snaps", [1, 3, 11])

@@ -17,7 +17,6 @@ import base64
 
 import numpy as np
 
-KINDS = ("weight", "change", "update")
 
 
 def keep_snapshots(n: int, limit: int) -> np.ndarray:
@@ -38,12 +37,6 @@ def quantise(values: np.ndarray):
     q = q if q > 0 else 1e-30
     codes = np.clip(np.rint(np.where(finite, v, 0) / q * 127), -127, 127) + 128
     return np.where(finite, codes, 0).astype(np.uint8), q
-
-
-def dequantise(codes: np.ndarray, q: float) -> np.ndarray:
-    """The inverse of :func:`quantise`: NaN where the code is 0."""
-    c = np.asarray(codes, np.float64)
-    return np.where(c == 0, np.nan, (c - 128) / 127 * q)
 
 
 def collect(run, keep, held):

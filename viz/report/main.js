@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("wl-data").textContent);
+  WL.QUANTITIES = data.quantities.map(q => q.name);
   const colors = new WL.Colors(data.lut);
   const runs = data.runs.map((d, k) => new WL.Run(d, k));
   const times = data.timeline, count = times.length;
@@ -154,6 +155,13 @@
   const slider = $("slider");
   slider.max = count - 1;
   slider.addEventListener("input", () => setSnapshot(slider.value));
+  // the colour switch: one button per quantity the page data lists (viz.quantities)
+  data.quantities.forEach(q => {
+    const label = WL.el("label", { title: q.legend });
+    label.appendChild(WL.el("input", { type: "radio", name: "kind", value: q.name }));
+    label.appendChild(document.createTextNode(q.label));
+    $("kinds").appendChild(label);
+  });
   document.querySelectorAll("input[name=kind]").forEach(r => {
     r.checked = r.value === state.kind;
     r.addEventListener("change", () => { state.kind = r.value; render(); });
@@ -191,7 +199,7 @@
     get epoch() { return times[state.t]; },
     get color() { return state.kind; },
     setColor(kind) {
-      if (!["weight", "change", "update"].includes(kind)) throw new Error("unknown colour " + kind);
+      if (!WL.QUANTITIES.includes(kind)) throw new Error("unknown colour " + kind);
       state.kind = kind;
       document.querySelectorAll("input[name=kind]").forEach(r => { r.checked = r.value === kind; });
       render();

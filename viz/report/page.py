@@ -23,6 +23,7 @@ from ..outputs import write
 from weightlapse.core.run import load_run
 from weightlapse.core.rundir import FRAMEWORK_NAMES, RunDir, find_runs
 
+from .. import quantities
 from ..colors import lut
 from . import data as qd
 from ..draw_options import DrawOptions
@@ -96,7 +97,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         reference = reference or G
         payloads.append(run_payload(r, int(snapshots), G, per, opts if figure else None))
     payload = {"runs": payloads, "color": opts.color, "scaleMode": opts.scale,
-               "lut": lut_hex(), "leftOut": left_out}
+               "lut": lut_hex(), "leftOut": left_out, "quantities": quantities.page_entries()}
     share_scales(payload["runs"])
     payload["timeline"] = timeline([r["epochs"] for r in payload["runs"]], int(snapshots))
     if len(runs) > 1:
@@ -169,16 +170,16 @@ def share_scales(runs) -> None:
     """One colour scale per layer and kind across the runs of one
     architecture (the largest of theirs), so the same colour means the same
     value in each of their panels. Runs of different layer sizes keep their
-    own: their gaps are not the same weights."""
+    own: their gaps are not the same weights (the rule: quantities.share)."""
     groups = {}
     for r in runs:
         groups.setdefault(tuple(r["sizes"]), []).append(r)
     for group in groups.values():
-        for l in range(len(group[0]["layers"])):
-            for kind in qd.KINDS:
-                s = max(r["layers"][l]["color"][kind] for r in group)
-                for r in group:
-                    r["layers"][l]["color"][kind] = s
+        for kind in quantities.NAMES:
+            shared = quantities.share([[L["color"][kind] for L in r["layers"]] for r in group])
+            for r in group:
+                for L, s in zip(r["layers"], shared):
+                    L["color"][kind] = s
 
 
 def timeline(epochs_per_run, limit) -> list:

@@ -96,7 +96,7 @@ WL.Run.prototype.snapAt = function (e) {
 /* W[layer][i, j] (unit indices) at kept snapshot s, or null if not held. */
 WL.Run.prototype.value = function (kind, layer, i, j, s) {
   const L = this.layers[layer];
-  if (!L || !["weight", "change", "update"].includes(kind)) return null;
+  if (!L || !(WL.QUANTITIES || []).includes(kind)) return null;
   const r = L.rowOf.get(i), c = L.colOf.get(j);
   if (r === undefined || c === undefined) return null;
   const v = L.edge(kind, s, r, c);

@@ -13,6 +13,11 @@ from weightlapse.viz.report import data as qd
 from weightlapse.viz.report.page import build_report
 
 
+def dequantise(codes, q):
+    """The inverse of ``data.quantise`` (what the page's util.js does): NaN where the code is 0."""
+    c = np.asarray(codes, np.float64)
+    return np.where(c == 0, np.nan, (c - 128) / 127 * q)
+
 
 def payload(html):
     blob = re.search(r'<script id="wl-data" type="application/json">(.*?)</script>', html, re.S)
@@ -26,13 +31,13 @@ def test_quantise_round_trip_within_half_a_step():
     v[4, 1] = np.inf
     codes, q = qd.quantise(v)
     assert codes.dtype == np.uint8 and codes[2, 3] == 0 and codes[4, 1] == 0
-    back = qd.dequantise(codes, q)
+    back = dequantise(codes, q)
     ok = np.isfinite(v)
     assert q == np.abs(v[ok]).max()
     assert np.all(np.abs(back[ok] - v[ok]) <= q / 254 + 1e-12)
     assert np.isnan(back[2, 3]) and codes[ok].min() >= 1
     zeros, qz = qd.quantise(np.zeros(4))
-    assert np.all(qd.dequantise(zeros, qz) == 0)
+    assert np.all(dequantise(zeros, qz) == 0)
 
 
 @pytest.mark.parametrize("n,limit", [(1, 5), (5, 5), (6, 5), (1000, 200), (201, 200)])
@@ -67,9 +72,13 @@ def test_page_is_self_contained_and_holds_the_recorded_values(report_runs, tmp_p
     cw = cw.reshape(len(keep), R, C)
     for k, t in enumerate(keep):
         W = run.snapshots[t].weights[1][np.ix_(L["rows"], L["cols"])]
-        got = w0 + qd.dequantise(cw[k], L["cw"]["q"])
+        got = w0 + dequantise(cw[k], L["cw"]["q"])
         assert np.abs(got - W).max() <= L["cw"]["q"] / 254 + 1e-6
     assert set(L["color"]) == {"weight", "change", "update"}
+    # the page's colour switch comes from the quantities' one owner
+    from weightlapse.viz import quantities
+    assert [q["name"] for q in p["quantities"]] == list(quantities.NAMES)
+    assert p["quantities"][1]["label"] == "change since init"
     assert all(v > 0 for v in L["color"].values())
 
 

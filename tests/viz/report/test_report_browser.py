@@ -382,3 +382,17 @@ def test_the_accuracy_axis_shows_the_whole_curve(tmp_path, browser, train_spiral
         page.check_clean()
     finally:
         page.page.close()
+
+
+def test_the_colour_switch_lists_the_quantities_of_the_page_data(single):
+    """One radio button per colour quantity, labelled as viz.quantities says;
+    clicking one recolours the page."""
+    from weightlapse.viz import quantities
+    run, page = single
+    got = page.js("""Array.from(document.querySelectorAll('#kinds label')).map(l =>
+        [l.querySelector('input').value, l.textContent.trim()])""")
+    assert got == [[e["name"], e["label"]] for e in quantities.page_entries()]
+    page.page.click("#kinds input[value=change]")
+    assert page.js("weightlapse.color") == "change"
+    page.js("weightlapse.setColor('weight')")
+    page.check_clean()
