@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 import weightlapse as wl
 from weightlapse.cli import build_parser
-from weightlapse.cli_options import dpi_arg
 from weightlapse.core.config import RunConfig
 from weightlapse.core.csvdata import load_csv
 from weightlapse.core.errors import ConfigError, DataError
 from weightlapse.core.idx import parse_idx
 from weightlapse.viz.draw_options import DrawOptions
+from weightlapse.viz.outputs import check_dpi
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -93,11 +93,15 @@ def test_argument_parsing_never_crashes(argv):
 def test_argument_types(text):
     types = {a.dest: a.type for a in build_parser()._subparsers._group_actions[0]
              .choices["train"]._actions if a.type}
-    for fn in (types["hidden"], types["snapshot_every"], dpi_arg):
+    for fn in (types["hidden"], types["snapshot_every"]):
         try:
             fn(text)
         except argparse.ArgumentTypeError as e:
             assert str(e)
+    try:                                   # --dpi: checked by the outputs' owner
+        assert 20 <= check_dpi(text) <= 600
+    except wl.WeightlapseError as e:
+        assert e.render(lambda name: "--" + name).startswith("--dpi ")
     try:                                   # --size: parsed with the drawing options
         w, h = DrawOptions.create(size=text).size
         assert 16 <= w <= 7680 and 16 <= h <= 4320

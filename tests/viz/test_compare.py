@@ -313,9 +313,10 @@ def test_diff_is_drawn_from_the_drawn_graph(image_run, tmp_path, mnist_dir, monk
     from matplotlib.text import Text
     from weightlapse.viz import diff
     figs = []
-    real_save = diff.save_atomic
-    monkeypatch.setattr(diff, "save_atomic", lambda fig, path, dpi: (figs.append(fig),
-                                                                      real_save(fig, path, dpi)))
+    real_write = diff.write
+    monkeypatch.setattr(diff, "write", lambda kind, path, fig, **kw: (figs.append(fig),
+                                                                      real_write(kind, path, fig,
+                                                                                 **kw))[1])
     res = wl.compare([image_run, b], tmp_path / "d.png", diff=True)
     assert res.files[0].exists()
     texts = {t.get_text() for t in figs[0].findobj(Text)}

@@ -202,7 +202,7 @@ def test_video_is_h264_of_the_asked_size(spiral_run, tmp_path):
     first = np.frombuffer(next(reader), np.uint8).reshape(240, 320, 3)
     assert first.std() > 10  # a picture, not a blank frame
     reader.close()
-    assert "<video" in out._repr_html_()
+    assert "<video" in out.html()
 
 
 def test_gif(spiral_run, tmp_path):
