@@ -65,6 +65,20 @@ def write_graph(G, tmp):
                 rec[k] = _plain(v)
         Path(tmp).write_text(json.dumps(data, allow_nan=False))
         return
+    if G.graph.get("mode") == "dynamic":     # timed values: see export_dynamic
+        _add_viz(G)
+        nx.write_gexf(G, tmp)
+        return
+    H = scalar_graph(G)
+    if ext == ".graphml":
+        nx.write_graphml(H, tmp)
+    else:
+        _add_viz(H)
+        nx.write_gexf(H, tmp)
+
+
+def scalar_graph(G):
+    """A copy of ``G`` with GraphML/GEXF-safe attributes only (see above)."""
     H = nx.DiGraph()
     H.graph.update({k: _scalar(v) for k, v in G.graph.items()
                     if k != "masks" and _scalar(v) is not None})
@@ -72,10 +86,10 @@ def write_graph(G, tmp):
         H.add_node(n, **{k: _scalar(v) for k, v in d.items() if _scalar(v) is not None})
     for a, b, d in G.edges(data=True):
         H.add_edge(a, b, **{k: _scalar(v) for k, v in d.items() if _scalar(v) is not None})
-    if ext == ".graphml":
-        nx.write_graphml(H, tmp)
-    else:
-        for n, d in H.nodes(data=True):   # GEXF's own position, for Gephi
-            d["viz"] = {"position": {"x": float(d["x"]) * 1000,
-                                     "y": float(d["y"]) * 1000, "z": 0.0}}
-        nx.write_gexf(H, tmp)
+    return H
+
+
+def _add_viz(H):
+    for n, d in H.nodes(data=True):   # GEXF's own position, for Gephi
+        d["viz"] = {"position": {"x": float(d["x"]) * 1000,
+                                 "y": float(d["y"]) * 1000, "z": 0.0}}

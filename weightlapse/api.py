@@ -227,22 +227,35 @@ def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=
 
 
 def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-          options=None):
+          options=None, all_snapshots=False):
     """The drawn NetworkX graph of a run (the units a film shows, positions,
     per-gap scales) with snapshot ``snapshot``'s values as attributes
     (``weight`` on edges, ``value`` on units). Writes ``path`` (.graphml,
-    .gexf or .json) when given. Returns the ``networkx.DiGraph``."""
+    .gexf or .json) when given. Returns the ``networkx.DiGraph``.
+
+    ``all_snapshots=True``: a dynamic graph instead, every snapshot's values
+    as ``(value, start, end)`` lists timed by step (see
+    :mod:`.viz.export_dynamic`); ``path`` must then be a .gexf."""
     from .viz.drawn import build_drawn_graph, graph_with_values
     path_arg("run", run, run=True)
     int_arg("snapshot", snapshot)
+    if not isinstance(all_snapshots, bool):
+        raise ConfigError(f"{switch('all_snapshots')} takes True or False "
+                          f"(got {all_snapshots!r})")
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
     if path is not None:
         from .viz.outputs import check_output
         path_arg("path", path)
         check_output(path, "graph")
+        if all_snapshots and os.path.splitext(str(path))[1].lower() != ".gexf":
+            raise ConfigError(f"{switch('all_snapshots')} writes a dynamic GEXF: give a .gexf "
+                              f"path (got {os.path.basename(str(path))})")
     run = load_run(run)
-    i = run.snapshot(snapshot).index
-    G = graph_with_values(build_drawn_graph(run, opts), run, i)
+    if all_snapshots:
+        from .viz.export_dynamic import dynamic_graph
+        G = dynamic_graph(build_drawn_graph(run, opts), run)
+    else:
+        G = graph_with_values(build_drawn_graph(run, opts), run, run.snapshot(snapshot).index)
     if path is not None:
         from .viz.export import export_graph
         export_graph(G, path)

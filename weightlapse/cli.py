@@ -133,12 +133,16 @@ def build_parser() -> Parser:
              "positions and per-gap scales) with one snapshot's values as attributes, for "
              "Gephi, Cytoscape or D3 (.json is node-link data).",
              ["weightlapse graph outputs/spiral -o net.graphml",
-              "weightlapse graph outputs/mnist -o net.json --snapshot 0 --color weight"])
+              "weightlapse graph outputs/mnist -o net.json --snapshot 0 --color weight",
+              "weightlapse graph outputs/mnist --all-snapshots -o training.gexf"])
     g.add_argument("run", metavar="RUN", help="run directory")
     add_output(g, "graph", "the graph to write")
     g.add_argument("--snapshot", type=int, default=-1, metavar="N",
                    help="whose values; negative counts from the end (default: -1, the final "
                    "weights)")
+    g.add_argument("--all-snapshots", action="store_true",
+                   help="every snapshot's values, timed by step, as a dynamic GEXF for "
+                   "Gephi's timeline (-o must be .gexf)")
     add_drawing_options(g)
     d = _sub(sub, common, "demo", "the main job: train the spiral network, film it, "
              "draw its final weights",
@@ -285,9 +289,11 @@ def cmd_graph(args) -> int:
     from .api import graph
     from .viz.draw_options import DrawOptions
     G = graph(args.run, args.output, snapshot=args.snapshot,
-              options=DrawOptions.from_args(args))
+              options=DrawOptions.from_args(args), all_snapshots=args.all_snapshots)
+    which = ("every snapshot, timed by step" if args.all_snapshots
+             else f"snapshot {G.graph['snapshot']}")
     print(f"{G.number_of_nodes()} nodes, {G.number_of_edges()} edges "
-          f"(snapshot {G.graph['snapshot']}, {G.graph['color']})", file=sys.stderr)
+          f"({which}, {G.graph['color']})", file=sys.stderr)
     print(args.output)
     return 0
 

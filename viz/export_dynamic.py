@@ -1,0 +1,82 @@
+"""The drawn graph with its values at every snapshot: a dynamic GEXF for
+Gephi's timeline (``weightlapse graph RUN --all-snapshots -o training.gexf``).
+
+Time is the training step (GEXF ``timeformat="double"``). Snapshot k's value
+holds over the closed interval [step_k, step_{k+1} - 1] (the last one over
+[step, step]), so intervals never overlap. Every shown edge carries ``value``
+(the colour quantity), every hidden and output unit ``value`` (its bias
+quantity), and an image tile's field edge ``norm``, as timed attribute values
+(``<attvalue for=... value=... start=... end=...>``); the static attributes
+(positions, labels, ``weight``: the final value) are those of the one-snapshot
+export; the graph's attributes are the drawn graph's, with ``mode="dynamic"``. networkx reads it back: ``nx.read_gexf(path)`` gives each timed value
+as a list of ``(value, start, end)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from weightlapse.core.errors import ConfigError, arg
+
+from .export import scalar_graph
+from .values import ValueSource, graph_with_values
+
+MAX_VALUES = 1_000_000      # timed values (edges and units x snapshots) in one file
+
+
+def spans(steps):
+    """(start, end) times of each snapshot: closed, never overlapping."""
+    steps = [int(s) for s in steps]
+    return [(float(s), float(steps[k + 1] - 1 if k + 1 < len(steps) else s))
+            for k, s in enumerate(steps)]
+
+
+def dynamic_graph(G, run):
+    """A copy of the drawn graph ``G`` (scalar attributes, as exported) whose
+    edges and units carry lists of ``(value, start, end)``, one per snapshot;
+    ``graph["mode"] = "dynamic"``."""
+    n = len(run.snapshots)
+    count = (G.number_of_edges() + G.number_of_nodes()) * n
+    if count > MAX_VALUES:
+        raise ConfigError(
+            f"a dynamic graph of {G.number_of_edges()} edges and {G.number_of_nodes()} units "
+            f"over {n} snapshots would hold {count:,} timed values, more than "
+            f"{MAX_VALUES:,}; draw fewer with {arg('units', 'N')} or {arg('edges', 'top:K')}")
+    shown = G.graph["shown"]
+    where = {l: {u: o for o, u in enumerate(idx)} for l, idx in enumerate(shown)}
+    edges = [(a, b, d) for a, b, d in G.edges(data=True)]
+    lines = [(a, b) for a, b, d in edges if d.get("kind") != "field"]
+    fields = [(a, b) for a, b, d in edges if d.get("kind") == "field"]
+    gap = np.array([G.edges[e]["gap"] for e in lines], int)
+    row = np.array([G.edges[e]["row"] for e in lines], int)
+    col = np.array([G.edges[e]["col"] for e in lines], int)
+    field_col = [where[1][int(b.split(":")[1])] for _, b in fields]
+    units = [(node, l, where[l][int(node.split(":")[1])])
+             for node, d in G.nodes(data=True)
+             for l in [d.get("layer")] if l and d.get("kind") in ("hidden", "output")]
+    E = np.empty((n, len(lines)), np.float64)
+    F = np.empty((n, len(fields)), np.float64)
+    U = np.empty((n, len(units)), np.float64)
+    source = ValueSource(G, run)
+    for k in range(n):
+        v = source.at(k)
+        for g in np.unique(gap):
+            sel = gap == g
+            E[k, sel] = v.gaps[g][row[sel], col[sel]]
+        for m, c in enumerate(field_col):
+            F[k, m] = np.linalg.norm(v.gaps[0][:, c])
+        for m, (_, l, o) in enumerate(units):
+            U[k, m] = v.nodes[l][o]
+    times = spans(run.snapshots.steps)
+    final = graph_with_values(G, run, n - 1)
+    H = scalar_graph(final)
+    H.graph.update(final.graph, mode="dynamic")      # as drawn (GEXF writes only the mode)
+
+    def timed(column):
+        return [(float(x), s, e) for x, (s, e) in zip(column.tolist(), times)]
+    for m, e in enumerate(lines):
+        H.edges[e]["value"] = timed(E[:, m])
+    for m, e in enumerate(fields):
+        H.edges[e]["norm"] = timed(F[:, m])
+    for m, (node, _, _) in enumerate(units):
+        H.nodes[node]["value"] = timed(U[:, m])
+    return H
