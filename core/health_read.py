@@ -165,11 +165,18 @@ def _derive(run) -> Health:
             rec = probe_record(s.step, s.epoch, params, [], header)
             rec["layers"] = [{} for _ in run.sizes[1:-1]]
         probes.append(rec)
+    rec = run.recorded_from
+    if rec:       # the PyTorch and Keras recorders keep snapshots, not updates
+        from .rundir import FRAMEWORK_NAMES
+        source = f"was recorded from {FRAMEWORK_NAMES[rec['framework']]}, without {HEALTH}"
+        no_probe = "no probe set: pass probe= to the Recorder"
+    else:
+        source = f"has no {HEALTH} (recorded before diagnostics)"
+        no_probe = "no probe set, and its data cannot be loaded"
     what = "update ratios and gradient RMS" + (
-        "" if probe is not None else ", dead and saturated units (no probe set, and its "
-        "data cannot be loaded)")
-    missing = (f"{run.path} has no {HEALTH} (recorded before diagnostics): {what} are "
-               "missing; weight norms and histograms come from its snapshots")
+        "" if probe is not None else f", dead and saturated units ({no_probe})")
+    missing = (f"{run.path} {source}: {what} are missing; weight norms and histograms "
+               "come from its snapshots")
     return Health(run, header, rows, probes, missing)
 
 

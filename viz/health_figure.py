@@ -40,6 +40,10 @@ def _bands(ax, x, P, color, label=None):
     ax.plot(x, P[:, 2], color=color, lw=1.3, label=label)
 
 
+def _drawn(ax) -> bool:
+    return any(len(line.get_xdata()) for line in ax.lines)
+
+
 def health_figure(healths, path, dpi=120):
     """Draw the runs' :class:`~weightlapse.core.health_read.Health` into ``path``."""
     path = check_output(path, "figure")
@@ -75,6 +79,17 @@ def health_figure(healths, path, dpi=120):
                                   for _, s in acts])
                     _bands(row[4], np.array([e for e, _ in acts]), A, color)
     for i, row in enumerate(axes):
+        # A run recorded without health.jsonl (or a probe set) has nothing to
+        # draw in some panels: say so rather than leave an empty plot.
+        blank = {1: "not recorded", 2: "not recorded"}
+        if i < n_layers - 1:
+            blank[3] = "no probe set"
+        for j, why in blank.items():
+            if not _drawn(row[j]):
+                row[j].text(0.5, 0.5, why, ha="center", va="center",
+                            transform=row[j].transAxes, fontsize=9, color="0.45")
+                row[j].set_xlim(row[0].get_xlim())
+                row[j].set_yticks([])
         for j, ax in enumerate(row):
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.25, lw=0.5)
@@ -84,9 +99,10 @@ def health_figure(healths, path, dpi=120):
                 ax.set_xlabel("epoch", fontsize=9)
         row[0].set_ylabel(f"W[{i}]", fontsize=11, rotation=0, ha="right", va="center",
                           labelpad=10)
-        row[1].axhspan(-4, -2, color="#2ca02c", alpha=0.08, lw=0)
-        row[1].axhline(-3, color="#2ca02c", lw=0.8, ls=":")
-        if row[2].lines:
+        if _drawn(row[1]):
+            row[1].axhspan(-4, -2, color="#2ca02c", alpha=0.08, lw=0)
+            row[1].axhline(-3, color="#2ca02c", lw=0.8, ls=":")
+        if _drawn(row[2]):
             row[2].set_yscale("log")
             row[2].yaxis.set_minor_formatter(NullFormatter())
         row[3].set_ylim(-3, 103)

@@ -145,11 +145,24 @@ def text_report(report) -> str:
                      f"{pct(r['dead_fraction']):>6s} {pct(r['saturated_fraction']):>10s} "
                      f"{growth:>11s}")
     if report["healthy"]:
-        lines.append(f"  healthy: update ratios between 10^-4 and 10^-2, under "
-                     f"{pct(DEAD)} dead units, under {pct(SATURATED)} saturated activations")
+        lines.append("  " + healthy_line(report["layers"]))
     for f in report["findings"]:
         lines.append(f"  - {f['text']}")
     return "\n".join(lines)
+
+
+def healthy_line(rows) -> str:
+    """What a run without findings was found healthy in: only what was measured
+    (a run without update ratios or a probe set is not called healthy in them)."""
+    def any_(key):
+        return any(r[key] is not None for r in rows)
+    signs = ([] if not any_("update_ratio") else ["update ratios between 10^-4 and 10^-2"]) + (
+        [f"under {pct(DEAD)} dead units, under {pct(SATURATED)} saturated activations"]
+        if any_("dead_fraction") or any_("saturated_fraction") else [])
+    if not signs:
+        return f"no finding in what is recorded (weight RMS growth under {GROWTH:g}x)"
+    return ("healthy: " if len(signs) == 2 else "healthy in what is recorded: ") + \
+        ", ".join(signs)
 
 
 def json_report(reports) -> dict:

@@ -1,6 +1,7 @@
 """weightlapse.torch.Recorder with the real PyTorch: the snapshots equal a
 weightlapse run from the same weights, every view reads the run, and every
 bad input is one line with nothing half-written."""
+import json
 import math
 import subprocess
 import sys
@@ -121,6 +122,47 @@ def test_views_read_a_recorded_run_unchanged(pair, tmp_path, capsys, run_cli):
     assert differing_settings([numpy_run, run]) == ["framework"]
     assert list(summary_table([numpy_run, run])["framework"]) == ["weightlapse", "pytorch"]
     assert run.network().predict_outputs(np.zeros((1, 6))).shape == (1, 3)
+    # diagnose: the table, --json and the figure, from the snapshots alone (no
+    # probe set was given), saying in one line what a recorded run lacks
+    code, out, err, _ = run_cli(["diagnose", run.path, "-o", tmp_path / "health.png"])
+    assert code == 0, err
+    assert (tmp_path / "health.png").stat().st_size > 1000
+    notes = [ln for ln in out.splitlines() if "note:" in ln]
+    assert len(notes) == 1 and "was recorded from PyTorch, without health.jsonl" in notes[0]
+    assert "pass probe= to the Recorder" in notes[0]
+    assert "no finding in what is recorded" in out and "healthy" not in out
+    code, out, err, _ = run_cli(["diagnose", run.path, "--json"])
+    report = json.loads(out)["runs"][0]
+    assert code == 0 and [r["update_ratio"] for r in report["layers"]] == [None] * 3
+    rms = [np.sqrt(np.mean(np.square(s.weights[1]))) for s in (run.snapshots[0],
+                                                                run.snapshots[-1])]
+    assert report["layers"][1]["weight_rms_growth"] == pytest.approx(rms[1] / rms[0])
+
+
+def test_diagnose_a_recorded_run_with_its_probe_set(tmp_path, run_cli):
+    """A ReLU unit kept dead (zero weights, bias -10: no gradient reaches it)
+    is one of 5: 20% dead on the probe rows the Recorder stored."""
+    X, y = data(n=100, n_in=4)
+    model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
+    with torch.no_grad():
+        model[0].weight[2] = 0.0
+        model[0].bias[2] = -10.0
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    with Recorder(model, opt, out=tmp_path, name="dead", every=2,
+                  probe=torch.as_tensor(X[:40], dtype=torch.float32)) as rec:
+        fit(model, opt, X.astype(np.float32), y, rec, 3, batch=25)
+    code, out, err, _ = run_cli(["diagnose", rec.path, "--json"])
+    assert code == 0, err
+    report = json.loads(out)["runs"][0]
+    assert report["layers"][0]["dead_fraction"] == pytest.approx(0.2)
+    assert report["layers"][1]["dead_fraction"] is None          # the output layer
+    assert [f["kind"] for f in report["findings"]] == ["dead"]
+    assert report["findings"][0]["since_epoch"] == 0
+    assert "update ratios and gradient RMS are missing" in report["missing"]
+    assert "probe" not in report["missing"]
+    code, out, _, _ = run_cli(["diagnose", rec.path, "-o", tmp_path / "dead.png"])
+    assert code == 0 and "hidden 1 (relu): 20% of units dead since epoch 0" in out
+    assert (tmp_path / "dead.png").stat().st_size > 1000
 
 
 def test_runs_lists_the_framework_and_resume_refuses(pair, capsys, run_cli, tree):
