@@ -8,8 +8,10 @@ holds over the closed interval [step_k, step_{k+1} - 1] (the last one over
 quantity), and an image tile's field edge ``norm``, as timed attribute values
 (``<attvalue for=... value=... start=... end=...>``); the static attributes
 (positions, labels, ``weight``: the final value) are those of the one-snapshot
-export; the graph's attributes are the drawn graph's, with ``mode="dynamic"``. networkx reads it back: ``nx.read_gexf(path)`` gives each timed value
-as a list of ``(value, start, end)``.
+export; the graph's attributes are the drawn graph's, with ``mode="dynamic"``.
+networkx reads it back: ``nx.read_gexf(path)`` gives each timed value as a
+list of ``(value, start, end)``. Written through :mod:`.outputs` (the graph
+writer passes a dynamic graph to ``nx.write_gexf`` as it is).
 """
 from __future__ import annotations
 

@@ -75,6 +75,7 @@ SLOTS = {
     "graph.run": lambda g, t, v: wl.graph(v),
     "graph.path": lambda g, t, v: wl.graph(g / "run", v),
     "graph.snapshot": lambda g, t, v: wl.graph(g / "run", snapshot=v),
+    "graph.all_snapshots": lambda g, t, v: wl.graph(g / "run", t / "d.gexf", all_snapshots=v),
     "compare.runs": lambda g, t, v: wl.compare(v, t / "c.png"),
     "diagnostics.run": lambda g, t, v: wl.diagnostics(v),
     "diagnose.runs": lambda g, t, v: wl.diagnose(v, t / "h.png"),
@@ -116,6 +117,7 @@ ACCEPTED = {(s, "None") for s in DEFAULTS} | {
     ("train.lr", "int"), ("report.snapshots", "int"), ("load_dataset.seed", "int"),
     ("render.fps", "int"), ("render.fps", "float"), ("figure.dpi", "int"),
     ("figure.snapshot", "int"), ("graph.snapshot", "int"), ("predict.snapshot", "int"),
+    ("graph.all_snapshots", "bool"),
     ("demo.snapshot_every", "int"),
     ("compare.table", "file"),  # a .csv output: the table is written there
     ("predict.data", "file"),   # rows.csv is two features, as the moons run reads
