@@ -88,6 +88,16 @@ def test_snapshots_are_get_weights_at_their_steps(tmp_path):
     # every view reads it
     assert wl.figure(run, tmp_path / "k.png").stat().st_size > 1000
     assert wl.graph(run).number_of_edges() > 0
+    # diagnose: tanh saturation from the stored probe set; no update ratios
+    (report,) = wl.diagnose(run, tmp_path / "health.png")
+    assert (tmp_path / "health.png").stat().st_size > 1000
+    assert "was recorded from Keras, without health.jsonl" in report["missing"]
+    assert "probe" not in report["missing"]
+    assert report["layers"][0]["update_ratio"] is None
+    A = np.tanh(X[:20].reshape(20, -1) @ run.snapshots[-1].weights[0]
+                + run.snapshots[-1].biases[0])
+    assert report["layers"][0]["saturated_fraction"] == pytest.approx(
+        float(np.mean(np.abs(A) > 0.97)), abs=1e-6)
 
 
 def test_functional_model_with_activation_layers_every_epoch(tmp_path):
