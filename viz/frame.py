@@ -172,16 +172,28 @@ class FrameRenderer:
         m = self.run.metrics
         i = int(np.searchsorted(m["step"].to_numpy(), step, side="right")) - 1
         row = m.iloc[max(i, 0)]
-        parts = [f"epoch {epoch:.1f}", f"step {step:,}"]
+        parts = {"epoch": f"epoch {epoch:.1f}", "step": f"step {step:,}"}
         has_val = np.isfinite(row.get("val_loss", np.nan))
         which = "val" if has_val else "train"
         loss = row[f"{which}_loss"]
         if np.isfinite(loss):
-            parts.append(f"{which} loss {loss:.3f}")
+            parts["loss"] = f"{which} loss {loss:.3f}"
         acc = row.get(f"{which}_acc", np.nan)
         if self.classify and np.isfinite(acc):
-            parts.append(f"{which} acc {acc:.1%}")
-        self.title_text = "  \u00b7  ".join(parts)
+            parts["acc"] = f"{which} acc {acc:.1%}"
+        self.title_text = title_that_fits(self.title, parts)
         for c in self.cursors:
             c.set_xdata([epoch, epoch])
             c.axes.draw_artist(c)
+
+
+def title_that_fits(sprite, parts):
+    """The frame's title from ``parts`` (epoch, step, loss, acc): whole when
+    it fits, else without the step, then without the loss, so that a small
+    film never shows a number cut short ("val acc 100…")."""
+    for drop in ((), ("step",), ("step", "loss")):
+        text = "  \u00b7  ".join(v for k, v in parts.items() if k not in drop)
+        if sprite.fits(text):
+            return text
+    return " \u00b7 ".join(v for k, v in parts.items() if k in ("epoch", "acc"))
+

@@ -36,6 +36,11 @@ class TextSprite:
         a = a[:region.shape[0], :region.shape[1]]
         region[...] = (region * (1 - a)).astype(np.uint8)  # black text over the background
 
+    def fits(self, text, tail=""):
+        """Whether ``text`` + ``tail`` fits the sprite's box whole, with a
+        margin of half a character each side."""
+        return self.font.getlength(text + tail) + self.font.size <= self.box[0]
+
     def extent(self):
         """(x0, y0, x1, y1) in canvas pixels, rows from the top: the ink of
         the text drawn last."""

@@ -435,3 +435,18 @@ def test_demo_main_job(tmp_path, capsys):
     run = wl.load_run(tmp_path / "demo")
     assert imageio_ffmpeg.read_frames(str(video)).__next__()["size"] == (320, 180)
     assert run.info["final_metrics"]["val_acc"] >= 0.95
+
+
+def test_a_small_films_title_drops_parts_rather_than_cut_a_number():
+    """At 640x360 the whole title does not fit: the step goes, then the loss,
+    and the accuracy is never cut short ("val acc 100…")."""
+    from weightlapse.viz.frame import title_that_fits
+    from weightlapse.viz.sprites import TextSprite
+    parts = {"epoch": "epoch 60.0", "step": "step 1,320", "loss": "val loss 0.020",
+             "acc": "val acc 100.0%"}
+    small = TextSprite((640, 360), 100, 0.31, 0.975, 7 * 1.45)
+    text = title_that_fits(small, parts)
+    assert "\u2026" not in text and "val acc 100.0%" in text and "step" not in text
+    assert small.fits(text)
+    large = TextSprite((1920, 1080), 100, 0.31, 0.975, 14 * 1.45)
+    assert title_that_fits(large, parts) == "  \u00b7  ".join(parts.values())
