@@ -208,6 +208,36 @@ def readme_python():
 
 
 @pytest.fixture(scope="session")
+def readme_sweep_script():
+    """``readme_sweep_script(tmp_path, scheduler)``: the README's sweep
+    example as a script file (no __main__ guard), quicker (3 epochs), on the
+    pool (scheduler None) or as written (a local Dask cluster), run in a fresh
+    process; checks all 12 runs finished and the table printed, and returns
+    the finished process."""
+    import json
+    import subprocess
+    import sys
+
+    def run(tmp_path, scheduler):
+        code = _readme_python("Sweeps")
+        assert "__main__" not in code and 'scheduler="local"' in code
+        if scheduler is None:
+            code = code.replace('scheduler="local", ', "")
+        assert "epochs=30" in code
+        code = code.replace("epochs=30", "epochs=3")
+        (tmp_path / "example.py").write_text(code)
+        p = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
+        assert p.returncode == 0, p.stderr[-3000:]
+        index = json.loads((tmp_path / "outputs" / "sweep" / "index.json").read_text())
+        assert [r["status"] for r in index["runs"]] == ["finished"] * 12, p.stderr[-3000:]
+        assert "None" not in p.stdout.splitlines()[0] and "val acc" in p.stdout  # the table
+        assert "Nanny failed" not in p.stderr
+        return p
+    return run
+
+
+@pytest.fixture(scope="session")
 def run_readme_example():
     """``run_readme_example(heading, cwd, data_dir)``: run the first Python
     block of a README section as written, in a fresh process in ``cwd``."""

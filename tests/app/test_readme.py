@@ -9,6 +9,8 @@ ELSEWHERE = {
         "tests/app/test_torch_recorder.py::test_readme_example_films_a_pytorch_mnist_model",
     "Film your own Keras model":
         "tests/app/test_keras_recorder.py::test_readme_example_films_a_keras_mnist_model",
+    "Sweeps": "tests/app/test_sweeps.py and test_sweep_dask.py::"
+              "test_readme_example_runs_as_a_plain_script_*",
 }
 
 

@@ -265,18 +265,10 @@ def test_ctrl_c_stops_a_local_cluster_sweep_and_keeps_its_runs(tmp_path, process
     process_group_gone(proc.pid, 100)  # no worker left behind
 
 
-def test_readme_example_runs_as_a_plain_script_on_a_local_cluster(readme_python, tmp_path):
+def test_readme_example_runs_as_a_plain_script_on_a_local_cluster(readme_sweep_script, tmp_path):
     """The README's example as written (scheduler="local"), in a script file
     with no __main__ guard: each worker would otherwise run it again."""
-    code = readme_python("Sweeps").replace("epochs=20", "epochs=3")
-    assert 'scheduler="local"' in code and "__main__" not in code
-    (tmp_path / "example.py").write_text(code)
-    p = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
-                       text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
-    assert p.returncode == 0, p.stderr[-3000:]
-    index = json.loads((tmp_path / "outputs" / "sweep" / "index.json").read_text())
-    assert [r["status"] for r in index["runs"]] == ["finished"] * 12, p.stderr[-3000:]
-    assert "val acc" in p.stdout and "Nanny failed" not in p.stderr   # the table printed
+    readme_sweep_script(tmp_path, "local")
 
 
 def test_resume_reaches_the_scheduler_before_it_announces(tmp_path, run_cli, tree):

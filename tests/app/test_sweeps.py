@@ -310,26 +310,10 @@ def test_scheduler_without_dask_names_the_extra(tmp_path):
 
 
 # -- a plain script, as the README writes it (issue 17, item 11) ------------------
-def plain_script(readme_python, tmp_path, scheduler):
-    """The README's sweep example as a script file (no __main__ guard), run
-    in a fresh process; its sweep's index.json and output."""
-    code = readme_python("Sweeps")
-    assert "__main__" not in code and 'scheduler="local"' in code
-    if scheduler is None:
-        code = code.replace('scheduler="local", ', "")
-    code = code.replace("epochs=20", "epochs=3")        # the example, quicker
-    (tmp_path / "example.py").write_text(code)
-    p = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
-                       text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
-    assert p.returncode == 0, p.stderr[-3000:]
-    index = json.loads((tmp_path / "outputs" / "sweep" / "index.json").read_text())
-    assert [r["status"] for r in index["runs"]] == ["finished"] * 12, p.stderr[-3000:]
-    assert "None" not in p.stdout.splitlines()[0] and "val acc" in p.stdout  # the table
-    return p
-
-
-def test_readme_example_runs_as_a_plain_script_on_the_pool(readme_python, tmp_path):
-    plain_script(readme_python, tmp_path, None)
+def test_readme_example_runs_as_a_plain_script_on_the_pool(readme_sweep_script, tmp_path):
+    """The README's example as written but on the process pool, in a script
+    file with no __main__ guard: each worker would otherwise run it again."""
+    readme_sweep_script(tmp_path, None)
 
 
 # -- a live sweep is locked (issue 17, item 1) -------------------------------------
