@@ -3,7 +3,10 @@
 Conventions (SPEC §3, §6): a dense layer computes ``X @ W + b`` with
 ``W: (n_in, n_out)`` and ``b: (n_out,)``. ``backward(dY)`` fills ``self.grads``
 (same keys as ``self.params``) and returns ``dX``. Activations and dropout are
-parameter-free layers.
+parameter-free layers. With ``overwrite_grad`` set (the MLP sets it, since it
+hands each layer a gradient array that nothing else holds) their ``backward``
+overwrites ``dY`` and returns it: no new array a step, the same operations in
+the same order, so the same bits.
 
 Every layer computes with its array module ``self.xp`` (NumPy, or CuPy on a
 GPU, see :mod:`.backend`), so one implementation serves both devices.
@@ -17,6 +20,7 @@ class Layer:
     params: dict[str, np.ndarray] = {}
     grads: dict[str, np.ndarray] = {}
     xp = np  # the array module; an instance attribute when given
+    overwrite_grad = False  # backward may overwrite dY (see the module's docstring)
 
     def __init__(self, xp=np):
         self.xp = xp
@@ -73,7 +77,10 @@ class ReLU(Layer):
         return self._Y
 
     def backward(self, dY):
-        return dY * (self._Y > 0)
+        if not self.overwrite_grad:
+            return dY * (self._Y > 0)
+        dY *= self._Y > 0
+        return dY
 
 
 class LeakyReLU(Layer):
@@ -97,7 +104,11 @@ class Sigmoid(Layer):
 
     def backward(self, dY):
         Y = self._Y
-        return dY * Y * (1 - Y)
+        if not self.overwrite_grad:
+            return dY * Y * (1 - Y)
+        dY *= Y             # (dY * Y) * (1 - Y)
+        dY *= 1 - Y
+        return dY
 
 
 class Tanh(Layer):
@@ -106,7 +117,12 @@ class Tanh(Layer):
         return self._Y
 
     def backward(self, dY):
-        return dY * (1 - self._Y * self._Y)
+        if not self.overwrite_grad:
+            return dY * (1 - self._Y * self._Y)
+        t = self._Y * self._Y
+        self.xp.subtract(1, t, out=t)
+        dY *= t             # dY * (1 - Y * Y)
+        return dY
 
 
 class Identity(Layer):
@@ -143,7 +159,12 @@ class Dropout(Layer):
         return X * self._mask
 
     def backward(self, dY):
-        return dY if self._mask is None else dY * self._mask
+        if self._mask is None:
+            return dY
+        if not self.overwrite_grad:
+            return dY * self._mask
+        dY *= self._mask
+        return dY
 
 
 ACTIVATIONS = {
