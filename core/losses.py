@@ -31,9 +31,14 @@ class SoftmaxCrossEntropy:
 
     def forward(self, Z: np.ndarray, y: np.ndarray):
         xp = self.xp
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        expz = xp.exp(shifted)
-        sums = expz.sum(axis=1, keepdims=True)
+        if self._host:  # the ufuncs' reduce as ndarray.max/.sum call it, without their wrappers
+            shifted = Z - np.maximum.reduce(Z, 1, None, None, True)
+            expz = np.exp(shifted)
+            sums = np.add.reduce(expz, 1, None, None, True)
+        else:
+            shifted = Z - Z.max(axis=1, keepdims=True)
+            expz = xp.exp(shifted)
+            sums = expz.sum(axis=1, keepdims=True)
         expz /= sums                       # softmax, in place
         self._P = expz
         self._y = y
@@ -47,7 +52,7 @@ class SoftmaxCrossEntropy:
             return terms.mean()            # a device scalar (see _value)
         # NumPy's mean without its Python wrapper, the same bits: the sum in
         # the array's dtype, divided in float64 by the count, cast back.
-        total, n = terms.sum(), len(terms)
+        total, n = np.add.reduce(terms, None), len(terms)
         return float(total.dtype.type(float(total) / n)) if n else float("nan")
 
     def backward(self) -> np.ndarray:
