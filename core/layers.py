@@ -3,7 +3,10 @@
 Conventions (SPEC §3, §6): a dense layer computes ``X @ W + b`` with
 ``W: (n_in, n_out)`` and ``b: (n_out,)``. ``backward(dY)`` fills ``self.grads``
 (same keys as ``self.params``) and returns ``dX``. Activations and dropout are
-parameter-free layers.
+parameter-free layers. With ``overwrite_grad`` set (the MLP sets it, since it
+hands each layer a gradient array that nothing else holds) their ``backward``
+overwrites ``dY`` and returns it: no new array a step, the same operations in
+the same order, so the same bits.
 
 Every layer computes with its array module ``self.xp`` (NumPy, or CuPy on a
 GPU, see :mod:`.backend`), so one implementation serves both devices.
@@ -17,6 +20,7 @@ class Layer:
     params: dict[str, np.ndarray] = {}
     grads: dict[str, np.ndarray] = {}
     xp = np  # the array module; an instance attribute when given
+    overwrite_grad = False  # backward may overwrite dY (see the module's docstring)
 
     def __init__(self, xp=np):
         self.xp = xp
@@ -46,6 +50,9 @@ class Dense(Layer):
         self.l2 = l2
         self.input_grad = input_grad
         self._X = None
+        # NumPy: the ufunc's reduce itself, as ndarray.sum calls it without
+        # the method's Python wrapper (the same call, so the same bits).
+        self._add = np.add.reduce if xp is np else None
 
     def forward(self, X, training=False):
         self._X = X
@@ -58,7 +65,10 @@ class Dense(Layer):
         self.xp.matmul(self._X.T, dY, out=g["W"])
         if self.l2:
             g["W"] += self.l2 * W
-        dY.sum(axis=0, out=g["b"])  # the method: NumPy's np.sum wrapper costs 2 calls
+        if self._add is not None:
+            self._add(dY, 0, None, g["b"])
+        else:
+            dY.sum(axis=0, out=g["b"])
         return dY @ W.T if self.input_grad else None
 
     def penalty(self) -> float:
@@ -73,7 +83,10 @@ class ReLU(Layer):
         return self._Y
 
     def backward(self, dY):
-        return dY * (self._Y > 0)
+        if not self.overwrite_grad:
+            return dY * (self._Y > 0)
+        dY *= self._Y > 0
+        return dY
 
 
 class LeakyReLU(Layer):
@@ -97,7 +110,11 @@ class Sigmoid(Layer):
 
     def backward(self, dY):
         Y = self._Y
-        return dY * Y * (1 - Y)
+        if not self.overwrite_grad:
+            return dY * Y * (1 - Y)
+        dY *= Y             # (dY * Y) * (1 - Y)
+        dY *= 1 - Y
+        return dY
 
 
 class Tanh(Layer):
@@ -106,7 +123,12 @@ class Tanh(Layer):
         return self._Y
 
     def backward(self, dY):
-        return dY * (1 - self._Y * self._Y)
+        if not self.overwrite_grad:
+            return dY * (1 - self._Y * self._Y)
+        t = self._Y * self._Y
+        self.xp.subtract(1, t, out=t)
+        dY *= t             # dY * (1 - Y * Y)
+        return dY
 
 
 class Identity(Layer):
@@ -143,7 +165,12 @@ class Dropout(Layer):
         return X * self._mask
 
     def backward(self, dY):
-        return dY if self._mask is None else dY * self._mask
+        if self._mask is None:
+            return dY
+        if not self.overwrite_grad:
+            return dY * self._mask
+        dY *= self._mask
+        return dY
 
 
 ACTIVATIONS = {

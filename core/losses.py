@@ -31,17 +31,29 @@ class SoftmaxCrossEntropy:
 
     def forward(self, Z: np.ndarray, y: np.ndarray):
         xp = self.xp
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        expz = xp.exp(shifted)
-        sums = expz.sum(axis=1, keepdims=True)
-        self._P = expz / sums
+        if self._host:  # the ufuncs' reduce as ndarray.max/.sum call it, without their wrappers
+            shifted = Z - np.maximum.reduce(Z, 1, None, None, True)
+            expz = np.exp(shifted)
+            sums = np.add.reduce(expz, 1, None, None, True)
+        else:
+            shifted = Z - Z.max(axis=1, keepdims=True)
+            expz = xp.exp(shifted)
+            sums = expz.sum(axis=1, keepdims=True)
+        expz /= sums                       # softmax, in place
+        self._P = expz
         self._y = y
         rows = self._rows
         if len(rows) != len(y):
             self._rows = rows = xp.arange(len(y))
         # log softmax at the true class = shifted[y] - log(sum exp(shifted))
-        mean = (xp.log(sums[:, 0]) - shifted[rows, y]).mean()
-        return float(mean) if self._host else mean   # see _value
+        terms = xp.log(sums[:, 0])
+        terms -= shifted[rows, y]
+        if not self._host:
+            return terms.mean()            # a device scalar (see _value)
+        # NumPy's mean without its Python wrapper, the same bits: the sum in
+        # the array's dtype, divided in float64 by the count, cast back.
+        total, n = np.add.reduce(terms, None), len(terms)
+        return float(total.dtype.type(float(total) / n)) if n else float("nan")
 
     def backward(self) -> np.ndarray:
         dZ = self._P

@@ -43,6 +43,10 @@ class MLP:
                 if dropout:
                     self.layers.append(Dropout(dropout, dropout_rng or np.random.default_rng(1),
                                                xp=xp))
+        for layer in self.layers:
+            # Each backward gets a gradient array nothing else holds (a Dense
+            # layer's new dX): the parameter-free layers update it in place.
+            layer.overwrite_grad = not isinstance(layer, Dense)
         self.loss = LOSSES[task](xp=xp)
         self.params = {}
         self.grads = {}

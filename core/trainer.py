@@ -150,6 +150,10 @@ class Trainer:
         # 0.25 ms, so each Python call in it costs about 0.1-0.3% (issue 19).
         step_hooks = [cb.on_step_end for cb in self.callbacks
                       if getattr(cb, "on_step_end", None) is not None]
+        # NumPy: a full batch's rows are gathered into one reused array (a
+        # copy either way, so the same bits); nothing keeps it past its step.
+        gather = np.take if is_host(self.xp) and bs < n else None
+        rows_buf = np.empty((bs,) + X.shape[1:], X.dtype) if gather else None
         self._in_step = False
         while self.epoch < self.epochs and self.status == "running":
             first = self._batch
@@ -166,7 +170,9 @@ class Trainer:
                     Xb, yb = X, y
                 else:
                     idx = order[start:start + bs]
-                    Xb, yb = X[idx], y[idx]
+                    yb = y[idx]
+                    Xb = gather(X, idx, 0, rows_buf, "clip") \
+                        if gather and len(idx) == bs else X[idx]
                 self.lr = schedule_lr(self.step, self.total_steps, self.steps_per_epoch)
                 self._in_step = True
                 loss, Z = train_step(Xb, yb, opt)

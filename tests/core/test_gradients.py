@@ -64,6 +64,30 @@ def test_activation_input_gradient(activation):
     assert rel_err(dX, num) < 1e-7
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS) + ["dropout"])
+def test_in_place_backward_gives_the_same_bits_and_leaves_callers_arrays(name, dtype):
+    """The MLP's layers overwrite the gradient they are handed (issue 19's
+    speed); a layer used on its own does not, and both give the same bits."""
+    rng = np.random.default_rng(4)
+    X, C = rng.normal(size=(6, 5)).astype(dtype), rng.normal(size=(6, 5)).astype(dtype)
+    layers = [Dropout(0.4, np.random.default_rng(2)) if name == "dropout"
+              else ACTIVATIONS[name]() for _ in range(2)]
+    layers[1].overwrite_grad = True
+    for layer in layers:
+        layer.forward(X, training=True)
+    keep = C.copy()
+    copied = layers[0].backward(C)
+    assert np.array_equal(C, keep)                 # the caller's array is untouched
+    mine = C.copy()
+    in_place = layers[1].backward(mine)
+    assert in_place.dtype == copied.dtype and np.array_equal(in_place, copied)
+    if name in ("relu", "sigmoid", "tanh", "dropout"):    # no new array
+        assert in_place is mine
+    assert all(l.overwrite_grad != isinstance(l, Dense) for l in
+               MLP([4, 3, 3, 2], "tanh", dropout=0.2).layers)
+
+
 def test_dense_input_gradient_and_penalty():
     rng = np.random.default_rng(4)
     W, b, X = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(6, 4))
@@ -124,6 +148,22 @@ def test_softmax_cross_entropy_values_and_stability():
     assert np.isfinite(loss.backward()).all()
     mse = MeanSquaredError()
     assert mse.forward(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])) == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_cross_entropy_equals_the_numpy_formula_bit_for_bit(dtype):
+    """The loss skips np.mean's Python wrapper (issue 19) with the same bits."""
+    rng = np.random.default_rng(5)
+    for n in (1, 7, 64, 200):
+        Z = (rng.normal(size=(n, 10)) * 5).astype(dtype)
+        y = rng.integers(0, 10, n)
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        sums = np.exp(shifted).sum(axis=1, keepdims=True)
+        want = float((np.log(sums[:, 0]) - shifted[np.arange(n), y]).mean())
+        loss = SoftmaxCrossEntropy()
+        assert loss.forward(Z, y) == want
+        assert np.array_equal(loss.backward(), (np.exp(shifted) / sums
+                                                - np.eye(10, dtype=dtype)[y]) / n)
 
 
 def test_one_sgd_step_by_hand():
