@@ -57,7 +57,7 @@ def load_health(run) -> Health:
     """The run's health: from health.jsonl, or derived from its snapshots."""
     records = run.files.read_health()
     if records is None or len(records) < 2:
-        return _derive(run)
+        return _derive(run, empty=records is not None)
     path = run.files.file(HEALTH)
     header = records[0]
     n = len(run.sizes) - 1
@@ -129,7 +129,7 @@ def _check_probe(p, header, n, path, line):
         raise _damaged(path, line, "a snapshot record that does not match the network")
 
 
-def _derive(run) -> Health:
+def _derive(run, empty=False) -> Health:
     """An old run: weight norms and histograms from the snapshots, probe
     statistics where a probe set is stored; update ratios and gradients missing."""
     snaps = run.snapshots
@@ -170,6 +170,8 @@ def _derive(run) -> Health:
         from .rundir import FRAMEWORK_NAMES
         source = f"was recorded from {FRAMEWORK_NAMES[rec['framework']]}, without {HEALTH}"
         no_probe = "no probe set: pass probe= to the Recorder"
+    elif empty:   # killed before its first row (or its header torn by the kill)
+        source = f"has no record in its {HEALTH} yet"
     else:
         source = f"has no {HEALTH} (recorded before diagnostics)"
         no_probe = "no probe set, and its data cannot be loaded"

@@ -405,15 +405,28 @@ class HealthWriter:
     written as null. ``header``: the kept header when resuming, else None."""
 
     def __init__(self, path, keep=None):
-        self._f = open(path, "w")
         self.header = None
+        if keep is None or not os.path.exists(path):
+            self._f = open(path, "w")
+        else:
+            # Resuming: the kept records overwrite the file's start in place
+            # and the rest is cut (as metrics.csv is), so a kill meanwhile
+            # never leaves an emptied file.
+            self._f = open(path, "r+")
+            self._f.seek(0)
         for rec in keep or ():
-            self.write(rec)
+            self._f.write(self._line(rec))
             if rec["kind"] == "header":
                 self.header = rec
+        self._f.truncate()
+        self._f.flush()
+
+    @staticmethod
+    def _line(record: dict) -> str:
+        return json.dumps(_finite(record), separators=(",", ":")) + "\n"
 
     def write(self, record: dict) -> None:
-        self._f.write(json.dumps(_finite(record), separators=(",", ":")) + "\n")
+        self._f.write(self._line(record))
         self._f.flush()
 
     def close(self) -> None:

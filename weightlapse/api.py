@@ -240,7 +240,7 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     path_arg("run", run, run=True)
     int_arg("snapshot", snapshot)
     if not isinstance(all_snapshots, bool):
-        raise ConfigError(f"{switch('all_snapshots')} takes True or False "
+        raise ConfigError(f"{arg('all_snapshots')} takes True or False "
                           f"(got {all_snapshots!r})")
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
     if path is not None:

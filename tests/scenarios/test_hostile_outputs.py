@@ -124,7 +124,7 @@ def test_the_table_counts():
 # dpi=, size=, table=), nothing written.
 PY = [
     ("figure-proc", lambda g, t: wl.figure(g / "a", "/proc/f.png"), "path: the folder /proc"),
-    ("figure-folder", lambda g, t: wl.figure(g / "a", t), f"is a folder"),
+    ("figure-folder", lambda g, t: wl.figure(g / "a", t), "is a folder"),
     ("figure-dpi", lambda g, t: wl.figure(g / "a", t / "f.png", dpi=0), "dpi must be a number"),
     ("figure-dpi-bool", lambda g, t: wl.figure(g / "a", t / "f.png", dpi=True),
      "dpi must be a number"),
