@@ -38,7 +38,8 @@ def _since(epochs, flags):
 
 
 def _ep(e) -> str:
-    return f"{e:.3g}"
+    """An epoch as a learner reads it: one decimal, none for a whole epoch."""
+    return f"{float(e):.1f}".removesuffix(".0")
 
 
 def layer_summary(df, layer, activation) -> tuple:

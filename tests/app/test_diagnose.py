@@ -42,6 +42,20 @@ def test_findings_name_threshold_time_and_advice(runs):
     assert found[0]["value"] >= 0.10 and found[0]["threshold"] == 0.10
 
 
+def test_findings_give_epochs_to_one_decimal(runs):
+    """A learner reads "since epoch 0.1", not "since epoch 0.118"; the JSON
+    keeps the exact epoch."""
+    import re
+    from weightlapse.diagnosis import _ep
+    assert [_ep(e) for e in (0.118, 3.0, 2.96, 12.34, 0)] == ["0.1", "3", "3", "12.3", "0"]
+    for key in ("slow", "dead"):
+        for f in wl.diagnose(runs[key])[0]["findings"]:
+            for shown in re.findall(r"epoch (\S+?)[ ,]", f["text"]):
+                assert re.fullmatch(r"\d+(\.\d)?", shown), f["text"]
+                if f["since_epoch"] is not None:
+                    assert abs(float(shown) - f["since_epoch"]) <= 0.05 + 1e-9
+
+
 def test_json_is_valid_and_figure_is_written(runs, run_cli, tmp_path):
     paths = [str(runs[k].path) for k in ("good", "slow", "dead")]
     png = tmp_path / "health.png"
