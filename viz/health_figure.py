@@ -9,7 +9,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullFormatter
 
 from .outputs import check_output, write
 
@@ -104,7 +103,6 @@ def health_figure(healths, path, dpi=120):
             row[1].axhline(-3, color="#2ca02c", lw=0.8, ls=":")
         if _drawn(row[2]):
             row[2].set_yscale("log")
-            row[2].yaxis.set_minor_formatter(NullFormatter())
         row[3].set_ylim(-3, 103)
         row[3].set_ylabel("%", fontsize=8)
         if i == n_layers - 1:
