@@ -18,9 +18,22 @@ DEAD, SATURATED, GROWTH = 0.10, 0.20, 5.0
 
 
 def log10(v) -> str:
+    """``10^-3.2``; to two decimals where one would print a value beside a
+    threshold as the threshold itself (9.2e-5 is 10^-4.04, not "10^-4.0,
+    under 10^-4.0")."""
     if v is None or not np.isfinite(v) or v < 0:
         return "–"
-    return "0" if v == 0 else f"10^{math.log10(v):.1f}"
+    if v == 0:
+        return "0"
+    e = math.log10(v)
+    for digits in (1, 2, 3):
+        text = f"{e:.{digits}f}"
+        if float(text) not in _THRESHOLD_EXPONENTS or e == float(text):
+            break
+    return f"10^{text}"
+
+
+_THRESHOLD_EXPONENTS = {round(math.log10(t), 1) for t in (RATIO_HIGH, RATIO_LOW, RATIO_STOPPED)}
 
 
 def pct(v) -> str:

@@ -126,3 +126,12 @@ def test_diagnostics_columns(runs):
     assert sorted(df.layer.unique()) == [0, 1, 2]
     assert df[df.layer == 2].dead_fraction.isna().all()
     assert np.isfinite(df[(df.layer == 0) & (df.step == 0)].dead_fraction).all()
+
+
+def test_a_ratio_beside_a_threshold_never_prints_as_the_threshold():
+    """9.2e-5 is under 10^-4 but rounds to 10^-4.0 at one decimal: it gets the
+    decimals that tell them apart, so no finding reads "10^-4.0, under 10^-4.0"."""
+    from weightlapse.diagnosis import log10
+    assert log10(9.2e-5) == "10^-4.04"
+    assert log10(0.0101) == "10^-1.996" and log10(0.0099) == "10^-2.004"
+    assert log10(1e-4) == "10^-4.0" and log10(1.2e-3) == "10^-2.9" and log10(0) == "0"
