@@ -53,6 +53,34 @@ class StopAt:
             t.request_stop()
 
 
+def _numeric_grad(f, p, eps=1e-6):
+    """Central differences of ``f()`` with respect to each entry of the
+    array ``p`` (changed in place, then restored)."""
+    import numpy as np
+    g = np.zeros_like(p)
+    for i in np.ndindex(p.shape):
+        old = p[i]
+        p[i] = old + eps
+        up = f()
+        p[i] = old - eps
+        down = f()
+        p[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+def _rel_err(a, b):
+    import numpy as np
+    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
+
+
+@pytest.fixture(scope="session")
+def gradcheck():
+    """``numeric_grad, rel_err = gradcheck``: float64 central differences of
+    ``f()`` w.r.t. an array, and the largest relative error of two arrays."""
+    return _numeric_grad, _rel_err
+
+
 @pytest.fixture(scope="session")
 def stop_at():
     """``stop_at(step)``: a callback that stops training after ``step``."""

@@ -13,26 +13,10 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-def numeric_grad(f, p, eps=1e-6):
-    g = np.zeros_like(p)
-    for i in np.ndindex(p.shape):
-        old = p[i]
-        p[i] = old + eps
-        up = f()
-        p[i] = old - eps
-        down = f()
-        p[i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
-
-
-def rel_err(a, b):
-    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
-
-
-def check_gradients(layer, X, rng):
+def check_gradients(layer, X, rng, gradcheck):
     """loss = sum(C * layer(X)): the analytic dX and parameter gradients
     equal central differences."""
+    numeric_grad, rel_err = gradcheck
     C = rng.normal(size=layer.forward(X, True).shape)
     f = lambda: float(np.sum(C * layer.forward(X, True)))  # noqa: E731
     layer.forward(X, True)
@@ -55,13 +39,14 @@ def conv(c_in, c_out, k, stride=1, padding=0, rng=None, **kw):
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("padding", [0, 1, 2])
 @pytest.mark.parametrize("k", [1, 3, 4])
-def test_conv_gradients(stride, padding, k):
+def test_conv_gradients(stride, padding, k, gradcheck):
     rng = np.random.default_rng(stride * 10 + padding + k)
     layer = conv(2, 3, k, stride, padding, rng)
-    check_gradients(layer, rng.normal(size=(2, 2, 7, 5)), rng)   # odd, unequal sizes
+    check_gradients(layer, rng.normal(size=(2, 2, 7, 5)), rng, gradcheck)   # odd, unequal sizes
 
 
-def test_conv_gradients_with_l2_and_rectangular_kernel():
+def test_conv_gradients_with_l2_and_rectangular_kernel(gradcheck):
+    numeric_grad, rel_err = gradcheck
     rng = np.random.default_rng(5)
     layer = conv(3, 2, (3, 2), (2, 1), (1, 0), rng, l2=0.3)
     X = rng.normal(size=(2, 3, 6, 5))
@@ -80,11 +65,11 @@ def test_conv_gradients_with_l2_and_rectangular_kernel():
     (2, 1, (1, 2, 5, 6)),    # stride 1, every inner pixel in four windows
     (3, 3, (1, 1, 8, 10)),   # floor: 8 -> 2 windows, 10 -> 3
 ])
-def test_pool_gradients(size, stride, shape):
+def test_pool_gradients(size, stride, shape, gradcheck):
     rng = np.random.default_rng(size * 7 + stride)
     # Distinct values, further apart than the finite difference step: no ties.
     X = rng.permutation(np.prod(shape)).reshape(shape) * 0.01
-    check_gradients(MaxPool2D(size, stride), X.astype(float), rng)
+    check_gradients(MaxPool2D(size, stride), X.astype(float), rng, gradcheck)
 
 
 def test_flatten_is_c_h_w_order_and_backward_reshapes():

@@ -9,23 +9,6 @@ from weightlapse.core.model import MLP
 from weightlapse.core.optim import SGD
 
 
-def numeric_grad(f, p, eps=1e-6):
-    g = np.zeros_like(p)
-    for i in np.ndindex(p.shape):
-        old = p[i]
-        p[i] = old + eps
-        up = f()
-        p[i] = old - eps
-        down = f()
-        p[i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
-
-
-def rel_err(a, b):
-    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
-
-
 def problem(task, rng, n=7, n_in=4, n_out=3):
     X = rng.normal(size=(n, n_in))
     y = rng.integers(0, n_out, n) if task == "classification" else rng.normal(size=(n, n_out))
@@ -35,7 +18,8 @@ def problem(task, rng, n=7, n_in=4, n_out=3):
 @pytest.mark.parametrize("task", ["classification", "regression"])
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("l2", [0.0, 0.3])
-def test_network_gradients(task, activation, l2):
+def test_network_gradients(task, activation, l2, gradcheck):
+    numeric_grad, rel_err = gradcheck
     rng = np.random.default_rng(1)
     X, y = problem(task, rng)
     model = MLP([4, 5, 6, 3], activation, "xavier", "float64", l2=l2, task=task,
@@ -52,7 +36,8 @@ def test_network_gradients(task, activation, l2):
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_activation_input_gradient(activation):
+def test_activation_input_gradient(activation, gradcheck):
+    numeric_grad, rel_err = gradcheck
     rng = np.random.default_rng(3)
     X = rng.normal(size=(5, 4))
     X[np.abs(X) < 1e-3] = 0.5  # off the kinks
@@ -88,7 +73,8 @@ def test_in_place_backward_gives_the_same_bits_and_leaves_callers_arrays(name, d
                MLP([4, 3, 3, 2], "tanh", dropout=0.2).layers)
 
 
-def test_dense_input_gradient_and_penalty():
+def test_dense_input_gradient_and_penalty(gradcheck):
+    numeric_grad, rel_err = gradcheck
     rng = np.random.default_rng(4)
     W, b, X = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(6, 4))
     C = rng.normal(size=(6, 3))
@@ -102,7 +88,8 @@ def test_dense_input_gradient_and_penalty():
     assert layer.penalty() == pytest.approx(0.25 * np.sum(W ** 2))
 
 
-def test_dropout_gradient_with_fixed_mask():
+def test_dropout_gradient_with_fixed_mask(gradcheck):
+    numeric_grad, rel_err = gradcheck
     X = np.random.default_rng(5).normal(size=(8, 6))
     C = np.random.default_rng(6).normal(size=(8, 6))
     drop = Dropout(0.4, np.random.default_rng(7))
@@ -129,7 +116,8 @@ def test_dropout_rate_and_expectation():
 
 
 @pytest.mark.parametrize("loss_cls", [SoftmaxCrossEntropy, MeanSquaredError])
-def test_loss_gradients(loss_cls):
+def test_loss_gradients(loss_cls, gradcheck):
+    numeric_grad, rel_err = gradcheck
     rng = np.random.default_rng(8)
     Z = rng.normal(size=(5, 4))
     y = rng.integers(0, 4, 5) if loss_cls is SoftmaxCrossEntropy else rng.normal(size=(5, 4))
