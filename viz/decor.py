@@ -82,15 +82,21 @@ def draw_grid(ax, G, fontsize):
     for n in G.successors("0:grid"):
         t = G.nodes[n]["tile"]
         fan.append(((x1, 0.5 * (y0 + y1)), (t[0], 0.5 * (t[1] + t[3]))))
+    tiled = [f"{l + 1}:{j}" for l, M in enumerate(G.graph.get("tile_maps") or [])
+             if M is not None for j in G.graph["shown"][l + 1]]
+    for n in tiled:
+        t = G.nodes[n]["tile"]
         fan.append(((t[2], 0.5 * (t[1] + t[3])), (G.nodes[n]["x"], G.nodes[n]["y"])))
     arts.append(ax.add_collection(LineCollection(fan, colors=FAN, linewidths=0.6, zorder=0)))
-    for n in G.successors("0:grid"):
+    for n in tiled:
         t = G.nodes[n]["tile"]
         arts.append(ax.add_patch(Rectangle((t[0], t[1]), t[2] - t[0], t[3] - t[1], fc="none",
                                            ec="0.55", lw=0.6, zorder=2)))
-    arts.append(ax.text(0.5 * (x0 + x1), y1 + 0.015, "tiles: each unit's\nweights from\n"
-                        "these pixels", ha="center", va="bottom", fontsize=pt(fontsize * 0.85),
-                        color="0.3"))
+    conv = G.graph.get("conv")
+    note = ("tiles: each channel's\nkernel over\nthese pixels" if conv else
+            "tiles: each unit's\nweights from\nthese pixels")
+    arts.append(ax.text(0.5 * (x0 + x1), y1 + 0.015, note, ha="center", va="bottom",
+                        fontsize=pt(fontsize * 0.85), color="0.3"))
     return arts
 
 

@@ -61,6 +61,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from . import drawn_conv as dc
 from . import labels as lb
 from . import quantities
 from .draw_options import DrawOptions
@@ -91,42 +92,54 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     q = quantities.get(quantity or opts.color)
     W, H = opts.size
     panel_px = tuple(panel_px or (W * FILM_PANEL[0], H * FILM_PANEL[1]))
-    sizes = list(run.sizes)
+    spec = dc.ConvSpec(run) if dc.is_conv(run) else None
+    sizes = spec.sizes if spec else list(run.sizes)
     snaps = run.snapshots
     if len(snaps) == 0:
         from weightlapse.core.errors import RunError
         raise RunError(f"run {run.path} has no snapshots to draw")
+    if spec:
+        spec.check_units(opts.units)
     data = run.config["data"]
     final, first = snaps[-1], snaps[0]
     Q = [np.asarray(w, np.float64) - (np.asarray(w0, np.float64) if q.from_first else 0)
          for w, w0 in zip(final.weights, first.weights)] if basis is None else \
         [np.asarray(b, np.float64) for b in basis]
+    U = dc.unit_matrices(Q, spec) if spec else Q     # unit-to-unit strengths per gap
     usable = 0.9 * panel_px[1]
-    shape = data.get("input_shape")
-    grid = bool(shape) and opts.units != "all"
-    shown, more = _shown_units(run, Q, sizes, opts, usable, grid, reference, perms)
+    shape = tuple(spec.in_shape[1:]) if spec else data.get("input_shape")
+    grid = bool(spec) or (bool(shape) and opts.units != "all")
+    shown, more = _shown_units(run, Q, U, sizes, opts, usable, grid, reference, perms, spec)
+    labels = (dc.layer_labels(run, spec, run.settings.get("activation")) if spec else
+              lb.layer_labels(sizes, run.settings.get("activation"), shape if grid else None))
     G = nx.DiGraph(sizes=sizes, color=q.name, scale=opts.scale, units=str(opts.units),
                    edges=opts.edges, shown=shown, more=more, n_snapshots=len(snaps),
                    image_shape=tuple(shape) if grid else None, panel_px=panel_px,
                    class_names=lb.class_names(run),
                    feature_names=None if grid else lb.feature_names(run),
-                   layer_labels=lb.layer_labels(sizes, run.settings.get("activation"),
-                                                shape if grid else None),
+                   layer_labels=labels, conv=spec.conv if spec else None,
                    quantity=q.legend(), importance=IMPORTANCE.format(q=q.basis))
-    _place(G, sizes, shown, more, panel_px, grid)
+    _tile_layouts(G, spec, shown, grid)
+    _place(G, sizes, shown, more, panel_px, grid, spec)
     for l, idx in enumerate(shown):
         if not (l == 0 and grid):
-            score = importance(Q, l)
+            score = importance(U, l)
             for u in idx:
                 G.nodes[f"{l}:{u}"]["importance"] = float(score[u])
     kinds, masks = [], []
     for l in range(len(sizes) - 1):
         rows, cols = shown[l], shown[l + 1]
-        if grid and l == 0:
+        if G.graph["tile_maps"][l] is not None:
             kinds.append("tiles")
             masks.append(None)
-            for j in cols:
-                G.add_edge("0:grid", f"1:{j}", gap=0, kind="field")
+            if l == 0:
+                for j in cols:
+                    G.add_edge("0:grid", f"1:{j}", gap=0, kind="field")
+            else:   # one edge per tile cell: input channel -> unit
+                for o, c in enumerate(G.graph["tile_cells"][l]):
+                    for b, j in enumerate(cols):
+                        G.add_edge(f"{l}:{c}", f"{l + 1}:{j}", gap=l, i=int(c), j=int(j),
+                                   cell=o, col=b, kind="slice")
             continue
         k = opts.top_k
         if opts.edges == "auto" and len(rows) * len(cols) > AUTO_EDGES:
@@ -148,10 +161,13 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     return G
 
 
-def _shown_units(run, Q, sizes, opts, usable, grid, reference, perms):
-    """Per layer: shown unit indices (top to bottom) and the count not shown."""
+def _shown_units(run, Q, U, sizes, opts, usable, grid, reference, perms, spec=None):
+    """Per layer: shown unit indices (top to bottom) and the count not shown.
+    ``U``: per gap the unit-to-unit strengths importance reads (``Q`` itself
+    for dense runs)."""
     if reference is not None:
-        if list(reference.graph["sizes"]) != sizes:
+        if list(reference.graph["sizes"]) != sizes or \
+                reference.graph.get("conv") != (spec.conv if spec else None):
             raise ValueError("a reference drawn graph needs the same architecture")
         shown = [list(s) for s in reference.graph["shown"]]
         for l in range(1, len(sizes) - 1):
@@ -160,30 +176,61 @@ def _shown_units(run, Q, sizes, opts, usable, grid, reference, perms):
         return shown, list(reference.graph["more"])
     shown, more = [], []
     last = len(sizes) - 1
+    tiled = range(1, spec.n_tile_gaps + 1) if spec else range(1, 2 if grid else 1)
     for l, n in enumerate(sizes):
         if (l == 0 and grid) or opts.units == "all":
             keep = np.arange(n)
         else:
             k = auto_units(n, usable) if opts.units == "auto" else min(int(opts.units), n)
-            if grid and l == 1 and opts.units == "auto":
+            if l in tiled and opts.units == "auto":
                 k = min(k, max(2, int(usable // 17) - 1))   # tiles need room
-            keep = choose(importance(Q, l), k)
+                if spec:            # a kernel grid per unit: fewer, larger tiles
+                    k = min(k, dc.MAX_AUTO_TILED)
+            keep = choose(importance(U, l), k)
             if 0 < l < last and len(keep) > 2:
-                keep = keep[similarity_order(Q[l - 1][:, keep].T)]
+                keep = keep[similarity_order(dc.incoming(Q, l - 1, keep))]
         shown.append([int(v) for v in keep])
         more.append(int(n - len(keep)))
     return shown, more
 
 
-def _place(G, sizes, shown, more, panel_px, grid):
+def _tile_layouts(G, spec, shown, grid):
+    """Per gap: ``tile_maps``, ``tile_rows``, ``tile_cells``, ``tile_block``
+    (see :mod:`.drawn_conv`); None for gaps drawn as lines. A dense image
+    input's one tile gap holds every pixel (``tile_rows`` None: the shown
+    units of column 0, all of them)."""
+    n = len(shown) - 1
+    maps, rows, cells, blocks = [None] * n, [None] * n, [None] * n, [None] * n
+    if spec:
+        for l in range(spec.n_tile_gaps):
+            cells[l] = spec.cells(l, shown)
+            blocks[l] = tuple(spec.blocks[l])
+            rows[l], maps[l] = dc.tile_layout(cells[l], blocks[l])
+            rows[l] = [int(r) for r in rows[l]]
+    elif grid:
+        h, w = G.graph["image_shape"]
+        maps[0], cells[0], blocks[0] = np.arange(h * w).reshape(h, w), [0], (h, w)
+    G.graph.update(tile_maps=maps, tile_rows=rows, tile_cells=cells, tile_block=blocks)
+
+
+def _place(G, sizes, shown, more, panel_px, grid, spec=None):
     """Positions: columns left to right, shown units evenly spaced and centred,
     "+N more" just below the last; for an image input the grid on the left
-    and each first-layer unit's tile beside it (zig-zag in two columns)."""
+    and each tile-carrying unit's tile beside it (zig-zag in up to three
+    columns). A conv run's columns are spaced by what their gaps hold."""
     pw, ph = panel_px
     feats, classes = G.graph["feature_names"], G.graph["class_names"]
     left = 0.17 if feats else 0.05
     right = 0.86 if len(sizes[-1:]) and max(len(c) for c in classes) > 2 else 0.91
-    if grid:
+    if spec:
+        gside = min(0.15 * pw, 0.26 * ph)
+        gx0, gx1 = 0.01, 0.01 + gside / pw
+        # the first gap holds small kernels; later tile gaps grids of them
+        weight = np.array([0.8] + [1.25 if spec.tile_gap(l) else 0.9
+                                   for l in range(1, len(sizes) - 1)])
+        xs = [0.5 * (gx0 + gx1)] + list(gx1 + 0.03 + (right - gx1 - 0.03)
+                                        * np.cumsum(weight) / weight.sum())
+    elif grid:
         gside = min(0.17 * pw, 0.28 * ph)
         gx0, gx1 = 0.01, 0.01 + gside / pw
         xs = [0.5 * (gx0 + gx1)] + list(np.linspace(0.44, right, len(sizes) - 1))
@@ -216,18 +263,25 @@ def _place(G, sizes, shown, more, panel_px, grid):
                        y=float(ys[-1]), order=len(idx), count=int(more[l]), importance=0.0,
                        label=f"+{more[l]} more")
     G.graph["pitch"] = pitches
+    G.graph["tile_side"] = [None] * (len(sizes) - 1)
+    for l, M in enumerate(G.graph["tile_maps"]):
+        if M is None:
+            continue
+        start = G.nodes["0:grid"]["box"][2] if l == 0 else xs[l] + 12 / pw
+        _place_tiles(G, l + 1, shown[l + 1], xs, pitches[l + 1], panel_px,
+                     M.shape[1] / M.shape[0], start, M.shape[0] if spec else 0)
     if grid:
-        _place_tiles(G, shown[1], xs, pitches[1], panel_px, G.graph["image_shape"])
+        G.graph["tile_px"] = G.graph["tile_side"][0]
 
 
-def _place_tiles(G, units, xs, pitch, panel_px, shape):
-    """Tile boxes of the first hidden layer's shown units, left of their unit,
-    cycling through two or three columns (near to far) so that tiles may be
-    taller than the units' spacing without overlapping."""
+def _place_tiles(G, layer, units, xs, pitch, panel_px, aspect, start, crisp=0):
+    """Tile boxes of column ``layer``'s shown units, left of their unit,
+    cycling through one to three columns (near to far) so that tiles may be
+    taller than the units' spacing without overlapping; ``start``: the x
+    they must stay right of; ``crisp``: the tile picture's rows, to make its
+    height a whole multiple of them (every cell pixel the same size)."""
     pw, ph = panel_px
-    grid_right = G.nodes["0:grid"]["box"][2]
-    room = (xs[1] - grid_right) * pw - 16          # px between the grid and the units
-    aspect = shape[1] / shape[0]
+    room = (xs[layer] - start) * pw - 16          # px between the grid and the units
     best = (0.0, 1)
     for cols in (1, 2, 3):
         side = min(cols * pitch - 3, room / cols / aspect - 6, 84)
@@ -235,17 +289,20 @@ def _place_tiles(G, units, xs, pitch, panel_px, shape):
             best = (side, cols)
     side, cols = best
     side = float(max(side - side % 1, 4))
+    if crisp and side >= 2 * crisp:
+        side -= side % crisp
     for o, j in enumerate(units):
-        node = G.nodes[f"1:{j}"]
+        node = G.nodes[f"{layer}:{j}"]
         col = o % cols
-        x1 = xs[1] - (10 + col * (side * aspect + 6)) / pw
+        x1 = xs[layer] - (10 + col * (side * aspect + 6)) / pw
         x0 = x1 - side * aspect / pw
         yc = node["y"]
         node["tile"] = (x0, yc - 0.5 * side / ph, x1, yc + 0.5 * side / ph)
-    G.graph["tile_px"] = side
-    if "1:more" in G:   # under the lowest tile, clear of it
-        lowest = min(G.nodes[f"1:{j}"]["tile"][1] for j in units)
-        G.nodes["1:more"]["y"] = min(G.nodes["1:more"]["y"], lowest - 10 / ph)
+    G.graph["tile_side"][layer - 1] = side
+    more = f"{layer}:more"
+    if more in G:   # under the lowest tile, clear of it
+        lowest = min(G.nodes[f"{layer}:{j}"]["tile"][1] for j in units)
+        G.nodes[more]["y"] = min(G.nodes[more]["y"], lowest - 10 / ph)
 
 
 def gap_samples(G, run):

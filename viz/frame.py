@@ -28,7 +28,11 @@ PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 def caption(G, fixed="fixed for the whole film") -> str:
     """What the colours show and how they are scaled, for under a picture."""
     scale = ("one scale per gap" if G.graph["scale"] == "layer" else "one scale for all gaps")
-    return f"colour: {G.graph['quantity']}  \u00b7  {scale}, {fixed}; arrows: clipped"
+    text = f"colour: {G.graph['quantity']}  \u00b7  {scale}, {fixed}; arrows: clipped"
+    if G.graph.get("conv"):
+        from .drawn_conv import tile_caption
+        text += "\n" + tile_caption(G)
+    return text
 
 
 class FrameRenderer:

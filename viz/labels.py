@@ -41,6 +41,12 @@ def training_line(run) -> str:
     SGD lr 0.1"), and leaves out what its recorder could not know."""
     st = run.settings
     net = "-".join(map(str, run.sizes))
+    conv = [L for L in getattr(run, "layers", None) or [] if L["kind"] == "conv"]
+    if conv:   # "conv 6x5,16x5 pool 2 + 32-10"
+        pool = {L["pool"] for L in conv}
+        net = ("conv " + ",".join(f"{L['out_channels']}x{L['kernel']}" for L in conv)
+               + (f" pool {conv[0]['pool']}" if pool != {1} and len(pool) == 1 else "")
+               + " + " + "-".join(map(str, run.sizes[1:])))
     rec = run.config.get("recorded_from")
     if rec:
         from weightlapse.core.rundir import FRAMEWORK_NAMES

@@ -32,6 +32,7 @@ class DrawnPanel:
     def __init__(self, ax, G, fontsize=9, fast=True, legends=True, labels=True):
         self.ax, self.G, self.fast = ax, G, fast
         self.lut = lut()
+        self.lut8 = (self.lut * 255 + 0.5).astype(np.uint8)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_axis_off()
@@ -128,32 +129,36 @@ class DrawnPanel:
         self.ax.add_collection(self.lines)
 
     def _build_tiles(self, fig, bbox):
-        """Tile rectangles in canvas pixels (rows from the top) and the
-        nearest-neighbour index maps that scale a 28x28 tile to them."""
+        """Per tile gap (:mod:`.drawn_conv`): its tile rectangles in canvas
+        pixels (rows from the top) and the nearest-neighbour index map that
+        scales the tile's picture (``tile_maps``) to them (-1: white)."""
         G = self.G
-        self.tiles = []
-        if "0:grid" not in G:
-            return
-        h, w = G.graph["image_shape"]
+        self.tiles, self.tile_sets = [], []
         H = fig.bbox.height
-        self.tile_shape = (h, w)
-        self.tile_images = []
-        x0, y0, x1, y1 = G.nodes[f"1:{G.graph['shown'][1][0]}"]["tile"]
-        th = int(round((y1 - y0) * bbox.height)) - 1     # inside the 1 px frame
-        tw = int(round((x1 - x0) * bbox.width)) - 1
-        for j in G.graph["shown"][1]:
-            x0, y0, x1, y1 = G.nodes[f"1:{j}"]["tile"]
-            left = int(round(bbox.x0 + x0 * bbox.width)) + 1
-            top = int(round(H - (bbox.y0 + y1 * bbox.height))) + 1
-            self.tiles.append((top, top + th, left, left + tw))
-            if not self.fast:
-                self.tile_images.append(self.ax.imshow(
-                    np.ones((h, w, 3)), extent=(x0, x1, y0, y1), interpolation="nearest",
-                    zorder=2, aspect="auto"))
-        self.tile_rows = np.minimum((np.arange(max(th, 1)) + 0.5) * h / max(th, 1), h - 1)\
-            .astype(np.intp)
-        self.tile_cols = np.minimum((np.arange(max(tw, 1)) + 0.5) * w / max(tw, 1), w - 1)\
-            .astype(np.intp)
+        for l, M in enumerate(G.graph.get("tile_maps") or []):
+            if M is None:
+                continue
+            units = G.graph["shown"][l + 1]
+            x0, y0, x1, y1 = G.nodes[f"{l + 1}:{units[0]}"]["tile"]
+            th = max(int(round((y1 - y0) * bbox.height)) - 1, 1)   # inside the 1 px frame
+            tw = max(int(round((x1 - x0) * bbox.width)) - 1, 1)
+            rects, images = [], []
+            for j in units:
+                x0, y0, x1, y1 = G.nodes[f"{l + 1}:{j}"]["tile"]
+                left = int(round(bbox.x0 + x0 * bbox.width)) + 1
+                top = int(round(H - (bbox.y0 + y1 * bbox.height))) + 1
+                rects.append((top, top + th, left, left + tw))
+                if not self.fast:
+                    images.append(self.ax.imshow(
+                        np.ones(M.shape + (3,)), extent=(x0, x1, y0, y1),
+                        interpolation="nearest", zorder=2, aspect="auto"))
+            h, w = M.shape
+            rows = np.minimum((np.arange(th) + 0.5) * h / th, h - 1).astype(np.intp)
+            cols = np.minimum((np.arange(tw) + 0.5) * w / tw, w - 1).astype(np.intp)
+            big = M[rows][:, cols]
+            self.tiles += rects
+            self.tile_sets.append({"gap": l, "rects": rects, "map": M, "big": big,
+                                   "white": bool((M < 0).any()), "images": images})
 
     def _build_dense(self, fig, bbox):
         """Dense gaps (every edge of big layers) go to the fan rasteriser,
@@ -194,23 +199,30 @@ class DrawnPanel:
         for l, sc in enumerate(self.nodes):
             if sc is not None and l > 0 and hasattr(sc, "set_facecolor"):
                 sc.set_facecolor(self.lut[lut_index(values.nodes[l], self.scales[l - 1])])
-        if self.tiles and not self.fast:
-            for k, im in enumerate(self.tile_images):
-                im.set_data(self._tile_rgb(values, k))
+        if not self.fast:
+            for ts in self.tile_sets:
+                rgb = self._tile_colours(ts, values, self.lut)
+                for k, im in enumerate(ts["images"]):
+                    im.set_data(rgb[ts["map"], k])
 
-    def _tile_rgb(self, values, k):
-        h, w = self.tile_shape
-        return self.lut[lut_index(values.gaps[0][:, k], self.scales[0])].reshape(h, w, 3)
+    def _tile_colours(self, ts, values, table):
+        """(rows + 1, units, 3) colours of a tile gap's values; the extra
+        last row is white (index -1 of a tile map)."""
+        l = ts["gap"]
+        rgb = table[lut_index(values.gaps[l], self.scales[l])]
+        if ts["white"]:
+            white = np.full((1,) + rgb.shape[1:], 255 if rgb.dtype == np.uint8 else 1.0,
+                            rgb.dtype)
+            rgb = np.concatenate([rgb, white])
+        return rgb
 
     def paint(self, buffer):
         """Draw the changing parts into the canvas ``buffer`` (H, W, 4)."""
         v = self.values
-        if self.tiles:
-            h, w = self.tile_shape
-            rgb = (self.lut[lut_index(v.gaps[0], self.scales[0])] * 255 + 0.5).astype(np.uint8)
-            rgb = rgb.reshape(h, w, -1, 3)[self.tile_rows][:, self.tile_cols]
-            H, W = buffer.shape[:2]
-            for k, (t, b, x0, x1) in enumerate(self.tiles):   # clipped to the canvas
+        H, W = buffer.shape[:2]
+        for ts in self.tile_sets:
+            rgb = self._tile_colours(ts, v, self.lut8)[ts["big"]]   # (th, tw, units, 3)
+            for k, (t, b, x0, x1) in enumerate(ts["rects"]):   # clipped to the canvas
                 ct, cb = max(t, 0), min(b, H, t + rgb.shape[0])
                 cl, cr = max(x0, 0), min(x1, W, x0 + rgb.shape[1])
                 if cb > ct and cr > cl:

@@ -95,19 +95,28 @@ class ValueSource:
 class ShownCut:
     """Cuts a snapshot's arrays to the units a drawn graph ``G`` shows:
     ``cut(weights, biases, epoch, step)`` -> :class:`DrawnValues` (float32),
-    as they are (the quantity is computed from them afterwards)."""
+    as they are (the quantity is computed from them afterwards). A conv
+    kernel (O, C, k, k) is read as its (C * k * k, O) matrix; a tile gap's
+    rows are its ``tile_rows`` (see :mod:`.drawn_conv`)."""
 
     def __init__(self, G):
         shown, sizes = G.graph["shown"], G.graph["sizes"]
+        tile_rows = G.graph.get("tile_rows") or [None] * (len(sizes) - 1)
         full = [len(s) == n and list(s) == list(range(n)) for s, n in zip(shown, sizes)]
-        self.rows = [None if full[l] else np.asarray(shown[l]) for l in range(len(sizes) - 1)]
+        self.rows = [np.asarray(tile_rows[l]) if tile_rows[l] is not None else
+                     None if full[l] else np.asarray(shown[l]) for l in range(len(sizes) - 1)]
         self.cols = [None if full[l] else np.asarray(shown[l]) for l in range(1, len(sizes))]
 
     def __call__(self, weights, biases, epoch=0.0, step=0):
         gaps, nodes = [], [None]
         for W, b, r, c in zip(weights, biases, self.rows, self.cols):
-            M = W if r is None else W[r]
-            M = M if c is None else M[:, c]
+            if W.ndim == 4:           # kernels: cut the output channels first
+                W = W if c is None else W[c]
+                M = W.reshape(W.shape[0], -1).T
+                M = M if r is None else M[r]
+            else:
+                M = W if r is None else W[r]
+                M = M if c is None else M[:, c]
             gaps.append(np.asarray(M, np.float32))
             nodes.append(np.asarray(b if c is None else b[c], np.float32))
         return DrawnValues(gaps, nodes, epoch, step)
@@ -118,7 +127,10 @@ def graph_with_values(G, run, i=-1):
     ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
     bias quantity; None for inputs); on field edges (image tiles) ``norm``,
     the L2 norm of the unit's incoming values, and ``weights``, those values
-(one per pixel, row-major over ``image_shape``). Graph attributes ``snapshot``,
+(one per pixel, row-major over ``image_shape``; for a conv run, over the
+first conv layer's kernel), and on a conv run's ``slice`` edges (input
+channel -> unit, one per tile cell) the cell's values and their ``norm``
+likewise (row-major over ``tile_block[gap]``). Graph attributes ``snapshot``,
     ``epoch``, ``step`` say which."""
     n = len(run.snapshots)
     i = i + n if i < 0 else i
@@ -131,11 +143,17 @@ def graph_with_values(G, run, i=-1):
             node = f"{l}:{u}"
             if node in H:
                 H.nodes[node]["value"] = None if l == 0 else float(v.nodes[l][o])
+    cells = G.graph.get("tile_block") or []
     for a, b, d in H.edges(data=True):
         if d.get("kind") == "field":
             col = shown[1].index(int(b.split(":")[1]))
             d["norm"] = float(np.linalg.norm(v.gaps[0][:, col]))
             d["weights"] = v.gaps[0][:, col].astype(float)   # every pixel, row-major
+        elif d.get("kind") == "slice":       # one input channel's cell of a tile
+            n = int(np.prod(cells[d["gap"]]))
+            w = v.gaps[d["gap"]][d["cell"] * n:(d["cell"] + 1) * n, d["col"]]
+            d["norm"] = float(np.linalg.norm(w))
+            d["weights"] = w.astype(float)                  # row-major over tile_block
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
     return H
