@@ -68,15 +68,41 @@ def _rms_distance(Fa, Fb):
     return float(np.sqrt(np.mean(np.sum((Fa - Fb) ** 2, axis=1))))
 
 
+def _incoming(W, b, l):
+    """(units, features) of layer l: incoming weights and bias per unit (a
+    kernel (O, C, k, k): its C * k * k values)."""
+    Wl = W[l].reshape(W[l].shape[0], -1) if W[l].ndim == 4 else W[l].T
+    return np.concatenate([Wl, b[l][:, None]], axis=1)
+
+
+def _permute(W, b, l, perm):
+    """Reorder layer l's units (output channels) by ``perm`` and the next
+    layer's inputs with them: a next kernel's input channels, a dense
+    layer's rows (one block of H * W rows per channel after a flattening)."""
+    W[l] = W[l][perm] if W[l].ndim == 4 else W[l][:, perm]
+    b[l] = b[l][perm]
+    nxt = W[l + 1]
+    if nxt.ndim == 4:
+        W[l + 1] = nxt[:, perm]
+    elif W[l].ndim == 4:          # flattened maps, C-major: permute channel blocks
+        n = len(perm)
+        W[l + 1] = nxt.reshape(n, -1, nxt.shape[1])[perm].reshape(nxt.shape)
+    else:
+        W[l + 1] = nxt[perm, :]
+
+
 def align_hidden(weights_a, biases_a, weights_b, biases_b):
     """Permute B's hidden units to best match A's, layer by layer.
 
-    weights_*[l]: (n_l, n_{l+1}); biases_*[l]: (n_{l+1},). Each hidden unit is
+    weights_*[l]: (n_l, n_{l+1}), or a conv layer's kernels (O, C, k, k)
+    (conv layers first, as a run stores them: their units are the output
+    channels); biases_*[l]: (n_{l+1},). Each hidden unit is
     described by its incoming weights (rows already in aligned order), its
     bias and, for the last hidden layer, its outgoing weights to the fixed
     output units; the assignment minimises the summed squared distance. The
-    permutation is carried through to the next layer's weights, so the
-    aligned B computes exactly the same function as B.
+    permutation is carried through to the next layer's weights (a conv
+    layer's next kernels' input channels, or the flattened rows of each
+    channel), so the aligned B computes exactly the same function as B.
 
     Returns (weights, biases, perms, report): B aligned, the permutation of
     each hidden layer (aligned unit i = original unit perms[l][i]), and per
@@ -92,7 +118,11 @@ def align_hidden(weights_a, biases_a, weights_b, biases_b):
         last = l == len(Wa) - 2
 
         def features(W, b):
-            parts = [W[l].T, b[l][:, None]] + ([W[l + 1]] if last else [])
+            out = W[l + 1]
+            if W[l].ndim == 4:        # a channel's outgoing weights, whatever follows
+                out = out.reshape(len(b[l]), -1) if out.ndim == 2 else \
+                    np.moveaxis(out, 1, 0).reshape(len(b[l]), -1)
+            parts = [_incoming(W, b, l)] + ([out] if last else [])
             return np.concatenate(parts, axis=1)
 
         Fa, Fb = features(Wa, ba), features(Wb, bb)
@@ -100,9 +130,7 @@ def align_hidden(weights_a, biases_a, weights_b, biases_b):
         cost = (np.sum(Fa ** 2, 1)[:, None] + np.sum(Fb ** 2, 1)[None, :]
                 - 2 * Fa @ Fb.T)
         _, perm = linear_sum_assignment(cost)
-        Wb[l] = Wb[l][:, perm]
-        bb[l] = bb[l][perm]
-        Wb[l + 1] = Wb[l + 1][perm, :]
+        _permute(Wb, bb, l, perm)
         after = _rms_distance(Fa, features(Wb, bb))
         perms.append(perm)
         report.append({"layer": l + 1, "units": len(perm), "distance_before": before,

@@ -15,6 +15,7 @@ from weightlapse.core.align import align_hidden
 from weightlapse.core.errors import ConfigError, RunError
 
 from .drawn import ValueSource, build_drawn_graph, share_scales
+from .drawn_conv import same_architecture
 from .outputs import check_output, write
 from .frame import caption
 from .draw_options import DrawOptions
@@ -102,7 +103,7 @@ def drawn_graphs(runs, options, panel_px, align=False, shared=True):
     ref = build_drawn_graph(runs[0], options, panel_px)
     graphs, a = [ref], runs[0].snapshots[-1]
     for run in runs[1:]:
-        if run.sizes != runs[0].sizes:
+        if not same_architecture(run, runs[0]):
             graphs.append(build_drawn_graph(run, options, panel_px))
             continue
         perms = None

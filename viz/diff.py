@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from weightlapse.core.align import align_hidden
+
+from .drawn_conv import same_architecture
 from weightlapse.core.errors import ConfigError, switch
 
 from .draw_options import DrawOptions
@@ -28,7 +30,7 @@ FIG_IN = (7.4, 5.6)          # inches: the network panel is 6.8 x 3.7
 def weight_difference(run_a, run_b, align=False):
     """(dW, db, report): the final weights and biases of B minus A, B's
     hidden units first matched to A's with ``align`` (report: what moved)."""
-    if run_a.sizes != run_b.sizes:
+    if not same_architecture(run_a, run_b):
         raise ConfigError(f"{switch('diff')} needs runs of the same architecture: "
                           f"{'-'.join(map(str, run_a.sizes))} vs "
                           f"{'-'.join(map(str, run_b.sizes))}")

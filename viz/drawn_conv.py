@@ -41,6 +41,13 @@ def is_conv(run) -> bool:
     return bool(getattr(run, "is_conv", False))
 
 
+def same_architecture(a, b) -> bool:
+    """Runs of the same layers (conv layers included): their units can be
+    matched and their pictures share units and scales."""
+    return list(a.sizes) == list(b.sizes) and \
+        getattr(a, "layers", None) == getattr(b, "layers", None)
+
+
 class ConvSpec:
     """The columns and gaps of a conv run's drawing.
 

@@ -5,7 +5,8 @@ Time is the training step (GEXF ``timeformat="double"``). Snapshot k's value
 holds over the closed interval [step_k, step_{k+1} - 1] (the last one over
 [step, step]), so intervals never overlap. Every shown edge carries ``value``
 (the colour quantity), every hidden and output unit ``value`` (its bias
-quantity), and an image tile's field edge ``norm``, as timed attribute values
+quantity), and an image tile's field edge (a conv run's slice edge, one
+cell of a tile) ``norm``, as timed attribute values
 (``<attvalue for=... value=... start=... end=...>``); the static attributes
 (positions, labels, ``weight``: the final value) are those of the one-snapshot
 export; the graph's attributes are the drawn graph's, with ``mode="dynamic"``.
@@ -40,12 +41,21 @@ def dynamic_graph(G, run):
     shown = G.graph["shown"]
     where = {l: {u: o for o, u in enumerate(idx)} for l, idx in enumerate(shown)}
     edges = [(a, b, d) for a, b, d in G.edges(data=True)]
-    lines = [(a, b) for a, b, d in edges if d.get("kind") != "field"]
-    fields = [(a, b) for a, b, d in edges if d.get("kind") == "field"]
+    lines = [(a, b) for a, b, d in edges if d.get("kind") not in ("field", "slice")]
+    fields = [(a, b) for a, b, d in edges if d.get("kind") in ("field", "slice")]
     gap = np.array([G.edges[e]["gap"] for e in lines], int)
     row = np.array([G.edges[e]["row"] for e in lines], int)
     col = np.array([G.edges[e]["col"] for e in lines], int)
-    field_col = [where[1][int(b.split(":")[1])] for _, b in fields]
+    blocks = G.graph.get("tile_block") or []
+    # per field or slice edge: its gap, its rows of that gap's values, its column
+    field_at = []
+    for a, b in fields:
+        d = G.edges[a, b]
+        if d["kind"] == "field":
+            field_at.append((0, slice(None), where[1][int(b.split(":")[1])]))
+        else:
+            k = int(np.prod(blocks[d["gap"]]))
+            field_at.append((d["gap"], slice(d["cell"] * k, (d["cell"] + 1) * k), d["col"]))
     units = [(node, l, where[l][int(node.split(":")[1])])
              for node, d in G.nodes(data=True)
              for l in [d.get("layer")] if l and d.get("kind") in ("hidden", "output")]
@@ -64,8 +74,8 @@ def dynamic_graph(G, run):
         for g in np.unique(gap):
             sel = gap == g
             E[k, sel] = v.gaps[g][row[sel], col[sel]]
-        for m, c in enumerate(field_col):
-            F[k, m] = np.linalg.norm(v.gaps[0][:, c])
+        for m, (g, rows, c) in enumerate(field_at):
+            F[k, m] = np.linalg.norm(v.gaps[g][rows, c])
         for m, (_, l, o) in enumerate(units):
             U[k, m] = v.nodes[l][o]
     times = spans(run.snapshots.steps)

@@ -156,6 +156,8 @@ class DrawnPanel:
             rows = np.minimum((np.arange(th) + 0.5) * h / th, h - 1).astype(np.intp)
             cols = np.minimum((np.arange(tw) + 0.5) * w / tw, w - 1).astype(np.intp)
             big = M[rows][:, cols]
+            if l == 0:    # the first tile gap's scaling, as tests and tools read it
+                self.tile_rows, self.tile_cols = rows, cols
             self.tiles += rects
             self.tile_sets.append({"gap": l, "rects": rects, "map": M, "big": big,
                                    "white": bool((M < 0).any()), "images": images})

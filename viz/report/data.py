@@ -43,7 +43,8 @@ def collect(run, keep, held):
     """Read the held weights and biases of the kept snapshots.
 
     keep: (S,) snapshot indices; held: per layer l, (rows, cols) index arrays
-    into W[l] (rows into layer l's units, cols into layer l+1's).
+    into W[l] (rows into layer l's units, cols into layer l+1's; a conv
+    kernel is read as its (C * k * k, O) matrix).
     Returns per layer a dict of float arrays: ``w`` (S, r, c), ``b`` (S, c),
     ``uw``/``ub`` the same shapes (change per step since the previous
     recorded snapshot, 0 for snapshot 0), and ``w0``/``b0`` (snapshot 0).
@@ -56,23 +57,30 @@ def collect(run, keep, held):
             "ub": np.zeros((S, len(c)), np.float32)} for r, c in held]
     steps = snaps.steps
     prev = None
+    from ..drawn_conv import as_matrix       # a kernel (O, C, k, k) as (C k k, O)
+
+    def mats(snap):
+        return [as_matrix(W) for W in snap.weights]
     for k, t in enumerate(keep):
         snap = snaps[int(t)]
+        weights = mats(snap)
         if t > 0:
             before = prev if prev is not None and prev.index == t - 1 else snaps[int(t) - 1]
             dt = max(int(steps[t] - steps[t - 1]), 1)
+        before_w = mats(before) if t > 0 else None
         for l, (r, c) in enumerate(held):
-            W, b = snap.weights[l], snap.biases[l]
+            W, b = weights[l], snap.biases[l]
             out[l]["w"][k] = W[np.ix_(r, c)]
             out[l]["b"][k] = b[c]
             if t > 0:
                 with np.errstate(all="ignore"):
-                    out[l]["uw"][k] = (W[np.ix_(r, c)] - before.weights[l][np.ix_(r, c)]) / dt
+                    out[l]["uw"][k] = (W[np.ix_(r, c)] - before_w[l][np.ix_(r, c)]) / dt
                     out[l]["ub"][k] = (b[c] - before.biases[l][c]) / dt
         prev = snap
     first = snaps[0] if keep[0] != 0 else None
     for l, (r, c) in enumerate(held):
-        out[l]["w0"] = out[l]["w"][0] if first is None else first.weights[l][np.ix_(r, c)]
+        out[l]["w0"] = out[l]["w"][0] if first is None else \
+            as_matrix(first.weights[l])[np.ix_(r, c)]
         out[l]["b0"] = out[l]["b"][0] if first is None else first.biases[l][c]
     return out
 

@@ -84,7 +84,8 @@
 
   function describe(view, hit) {
     const run = view.run, s = snapOf(run), kind = state.kind;
-    const lname = l => l === 0 ? "input" : l === run.sizes.length - 1 ? "output" : `hidden ${l}`;
+    const lname = l => l === 0 ? "input" : l === run.sizes.length - 1 ? "output" :
+      view.scene.conv ? view.scene.layers[l].label.split(" · ")[0] : `hidden ${l}`;
     if (hit.unit !== undefined) {
       if (hit.layer === 0) return { text: `input unit ${hit.unit}`, series: null };
       const L = run.layers[hit.layer - 1];
@@ -93,7 +94,7 @@
     }
     const L = run.layers[hit.layer], r = L.rowOf.get(hit.i), c = L.colOf.get(hit.j);
     const series = Array.from({ length: run.S }, (_, k) => L.edge(kind, k, r, c));
-    const from = hit.layer === 0 && view.scene.image ? `pixel ${hit.i} (row ${Math.floor(hit.i / view.scene.grid.w)}, col ${hit.i % view.scene.grid.w})` : `${lname(hit.layer)} ${hit.i}`;
+    const from = hit.layer === 0 && view.scene.image && !view.scene.conv ? `pixel ${hit.i} (row ${Math.floor(hit.i / view.scene.grid.w)}, col ${hit.i % view.scene.grid.w})` : `${lname(hit.layer)} ${hit.i}`;
     return { text: `W[${hit.layer}][${hit.i}, ${hit.j}]: ${from} → ${lname(hit.layer + 1)} ${hit.j}\n${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
   }
   function showTip(view, hit, x, y) {
@@ -108,7 +109,7 @@
   function hover(view, ev) {
     const [x, y] = design(view, ev), hit = view.hit(x, y);
     // hovering a first-layer unit or its tile shows its receptive field in the input grid
-    const k = hit && view.scene.image && hit.layer <= 1 && (hit.unit === undefined || hit.layer === 1)
+    const k = hit && view.scene.image && !view.scene.conv && hit.layer <= 1 && (hit.unit === undefined || hit.layer === 1)
       ? (hit.unit === undefined ? view.run.layers[0].colOf.get(hit.j) : hit.k) : undefined;
     if (k !== view.preview) { view.preview = k; view.draw(snapOf(view.run), state.kind); }
     if (!hit) { $("tip").hidden = true; state.hover = null; return; }
@@ -127,9 +128,10 @@
     if (!hit) {
       box.appendChild(WL.el("p", { class: "hint" }, "Hover an edge or a unit to see its value and history; click a hidden unit to highlight its weights."));
     } else {
-      box.appendChild(WL.el("h3", {}, `${view.run.name}: hidden ${hit.layer} unit ${hit.unit}`));
+      const name = view.scene.conv ? view.scene.layers[hit.layer].label.split(" · ")[0] : `hidden ${hit.layer}`;
+      box.appendChild(WL.el("h3", {}, `${view.run.name}: ${name} unit ${hit.unit}`));
       box.appendChild(WL.el("p", { class: "hint" }, "Its incoming and outgoing weights are highlighted; click elsewhere to clear."));
-      if (hit.layer === 1 && view.scene.image) {
+      if (hit.layer === 1 && view.scene.image && !view.scene.conv) {
         box.appendChild(WL.el("p", {}, `Receptive field (${state.kind}), the weights from each input pixel:`));
         const g = view.scene.grid, c = WL.el("canvas", { width: g.w, height: g.h, id: "rf-large" });
         c.style.width = "224px"; c.style.height = 224 * g.h / g.w + "px";

@@ -15,14 +15,17 @@ WL.NetView = function (run, canvas, colors, textScale) {
   this.backgrounds = {};     // per colour kind: the static picture, drawn once
   this.buf = run.layers.map(L => new Float32Array(L.R * L.C));
   this.hits = [];            // drawn lines, in draw order, for edgeAt
-  if (this.scene.image) {
-    const g = this.scene.grid, K = run.layers[0].C;
-    this.tileCanvas = document.createElement("canvas");
-    this.tileCanvas.width = g.w; this.tileCanvas.height = g.h * K;
-    this.tileCtx = this.tileCanvas.getContext("2d");
-    this.tileImg = this.tileCtx.createImageData(g.w, g.h * K);
-    this.pixRow = Int32Array.from({ length: g.w * g.h }, (_, p) => run.layers[0].rowOf.get(p));
-  }
+  // per tile gap (image input; a conv run's kernels and pooled maps): one
+  // canvas of every unit's tile, stacked, and each tile pixel's row (-1: white)
+  this.tileSets = (this.scene.tileGaps || []).map(tg => {
+    const L = run.layers[tg.gap], K = L.C, c = document.createElement("canvas");
+    c.width = tg.w; c.height = tg.h * K;
+    const ctx = c.getContext("2d");
+    const pixRow = tg.gap === 0 && !this.scene.conv
+      ? Int32Array.from({ length: tg.w * tg.h }, (_, p) => L.rowOf.get(p)) : Int32Array.from(tg.map);
+    return { tg, canvas: c, ctx, img: ctx.createImageData(tg.w, tg.h * K), pixRow };
+  });
+  this.tileGap = new Set((this.scene.tileGaps || []).map(tg => tg.gap));
 };
 
 /* What does not change between snapshots: labels, colour bars, the input
@@ -48,6 +51,14 @@ WL.NetView.prototype.background = function (kind) {
     ctx.strokeStyle = "#888"; ctx.lineWidth = 1;
     sc.tiles.forEach(t => ctx.strokeRect(t.x - 0.5, t.y - 0.5, t.s + 1, t.sh + 1));
   }
+  (sc.tileGaps || []).filter(tg => tg.gap > 0).forEach(tg => {   // a conv run's later tiles
+    const b = sc.layers[tg.gap + 1];
+    ctx.strokeStyle = "#bbbbbb"; ctx.lineWidth = 0.8; ctx.beginPath();
+    tg.tiles.forEach((t, j) => { ctx.moveTo(t.x + t.s, t.y + t.sh / 2); ctx.lineTo(b.x, b.y[j]); });
+    ctx.stroke();
+    ctx.strokeStyle = "#888"; ctx.lineWidth = 1;
+    tg.tiles.forEach(t => ctx.strokeRect(t.x - 0.5, t.y - 0.5, t.s + 1, t.sh + 1));
+  });
   this.drawLegends(ctx, kind);
   this.backgrounds[kind] = c;
   return c;
@@ -59,8 +70,9 @@ WL.NetView.prototype.draw = function (s, kind) {
   ctx.drawImage(this.background(kind), 0, 0);
   ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
   this.hits = [];
-  if (sc.image) { this.drawTiles(s, kind); this.drawGridText(); }
-  for (let l = sc.image ? 1 : 0; l < run.layers.length; l++) this.drawEdges(l, s, kind, sel);
+  this.tileSets.forEach(ts => this.drawTiles(ts, s, kind));
+  if (sc.image) this.drawGridText();
+  for (let l = 0; l < run.layers.length; l++) if (!this.tileGap.has(l)) this.drawEdges(l, s, kind, sel);
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
 };
 
@@ -78,36 +90,41 @@ WL.NetView.prototype.pick = function () {
     this.preview !== undefined ? this.preview : -1;     // clicked, else hovered
 };
 
-/* Receptive fields: W[:, j] of each shown first-layer unit, one block per
-   input pixel; the clicked (or hovered) one also large in the input grid. */
-WL.NetView.prototype.drawTiles = function (s, kind) {
-  const ctx = this.ctx, sc = this.scene, g = sc.grid, L = this.run.layers[0];
-  const vals = L.fill(kind, s, this.buf[0]), scale = L.color[kind], K = L.C, n = g.w * g.h;
-  const px = this.tileImg.data, rgb = this.colors.rgb, pick = this.pick();
+/* Tiles: W[:, j] of each shown unit of a tile gap, one block per tile pixel
+   (receptive fields of an image input; a conv run's kernels, one cell per
+   input channel, and the first dense layer's weights from the pooled maps);
+   for a dense image input the clicked (or hovered) first-layer unit's field
+   is also drawn large in the input grid. */
+WL.NetView.prototype.drawTiles = function (ts, s, kind) {
+  const ctx = this.ctx, sc = this.scene, tg = ts.tg, l = tg.gap, L = this.run.layers[l];
+  const vals = L.fill(kind, s, this.buf[l]), scale = L.color[kind], K = L.C, n = tg.w * tg.h;
+  const px = ts.img.data, rgb = this.colors.rgb;
   for (let j = 0; j < K; j++) {
     for (let p = 0; p < n; p++) {
-      const k = this.colors.index(vals[this.pixRow[p] * K + j], scale);
-      const c = k < 0 ? [158, 158, 158] : rgb[k], o = (j * n + p) * 4;
+      const r = ts.pixRow[p], k = r < 0 ? -2 : this.colors.index(vals[r * K + j], scale);
+      const c = k === -2 ? [255, 255, 255] : k < 0 ? [158, 158, 158] : rgb[k], o = (j * n + p) * 4;
       px[o] = c[0]; px[o + 1] = c[1]; px[o + 2] = c[2]; px[o + 3] = 255;
     }
   }
-  this.tileCtx.putImageData(this.tileImg, 0, 0);
+  ts.ctx.putImageData(ts.img, 0, 0);
   ctx.imageSmoothingEnabled = false;
-  sc.tiles.forEach((t, j) => {
-    const dim = this.selected && !(this.selected.layer === 1 && this.selected.k === j);
+  tg.tiles.forEach((t, j) => {
+    const dim = this.selected && !(this.selected.layer === l + 1 && this.selected.k === j);
     ctx.globalAlpha = dim ? 0.25 : 1;
-    ctx.drawImage(this.tileCanvas, 0, j * g.h, g.w, g.h, t.x, t.y, t.s, t.sh);
+    ctx.drawImage(ts.canvas, 0, j * tg.h, tg.w, tg.h, t.x, t.y, t.s, t.sh);
   });
   ctx.globalAlpha = 1;
-  if (pick >= 0) ctx.drawImage(this.tileCanvas, 0, pick * g.h, g.w, g.h, g.x, g.y, g.s, g.sh);
+  const pick = l === 0 && !sc.conv ? this.pick() : -1, g = sc.grid;
+  if (pick >= 0) ctx.drawImage(ts.canvas, 0, pick * tg.h, tg.w, tg.h, g.x, g.y, g.s, g.sh);
 };
 
 WL.NetView.prototype.drawGridText = function () {
-  const ctx = this.ctx, g = this.scene.grid, L = this.run.layers[0], pick = this.pick();
+  const ctx = this.ctx, g = this.scene.grid, L = this.run.layers[0];
+  const pick = this.scene.conv ? -1 : this.pick();
   ctx.fillStyle = "#444"; ctx.font = this.font(12); ctx.textAlign = "center";
   const ts = this.textScale;
   this.text(ctx, pick < 0 ? `input ${g.h}×${g.w}` : `into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
-  if (pick < 0) {
+  if (pick < 0 && !this.scene.conv) {
     this.text(ctx, "hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16 * ts);
     this.text(ctx, "to see its weights here", g.x + g.s / 2, g.y + g.sh + 30 * ts);
   }
@@ -208,13 +225,15 @@ WL.NetView.prototype.hit = function (x, y) {
         return { run: this.run.id, layer: l, unit: layer.units[k], k: k };
     }
   }
-  if (sc.image) {
-    const g = sc.grid, L = this.run.layers[0];
-    for (let j = 0; j < sc.tiles.length; j++) {
-      const t = sc.tiles[j];
+  for (const ts of this.tileSets) {
+    const tg = ts.tg, L = this.run.layers[tg.gap];
+    for (let j = 0; j < tg.tiles.length; j++) {
+      const t = tg.tiles[j];
       if (x >= t.x && x < t.x + t.s && y >= t.y && y < t.y + t.sh) {
-        const px = Math.floor((x - t.x) / t.s * g.w), py = Math.floor((y - t.y) / t.sh * g.h);
-        return { run: this.run.id, layer: 0, i: L.rows[py * g.w + px], j: L.cols[j] };
+        const px = Math.floor((x - t.x) / t.s * tg.w), py = Math.floor((y - t.y) / t.sh * tg.h);
+        const r = ts.pixRow[py * tg.w + px];
+        if (r < 0) return null;                 // the white line between two cells
+        return { run: this.run.id, layer: tg.gap, i: L.rows[r], j: L.cols[j] };
       }
     }
   }
@@ -236,6 +255,12 @@ WL.NetView.prototype.where = function (l, i, j, t) {
   const r = L.rowOf.get(i), c = L.colOf.get(j);
   if (r === undefined || c === undefined) return null;
   const sc = this.scene;
+  if (this.tileGap.has(l) && (l > 0 || sc.conv)) {   // a conv tile: the entry's pixel
+    const tg = sc.tileGaps.find(t => t.gap === l), tile = tg.tiles[c], p = tg.map.indexOf(r);
+    if (p < 0) return null;
+    const py = Math.floor(p / tg.w), px = p % tg.w;
+    return [tile.x + (px + 0.5) * tile.s / tg.w, tile.y + (py + 0.5) * tile.sh / tg.h];
+  }
   if (l === 0 && sc.image) {
     const g = sc.grid, tile = sc.tiles[c], py = Math.floor(i / g.w), px = i % g.w;
     return [tile.x + (px + 0.5) * tile.s / g.w, tile.y + (py + 0.5) * tile.sh / g.h];

@@ -27,6 +27,7 @@ from .. import quantities
 from ..colors import lut
 from . import data as qd
 from ..draw_options import DrawOptions
+from ..drawn_conv import same_architecture
 from .scene import drawn_graphs, held_entries, masks, scene
 
 SCRIPTS = ("util.js", "network.js", "curves.js", "panels.js", "main.js")
@@ -88,13 +89,13 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         raise ConfigError(f"{arg('snapshots')} must be a whole number >= 2 (got {snapshots!r})")
     opts = options or DrawOptions.create(color=color, scale=scale, units=units, edges=edges)
     runs, left_out = expand_runs(paths)
-    reference = None
+    reference = first = None
     payloads = []
     for r in runs:
         # runs of one architecture show the same units, so panels line up
-        same = reference is not None and list(reference.graph["sizes"]) == list(r.sizes)
+        same = reference is not None and same_architecture(first, r)
         G, per = drawn_graphs(r, opts, reference if same else None)
-        reference = reference or G
+        reference, first = reference or G, first or r
         payloads.append(run_payload(r, int(snapshots), G, per, opts if figure else None))
     payload = {"runs": payloads, "color": opts.color, "scaleMode": opts.scale,
                "lut": lut_hex(), "leftOut": left_out, "quantities": quantities.page_entries()}
@@ -134,7 +135,8 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
     return {
         "name": run.name, "status": status, "note": STATUS_NOTES.get(status, f"status: {status}"),
         "message": info.get("message") or "", "settings": settings,
-        "final": clean(info.get("final_metrics", {})), "sizes": run.sizes,
+        "final": clean(info.get("final_metrics", {})), "sizes": G.graph["sizes"],
+        "arch": json.dumps(G.graph.get("conv")),
         "recorded": len(run.snapshots), "snapIndex": keep.tolist(),
         "epochs": run.snapshots.epochs[keep].tolist(),
         "steps": run.snapshots.steps[keep].tolist(),
@@ -173,7 +175,7 @@ def share_scales(runs) -> None:
     own: their gaps are not the same weights (the rule: quantities.share)."""
     groups = {}
     for r in runs:
-        groups.setdefault(tuple(r["sizes"]), []).append(r)
+        groups.setdefault((tuple(r["sizes"]), r.get("arch")), []).append(r)
     for group in groups.values():
         for kind in quantities.NAMES:
             shared = quantities.share([[L["color"][kind] for L in r["layers"]] for r in group])

@@ -67,13 +67,29 @@ def scene(G) -> dict:
             if names:
                 layer["names"] = [str(names[u]) for u in idx]
         layers.append(layer)
+    conv = bool(g.get("conv"))
     out = {"width": WIDTH, "height": HEIGHT, "layers": layers, "image": image,
+           "conv": conv, "tileGaps": [],
            "quantity": g.get("quantity", ""), "importance": g.get("importance", "")}
     if image:
         h, w = g["image_shape"]
         x, y, bw, bh = _box(G.nodes["0:grid"]["box"])
         out["grid"] = {"x": x, "y": y, "s": bw, "sh": bh, "h": int(h), "w": int(w)}
-        out["tiles"] = _tiles(G, out["grid"], layers[1])
+        out["tiles"] = (_boxes(G, 1) if conv else _tiles(G, out["grid"], layers[1]))
+    for l, M in enumerate(g.get("tile_maps") or []):
+        if M is not None:   # each unit's tile: a picture of positions into the gap's rows
+            out["tileGaps"].append({"gap": l, "h": int(M.shape[0]), "w": int(M.shape[1]),
+                                    "map": [int(v) for v in M.ravel()],
+                                    "tiles": out["tiles"] if l == 0 else _boxes(G, l + 1)})
+    return out
+
+
+def _boxes(G, layer) -> list:
+    """The tiles of a column's shown units, as the drawn graph places them."""
+    out = []
+    for u in G.graph["shown"][layer]:
+        x, y, bw, bh = _box(G.nodes[f"{layer}:{u}"]["tile"])
+        out.append({"x": x, "y": y, "s": bw, "sh": bh})
     return out
 
 
@@ -102,9 +118,12 @@ def _tiles(G, grid, first) -> list:
 
 def held_entries(G) -> list:
     """Per weight matrix l: (rows, cols) index arrays, the shown units on
-    either side (for an image input: every pixel)."""
+    either side (for an image input: every pixel; for a conv run's tile
+    gaps: the fan-in entries its tiles show, ``tile_rows``)."""
     shown = G.graph["shown"]
-    return [(np.asarray(shown[l]), np.asarray(shown[l + 1])) for l in range(len(shown) - 1)]
+    rows = G.graph.get("tile_rows") or [None] * (len(shown) - 1)
+    return [(np.asarray(shown[l] if rows[l] is None else rows[l]), np.asarray(shown[l + 1]))
+            for l in range(len(shown) - 1)]
 
 
 def masks(G) -> list:
