@@ -179,7 +179,8 @@ def layers_for(model, info) -> list:
         return dense_layers([info["n_features"], *model.hidden, info["n_outputs"]])
     shape = info.get("input_shape")
     if not shape:
-        what = "2-D points" if info["n_features"] == 2 else \
+        from .synthetic import SYNTHETIC
+        what = "a set of 2-D points" if info["name"] in SYNTHETIC else \
             f"a table of {info['n_features']} feature columns"
         raise ConfigError(f"{arg('conv')} needs image data (mnist, fashion-mnist, a Kaggle "
                           f"digits CSV), and {info['name']} is {what}; train it with "
