@@ -93,7 +93,7 @@ def draw_grid(ax, G, fontsize):
         arts.append(ax.add_patch(Rectangle((t[0], t[1]), t[2] - t[0], t[3] - t[1], fc="none",
                                            ec="0.55", lw=0.6, zorder=2)))
     conv = G.graph.get("conv")
-    note = ("tiles: each channel's\nkernel over\nthese pixels" if conv else
+    note = ("tiles: kernels\nslid over\nthese pixels" if conv else
             "tiles: each unit's\nweights from\nthese pixels")
     arts.append(ax.text(0.5 * (x0 + x1), y1 + 0.015, note, ha="center", va="bottom",
                         fontsize=pt(fontsize * 0.85), color="0.3"))

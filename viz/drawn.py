@@ -222,13 +222,13 @@ def _place(G, sizes, shown, more, panel_px, grid, spec=None):
     feats, classes = G.graph["feature_names"], G.graph["class_names"]
     left = 0.17 if feats else 0.05
     right = 0.86 if len(sizes[-1:]) and max(len(c) for c in classes) > 2 else 0.91
-    if spec:
-        gside = min(0.15 * pw, 0.26 * ph)
+    if spec:   # a smaller input grid (it only shows where kernels slide)
+        gside = min(0.11 * pw, 0.22 * ph)
         gx0, gx1 = 0.01, 0.01 + gside / pw
         # the first gap holds small kernels; later tile gaps grids of them
-        weight = np.array([0.8] + [1.25 if spec.tile_gap(l) else 0.9
+        weight = np.array([0.8] + [1.5 if spec.tile_gap(l) else 0.7
                                    for l in range(1, len(sizes) - 1)])
-        xs = [0.5 * (gx0 + gx1)] + list(gx1 + 0.03 + (right - gx1 - 0.03)
+        xs = [0.5 * (gx0 + gx1)] + list(gx1 + 0.01 + (right - gx1 - 0.01)
                                         * np.cumsum(weight) / weight.sum())
     elif grid:
         gside = min(0.17 * pw, 0.28 * ph)
@@ -289,7 +289,7 @@ def _place_tiles(G, layer, units, xs, pitch, panel_px, aspect, start, crisp=0):
             best = (side, cols)
     side, cols = best
     side = float(max(side - side % 1, 4))
-    if crisp and side >= 2 * crisp:
+    if crisp and side >= 2 * crisp and side % crisp <= 0.15 * side:
         side -= side % crisp
     for o, j in enumerate(units):
         node = G.nodes[f"{layer}:{j}"]

@@ -144,14 +144,13 @@ def tile_layout(cells, block):
 
 def layer_labels(run, spec, activation):
     """Labels under the columns: "input 28×28\\n784 pixels", "conv 1\\n6 × 5×5
-    relu, pool 2", ..., "hidden 1\\n32 relu", "output\\n10"."""
+    relu", ..., "hidden 1\\n32 relu", "output\\n10"."""
     c, h, w = spec.in_shape
     names = [f"input {h}\u00d7{w}" + (f"\u00d7{c}" if c > 1 else "") + f"\n{spec.sizes[0]} pixels"]
     act = f" {activation}" if activation else ""
-    for i, L in enumerate(spec.conv):
+    for i, L in enumerate(spec.conv):     # pooling is in the film's subtitle
         k = L["kernel"]
-        pool = f", pool {L['pool']}" if L["pool"] > 1 else ""
-        names.append(f"conv {i + 1}\n{L['out_channels']} \u00d7 {k}\u00d7{k}{act}{pool}")
+        names.append(f"conv {i + 1}\n{L['out_channels']} \u00d7 {k}\u00d7{k}{act}")
     dense = spec.sizes[len(spec.conv) + 1:]
     names += [f"hidden {i + 1}\n{n}{act}" for i, n in enumerate(dense[:-1])]
     return names + [f"output\n{dense[-1]}"]

@@ -96,7 +96,11 @@ def health_figure(healths, path, dpi=120):
                 ax.set_title(PANELS[j], fontsize=10)
             if i == n_layers - 1:
                 ax.set_xlabel("epoch", fontsize=9)
-        row[0].set_ylabel(f"W[{i}]", fontsize=11, rotation=0, ha="right", va="center",
+        name = f"W[{i}]"
+        if any(getattr(h.run, "is_conv", False) for h in healths) and i < n_layers - 1:
+            from weightlapse.diagnosis import feeds      # into a conv layer: say which
+            name += "\n" + feeds(healths[0].run.layers, i)[0]
+        row[0].set_ylabel(name, fontsize=11, rotation=0, ha="right", va="center",
                           labelpad=10)
         if _drawn(row[1]):
             row[1].axhspan(-4, -2, color="#2ca02c", alpha=0.08, lw=0)

@@ -55,8 +55,21 @@ def _ep(e) -> str:
     return f"{float(e):.1f}".removesuffix(".0")
 
 
-def layer_summary(df, layer, activation) -> tuple:
-    """(the table's row, the findings) of weight matrix ``layer``."""
+def feeds(layers, layer) -> tuple:
+    """(name, what its units are) of the layer weight array ``layer`` feeds:
+    ("conv 2", "channels") for a conv layer (its channels are its units: a
+    dead channel is zero at every pixel of every probe row), ("hidden 1",
+    "units") for a hidden dense layer. ``layers``: the run's
+    ``network.layers`` (None: dense only)."""
+    n_conv = sum(1 for L in layers or [] if L["kind"] == "conv")
+    if layer < n_conv:
+        return f"conv {layer + 1}", "channels"
+    return f"hidden {layer - n_conv + 1}", "units"
+
+
+def layer_summary(df, layer, activation, layers=None) -> tuple:
+    """(the table's row, the findings) of weight matrix ``layer`` (``layers``:
+    the run's network.layers, to name conv layers)."""
     d = df[df.layer == layer]
     r = d.dropna(subset=["update_ratio"])
     ratios, epochs = r.update_ratio.to_numpy(), r.epoch.to_numpy()
@@ -74,11 +87,12 @@ def layer_summary(df, layer, activation) -> tuple:
            else None,
            "weight_rms_growth": growth}
     found = []
-    hidden = f"hidden {layer + 1} ({activation})"
+    name, units = feeds(layers, layer)
+    hidden = f"{name} ({activation})"
     if row["dead_fraction"] is not None and row["dead_fraction"] >= DEAD:
         since = _since(p.epoch.to_numpy(), dead >= DEAD)
         found.append(_finding("dead", layer, row["dead_fraction"], DEAD, since,
-                              f"{hidden}: {pct(row['dead_fraction'])} of units dead since "
+                              f"{hidden}: {pct(row['dead_fraction'])} of {units} dead since "
                               f"epoch {_ep(since)} (threshold {pct(DEAD)})",
                               "lower the learning rate, or use leaky_relu"))
     if row["saturated_fraction"] is not None and row["saturated_fraction"] >= SATURATED:
@@ -127,7 +141,7 @@ def diagnose_run(run) -> dict:
     df = h.table
     rows, findings = [], []
     for layer in range(h.n_layers):
-        row, found = layer_summary(df, layer, h.activation)
+        row, found = layer_summary(df, layer, h.activation, getattr(run, "layers", None))
         if layer == h.n_layers - 1:
             row["dead_fraction"] = row["saturated_fraction"] = None
         rows.append(row)

@@ -131,7 +131,7 @@ CASES = [
                                    str(mnist_dir(t, ("train-labels-idx1-ubyte",
                                                      lambda b: idx(np.arange(3)))))],
      "do not match"),
-    # conv layers (issue 21): shapes, counts, data, memory, resuming, drawing
+    # conv layers (issue 21): shapes, counts, data, memory, resuming
     ("conv-kernel-too-large", lambda g, t: ["train", "--dataset", "mnist", "--data-dir",
                                             str(mnist_dir(t)), "--conv", "4x30"],
      "the kernel 30x30 is larger than conv layer 1's 1x28x28 input"),
@@ -165,12 +165,8 @@ CASES = [
     ("conv-resume-edited-conv", lambda g, t: ["train", "--epochs", "3", "--resume", str(
         copy_conv_run(g, t, lambda p: _edit_settings(p, conv=[[3, 3]])))],
      "do not build the network its snapshots hold"),
-    ("conv-render", lambda g, t: ["render", str(g[0] / "conv"), "-o", str(t / "f.mp4")],
-     "has conv layers (2x3)"),
-    ("conv-figure", lambda g, t: ["figure", str(g[0] / "conv"), "-o", str(t / "f.png")],
-     "cannot film or draw it yet"),
-    ("conv-report", lambda g, t: ["report", str(g[0] / "conv"), "-o", str(t / "r.html")],
-     "cannot film or draw it yet"),
+    # conv runs are drawn (tests/viz/test_conv_drawn.py); --units all on a conv
+    # layer too large to stay legible is refused there, CLI and API
     # resume
     ("resume-missing", lambda g, t: ["train", "--resume", str(t / "nope")], "not found"),
     ("resume-finished", lambda g, t: ["train", "--resume", str(g[1].path)], "already trained"),
