@@ -2,7 +2,7 @@
 
     WEIGHTLAPSE_DATA=... python scripts/bench_legibility.py [--limit 10000] [--frames 12]
 
-For the presets spiral, zhang, mnist-mlp and mnist-strong, and a 12-feature,
+For the presets spiral, zhang, mnist-mlp, mnist-strong and mnist-cnn, and a 12-feature,
 4-class CSV this script writes itself, it trains a run, renders its default
 film (1280x720, default drawing options) and reports per gap between layers:
 
@@ -10,7 +10,8 @@ film (1280x720, default drawing options) and reports per gap between layers:
   from the white background in some channel), mean over frames spread over
   the film. The gap is the rectangle between its two columns (for an image
   input: from the input grid to the first hidden column, tiles included),
-  as tall as the units and tiles drawn in them;
+  as tall as the units and tiles drawn in them (a conv run's tile gaps: from
+  the column on the left to the tiles' column, tiles included);
 - in range: the share of drawn edges (tile pixels for tiles) whose
   |value| / scale lies in [0.1, 1], over the same frames;
 - the smallest drawn unit's diameter in pixels, and the film's duration.
@@ -21,7 +22,9 @@ unit >= 6 px, duration >= 8 s.
 What it trains, to keep the time reasonable: spiral as its preset (300
 full-batch epochs); the MNIST presets on the first ``--limit`` training
 images (default 10,000) with fewer epochs (zhang 300 full-batch iterations,
-mnist-mlp 3 epochs, mnist-strong 3 epochs), other settings as the preset; the
+mnist-mlp 3 epochs, mnist-strong 3 epochs, mnist-cnn 3 epochs with a snapshot
+every 20 steps instead of 200, so that its 420 steps make a film), other
+settings as the preset; the
 CSV with 1,500 rows, hidden 32,16, 40 epochs. MNIST is read from
 ``$WEIGHTLAPSE_DATA`` (no download).
 """
@@ -65,6 +68,8 @@ def train_all(out, limit):
         "mnist-mlp": wl.train(preset="mnist-mlp", limit=limit, epochs=3, name="mnist-mlp", **q),
         "mnist-strong": wl.train(preset="mnist-strong", limit=limit, epochs=3,
                                  name="mnist-strong", **q),
+        "mnist-cnn": wl.train(preset="mnist-cnn", limit=limit, epochs=3, snapshot_every=20,
+                              name="mnist-cnn", **q),
         "csv-12x4": wl.train(data=csv, label_column="segment", hidden=[32, 16], epochs=40,
                              name="csv", **q),
     }

@@ -9,7 +9,9 @@ Views (each a real training run, recorded; MNIST from $WEIGHTLAPSE_DATA):
   (the frame's cost does not depend on how long the run trained);
 - 784-32-10 with ``units="all", edges="all"`` (every one of 25,408 edges):
   synthetic 784-feature data, 6 epochs;
-- spiral 2-8-8-3 default view.
+- spiral 2-8-8-3 default view;
+- mnist-cnn (conv 6x5,16x5 pool 2, 256-120-84-10) default view: its
+  channels with their kernel tiles, 1,000 MNIST images, 2 epochs.
 
 weightlapse: a film of ``--seconds`` seconds at 30 fps; per-frame wall time
 from the first frame handed to the encoder to the encoded file complete
@@ -18,7 +20,8 @@ of the ffmpeg encoder. Baseline: a matplotlib LineCollection of every edge
 (and a scatter of the units) built once and only recoloured per frame, then
 the figure drawn and the frame encoded the same way.
 
-Targets (issue 9): <= 33 ms per frame for the first two views.
+Targets (issue 9, issue 21): <= 33 ms per frame for every view but spiral. The
+baseline of a conv run draws its dense part's edges (its kernels have none).
 """
 from __future__ import annotations
 
@@ -66,7 +69,10 @@ def make_runs(out, only=""):
               {"units": "all", "edges": "all"}),
              ("spiral default", lambda: wl.train(
                   dataset="spiral", hidden=[8, 8], epochs=120, batch_size=0, snapshot_every=1,
-                  out=out, name="spiral-2-8-8-3"), {})]
+                  out=out, name="spiral-2-8-8-3"), {}),
+             ("mnist-cnn default", lambda: wl.train(
+                  preset="mnist-cnn", limit=1000, epochs=2, snapshot_every=4, out=out,
+                  name="mnist-cnn"), {})]
     return [(label, train(), kw) for label, train, kw in views if only in label]
 
 
@@ -109,7 +115,11 @@ def time_linecollection(run, path, frames):
     ax.add_collection(lines)
     dots = [ax.scatter(np.full(len(ys), x), ys, s=12) for x, ys in pos[1:]]
     cmap = colormaps["RdBu_r"]
-    w_last = np.concatenate([np.ravel(w) for w in run.snapshots[-1].weights])
+    n_dense = len(run.sizes) - 1              # a conv run: its dense layers' weights
+
+    def dense(weights):
+        return weights[-n_dense:]
+    w_last = np.concatenate([np.ravel(w) for w in dense(run.snapshots[-1].weights)])
     norm = Normalize(*np.percentile(w_last, [1, 99]))
     writer = imageio_ffmpeg.write_frames(
         str(path), SIZE, fps=30, codec="libx264", pix_fmt_in="rgba", pix_fmt_out="yuv420p",
@@ -120,8 +130,8 @@ def time_linecollection(run, path, frames):
     t, c0 = time.perf_counter(), cpu()
     for k in range(frames):
         snap = run.snapshots[k % n]
-        lines.set_color(cmap(norm(np.concatenate([np.ravel(w) for w in snap.weights]))))
-        for d, b in zip(dots, snap.biases):
+        lines.set_color(cmap(norm(np.concatenate([np.ravel(w) for w in dense(snap.weights)]))))
+        for d, b in zip(dots, dense(snap.biases)):
             d.set_facecolor(cmap(norm(b)))
         canvas.draw()
         writer.send(np.asarray(canvas.buffer_rgba()))
@@ -149,7 +159,10 @@ def main():
             med = [statistics.median(x) for x in zip(*res)]
             base = time_linecollection(run, d / f"{run.name}-base.mp4", args.baseline_frames)
             edges = sum(a * b for a, b in zip(run.sizes, run.sizes[1:]))
-            rows.append((label, "-".join(map(str, run.sizes)), edges, *med, *base))
+            net = "-".join(map(str, run.sizes))
+            if run.is_conv:
+                net = "conv+" + net
+            rows.append((label, net, edges, *med, *base))
     print(f"1280x720 H.264 (libx264 veryfast), {args.seconds:g} s films at 30 fps; "
           f"weightlapse: median of {args.repeats} films; baseline: {args.baseline_frames} "
           f"frames; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

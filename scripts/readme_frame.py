@@ -4,12 +4,17 @@ mnist-mlp run, at the same moment of its film.
 
     WEIGHTLAPSE_DATA=... python scripts/readme_frame.py [docs]
     WEIGHTLAPSE_DATA=... KERAS_BACKEND=torch python scripts/readme_frame.py --recorded [docs]
+    WEIGHTLAPSE_DATA=... python scripts/readme_frame.py --cnn [docs]
 
 Writes docs/demo-frame.png and docs/gallery-mnist-{weight,change,update}.png:
 frames of the default 1280x720 film scaled to 960x540, each well under 300 kB. The MNIST run is the mnist-mlp preset
 trained for 4 epochs (its frames are taken at epoch 2). With ``--recorded``:
 docs/recorded-{torch,keras}-mnist.png, the frame at epoch 2 of the films the
 README's "Film your own PyTorch/Keras model" examples make (run as written).
+With ``--cnn``: docs/cnn-{start,end}.png and docs/cnn-end-change.png, the first
+and last frames of the film of the mnist-cnn preset trained on the first
+20,000 training images for 4 epochs with a snapshot every 25 steps (weights),
+and the last frame coloured by change W - W0.
 """
 import os
 import re
@@ -54,11 +59,26 @@ def recorded(out):
             save(r.frame_at(i), out / f"recorded-{fw}-mnist.png")
 
 
+def cnn(out):
+    """The mnist-cnn film's first and last frames (and the last by change)."""
+    with tempfile.TemporaryDirectory() as d:
+        run = wl.train(preset="mnist-cnn", limit=20_000, epochs=4, snapshot_every=25,
+                       out=d, name="mnist-cnn")
+        last = len(run.snapshots) - 1
+        r = FrameRenderer(run)
+        save(r.frame_at(0), out / "cnn-start.png")
+        save(r.frame_at(last), out / "cnn-end.png")
+        save(FrameRenderer(run, DrawOptions.create(color="change")).frame_at(last),
+             out / "cnn-end-change.png")
+
+
 def main():
-    args = [a for a in sys.argv[1:] if a != "--recorded"]
+    args = [a for a in sys.argv[1:] if a not in ("--recorded", "--cnn")]
     out = Path(args[0] if args else "docs")
     if "--recorded" in sys.argv:
         return recorded(out)
+    if "--cnn" in sys.argv:
+        return cnn(out)
     with tempfile.TemporaryDirectory() as d:
         run = wl.train(preset="spiral", out=d, name="demo", snapshot_every=2)
         i = int(np.searchsorted(run.snapshots.steps, 60))  # epoch 60: half learned

@@ -13,11 +13,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from weightlapse.core.align import align_hidden
-
-from .drawn_conv import same_architecture
 from weightlapse.core.errors import ConfigError, switch
 
 from .draw_options import DrawOptions
+from .drawn_conv import same_architecture
 from .drawn import build_drawn_graph, set_scales
 from .outputs import check_output, write
 from .frame import caption

@@ -21,7 +21,16 @@ l (between layers l and l + 1):
   drawn as a grid: all pixels, in order); ``more[l]``: how many are not shown.
 - ``gap_kind[l]``: "lines" (one line per drawn edge), "dense" (every edge,
   rasterised: ``--units all`` on big layers) or "tiles" (image input: each
-  shown unit's incoming weights as an image tile placed with the unit).
+  shown unit's incoming weights as an image tile placed with the unit; a
+  conv run's kernels and flattened maps, see :mod:`.drawn_conv`).
+- ``tile_maps[l]``, ``tile_rows[l]``, ``tile_cells[l]``, ``tile_block[l]``:
+  a tile gap's picture and which weights it holds (:mod:`.drawn_conv`);
+  None for other gaps. ``tile_side[l]``: its tiles' height in px.
+- ``conv``: a conv run's conv layers (``network.layers`` entries), else
+  None. A conv run's columns are the input grid, one column per conv layer
+  (its units the output channels) and the dense layers; gap l is the
+  run's parameter array ``W{l}``; ``sizes`` counts the drawn units
+  ([pixels, channels..., dense widths...]).
 - ``masks[l]``: None (every edge between shown units), or a
   (len(shown[l]), len(shown[l+1])) bool array for ``--edges top:K`` (the K
   strongest by final |value| into each unit, fixed for the film); with
@@ -45,11 +54,15 @@ grid and more), ``kind`` (input|hidden|output|more|grid), ``label``, ``x``,
 (``tile`` box too).
 
 Edges: ``"l:i" -> "l+1:j"`` with ``gap``, ``i``, ``j`` (indices into W[gap]),
-``kind`` (line|dense); and ``"0:grid" -> "1:j"`` with kind "field" for tiles.
+``kind`` (line|dense); ``"0:grid" -> "1:j"`` with kind "field" for tiles; on
+a conv run's later tile gaps ``"l:c" -> "l+1:j"`` with kind "slice" (input
+channel c's cell of unit j's tile), ``cell`` and ``col`` (its rows
+``cell * prod(tile_block) ...`` and column in ``gaps[gap]``).
 
 Values of snapshot i: ``ValueSource(G, run).at(i)`` returns a
 :class:`DrawnValues` with ``gaps[l]``: (len(rows), len(shown[l+1])) array of
-the colour quantity for the rows ``G.graph["shown"][l]`` and shown columns
+the colour quantity for the rows ``G.graph["shown"][l]`` (a tile gap's
+``tile_rows[l]`` where not None) and shown columns
 (an edge's value is ``gaps[gap][row, col]`` where ``row``/``col`` are its
 positions in ``shown``, given as edge attributes ``row``/``col``);
 ``nodes[l]``: (len(shown[l]),) bias quantity (None for inputs); ``epoch``,
@@ -119,7 +132,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
                    feature_names=None if grid else lb.feature_names(run),
                    layer_labels=labels, conv=spec.conv if spec else None,
                    quantity=q.legend(), importance=IMPORTANCE.format(q=q.basis))
-    _tile_layouts(G, spec, shown, grid)
+    dc.tile_layouts(G, spec, shown, grid)
     _place(G, sizes, shown, more, panel_px, grid, spec)
     for l, idx in enumerate(shown):
         if not (l == 0 and grid):
@@ -194,25 +207,6 @@ def _shown_units(run, Q, U, sizes, opts, usable, grid, reference, perms, spec=No
     return shown, more
 
 
-def _tile_layouts(G, spec, shown, grid):
-    """Per gap: ``tile_maps``, ``tile_rows``, ``tile_cells``, ``tile_block``
-    (see :mod:`.drawn_conv`); None for gaps drawn as lines. A dense image
-    input's one tile gap holds every pixel (``tile_rows`` None: the shown
-    units of column 0, all of them)."""
-    n = len(shown) - 1
-    maps, rows, cells, blocks = [None] * n, [None] * n, [None] * n, [None] * n
-    if spec:
-        for l in range(spec.n_tile_gaps):
-            cells[l] = spec.cells(l, shown)
-            blocks[l] = tuple(spec.blocks[l])
-            rows[l], maps[l] = dc.tile_layout(cells[l], blocks[l])
-            rows[l] = [int(r) for r in rows[l]]
-    elif grid:
-        h, w = G.graph["image_shape"]
-        maps[0], cells[0], blocks[0] = np.arange(h * w).reshape(h, w), [0], (h, w)
-    G.graph.update(tile_maps=maps, tile_rows=rows, tile_cells=cells, tile_block=blocks)
-
-
 def _place(G, sizes, shown, more, panel_px, grid, spec=None):
     """Positions: columns left to right, shown units evenly spaced and centred,
     "+N more" just below the last; for an image input the grid on the left
@@ -268,41 +262,10 @@ def _place(G, sizes, shown, more, panel_px, grid, spec=None):
         if M is None:
             continue
         start = G.nodes["0:grid"]["box"][2] if l == 0 else xs[l] + 12 / pw
-        _place_tiles(G, l + 1, shown[l + 1], xs, pitches[l + 1], panel_px,
+        dc.place_tiles(G, l + 1, shown[l + 1], xs, pitches[l + 1], panel_px,
                      M.shape[1] / M.shape[0], start, M.shape[0] if spec else 0)
     if grid:
         G.graph["tile_px"] = G.graph["tile_side"][0]
-
-
-def _place_tiles(G, layer, units, xs, pitch, panel_px, aspect, start, crisp=0):
-    """Tile boxes of column ``layer``'s shown units, left of their unit,
-    cycling through one to three columns (near to far) so that tiles may be
-    taller than the units' spacing without overlapping; ``start``: the x
-    they must stay right of; ``crisp``: the tile picture's rows, to make its
-    height a whole multiple of them (every cell pixel the same size)."""
-    pw, ph = panel_px
-    room = (xs[layer] - start) * pw - 16          # px between the grid and the units
-    best = (0.0, 1)
-    for cols in (1, 2, 3):
-        side = min(cols * pitch - 3, room / cols / aspect - 6, 84)
-        if side > best[0] * 1.15:
-            best = (side, cols)
-    side, cols = best
-    side = float(max(side - side % 1, 4))
-    if crisp and side >= 2 * crisp and side % crisp <= 0.15 * side:
-        side -= side % crisp
-    for o, j in enumerate(units):
-        node = G.nodes[f"{layer}:{j}"]
-        col = o % cols
-        x1 = xs[layer] - (10 + col * (side * aspect + 6)) / pw
-        x0 = x1 - side * aspect / pw
-        yc = node["y"]
-        node["tile"] = (x0, yc - 0.5 * side / ph, x1, yc + 0.5 * side / ph)
-    G.graph["tile_side"][layer - 1] = side
-    more = f"{layer}:more"
-    if more in G:   # under the lowest tile, clear of it
-        lowest = min(G.nodes[f"{layer}:{j}"]["tile"][1] for j in units)
-        G.nodes[more]["y"] = min(G.nodes[more]["y"], lowest - 10 / ph)
 
 
 def gap_samples(G, run):

@@ -142,6 +142,56 @@ def tile_layout(cells, block):
     return rows, M
 
 
+def tile_layouts(G, spec, shown, grid):
+    """Per gap: ``tile_maps``, ``tile_rows``, ``tile_cells``, ``tile_block``
+    (see above); None for gaps drawn as lines. A dense image
+    input's one tile gap holds every pixel (``tile_rows`` None: the shown
+    units of column 0, all of them)."""
+    n = len(shown) - 1
+    maps, rows, cells, blocks = [None] * n, [None] * n, [None] * n, [None] * n
+    if spec:
+        for l in range(spec.n_tile_gaps):
+            cells[l] = spec.cells(l, shown)
+            blocks[l] = tuple(spec.blocks[l])
+            rows[l], maps[l] = tile_layout(cells[l], blocks[l])
+            rows[l] = [int(r) for r in rows[l]]
+    elif grid:
+        h, w = G.graph["image_shape"]
+        maps[0], cells[0], blocks[0] = np.arange(h * w).reshape(h, w), [0], (h, w)
+    G.graph.update(tile_maps=maps, tile_rows=rows, tile_cells=cells, tile_block=blocks)
+
+
+def place_tiles(G, layer, units, xs, pitch, panel_px, aspect, start, crisp=0):
+    """Tile boxes of column ``layer``'s shown units, left of their unit,
+    cycling through one to three columns (near to far) so that tiles may be
+    taller than the units' spacing without overlapping; ``start``: the x
+    they must stay right of; ``crisp``: the tile picture's rows, to make its
+    height a whole multiple of them (every cell pixel the same size)."""
+    pw, ph = panel_px
+    room = (xs[layer] - start) * pw - 16          # px between the grid and the units
+    best = (0.0, 1)
+    for cols in (1, 2, 3):
+        side = min(cols * pitch - 3, room / cols / aspect - 6, 84)
+        if side > best[0] * 1.15:
+            best = (side, cols)
+    side, cols = best
+    side = float(max(side - side % 1, 4))
+    if crisp and side >= 2 * crisp and side % crisp <= 0.15 * side:
+        side -= side % crisp
+    for o, j in enumerate(units):
+        node = G.nodes[f"{layer}:{j}"]
+        col = o % cols
+        x1 = xs[layer] - (10 + col * (side * aspect + 6)) / pw
+        x0 = x1 - side * aspect / pw
+        yc = node["y"]
+        node["tile"] = (x0, yc - 0.5 * side / ph, x1, yc + 0.5 * side / ph)
+    G.graph["tile_side"][layer - 1] = side
+    more = f"{layer}:more"
+    if more in G:   # under the lowest tile, clear of it
+        lowest = min(G.nodes[f"{layer}:{j}"]["tile"][1] for j in units)
+        G.nodes[more]["y"] = min(G.nodes[more]["y"], lowest - 10 / ph)
+
+
 def layer_labels(run, spec, activation):
     """Labels under the columns: "input 28×28\\n784 pixels", "conv 1\\n6 × 5×5
     relu", ..., "hidden 1\\n32 relu", "output\\n10"."""
