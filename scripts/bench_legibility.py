@@ -1,6 +1,6 @@
 """How legible each preset's default film is, gap by gap (issue 9, part 8).
 
-    WEIGHTLAPSE_DATA=... python scripts/bench_legibility.py [--limit 10000] [--frames 12]
+    WEIGHTLAPSE_DATA=... python scripts/bench_legibility.py [--limit 10000] [--frames 12] [--only NAME]
 
 For the presets spiral, zhang, mnist-mlp, mnist-strong and mnist-cnn, and a 12-feature,
 4-class CSV this script writes itself, it trains a run, renders its default
@@ -58,21 +58,23 @@ def write_csv(path, n=1500, seed=0):
     df.to_csv(path, index=False)
 
 
-def train_all(out, limit):
+def train_all(out, limit, only=""):
     csv = Path(out) / "customers.csv"
     write_csv(csv)
     q = dict(out=out)
-    return {
-        "spiral": wl.train(preset="spiral", name="spiral", **q),
-        "zhang": wl.train(preset="zhang", limit=limit, epochs=300, name="zhang", **q),
-        "mnist-mlp": wl.train(preset="mnist-mlp", limit=limit, epochs=3, name="mnist-mlp", **q),
-        "mnist-strong": wl.train(preset="mnist-strong", limit=limit, epochs=3,
-                                 name="mnist-strong", **q),
-        "mnist-cnn": wl.train(preset="mnist-cnn", limit=limit, epochs=3, snapshot_every=20,
-                              name="mnist-cnn", **q),
-        "csv-12x4": wl.train(data=csv, label_column="segment", hidden=[32, 16], epochs=40,
-                             name="csv", **q),
+    runs = {
+        "spiral": lambda: wl.train(preset="spiral", name="spiral", **q),
+        "zhang": lambda: wl.train(preset="zhang", limit=limit, epochs=300, name="zhang", **q),
+        "mnist-mlp": lambda: wl.train(preset="mnist-mlp", limit=limit, epochs=3,
+                                      name="mnist-mlp", **q),
+        "mnist-strong": lambda: wl.train(preset="mnist-strong", limit=limit, epochs=3,
+                                         name="mnist-strong", **q),
+        "mnist-cnn": lambda: wl.train(preset="mnist-cnn", limit=limit, epochs=3,
+                                      snapshot_every=20, name="mnist-cnn", **q),
+        "csv-12x4": lambda: wl.train(data=csv, label_column="segment", hidden=[32, 16],
+                                     epochs=40, name="csv", **q),
     }
+    return {name: train() for name, train in runs.items() if only in name}
 
 
 def gap_boxes(r):
@@ -141,11 +143,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=10_000)
     ap.add_argument("--frames", type=int, default=12, help="frames measured per film")
+    ap.add_argument("--only", default="", help="measure only the presets whose name has this")
     args = ap.parse_args()
     os.environ.setdefault("WEIGHTLAPSE_OFFLINE", "1")
     rows, ok = [], True
     with tempfile.TemporaryDirectory() as d:
-        runs = train_all(d, args.limit)
+        runs = train_all(d, args.limit, args.only)
         for name, run in runs.items():
             r, col, rng, unit = measure(run, args.frames)
             secs = film_seconds(run, Path(d) / f"{name}.mp4")

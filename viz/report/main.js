@@ -94,6 +94,13 @@
     }
     const L = run.layers[hit.layer], r = L.rowOf.get(hit.i), c = L.colOf.get(hit.j);
     const series = Array.from({ length: run.S }, (_, k) => L.edge(kind, k, r, c));
+    const tg = view.scene.conv && (view.scene.tileGaps || []).find(t => t.gap === hit.layer);
+    if (tg) {   // a conv run's tile cell: which input channel, and where in its kernel or map
+      const n = tg.block[0] * tg.block[1], ch = Math.floor(hit.i / n), p = hit.i % n;
+      const what = hit.layer < view.scene.tileGaps.length - 1 ? "kernel" : "pooled map";
+      const src = hit.layer === 0 ? "input" : `${lname(hit.layer)} channel ${ch}`;
+      return { text: `${lname(hit.layer + 1)} unit ${hit.j}: ${what} of ${src}, row ${Math.floor(p / tg.block[1])}, col ${p % tg.block[1]}\n${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
+    }
     const from = hit.layer === 0 && view.scene.image && !view.scene.conv ? `pixel ${hit.i} (row ${Math.floor(hit.i / view.scene.grid.w)}, col ${hit.i % view.scene.grid.w})` : `${lname(hit.layer)} ${hit.i}`;
     return { text: `W[${hit.layer}][${hit.i}, ${hit.j}]: ${from} → ${lname(hit.layer + 1)} ${hit.j}\n${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
   }

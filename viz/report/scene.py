@@ -79,6 +79,7 @@ def scene(G) -> dict:
     for l, M in enumerate(g.get("tile_maps") or []):
         if M is not None:   # each unit's tile: a picture of positions into the gap's rows
             out["tileGaps"].append({"gap": l, "h": int(M.shape[0]), "w": int(M.shape[1]),
+                                    "block": [int(v) for v in g["tile_block"][l]],
                                     "map": [int(v) for v in M.ravel()],
                                     "tiles": out["tiles"] if l == 0 else _boxes(G, l + 1)})
     return out
