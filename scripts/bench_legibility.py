@@ -156,7 +156,8 @@ def main():
                 good = (col[l] >= TARGETS["coloured"] and rng[l] >= TARGETS["in_range"]
                         and unit >= TARGETS["unit_px"] and secs >= TARGETS["duration_s"])
                 ok &= good
-                rows.append((name, "-".join(map(str, run.sizes)), f"{l}->{l + 1}", kind,
+                net = ("conv+" if run.is_conv else "") + "-".join(map(str, run.sizes))
+                rows.append((name, net, f"{l}->{l + 1}", kind,
                              col[l], rng[l], unit, secs, "met" if good else "MISSED"))
     print("default film of each preset, 1280x720; per gap between layers")
     print(f"{'preset':13s} {'network':15s} {'gap':5s} {'drawn as':8s} {'coloured':>9s} "
