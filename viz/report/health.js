@@ -137,7 +137,9 @@ WL.Health.prototype.scale = function (p) {
   if (k === "dead") { p.y0 = -3; p.y1 = 103; return; }
   for (const s of drawn) {
     if (s.ys) s.ys.forEach(v => { if (v !== null) vals.push(v); });
-    if (s.P) s.P.forEach(q => { if (q) q.forEach(v => { if (v !== null) vals.push(v); }); });
+    // the percentiles drawn (see drawBase): 2-98 for one run, 16-84 for a few, 50 and 84 for many
+    const js = this.runs.length === 1 ? [0, 4] : this.runs.length <= 3 ? [1, 3] : [2, 3];
+    if (s.P) s.P.forEach(q => { if (q) js.forEach(j => { if (q[j] !== null) vals.push(q[j]); }); });
   }
   let lo = vals.length ? Math.min(...vals) : 0, hi = vals.length ? Math.max(...vals) : 1;
   if (k === "ratio") { lo = Math.min(lo, -4.5); hi = Math.max(hi, -1.5); }
@@ -184,8 +186,10 @@ WL.Health.prototype.drawBase = function (p) {
     ctx.globalAlpha = this.focus === null || this.focus === s.run ? 1 : 0.15;
     if (spec.kind === "line") this.line(ctx, p, s.x, s.ys, s.color, [], 1.5);
     else if (spec.kind === "dead") {
-      this.line(ctx, p, s.x, s.dead, s.color, [], 1.8);
-      this.line(ctx, p, s.x, s.sat, s.color, [5, 3], 1.5);
+      // runs often share a share (0% dead): each run's line 2 px from the next, so all show
+      const dy = 2 * (s.run - (this.runs.length - 1) / 2);
+      this.line(ctx, p, s.x, s.dead, s.color, [], 1.6, dy);
+      this.line(ctx, p, s.x, s.sat, s.color, [5, 3], 1.5, dy);
     } else if (spec.kind === "bands") {
       const col = j => s.P.map(q => q ? q[j] : null);
       // one run: 2-98 and 16-84 bands; a few: 16-84; many: the 84th percentile dashed
@@ -222,13 +226,13 @@ WL.Health.prototype.axes = function (ctx, p) {
 /* A tick's value as printed: 0 where float steps leave 1e-17. */
 WL.tick = function (v, step) { return Math.abs(v) < step * 1e-6 ? 0 : Number(v.toPrecision(6)); };
 
-WL.Health.prototype.line = function (ctx, p, xs, ys, color, dash, width) {
+WL.Health.prototype.line = function (ctx, p, xs, ys, color, dash, width, dy) {
   ctx.strokeStyle = color; ctx.lineWidth = width; ctx.setLineDash(dash); ctx.beginPath();
   let pen = false;
   ys.forEach((v, k) => {
     if (v === null || xs[k] === null) { pen = false; return; }
     const [x, y] = this.px(p, xs[k], v);
-    if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+    if (pen) ctx.lineTo(x, y + (dy || 0)); else ctx.moveTo(x, y + (dy || 0));
     pen = true;
   });
   ctx.stroke(); ctx.setLineDash([]);
