@@ -3,11 +3,11 @@ share and the update ratio, each of the worst layer, from
 :func:`~.health_read.load_health`. A run without the record gives NaN (an
 empty cell), never 0.
 
-* ``dead % (worst layer)``: per hidden layer, the share of its units dead on
+* ``dead %``: per hidden layer, the share of its units dead on
   the probe set at the last probe record (the last snapshot); the largest.
-* ``saturated % (worst layer)``: the same for saturated activations (tanh,
+* ``saturated %``: the same for saturated activations (tanh,
   sigmoid).
-* ``log10 update ratio (worst layer)``: per weight matrix, the median of
+* ``log10 update ratio``: per weight matrix, the median of
   log10 update ratio over the records of the last epoch of training (those
   after the last record's epoch minus one); of these, the one farthest from
   10^-3, the healthy middle, so a layer too fast or too slow shows.
@@ -20,9 +20,10 @@ import numpy as np
 
 from .errors import RunError
 
-DEAD = "dead % (worst layer)"
-SATURATED = "saturated % (worst layer)"
-RATIO = "log10 update ratio (worst layer)"
+# each of the worst layer (the names stay short: a sweep's table prints in 80 columns)
+DEAD = "dead %"
+SATURATED = "saturated %"
+RATIO = "log10 update ratio"
 HEALTHY_LOG10 = -3.0
 
 

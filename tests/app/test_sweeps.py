@@ -113,9 +113,9 @@ def test_tables_give_each_runs_dead_share_and_update_ratio(repeated):
         for col in (DEAD, RATIO):
             vals = [cells[n][col] for n in names]
             assert row[col] == pytest.approx(np.mean(vals))             # mean across seeds
-            assert row[f"{col} std"] == pytest.approx(np.std(vals, ddof=1))
     head = (repeated.path / "table.md").read_text().splitlines()[0]
     assert head.endswith(f"| {DEAD} | {RATIO} |")
+    assert f"{DEAD} std" not in table
 
 
 def test_a_run_without_health_has_empty_cells(tmp_path):

@@ -36,13 +36,15 @@ WL.Health = function (box, runs) {
   for (let l = 0; l < n; l++) {
     const row = WL.el("div", { class: "hlayer" });
     row.appendChild(WL.el("h3", {}, this.layerName(l)));
-    const grid = WL.el("div", { class: "hpanels" });
-    for (const spec of WL.HEALTH_PANELS) {
-      // a panel of the units W[l] feeds: only where some run has hidden units there
-      if (spec.hidden && !runs.some(r => l < r.sizes.length - 2)) continue;
+    // a panel of the units W[l] feeds: only where some run has hidden units there
+    const hidden = runs.some(r => l < r.sizes.length - 2);
+    const specs = WL.HEALTH_PANELS.filter(spec => hidden || !spec.hidden);
+    // over training, then (a row of their own where there are two) the slider's histograms
+    const grid = WL.el("div", { class: "hpanels" }), now = hidden ? WL.el("div", { class: "hpanels" }) : grid;
+    for (const spec of specs.filter(q => q.kind !== "hist").concat(specs.filter(q => q.kind === "hist"))) {
       const c = WL.el("canvas", { "data-panel": spec.key, "data-layer": l });
       c.width = WL.HP.W * dpr; c.height = WL.HP.H * dpr;
-      grid.appendChild(c);
+      (spec.kind === "hist" ? now : grid).appendChild(c);
       const base = document.createElement("canvas");
       base.width = c.width; base.height = c.height;
       const p = { spec, layer: l, canvas: c, base, dpr, series: this.seriesOf(spec, l) };
@@ -51,6 +53,7 @@ WL.Health = function (box, runs) {
       this.panels.push(p);
     }
     row.appendChild(grid);
+    if (now !== grid) { now.style.marginTop = "8px"; row.appendChild(now); }
     box.appendChild(row);
   }
 };

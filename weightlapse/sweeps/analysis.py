@@ -47,7 +47,7 @@ def sweep_table(agg: pd.DataFrame, keys, split="val", extra=()) -> pd.DataFrame:
     and the ``extra`` columns' _mean/_std) -> a table sorted by accuracy (by
     loss where there is none): the keys' values as text, ``runs``, and
     ``<split> acc``, ``<split> acc std``, ``<split> loss``, ``<split> loss
-    std``, then each extra column and its std (the health cells of
+    std``, then each extra column's mean (the health cells of
     core.health_summary: NaN where no run of the setting has one)."""
     import pandas as pd
     from ..viz.sweep_figure import label
@@ -56,9 +56,8 @@ def sweep_table(agg: pd.DataFrame, keys, split="val", extra=()) -> pd.DataFrame:
     for m in ("acc", "loss"):
         table[f"{split} {m}"] = agg[f"{m}_mean"].to_numpy()
         table[f"{split} {m} std"] = agg[f"{m}_std"].to_numpy()
-    for c in extra:
+    for c in extra:           # the mean only: the table prints in 80 columns
         table[c] = agg[f"{c}_mean"].to_numpy()
-        table[f"{c} std"] = agg[f"{c}_std"].to_numpy()
     if table[f"{split} acc"].notna().any():
         table = table.sort_values(f"{split} acc", ascending=False, na_position="last")
     else:
@@ -69,13 +68,16 @@ def sweep_table(agg: pd.DataFrame, keys, split="val", extra=()) -> pd.DataFrame:
 
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
     """The table with each metric as text, ``mean ± std`` where there are
-    several seeds."""
+    several seeds (the health cells: their mean, empty where none)."""
+    from ..core.health_summary import DEAD, RATIO, SATURATED
     out = table.copy()
     for col in [c for c in table.columns if c.endswith(" std")]:
         mean = col[:-4]
-        digits = 1 if "%" in mean else 2 if "log10" in mean else 4
-        out[mean] = [_pm(m, s, digits) for m, s in zip(table[mean], table[col])]
+        out[mean] = [_pm(m, s) for m, s in zip(table[mean], table[col])]
         out = out.drop(columns=[col])
+    for col, digits in ((DEAD, 1), (SATURATED, 1), (RATIO, 2)):
+        if col in table:
+            out[col] = [_pm(m, None, digits) for m in table[col]]
     return out
 
 

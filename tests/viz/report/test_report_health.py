@@ -93,7 +93,7 @@ def test_a_damaged_health_jsonl_is_named_and_the_page_still_written(train_spiral
     other = train_spiral(tmp_path, "other", epochs=6)
     wl.report([run, other], tmp_path / "two.html")
     table = page_data(tmp_path / "two.html")["table"]
-    k = table["columns"].index("log10 update ratio (worst layer)")
-    d = table["columns"].index("dead % (worst layer)")
+    k = table["columns"].index("log10 update ratio")
+    d = table["columns"].index("dead %")
     assert table["rows"][0][k] is None and table["rows"][0][d] is None
     assert table["rows"][1][k] is not None and table["rows"][1][d] is not None
