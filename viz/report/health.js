@@ -27,7 +27,13 @@ WL.Health = function (box, runs) {
     else if (h.missing) notes.appendChild(WL.el("div", { class: "note" }, who + h.missing));
   });
   box.appendChild(notes);
-  if (multi) box.appendChild(this.legend(runs));
+  if (multi) {
+    // the legend stays in view under the sticky controls while the panels scroll
+    box.appendChild(this.legend(runs));
+    const controls = document.getElementById("controls");
+    const place = () => document.documentElement.style.setProperty("--controls-h", controls.offsetHeight + "px");
+    place(); window.addEventListener("resize", place);
+  }
   const ep = hs.flatMap(h => h.layers.flatMap(L => L.epoch.concat(L.pe)));
   this.e0 = ep.length ? Math.min(...ep) : 0; this.e1 = ep.length ? Math.max(...ep) : 1;
   if (!(this.e1 > this.e0)) this.e1 = this.e0 + 1;
