@@ -62,7 +62,7 @@ import networkx as nx
 import numpy as np
 
 from . import labels as lb
-from . import quantities
+from . import quantities, unit_maps
 from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
@@ -114,6 +114,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
                                                 shape if grid else None),
                    quantity=q.legend(), importance=IMPORTANCE.format(q=q.basis))
     _place(G, sizes, shown, more, panel_px, grid)
+    unit_maps.place(G, run)
     for l, idx in enumerate(shown):
         if not (l == 0 and grid):
             score = importance(Q, l)
@@ -145,6 +146,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     G.graph["gap_kind"], G.graph["masks"] = kinds, masks
     if sample_scales:
         set_scales(G, gap_samples(G, run))
+    unit_maps.set_ranges(G, run)
     return G
 
 
@@ -251,17 +253,21 @@ def _place_tiles(G, units, xs, pitch, panel_px, shape):
 def gap_samples(G, run):
     """Per gap, value samples of the drawn edges (tiles: their pixels) from up
     to SCALE_SAMPLES snapshots spread evenly over the film (with the last)."""
-    n = G.graph["n_snapshots"]
-    idx = np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SAMPLES)).round(), n - 1]
-                    .astype(int))
     src = ValueSource(G, run)
     samples = [[] for _ in G.graph["gap_kind"]]
-    for i in idx:
+    for i in scale_snapshots(G.graph["n_snapshots"]):
         v = src.at(int(i))
         for l, M in enumerate(v.gaps):
             mask = G.graph["masks"][l]
             samples[l].append(M[mask] if mask is not None else M)
     return samples
+
+
+def scale_snapshots(n):
+    """The snapshots colour scales are sampled from: up to SCALE_SAMPLES of
+    ``n``, evenly spread, with the last."""
+    return np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SAMPLES)).round(), n - 1]
+                     .astype(int))
 
 
 def set_scales(G, samples, scales=None):
@@ -286,4 +292,5 @@ def share_scales(graphs, runs):
     shared = quantities.share(own, graphs[0].graph["scale"])
     for G, smp in zip(graphs, samples):
         set_scales(G, smp, shared[:len(smp)])
+    unit_maps.share_ranges(graphs)
     return shared
