@@ -111,12 +111,18 @@ class MapSource:
         self.model = run.network(0)
 
     def __call__(self, weights, biases):
-        from weightlapse.core.health_record import hidden_activations
         self.model.set_weights(weights, biases)
-        acts = hidden_activations(self.model, self.points)
-        g = self.g
-        return [None] + [np.ascontiguousarray(A[:, self.shown[l + 1]].T, np.float32)
-                         .reshape(-1, g, g) for l, A in enumerate(acts)] + [None]
+        return responses(self.model, self.points, self.shown, self.g)
+
+
+def responses(model, points, shown, g):
+    """One forward pass of the g*g ``points`` (:func:`grid_points`) through
+    ``model`` (an MLP): per layer None (inputs, outputs) or the hidden
+    layer's units ``shown[l]`` as (len(shown[l]), g, g) float32 maps."""
+    from weightlapse.core.health_record import hidden_activations
+    acts = hidden_activations(model, points)
+    return [None] + [np.ascontiguousarray(A[:, shown[l + 1]].T, np.float32).reshape(-1, g, g)
+                     for l, A in enumerate(acts)] + [None]
 
 
 def layer_range(activation, samples):
@@ -177,8 +183,13 @@ def lut():
 
 
 def map_rgb(values, rng, table):
-    """Colours (..., 3) float32 of map values on the range (lo, hi): 0 white."""
-    return table[lut_index(values, max(abs(rng[0]), abs(rng[1]), 1e-12))]
+    """Colours (..., 3) float32 of map values on the range (lo, hi): 0 white.
+    A one-sided range (lo = 0) goes by the square root of value / hi, so a
+    ReLU unit's small outputs are told from its zeros."""
+    hi = max(abs(rng[0]), abs(rng[1]), 1e-12)
+    if rng[0] >= 0:
+        values = np.sqrt(np.clip(values * np.float32(1 / hi), 0, 1)) * np.float32(hi)
+    return table[lut_index(values, hi)]
 
 
 class MapPainter:
@@ -298,7 +309,8 @@ def draw_legend(fig, G, fontsize, x, y, bar_px=70):
     rng = next(r for r in G.graph["response_range"] if r)
     table = lut()
     one_sided = rng[0] >= 0
-    cmap = ListedColormap(table[LUT_SIZE // 2:] if one_sided else table)
+    cmap = ListedColormap(map_rgb(np.linspace(0, 1, LUT_SIZE // 2), (0, 1), table)
+                          if one_sided else table)
     text = legend_text(G)
     renderer = fig.canvas.get_renderer()
     t = fig.text(0, y, text, fontsize=pt(fontsize), va="center", ha="left", color="0.2")
