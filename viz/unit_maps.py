@@ -104,8 +104,8 @@ class MapSource:
     layer l on the grid (``maps[l][o][r, c]``: unit ``shown[l][o]`` at
     x = c-th, y = r-th grid value, rows from the bottom)."""
 
-    def __init__(self, G, run):
-        self.g = G.graph["response_grid"]
+    def __init__(self, G, run, g=None):
+        self.g = g or G.graph["response_grid"]
         self.points = grid_points(G.graph["response_extent"], self.g)
         self.shown = G.graph["shown"]
         self.model = run.network(0)
@@ -182,14 +182,19 @@ def lut():
     return (1 - np.abs(t) + np.abs(t) * end).astype(np.float32)
 
 
-def map_rgb(values, rng, table):
-    """Colours (..., 3) float32 of map values on the range (lo, hi): 0 white.
-    A one-sided range (lo = 0) goes by the square root of value / hi, so a
-    ReLU unit's small outputs are told from its zeros."""
+def map_index(values, rng):
+    """LUT indices of map values on the range (lo, hi): 0 in the middle
+    (white). A one-sided range (lo = 0) goes by the square root of
+    value / hi, so a ReLU unit's small outputs are told from its zeros."""
     hi = max(abs(rng[0]), abs(rng[1]), 1e-12)
     if rng[0] >= 0:
         values = np.sqrt(np.clip(values * np.float32(1 / hi), 0, 1)) * np.float32(hi)
-    return table[lut_index(values, hi)]
+    return lut_index(values, hi)
+
+
+def map_rgb(values, rng, table):
+    """Colours (..., 3) of map values on the range (lo, hi) (:func:`map_index`)."""
+    return table[map_index(values, rng)]
 
 
 class MapPainter:
