@@ -33,6 +33,11 @@ l (between layers l and l + 1):
   ends are then extended).
 - ``x[l]``: the column's x; ``pitch``: px between shown units per layer.
 - ``image_shape``: (h, w) for image inputs drawn as a grid, else None.
+- 2-D data only (:mod:`.unit_maps`): ``response_grid`` (g: the maps are
+  g x g), ``response_extent`` (x0, x1, y0, y1: the input range the maps and
+  the decision regions cover), ``response_range[l]`` ((lo, hi), the colour
+  range of hidden layer l's maps, fixed for the film; None for inputs and
+  outputs), ``map_px[l]`` (a map's side in px), ``activation``.
 - ``class_names``, ``feature_names`` (None when not labelled),
   ``layer_labels``, ``quantity`` (legend text), ``importance`` (how units
   were chosen), ``n_snapshots``, ``panel_px``.
@@ -42,7 +47,8 @@ Nodes: ids ``"l:i"`` (layer l, unit i), ``"l:more"`` for "+N more", and
 grid and more), ``kind`` (input|hidden|output|more|grid), ``label``, ``x``,
 ``y``, ``order`` (row in its column), ``importance``; ``count`` on "more";
 ``box`` = (x0, y0, x1, y1) on the grid and on units carrying a tile
-(``tile`` box too).
+(``tile`` box too); ``map`` = (x0, y0, x1, y1), where a hidden unit's map
+is drawn (2-D data).
 
 Edges: ``"l:i" -> "l+1:j"`` with ``gap``, ``i``, ``j`` (indices into W[gap]),
 ``kind`` (line|dense); and ``"0:grid" -> "1:j"`` with kind "field" for tiles.
@@ -53,8 +59,11 @@ the colour quantity for the rows ``G.graph["shown"][l]`` and shown columns
 (an edge's value is ``gaps[gap][row, col]`` where ``row``/``col`` are its
 positions in ``shown``, given as edge attributes ``row``/``col``);
 ``nodes[l]``: (len(shown[l]),) bias quantity (None for inputs); ``epoch``,
-``step``. ``graph_with_values(G, run, i)`` writes them onto a copy as
-``value`` attributes (``weight`` on edges, for exporters).
+``step``; ``maps[l]`` (2-D data): (len(shown[l]), g, g) outputs of the shown
+hidden units over the grid (rows bottom to top), None for inputs and
+outputs. ``graph_with_values(G, run, i)`` writes them onto a copy as
+``value`` attributes (``weight`` on edges, for exporters) and, on hidden
+units of 2-D data, ``response``: the unit's map as g lists of g floats.
 """
 from __future__ import annotations
 
