@@ -185,8 +185,10 @@ def lut():
 def map_index(values, rng):
     """LUT indices of map values on the range (lo, hi): 0 in the middle
     (white). A one-sided range (lo = 0) goes by the square root of
-    value / hi, so a ReLU unit's small outputs are told from its zeros."""
+    value / hi, so a ReLU unit's small outputs are told from its zeros.
+    Not-a-number (a diverged run) is white."""
     hi = max(abs(rng[0]), abs(rng[1]), 1e-12)
+    values = np.nan_to_num(values, nan=0.0, posinf=hi, neginf=-hi)   # a diverged run
     if rng[0] >= 0:
         values = np.sqrt(np.clip(values * np.float32(1 / hi), 0, 1)) * np.float32(hi)
     return lut_index(values, hi)
