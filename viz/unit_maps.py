@@ -66,6 +66,8 @@ def place(G, run, g=GRID):
     """Set the grid and the map boxes of G's shown hidden units (see the module)."""
     from .sprites import region_grid
     sizes = G.graph["sizes"]
+    if G.graph["color"] == "difference":     # two runs' weights apart: no one network
+        return
     if not applies(run, sizes, G.graph.get("image_shape") is not None):
         return
     X = run.samples()[0]

@@ -158,6 +158,13 @@ def test_figure_and_compare_draw_the_maps(relu_run, tanh_run, tmp_path):
     assert purple_pixels(tmp_path / "c.png") > 2000
 
 
+def test_a_difference_of_two_runs_has_no_maps(tanh_run):
+    from weightlapse.viz.diff import diff_graph, weight_difference
+    dW, db, _ = weight_difference(tanh_run, tanh_run, False)
+    G, values = diff_graph(tanh_run, dW, db)
+    assert "response_grid" not in G.graph and values.maps is None
+
+
 def test_image_and_wide_inputs_have_no_maps(tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(120, 3)), np.arange(120) % 2
