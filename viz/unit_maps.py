@@ -101,16 +101,18 @@ def place(G, run, g=GRID):
 
 
 class MapSource:
-    """``source(weights, biases)``: per layer l, None (inputs, outputs) or the
+    """For a drawn graph ``G`` with maps (``g`` points a side, default its
+    own): ``source(weights, biases)``: per layer l, None (inputs, outputs) or the
     (len(shown[l]), g, g) float32 outputs of the shown units of hidden
     layer l on the grid (``maps[l][o][r, c]``: unit ``shown[l][o]`` at
     x = c-th, y = r-th grid value, rows from the bottom)."""
 
-    def __init__(self, G, run, g=None):
+    def __init__(self, G, g=None):
+        from weightlapse.core.model import MLP
         self.g = g or G.graph["response_grid"]
         self.points = grid_points(G.graph["response_extent"], self.g)
         self.shown = G.graph["shown"]
-        self.model = run.network(0)
+        self.model = MLP(G.graph["sizes"], G.graph["activation"])   # weights set per call
 
     def __call__(self, weights, biases):
         self.model.set_weights(weights, biases)
