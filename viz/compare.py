@@ -53,13 +53,16 @@ def run_label(run, keys) -> str:
     return ", ".join(f"{k}={_fmt(s.get(k))}" for k in keys) or run.name
 
 
-def summary_table(runs) -> pd.DataFrame:
+def summary_table(runs, healths=None) -> pd.DataFrame:
     """One row per run: the differing settings, final and best validation
     accuracy (training accuracy where nothing was held out), final loss,
-    epochs, seconds and parameter count."""
+    epochs, seconds, parameter count, and the final dead (and saturated) %
+    and log10 update ratio of the worst layer (core.health_summary; NaN for
+    a run without them). ``healths``: the runs' Health when already read."""
+    from weightlapse.core.health_summary import health_cells
     keys = differing_settings(runs)
     rows = []
-    for r in runs:
+    for r, cells in zip(runs, health_cells(runs, healths)):
         m, info = r.metrics, r.info
         split = "val" if m["val_loss"].notna().any() else "train"
         acc = m[f"{split}_acc"].dropna()
@@ -71,7 +74,7 @@ def summary_table(runs) -> pd.DataFrame:
                f"final {split} loss": loss.iloc[-1] if len(loss) else np.nan,
                "epochs": info.get("epochs_completed"),
                "seconds": info.get("elapsed_s"),
-               "params": r.config["network"]["n_params"]}
+               "params": r.config["network"]["n_params"], **cells}
         rows.append(row)
     return pd.DataFrame(rows)
 
