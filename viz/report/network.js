@@ -73,6 +73,7 @@ WL.NetView.prototype.draw = function (s, kind) {
   this.tileSets.forEach(ts => this.drawTiles(ts, s, kind));
   if (sc.image) this.drawGridText();
   for (let l = 0; l < run.layers.length; l++) if (!this.tileGap.has(l)) this.drawEdges(l, s, kind, sel);
+  if (run.maps) this.drawMaps(s);         // 2-D data: each hidden unit's map (maps.js)
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
 };
 
