@@ -188,3 +188,19 @@ def test_compare_matches_channels_by_optimal_assignment(conv_run, tmp_path):
                      name="other", **{**CONV, "seed": 4})
     files = wl.compare([conv_run, other], tmp_path / "cmp.png", align=True).files
     assert (tmp_path / "cmp.png").stat().st_size > 1000 and len(files) == 2
+
+
+def test_diagnostics_count_channels_and_name_conv_layers(conv_run, tmp_path):
+    from weightlapse.diagnosis import diagnose_run, feeds
+    assert feeds(conv_run.layers, 0) == ("conv 1", "channels")
+    assert feeds(conv_run.layers, 1) == ("conv 2", "channels")
+    assert feeds(conv_run.layers, 2) == ("hidden 1", "units")
+    assert feeds(None, 0) == ("hidden 1", "units")
+    report = diagnose_run(conv_run)
+    rows = report["layers"]
+    assert len(rows) == 4 and all(r["update_ratio"] is not None for r in rows)
+    # a dead share of channels: a multiple of 1/4 and 1/6, not of pixels
+    for r, n in zip(rows[:2], (4, 6)):
+        assert abs(r["dead_fraction"] * n - round(r["dead_fraction"] * n)) < 1e-9
+    wl.diagnose([conv_run], tmp_path / "d.png")
+    assert (tmp_path / "d.png").stat().st_size > 1000
