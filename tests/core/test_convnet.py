@@ -223,3 +223,11 @@ def test_a_conv_run_is_diagnosed_per_layer(conv_run):
     assert df["update_ratio"].notna().any()
     first = df[df["layer"] == 0]
     assert first["dead_fraction"].notna().any()
+
+
+def test_runs_lists_a_conv_network_by_its_layers(conv_run):
+    from weightlapse.core.convnet import describe, dense_layers
+    assert describe(conv_run.layers) == "1x12x12-c4x3p1-pool2-c6x3p1-pool2-54-12-3"
+    assert describe(dense_layers([2, 32, 32, 3])) == "2-32-32-3"
+    table = wl.runs(conv_run.path.parent)
+    assert list(table["network"]) == ["1x12x12-c4x3p1-pool2-c6x3p1-pool2-54-12-3"]
