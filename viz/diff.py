@@ -74,7 +74,8 @@ def diff_figure(run_a, run_b, path, align=False, dpi=200, options=None):
     fig.suptitle(f"{head}: final weights\n{'hidden units aligned; ' if align else ''}"
                  f"relative difference ||B \u2212 A|| / ||A|| = {rel:.2f}", fontsize=10,
                  y=0.985)
-    fig.text(0.5, 0.012, textwrap.fill(caption(G, "of the final weights"), int(fw * 15)),
+    fig.text(0.5, 0.012, "\n".join(textwrap.fill(line, int(fw * 15))
+                                   for line in caption(G, "of the final weights").split("\n")),
              ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
     write("figure", path, fig, dpi=dpi)
     report.append({"relative_difference": float(rel)})

@@ -188,6 +188,11 @@ def test_compare_matches_channels_by_optimal_assignment(conv_run, tmp_path):
                      name="other", **{**CONV, "seed": 4})
     files = wl.compare([conv_run, other], tmp_path / "cmp.png", align=True).files
     assert (tmp_path / "cmp.png").stat().st_size > 1000 and len(files) == 2
+    diff = wl.compare([conv_run, other], tmp_path / "diff.png", diff=True, align=True)
+    assert [r["units"] for r in diff.report[:-1]] == [4, 6, 12]      # channels, then units
+    wl.compare([conv_run, other], tmp_path / "v.mp4", video=True, align=True, duration=1,
+               fps=4)
+    assert (tmp_path / "v.mp4").stat().st_size > 1000
 
 
 def test_diagnostics_count_channels_and_name_conv_layers(conv_run, tmp_path):
