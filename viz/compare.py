@@ -19,6 +19,7 @@ from .outputs import check_output, write
 from .frame import caption
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
+from .unit_maps import draw_legend as draw_map_legend
 
 IGNORED = {"name", "out", "data_dir"}   # where a run lives, not how it learned
 
@@ -178,6 +179,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
     fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run" if shared
                                     else "each run on its own"),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
+    draw_map_legend(fig, graphs[0], 7.5, 0.5, 0.34 / H)
     fig.suptitle(textwrap.shorten("final " + opts.color + "s: "
                                   + (", ".join(keys) if keys else "runs")
                                   + ("  (hidden units aligned)" if align else ""),

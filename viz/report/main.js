@@ -28,6 +28,7 @@
     box.appendChild(h);
     const canvas = WL.el("canvas", { "data-run": run.id });
     box.appendChild(canvas);
+    if (run.maps) box.appendChild(WL.el("p", { class: "hint" }, "Squares beside hidden units: " + run.maps.legend + "."));
     if (!multi) box.appendChild(WL.el("p", { class: "hint" }, caption(run)));
     $("nets").appendChild(box);
     const view = new WL.NetView(run, canvas, colors, multi ? 1.7 : 1);

@@ -349,3 +349,39 @@ def test_the_colour_switch_lists_the_quantities_of_the_page_data(single):
     assert page.js("weightlapse.color") == "change"
     page.js("weightlapse.setColor('weight')")
     page.check_clean()
+
+
+def test_unit_maps_are_drawn_in_their_boxes(single):
+    """2-D data: each hidden unit's map is drawn in its box, in the maps' colours."""
+    import base64
+    run, page = single
+    page.js("i => weightlapse.setSnapshot(i)", 14)
+    data = payload_of(page)
+    maps, sc = data["maps"], data["scene"]
+    g, lut_rgb = maps["g"], np.array([[int(h[k:k + 2], 16) for k in (1, 3, 5)]
+                                      for h in maps["lut"]])
+    rect = page.js("""() => { const r = document.querySelector('#nets canvas').getBoundingClientRect();
+        return [r.left, r.top, r.width, r.height]; }""")
+    row = maps["snaps"][kept(page)]
+    checked = 0
+    for L in maps["layers"]:
+        U = len(L["boxes"])
+        codes = np.frombuffer(base64.b64decode(L["data"]), np.uint8).reshape(-1, U, g, g)[row]
+        for o, (x, y, w, h) in enumerate(L["boxes"]):
+            # a point a quarter in from the top-left corner: grid cell (g/4, g/4)
+            fx, fy = x + w * 0.25, y + h * 0.25
+            rgb = page.pixel(rect[0] + fx * rect[2] / sc["width"],
+                             rect[1] + fy * rect[3] / sc["height"])
+            k = int(g * 0.25)
+            near = lut_rgb[codes[o, k - 1:k + 2, k - 1:k + 2].ravel()]
+            assert np.abs(near - np.array(rgb)).max(axis=1).min() <= 30 or (
+                near.min(axis=0) - 30 <= np.array(rgb)).all() and (
+                np.array(rgb) <= near.max(axis=0) + 30).all(), (L["layer"], o, rgb)
+            checked += 1
+    assert checked == sum(len(L["boxes"]) for L in maps["layers"]) > 0
+    page.check_clean()
+
+
+def payload_of(page):
+    import json
+    return json.loads(page.js("document.getElementById('wl-data').textContent"))["runs"][0]
