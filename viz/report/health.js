@@ -172,8 +172,13 @@ WL.Health.prototype.drawBase = function (p) {
   ctx.setTransform(p.dpr, 0, 0, p.dpr, 0, 0);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, H.W, H.H);
   ctx.fillStyle = "#222"; ctx.font = "bold 12px sans-serif"; ctx.textAlign = "center";
-  const title = spec.kind !== "bands" ? spec.title : spec.title.replace("percentiles",
+  let title = spec.kind !== "bands" ? spec.title : spec.title.replace("percentiles",
     this.runs.length === 1 ? "percentiles 2-16-50-84-98" : this.runs.length <= 3 ? "median, 16-84 band" : "median; dashed: 84th pct");
+  if (spec.kind === "dead") {     // what is drawn: dead units (ReLU), saturated activations (tanh, sigmoid), or both
+    const has = k => p.drawn.some(d => d[k].some(v => v !== null));
+    title = has("dead") && has("sat") ? "dead (solid) / saturated (dashed) %"
+      : has("sat") ? "saturated activations (%, dashed)" : has("dead") ? "dead units (%)" : spec.title;
+  }
   ctx.fillText(title, H.W / 2, 14);
   const w = H.W - H.L - H.R, h = H.H - H.T - H.B;
   if (!p.drawn.length) {
@@ -242,7 +247,8 @@ WL.Health.prototype.axes = function (ctx, p) {
   const ys = p.spec.log || p.spec.key === "ratio" ? Math.max(1, Math.ceil((p.y1 - p.y0) / 6))
     : p.spec.key === "dead" ? 25 : WL.niceStep((p.y1 - p.y0) / 4);
   for (let y = Math.ceil(p.y0 / ys - 1e-9) * ys; y <= p.y1 + 1e-9; y += ys) {
-    const label = p.spec.log ? WL.fmt(Number(Math.pow(10, y).toPrecision(3)), 3) : WL.fmt(WL.tick(y, ys), 3);
+    const label = !p.spec.log ? WL.fmt(WL.tick(y, ys), 3)
+      : y >= -3 && y <= 4 ? WL.fmt(Number(Math.pow(10, y).toPrecision(3)), 3) : "1e" + Math.round(y);
     ctx.fillText(label, H.L - 4, this.px(p, 0, y)[1] + 4);
   }
 };
