@@ -231,3 +231,21 @@ def test_runs_lists_a_conv_network_by_its_layers(conv_run):
     assert describe(dense_layers([2, 32, 32, 3])) == "2-32-32-3"
     table = wl.runs(conv_run.path.parent)
     assert list(table["network"]) == ["1x12x12-c4x3p1-pool2-c6x3p1-pool2-54-12-3"]
+
+
+def test_the_memory_estimate_counts_the_conv_maps_and_bounded_columns():
+    from weightlapse.core.conv import COLUMN_BUDGET
+    from weightlapse.core.memory import conv_bytes
+    layers = plan_layers([1, 28, 28], [[6, 5], [16, 5]], 2, 1, 0, [120, 84], 10)
+    small, big = (conv_bytes(layers, 4, "adam", b, 10_000) for b in (64, 60_000))
+    assert 0 < small < 2 * COLUMN_BUDGET < big     # batch 64: the evaluation chunk dominates
+    cols = 25 * 24 * 24 * 4                    # conv 1's im2col bytes per sample
+    per_sample = (784 + 2 * 6 * 24 * 24 + 6 * 12 * 12 + 6 * 144 + 2 * 16 * 64 + 16 * 16) * 4
+    # a full batch of 60,000: the maps grow with it, the columns stop at the budget
+    assert big < 3 * 60_000 * per_sample + 1024 * per_sample + 4 * COLUMN_BUDGET + 2**20
+    assert big > 3 * 60_000 * per_sample and 60_000 * cols > 4 * COLUMN_BUDGET
+    assert conv_bytes(dense_layers_of(layers), 4, "adam", 64, 100) == 0
+
+
+def dense_layers_of(layers):
+    return [l for l in layers if l["kind"] == "dense"]
