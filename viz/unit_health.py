@@ -60,9 +60,9 @@ def unit_states(acts, activation) -> list:
 def legend_entries(marks) -> list:
     """(mark, text) for a legend: what a hollow or a ringed unit means."""
     if marks == "dead":
-        return [("dead", "hollow: dead unit (active on no probe input)")]
+        return [("dead", "hollow: dead (active on no probe input)")]
     if marks == "saturated":
-        return [("saturated", "ringed: saturated unit (on \u2265 half the probe inputs)")]
+        return [("saturated", "ringed: saturated (on \u2265 half the probe inputs)")]
     return []
 
 

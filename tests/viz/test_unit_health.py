@@ -56,7 +56,7 @@ def test_dead_units_equal_a_hand_forward_pass(tmp_path):
     n_dead = uh.counts(last)
     assert [round(p["dead_fraction"] * n) for p, n in zip(probe["layers"], (6, 5))] == n_dead
     assert uh.label(1, last) == f"{n_dead[0]} dead" and uh.label(3, last) == ""
-    assert uh.legend()[0][1].startswith("hollow: dead unit (active on no probe input)")
+    assert uh.legend()[0][1].startswith("hollow: dead (active on no probe input)")
     # a frame between two snapshots shows the marks of the one before it
     assert uh.index(1.7) == 1 and uh.index(-1) == last
 
