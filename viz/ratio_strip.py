@@ -116,7 +116,8 @@ class RatioStrips:
             ax.axhspan(*BAND, color=BAND_COLOR, lw=0, zorder=0)
             ax.axhline(HEALTHY, color="#4a9a4a", lw=0.6, ls=":", zorder=1)
             ax.plot(series.steps[i], series.log10[i], color=LINE_COLOR, lw=0.9, zorder=2)
-            ax.set_xlim(0, max(series.last_step, 1))
+            span = max(series.last_step, 1)    # padded: the cursor shows at both ends
+            ax.set_xlim(-0.02 * span, 1.02 * span)
             ax.set_ylim(*series.ylim)
             ax.set_xticks([])
             ax.set_yticks([])
