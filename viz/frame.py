@@ -195,7 +195,7 @@ class FrameRenderer:
         self.panel.paint(self.buffer)
         self._draw_metrics(v.epoch, v.step)
         if self.strips:
-            self.strips.draw(v.step)
+            self.strips.draw(v.step, self.buffer)
         if self.extra == "regions":
             self.model.set_weights(*self._full_weights(position))
             self.regions.draw(self.buffer, region_rgb(self.model, self.grid, self.class_rgb))
