@@ -26,6 +26,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     from . import health_marks
     from .painter import DrawnPanel
     from .unit_health import unit_health
+    from .unit_maps import draw_legend as draw_map_legend
     path = check_output(path, "figure")
     if size is not None:
         size = check_size(size)
@@ -56,9 +57,10 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     panel.update(ValueSource(G, run).at(i), i)
     cap = fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
                    ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
+    over = draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2, 0.012 + 0.26 * zoom / fh)
     items = health_marks.legend_items(health.marks, False, fs * 0.8)
-    if items:      # what a hollow or a ringed unit means, over the caption
-        cb = cap.get_window_extent(fig.canvas.get_renderer())
+    if items:      # what a hollow or a ringed unit means, over the caption (and maps' legend)
+        cb = (over or cap).get_window_extent(fig.canvas.get_renderer())
         health_marks.draw_legend(fig, items, rect[0] + rect[2] / 2,
                                  (cb.y1 + 3) / fig.bbox.height, fs * 0.8, len(items))
     m = run.metrics

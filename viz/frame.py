@@ -22,6 +22,7 @@ from .draw_options import DrawOptions
 from .painter import DrawnPanel
 from .ratio_strip import RatioStrips, ratio_series, strip_rects
 from .unit_health import unit_health
+from .unit_maps import applies as has_maps, draw_legend as draw_map_legend
 from . import health_marks
 from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
 
@@ -61,11 +62,8 @@ class FrameRenderer:
                                           fs * 0.85)
         ncol = health_marks.legend_columns(items, 0.6 * W, fs * 0.85, dpi) if items else 1
         rows = -(-len(items) // ncol) if items else 0
-        line = 1.2 * fs * px
-        # From the panel down: the labels (two lines, a count line with marks),
-        # the legend rows, the caption; the panel rises only if they need it.
-        below = 0.01 * H + (2 + bool(self.health.marks)) * line + \
-            (rows + 1) * 1.3 * 0.85 * fs * px + 0.012 * H + 8
+        maps = has_maps(run, run.sizes, bool(run.config["data"].get("input_shape")))
+        below = room_below(H, fs, px, bool(self.health.marks), rows, maps)
         bottom = max(PANEL_RECT[1], below / H)
         rect = (PANEL_RECT[0], bottom, PANEL_RECT[2],
                 max(1 - panel_top / H - bottom, 0.3))
@@ -84,7 +82,10 @@ class FrameRenderer:
                       color="0.35")
         cap = self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
                             fontsize=fs * 0.85, color="0.25", wrap=True)
-        self._build_health(fs, items, ncol, cap)
+        # 2-D data: what the units' maps show, over the caption
+        over = draw_map_legend(self.fig, self.G, fs * 0.85, 0.31,
+                               (0.012 * H + 1.4 * fs * 0.85 * px + 9) / H)
+        self._build_health(fs, items, ncol, over or cap)
         self.extra = "regions" if self.samples is not None else None
         self._build_metrics(fs)
         if self.extra:
@@ -233,6 +234,20 @@ class FrameRenderer:
         for c in self.cursors:
             c.set_xdata([epoch, epoch])
             c.axes.draw_artist(c)
+
+
+def room_below(H, fs, px, counts, legend_rows, maps) -> float:
+    """Pixels the film needs under its network panel: the layer labels (two
+    lines, and a count line with unit marks), the health legend's rows, the
+    maps' legend (2-D data) and the caption, from the bottom up."""
+    from .decor import pt
+    small = pt(fs * 0.85) * px
+    top = 0.012 * H + 1.25 * fs * 0.85 * px                     # the caption's top
+    if maps:                          # the maps' legend, centred as unit_maps draws it
+        top = 0.012 * H + 1.4 * fs * 0.85 * px + 9 + max(0.6 * small, 3.5)
+    legend = legend_rows * 1.45 * small + 3 if legend_rows else 0
+    labels = (2 + counts) * 1.2 * pt(fs) * px + 1.5 + 0.015 * 0.6 * H
+    return top + legend + labels + 4
 
 
 def title_that_fits(sprite, parts):

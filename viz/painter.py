@@ -49,6 +49,10 @@ class DrawnPanel:
         self._build_lines()
         self._build_tiles(fig, bbox)
         self._build_dense(fig, bbox)
+        self.maps = None
+        if G.graph.get("response_grid"):   # 2-D data: each hidden unit's map
+            from .unit_maps import MapPainter
+            self.maps = MapPainter(ax, G, self.radius, fast)
         self.label_texts = decor.draw_labels(ax, G, fontsize, self.radius) if labels else []
         decor.draw_grid(ax, G, fontsize)
         self.bars = decor.draw_gap_legends(ax, G, fontsize) if legends else []
@@ -210,6 +214,8 @@ class DrawnPanel:
             if sc is not None and l > 0 and hasattr(sc, "set_facecolor"):
                 rgb = self.lut[lut_index(values.nodes[l], self.scales[l - 1])]
                 sc.set_facecolor(rgb if marks is None else marks.faces(l, rgb))
+        if self.maps is not None:
+            self.maps.update(values)
         if self.tiles and not self.fast:
             for k, im in enumerate(self.tile_images):
                 im.set_data(self._tile_rgb(values, k))
@@ -240,6 +246,8 @@ class DrawnPanel:
                                self.line_rgba[:, 3], self.line_values, self.lut)
         elif self.lines is not None and self.fast:
             self.ax.draw_artist(self.lines)
+        if self.maps is not None:
+            self.maps.paint(buffer)
         for sc in self.nodes:
             if sc is not None:
                 self.ax.draw_artist(sc)

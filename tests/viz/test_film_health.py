@@ -111,6 +111,7 @@ def test_counts_strips_and_labels_do_not_collide(request, which, size):
     assert len(fr.strips) >= 2
     boxes += [ax.get_window_extent() for ax in fr.strips.axes]
     boxes.append(fr.fig.legends[0].get_window_extent(r))
+    boxes += [t.get_window_extent(r) for t in fr.fig.texts]    # caption, maps' legend...
     for a in range(len(boxes)):
         for b in range(a + 1, len(boxes)):
             assert not boxes[a].overlaps(boxes[b]), (size, a, b)
