@@ -163,6 +163,7 @@ def test_play_advances_and_stops_at_the_end(single):
 def test_clicking_a_unit_highlights_it(single):
     run, page = single
     page.js("weightlapse.setSnapshot(3)")
+    page.js("window.scrollTo(0, 0)")      # an earlier test scrolled to the curves
     p = page.js("weightlapse.locateUnit(1, 4)")
     page.page.mouse.click(p["x"], p["y"])
     assert "hidden 1 unit 4" in page.page.locator("#selection h3").inner_text()
