@@ -66,6 +66,8 @@ def place(G, run, g=GRID):
     """Set the grid and the map boxes of G's shown hidden units (see the module)."""
     from .sprites import region_grid
     sizes = G.graph["sizes"]
+    if G.graph["color"] == "difference":     # two runs' weights apart: no one network
+        return
     if not applies(run, sizes, G.graph.get("image_shape") is not None):
         return
     X = run.samples()[0]
@@ -99,16 +101,18 @@ def place(G, run, g=GRID):
 
 
 class MapSource:
-    """``source(weights, biases)``: per layer l, None (inputs, outputs) or the
+    """For a drawn graph ``G`` with maps (``g`` points a side, default its
+    own): ``source(weights, biases)``: per layer l, None (inputs, outputs) or the
     (len(shown[l]), g, g) float32 outputs of the shown units of hidden
     layer l on the grid (``maps[l][o][r, c]``: unit ``shown[l][o]`` at
     x = c-th, y = r-th grid value, rows from the bottom)."""
 
-    def __init__(self, G, run, g=None):
+    def __init__(self, G, g=None):
+        from weightlapse.core.model import MLP
         self.g = g or G.graph["response_grid"]
         self.points = grid_points(G.graph["response_extent"], self.g)
         self.shown = G.graph["shown"]
-        self.model = run.network(0)
+        self.model = MLP(G.graph["sizes"], G.graph["activation"])   # weights set per call
 
     def __call__(self, weights, biases):
         self.model.set_weights(weights, biases)
@@ -185,8 +189,10 @@ def lut():
 def map_index(values, rng):
     """LUT indices of map values on the range (lo, hi): 0 in the middle
     (white). A one-sided range (lo = 0) goes by the square root of
-    value / hi, so a ReLU unit's small outputs are told from its zeros."""
+    value / hi, so a ReLU unit's small outputs are told from its zeros.
+    Not-a-number (a diverged run) is white."""
     hi = max(abs(rng[0]), abs(rng[1]), 1e-12)
+    values = np.nan_to_num(values, nan=0.0, posinf=hi, neginf=-hi)   # a diverged run
     if rng[0] >= 0:
         values = np.sqrt(np.clip(values * np.float32(1 / hi), 0, 1)) * np.float32(hi)
     return lut_index(values, hi)

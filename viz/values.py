@@ -53,7 +53,7 @@ class ValueSource:
         self.maps = None
         if "response_grid" in G.graph:
             from .unit_maps import MapSource
-            self.maps = MapSource(G, run)
+            self.maps = MapSource(G)
 
     def __len__(self):
         return len(self.run.snapshots)

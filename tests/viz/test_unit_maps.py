@@ -158,6 +158,13 @@ def test_figure_and_compare_draw_the_maps(relu_run, tanh_run, tmp_path):
     assert purple_pixels(tmp_path / "c.png") > 2000
 
 
+def test_a_difference_of_two_runs_has_no_maps(tanh_run):
+    from weightlapse.viz.diff import diff_graph, weight_difference
+    dW, db, _ = weight_difference(tanh_run, tanh_run, False)
+    G, values = diff_graph(tanh_run, dW, db)
+    assert "response_grid" not in G.graph and values.maps is None
+
+
 def test_image_and_wide_inputs_have_no_maps(tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(120, 3)), np.arange(120) % 2
@@ -183,3 +190,16 @@ def test_graph_carries_responses_and_exports_them(relu_run, tmp_path):
     assert data["graph"]["response_extent"] == list(G.graph["response_extent"])
     hidden = [n for n in data["nodes"] if n["kind"] == "hidden"]
     assert hidden and all(len(n["response"]) == g for n in hidden)
+
+
+def test_colours_of_map_values():
+    """0 is white; -1 and 1 the ends of a symmetric range; a one-sided range
+    (ReLU) by the square root; NaN (a diverged run) white, inf the top."""
+    table = unit_maps.lut()
+    white = table[unit_maps.map_index(np.float32(0), (-1, 1))]
+    assert np.allclose(white, 1, atol=0.01)
+    assert np.allclose(table[unit_maps.map_index(np.float32(1), (-1, 1))], unit_maps.POS, atol=0.01)
+    assert np.allclose(table[unit_maps.map_index(np.float32(-1), (-1, 1))], unit_maps.NEG, atol=0.01)
+    idx = unit_maps.map_index(np.array([0, 1, 4, np.nan, np.inf], np.float32), (0, 4))
+    assert list(idx[[0, 3]]) == [128, 128] and idx[2] == idx[4] == 255
+    assert idx[1] == unit_maps.map_index(np.float32(2), (-4, 4))   # sqrt(1/4) * 4 = 2

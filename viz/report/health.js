@@ -106,7 +106,10 @@ WL.Health.prototype.seriesOf = function (spec, l) {
     if (!L || (spec.hidden && !L.hidden)) return { color, run, why: "" };
     if (spec.kind === "line") {
       const ys = L[spec.src].map(v => v === null ? null : spec.log ? (v > 0 ? Math.log10(v) : null) : v);
-      return ys.some(v => v !== null) ? { color, run, x: L.epoch, ys } : { color, run, why: WL.NO_HEALTH };
+      // a log axis has no 0: zeros (every unit dead, no gradient) go on its bottom edge, dashed
+      const zeros = spec.log ? L[spec.src].map(v => v === 0 ? 0 : null) : null;
+      const any = ys.some(v => v !== null) || (zeros && zeros.some(v => v !== null));
+      return any ? { color, run, x: L.epoch, ys, zeros } : { color, run, why: WL.NO_HEALTH };
     }
     if (spec.kind === "dead") {
       const has = k => L[k].some(v => v !== null);
@@ -169,8 +172,13 @@ WL.Health.prototype.drawBase = function (p) {
   ctx.setTransform(p.dpr, 0, 0, p.dpr, 0, 0);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, H.W, H.H);
   ctx.fillStyle = "#222"; ctx.font = "bold 12px sans-serif"; ctx.textAlign = "center";
-  const title = spec.kind !== "bands" ? spec.title : spec.title.replace("percentiles",
+  let title = spec.kind !== "bands" ? spec.title : spec.title.replace("percentiles",
     this.runs.length === 1 ? "percentiles 2-16-50-84-98" : this.runs.length <= 3 ? "median, 16-84 band" : "median; dashed: 84th pct");
+  if (spec.kind === "dead") {     // what is drawn: dead units (ReLU), saturated activations (tanh, sigmoid), or both
+    const has = k => p.drawn.some(d => d[k].some(v => v !== null));
+    title = has("dead") && has("sat") ? "dead (solid) / saturated (dashed) %"
+      : has("sat") ? "saturated activations (%, dashed)" : has("dead") ? "dead units (%)" : spec.title;
+  }
   ctx.fillText(title, H.W / 2, 14);
   const w = H.W - H.L - H.R, h = H.H - H.T - H.B;
   if (!p.drawn.length) {
@@ -193,7 +201,13 @@ WL.Health.prototype.drawBase = function (p) {
   for (const s of p.drawn) {
     // a run picked out in the legend: the others faint
     ctx.globalAlpha = this.focus === null || this.focus === s.run ? 1 : 0.15;
-    if (spec.kind === "line") this.line(ctx, p, s.x, s.ys, s.color, [], 1.5);
+    if (spec.kind === "line") {
+      this.line(ctx, p, s.x, s.ys, s.color, [], 1.5);
+      if (s.zeros && s.zeros.some(v => v !== null)) {
+        this.line(ctx, p, s.x, s.zeros.map(v => v === null ? null : p.y0), s.color, [4, 3], 2, -1);
+        p.zeros = true;
+      }
+    }
     else if (spec.kind === "dead") {
       // runs often share a share (0% dead): each run's line 2 px from the next, so all show
       const dy = 2 * (s.run - (this.runs.length - 1) / 2);
@@ -212,6 +226,10 @@ WL.Health.prototype.drawBase = function (p) {
   }
   ctx.globalAlpha = 1;
   ctx.restore();
+  if (p.zeros) {
+    ctx.fillStyle = "#333"; ctx.font = "11px sans-serif"; ctx.textAlign = "right";
+    ctx.fillText("dashed on the axis: 0", H.W - H.R - 4, H.T + 12);
+  }
 };
 
 WL.Health.prototype.axes = function (ctx, p) {
@@ -225,9 +243,12 @@ WL.Health.prototype.axes = function (ctx, p) {
   ctx.fillText(hist ? (p.spec.key === "whist" ? "weight" : "activation") : "epoch", H.L + w / 2, H.T + h + 26);
   ctx.textAlign = "right";
   if (hist) { ctx.save(); ctx.translate(11, H.T + h / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center"; ctx.fillText("density", 0, 0); ctx.restore(); return; }
-  const ys = p.spec.log || p.spec.key === "ratio" ? 1 : p.spec.key === "dead" ? 25 : WL.niceStep((p.y1 - p.y0) / 4);
+  // whole decades on log10 axes (every other one, or more, over a wide range)
+  const ys = p.spec.log || p.spec.key === "ratio" ? Math.max(1, Math.ceil((p.y1 - p.y0) / 6))
+    : p.spec.key === "dead" ? 25 : WL.niceStep((p.y1 - p.y0) / 4);
   for (let y = Math.ceil(p.y0 / ys - 1e-9) * ys; y <= p.y1 + 1e-9; y += ys) {
-    const label = p.spec.log ? WL.fmt(Number(Math.pow(10, y).toPrecision(3)), 3) : WL.fmt(WL.tick(y, ys), 3);
+    const label = !p.spec.log ? WL.fmt(WL.tick(y, ys), 3)
+      : y >= -3 && y <= 4 ? WL.fmt(Number(Math.pow(10, y).toPrecision(3)), 3) : "1e" + Math.round(y);
     ctx.fillText(label, H.L - 4, this.px(p, 0, y)[1] + 4);
   }
 };

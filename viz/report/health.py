@@ -4,7 +4,8 @@ figure (viz.health_figure), per weight matrix, as plain data the page draws
 
 Per weight matrix ``W[l]``: its records' ``epoch``, ``ratio`` (log10 update
 ratio; null where not recorded) and ``grad`` (gradient RMS); at its probe
-records (one per snapshot), ``pe`` (their epochs), ``wp`` (the weights'
+records (taken at snapshots, as often as their cost allows; every snapshot
+for a run derived from its snapshots), ``pe`` (their epochs), ``wp`` (the weights'
 percentiles 2-16-50-84-98) and ``wh`` (the weight histogram on the run's
 fixed bins ``wbins``); for the hidden layer it feeds, ``dead`` and ``sat``
 (% of units / activations; null where not measured), ``ap`` and ``ah`` (the

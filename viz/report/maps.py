@@ -28,7 +28,7 @@ def map_payload(run, G, keep):
     layers = [l for l in range(len(g["sizes"])) if g["map_px"][l] and g["response_range"][l]]
     rows = keep_snapshots(len(keep), MAP_SNAPSHOTS)
     snaps = np.searchsorted(rows, np.arange(len(keep)), side="right") - 1
-    src = um.MapSource(G, run, GRID)
+    src = um.MapSource(G, GRID)
     table = um.lut()
     data = {l: [] for l in layers}
     for k in rows:

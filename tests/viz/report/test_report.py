@@ -219,7 +219,7 @@ def test_a_2d_run_carries_its_unit_maps(report_runs):
     assert m["g"] == GRID and len(m["snaps"]) == 15 and len(m["lut"]) == 256
     assert "unit output over the input plane" in m["legend"]
     G = build_drawn_graph(run, panel_px=PANEL)
-    src = unit_maps.MapSource(G, run, GRID)
+    src = unit_maps.MapSource(G, GRID)
     last = run.snapshots[p["snapIndex"][-1]]
     want = src(last.weights, last.biases)
     rows = min(15, MAP_SNAPSHOTS)
