@@ -135,9 +135,7 @@ def _derive(run, empty=False) -> Health:
     snaps = run.snapshots
     if len(snaps) == 0:
         raise RunError(f"run {run.path} has no snapshots yet; nothing to diagnose")
-    probe = run.files.read_probe(run.n_in)
-    if probe is None:
-        probe = _probe_from_data(run)
+    probe = probe_set(run)
     activation = run.settings.get("activation", "relu")
     first = snaps[0]
     params0 = _params(first)
@@ -180,6 +178,14 @@ def _derive(run, empty=False) -> Health:
     missing = (f"{run.path} {source}: {what} are missing; weight norms and histograms "
                "come from its snapshots")
     return Health(run, header, rows, probes, missing)
+
+
+def probe_set(run):
+    """The run's probe rows as ``(X, y or None)``: its probe.npz, or for a run
+    without one the rows training would have drawn (:func:`_probe_from_data`);
+    None when neither can be had. A damaged probe.npz raises RunError."""
+    probe = run.files.read_probe(run.n_in)
+    return probe if probe is not None else _probe_from_data(run)
 
 
 def _probe_from_data(run):

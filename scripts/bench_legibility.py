@@ -16,22 +16,28 @@ film (1280x720, default drawing options) and reports per gap between layers:
 - in range: the share of drawn edges (tile pixels for tiles) whose
   |value| / scale lies in [0.1, 1], over the same frames;
 - the smallest drawn unit's diameter in pixels, and the film's duration;
+- unit marks (issue 18): of the dead units shown, the share drawn visibly
+  hollow (white centre, its grey ring more than 40/255 from white); of the
+  saturated ones, the share whose dark ring shows (under 100/255), over the
+  same frames;
 - for 2-D presets (spiral), the unit maps (issue 19): the smallest map's
   side in pixels and the share of map pixels visibly coloured (as above),
   mean over the same frames.
 
 Targets: coloured >= 15% in every gap, in range >= 60% for every layer, every
 unit >= 6 px, duration >= 8 s; on 2-D presets every map >= 20 px across and
-maps coloured >= 15%. ``--only NAME`` measures the presets whose name
+maps coloured >= 15%; marks visible on every marked unit shown. ``--only NAME`` measures the presets whose name
 contains NAME.
 
 What it trains, to keep the time reasonable: spiral as its preset (300
 full-batch epochs); the MNIST presets on the first ``--limit`` training
 images (default 10,000) with fewer epochs (zhang 300 full-batch iterations,
 mnist-mlp 3 epochs, mnist-strong 3 epochs, mnist-cnn 3 epochs with a snapshot
-every 20 steps instead of 200, so that its 420 steps make a film), other
-settings as the preset; the
-CSV with 1,500 rows, hidden 32,16, 40 epochs. MNIST is read from
+every 20 steps, so that its 420 steps make a film), other settings as the
+preset; the CSV with 1,500 rows, hidden 32,16, 40 epochs; for the unit marks,
+mnist-dead (784-64-64-10 ReLU, Adam lr 0.05, 6,000 images, 3 epochs: most units
+die) and spiral-tanh (2-16-16-3 tanh, Adam lr 0.05, 300 epochs: units
+saturate). MNIST is read from
 ``$WEIGHTLAPSE_DATA`` (no download).
 """
 from __future__ import annotations
@@ -78,6 +84,13 @@ def train_all(out, limit, only=""):
                                          name="mnist-strong", **q),
         "mnist-cnn": lambda: wl.train(preset="mnist-cnn", limit=limit, epochs=3,
                                       snapshot_every=20, name="mnist-cnn", **q),
+        # issue 18's marks: a learning rate that kills ReLUs, and tanh units that saturate
+        "mnist-dead": lambda: wl.train(dataset="mnist", hidden=[64, 64], limit=6000, epochs=3,
+                                       optimizer="adam", lr=0.05, snapshot_every=20,
+                                       name="mnist-dead", **q),
+        "spiral-tanh": lambda: wl.train(dataset="spiral", hidden=[16, 16], activation="tanh",
+                                        epochs=300, lr=0.05, optimizer="adam", batch_size=0,
+                                        snapshot_every=5, name="spiral-tanh", **q),
         "csv-12x4": lambda: wl.train(data=csv, label_column="segment", hidden=[32, 16],
                                      epochs=40, name="csv", **q),
     }
@@ -126,6 +139,7 @@ def measure(run, frames):
     map_px, map_col = None, 0.0
     if maps is not None and maps.layers:
         map_px = min(maps.resample[l][0][0].size for l in maps.layers)
+    marked = [0, 0]
     coloured = np.zeros(len(boxes))
     inside = np.zeros(len(boxes))
     total = np.zeros(len(boxes))
@@ -140,14 +154,44 @@ def measure(run, frames):
             a = np.abs(vals) / G.graph["scales"][l]
             inside[l] += np.count_nonzero((a >= 0.1) & (a <= 1))
             total[l] += a.size
+        n, ok = mark_stats(r, img, p)
+        marked[0] += n
+        marked[1] += ok
         if map_px is not None:
             shares = [(np.abs(img[t:t + map_px, x:x + map_px] - 255).max(axis=2) > 40).mean()
                       for l in maps.layers for t, x in maps.rects[l]]
             map_col += float(np.mean(shares)) / len(pick)
     r.map_stats = (map_px, map_col)
+    r.mark_stats = (r.health.marks, *marked)
     unit_px = 2 * min(r.panel.radius[l] for l in range(len(G.graph["sizes"]))
                       if l in r.panel.radius and not (l == 0 and "0:grid" in G))
     return r, coloured, inside / total, unit_px
+
+
+def mark_stats(r, img, position):
+    """(marked units shown, of them visibly marked) in one frame ``img``."""
+    marks = r.panel.marks
+    if marks is None:
+        return 0, 0
+    H, ax, G = r.size[1], r.panel.ax, r.G
+    states = r.health.at(position)
+    shown = visible = 0
+    for l in marks.layers:
+        rad = r.panel.radius[l]
+        for u in G.graph["shown"][l]:
+            st = states[l - 1]
+            if not (st.dead[u] or st.saturated[u]):
+                continue
+            x, y = ax.transData.transform((G.nodes[f"{l}:{u}"]["x"], G.nodes[f"{l}:{u}"]["y"]))
+            row, col = int(round(H - y)), int(round(x))
+            shown += 1
+            if st.dead[u]:      # white inside, a grey ring just inside the radius
+                ring = img[row, col + max(int(round(rad)), 1)]
+                visible += bool((img[row, col] >= 250).all() and (255 - ring).min() > 40)
+            else:               # a dark ring outside the unit
+                c = col - int(round(rad + max(1.5, 0.3 * rad) + max(1.0, 0.22 * rad) / 2))
+                visible += bool(img[row, c - 1:c + 2].max(axis=1).min() < 110)
+    return shown, visible
 
 
 def film_seconds(run, path):
@@ -162,7 +206,7 @@ def main():
     ap.add_argument("--only", default="", help="measure only presets whose name contains this")
     args = ap.parse_args()
     os.environ.setdefault("WEIGHTLAPSE_OFFLINE", "1")
-    rows, maps, ok = [], [], True
+    rows, maps, marks, ok = [], [], [], True
     with tempfile.TemporaryDirectory() as d:
         runs = train_all(d, args.limit, args.only)
         for name, run in runs.items():
@@ -175,6 +219,11 @@ def main():
                 net = ("conv+" if run.is_conv else "") + "-".join(map(str, run.sizes))
                 rows.append((name, net, f"{l}->{l + 1}", kind,
                              col[l], rng[l], unit, secs, "met" if good else "MISSED"))
+            kind, n, seen = r.mark_stats
+            if kind:
+                good = seen == n
+                ok &= good
+                marks.append((name, kind, n, seen, "met" if good else "MISSED"))
             map_px, map_col = r.map_stats
             if map_px is not None:
                 good = map_px >= TARGETS["map_px"] and map_col >= TARGETS["map_coloured"]
@@ -186,6 +235,11 @@ def main():
     for name, net, gap, kind, col, rng, unit, secs, verdict in rows:
         print(f"{name:13s} {net:15s} {gap:5s} {kind:8s} {col:9.0%} {rng:9.0%} {unit:11.1f} "
               f"{secs:7.1f}  {verdict}")
+    if marks:
+        print("\nunit marks (dead: hollow; saturated: ringed), over the frames measured")
+        print(f"{'preset':13s} {'mark':10s} {'shown':>6s} {'visible':>8s}  targets")
+        for name, kind, n, seen, verdict in marks:
+            print(f"{name:13s} {kind:10s} {n:6d} {seen / max(n, 1):8.0%}  {verdict}")
     if maps:
         print("\nunit maps of the 2-D presets (each hidden unit's output over the input plane)")
         print(f"{'preset':13s} {'min map px':>10s} {'coloured':>9s}  targets")
@@ -194,7 +248,8 @@ def main():
     print(f"\ntargets: coloured >= {TARGETS['coloured']:.0%}, in range >= "
           f"{TARGETS['in_range']:.0%}, unit >= {TARGETS['unit_px']:g} px, film >= "
           f"{TARGETS['duration_s']:g} s; maps >= {TARGETS['map_px']:g} px, coloured >= "
-          f"{TARGETS['map_coloured']:.0%}: {'all met' if ok else 'NOT all met'}")
+          f"{TARGETS['map_coloured']:.0%}; every mark visible: "
+          f"{'all met' if ok else 'NOT all met'}")
 
 
 if __name__ == "__main__":

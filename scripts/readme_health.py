@@ -6,7 +6,9 @@ of each, its findings printed and its figure saved.
     WEIGHTLAPSE_DATA=... python scripts/readme_health.py [docs]
 
 Writes docs/health-{lr-too-high,lr-too-small,healthy}.png (80 dpi, about
-110 kB each); the runs go to a temporary folder.
+110 kB each), and docs/film-lr-too-high.png: a 1280x720 film frame of the
+lr-too-high run at epoch 2, its dead units hollow and its update-ratio
+strips under the network; the runs go to a temporary folder.
 """
 import subprocess
 import sys
@@ -29,6 +31,21 @@ def main(docs="docs"):
             subprocess.run(["weightlapse", "diagnose", str(Path(out) / name), "-o", str(png),
                             "--dpi", "80"], check=True)
             print(png, f"{png.stat().st_size / 1000:.0f} kB")
+        frame(Path(out) / "lr-too-high", Path(docs) / "film-lr-too-high.png")
+
+
+def frame(run_path, png, epoch=2.0):
+    """The film's frame of the run at ``epoch`` (the snapshot nearest it)."""
+    import numpy as np
+    from PIL import Image
+    import weightlapse as wl
+    from weightlapse.viz.draw_options import DrawOptions
+    from weightlapse.viz.frame import FrameRenderer
+    run = wl.load_run(run_path)
+    i = int(np.argmin(np.abs(run.snapshots.epochs - epoch)))
+    img = FrameRenderer(run, DrawOptions.create(size=(1280, 720))).frame_at(i)
+    Image.fromarray(img[..., :3].copy()).quantize(256).save(png, optimize=True)  # ~1/3 the size
+    print(png, f"{png.stat().st_size / 1000:.0f} kB")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     7.4 x 6.4 without decision regions), e.g. 1920x1080 for a 16:9 slide."""
     from .drawn import ValueSource, build_drawn_graph
     from .frame import caption
+    from . import health_marks
     from .painter import DrawnPanel
+    from .unit_health import unit_health
     from .unit_maps import draw_legend as draw_map_legend
     path = check_output(path, "figure")
     if size is not None:
@@ -50,11 +52,17 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     FigureCanvasAgg(fig)
     fs = 8.0 * max(zoom, 0.6)
     ax = fig.add_axes(rect)
-    panel = DrawnPanel(ax, G, fs, fast=False)
-    panel.update(ValueSource(G, run).at(i))
-    fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
-             ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
-    draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2, 0.012 + 0.26 * zoom / fh)
+    health = unit_health(run)
+    panel = DrawnPanel(ax, G, fs, fast=False, health=health)
+    panel.update(ValueSource(G, run).at(i), i)
+    cap = fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
+                   ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
+    over = draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2, 0.012 + 0.26 * zoom / fh)
+    items = health_marks.legend_items(health.marks, False, fs * 0.8)
+    if items:      # what a hollow or a ringed unit means, over the caption (and maps' legend)
+        cb = (over or cap).get_window_extent(fig.canvas.get_renderer())
+        health_marks.draw_legend(fig, items, rect[0] + rect[2] / 2,
+                                 (cb.y1 + 3) / fig.bbox.height, fs * 0.8, len(items))
     m = run.metrics
     row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), snap.step, "right")) - 1, 0)]
     what = "final" if i == n - 1 else f"snapshot {i}"

@@ -20,7 +20,10 @@ from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
 from .labels import short, training_line
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
-from .unit_maps import draw_legend as draw_map_legend
+from .ratio_strip import RatioStrips, ratio_series, strip_rects
+from .unit_health import unit_health
+from .unit_maps import applies as has_maps, draw_legend as draw_map_legend
+from . import health_marks
 from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
 
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
@@ -55,7 +58,19 @@ class FrameRenderer:
         sub_top = max(0.075 * H, 0.025 * H + 1.25 * fs * 1.45 * px)
         panel_top = max((1 - PANEL_RECT[1] - PANEL_RECT[3]) * H,
                         sub_top + 1.25 * fs * px + legend_height_px(fs, dpi) + 2)
-        rect = PANEL_RECT[:3] + (max(1 - panel_top / H - PANEL_RECT[1], 0.3),)
+        # Unit marks and update-ratio strips (issue 18) need a count line under
+        # the layer labels and a legend row over the caption: the panel rises.
+        self.health = unit_health(run)
+        self.series = ratio_series(run)
+        items = health_marks.legend_items(self.health.marks, self.series is not None,
+                                          fs * 0.85)
+        ncol = health_marks.legend_columns(items, 0.6 * W, fs * 0.85, dpi) if items else 1
+        rows = -(-len(items) // ncol) if items else 0
+        maps = has_maps(run, run.sizes, bool(run.config["data"].get("input_shape")))
+        below = room_below(H, fs, px, bool(self.health.marks), rows, maps)
+        bottom = max(PANEL_RECT[1], below / H)
+        rect = (PANEL_RECT[0], bottom, PANEL_RECT[2],
+                max(1 - panel_top / H - bottom, 0.3))
         self.G = build_drawn_graph(run, opts, panel_px=(rect[2] * W, rect[3] * H))
         self.values = ValueSource(self.G, run)
         self.fig = Figure(figsize=(W / dpi, H / dpi), dpi=dpi, facecolor="white")
@@ -65,15 +80,16 @@ class FrameRenderer:
         self.samples = run.samples() if self.classify else None
         self.fs = fs
         ax = self.fig.add_axes(rect)
-        self.panel = DrawnPanel(ax, self.G, fs, fast=True)
+        self.panel = DrawnPanel(ax, self.G, fs, fast=True, health=self.health)
         self.title = TextSprite(self.size, dpi, 0.31, 0.975, fs * 1.45)
         self.fig.text(0.31, 1 - sub_top / H, self._subtitle(), ha="center", va="top", fontsize=fs,
                       color="0.35")
-        self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
-                      fontsize=fs * 0.85, color="0.25", wrap=True)
+        cap = self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
+                            fontsize=fs * 0.85, color="0.25", wrap=True)
         # 2-D data: what the units' maps show, over the caption
-        draw_map_legend(self.fig, self.G, fs * 0.85, 0.31,
-                        (0.012 * H + 1.4 * fs * 0.85 * px + 9) / H)
+        over = draw_map_legend(self.fig, self.G, fs * 0.85, 0.31,
+                               (0.012 * H + 1.4 * fs * 0.85 * px + 9) / H)
+        self._build_health(fs, items, ncol, over or cap)
         self.extra = "regions" if self.samples is not None else None
         self._build_metrics(fs)
         if self.extra:
@@ -83,6 +99,33 @@ class FrameRenderer:
         self.buffer = np.asarray(self.canvas.buffer_rgba())
 
     # -- layout, drawn once ------------------------------------------------
+    def _build_health(self, fs, items, ncol, cap):
+        """The update-ratio strips in the gaps between the layer labels, and
+        the legend of the marks and strips over the caption."""
+        self.strips = None
+        W, H = self.size
+        renderer = self.canvas.get_renderer()
+        labels = self.panel.label_texts[:len(self.run.sizes)]
+        if self.series is not None and labels:
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            top = H - max(b.y1 for b in boxes)
+            bottom = max(H - min(b.y0 for b in boxes),
+                         self.panel.counts.bottom_px if self.panel.counts else 0)
+            widest = [0.0] * len(labels)
+            if self.health.marks:
+                from matplotlib.font_manager import FontProperties
+                font = FontProperties(size=labels[0].get_fontsize())
+                for l in range(1, len(labels) - 1):
+                    widest[l] = renderer.get_text_width_height_descent(
+                        f"{self.run.sizes[l]} {self.health.marks}", font, ismath=False)[0]
+            rects = strip_rects(self.panel, widest, top, bottom)
+            self.strips = RatioStrips(self.fig, self.series, rects, top, bottom, fs) or None
+        if not self.strips:
+            items = [it for it in items if it[1] != health_marks.strip_legend()]
+        if items:
+            cb = cap.get_window_extent(renderer)
+            health_marks.draw_legend(self.fig, items, 0.31, (cb.y1 + 3) / H, fs * 0.85, ncol)
+
     def _subtitle(self):
         return training_line(self.run)
 
@@ -153,9 +196,11 @@ class FrameRenderer:
     def frame_at(self, position) -> np.ndarray:
         v = self.values.at(position)
         self.canvas.restore_region(self.background)
-        self.panel.update(v)
+        self.panel.update(v, position)
         self.panel.paint(self.buffer)
         self._draw_metrics(v.epoch, v.step)
+        if self.strips:
+            self.strips.draw(v.step, self.buffer)
         if self.extra == "regions":
             self.model.set_weights(*self._full_weights(position))
             self.regions.draw(self.buffer, region_rgb(self.model, self.grid, self.class_rgb))
@@ -193,6 +238,20 @@ class FrameRenderer:
         for c in self.cursors:
             c.set_xdata([epoch, epoch])
             c.axes.draw_artist(c)
+
+
+def room_below(H, fs, px, counts, legend_rows, maps) -> float:
+    """Pixels the film needs under its network panel: the layer labels (two
+    lines, and a count line with unit marks), the health legend's rows, the
+    maps' legend (2-D data) and the caption, from the bottom up."""
+    from .decor import pt
+    small = pt(fs * 0.85) * px
+    top = 0.012 * H + 1.25 * fs * 0.85 * px                     # the caption's top
+    if maps:                          # the maps' legend, centred as unit_maps draws it
+        top = 0.012 * H + 1.4 * fs * 0.85 * px + 9 + max(0.6 * small, 3.5)
+    legend = legend_rows * 1.45 * small + 3 if legend_rows else 0
+    labels = (2 + counts) * 1.2 * pt(fs) * px + 1.5 + 0.015 * 0.6 * H
+    return top + legend + labels + 4
 
 
 def title_that_fits(sprite, parts):

@@ -29,7 +29,10 @@ MIN_GROWTH, MAX_GROWTH = 0.6, 3.2   # a line's width: its base width x 0.6..3.2 
 
 
 class DrawnPanel:
-    def __init__(self, ax, G, fontsize=9, fast=True, legends=True, labels=True):
+    """``health``: a :class:`~.unit_health.UnitHealth` to mark dead and
+    saturated units with (:mod:`.health_marks`), or None."""
+
+    def __init__(self, ax, G, fontsize=9, fast=True, legends=True, labels=True, health=None):
         self.ax, self.G, self.fast = ax, G, fast
         self.lut = lut()
         self.lut8 = (self.lut * 255 + 0.5).astype(np.uint8)
@@ -51,10 +54,15 @@ class DrawnPanel:
         if G.graph.get("response_grid"):   # 2-D data: each hidden unit's map
             from .unit_maps import MapPainter
             self.maps = MapPainter(ax, G, self.radius, fast)
-        if labels:
-            decor.draw_labels(ax, G, fontsize, self.radius)
+        self.label_texts = decor.draw_labels(ax, G, fontsize, self.radius) if labels else []
         decor.draw_grid(ax, G, fontsize)
         self.bars = decor.draw_gap_legends(ax, G, fontsize) if legends else []
+        self.marks = self.counts = None
+        if health is not None and health.marks:
+            from .health_marks import CountLabels, UnitMarks
+            self.marks = UnitMarks(self, health)
+            if labels:
+                self.counts = CountLabels(self, self.marks, fontsize, self.label_texts)
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
@@ -187,9 +195,16 @@ class DrawnPanel:
         self.field = EdgeField([(px[l], px[l + 1]) for l in dense], (bottom - top, x1 - x0))
 
     # -- per frame -----------------------------------------------------------
-    def update(self, values):
-        """Recolour every artist from ``values`` (a DrawnValues)."""
+    def update(self, values, position=None):
+        """Recolour every artist from ``values`` (a DrawnValues); with unit
+        marks, mark the units as at snapshot ``position`` (a float: the last
+        snapshot at or before it)."""
         self.values = values
+        marks = self.marks
+        if marks is not None and position is not None:
+            marks.at(position)
+            if self.counts is not None and not self.fast:
+                self.counts.draw()
         if self.line_index:
             v = np.concatenate([values.gaps[l][r, c] for l, r, c in self.line_index])
             a = np.clip(np.abs(v) / self.seg_scale, 0, 1)
@@ -204,7 +219,8 @@ class DrawnPanel:
                 self.lines.set_linewidth(self.line_widths)
         for l, sc in enumerate(self.nodes):
             if sc is not None and l > 0 and hasattr(sc, "set_facecolor"):
-                sc.set_facecolor(self.lut[lut_index(values.nodes[l], self.scales[l - 1])])
+                rgb = self.lut[lut_index(values.nodes[l], self.scales[l - 1])]
+                sc.set_facecolor(rgb if marks is None else marks.faces(l, rgb))
         if self.maps is not None:
             self.maps.update(values)
         if not self.fast:
@@ -249,4 +265,8 @@ class DrawnPanel:
         for sc in self.nodes:
             if sc is not None:
                 self.ax.draw_artist(sc)
+        if self.marks is not None:
+            self.marks.paint()
+            if self.counts is not None:
+                self.counts.draw(buffer)
 

@@ -21,17 +21,26 @@ class TextSprite:
         self.cx, self.top = x * W, int(round((1 - y) * H))
         self.box = (int(width * W), int(px * 1.5))
         self.left = max(int(self.cx - self.box[0] / 2), 0)
+        self._cache = {}          # text drawn -> its coverage, for texts that repeat
 
     def draw(self, buffer, text, tail=""):
         """Draw ``text`` + ``tail``; if too wide, ``text`` is cut short ("…")
         and ``tail`` kept whole."""
         from PIL import Image, ImageDraw
         w, h = self.box
-        text = self._fit(text, w - self.font.getlength(tail)) + tail
+        a = self._cache.get((text, tail))
+        if a is None:
+            full = text, tail
+            text = self._fit(text, w - self.font.getlength(tail)) + tail
+            img = Image.new("L", (w, h))
+            ImageDraw.Draw(img).text((w / 2, 0), text, font=self.font, fill=255, anchor="ma")
+            a = np.asarray(img, np.float32)[..., None] * (1 / 255)
+            if len(self._cache) > 32:
+                self._cache.clear()
+            self._cache[full] = (a, text)
+        else:
+            a, text = a
         self.text = text
-        img = Image.new("L", (w, h))
-        ImageDraw.Draw(img).text((w / 2, 0), text, font=self.font, fill=255, anchor="ma")
-        a = np.asarray(img, np.float32)[..., None] * (1 / 255)
         region = buffer[self.top:self.top + h, self.left:self.left + w, :3]
         a = a[:region.shape[0], :region.shape[1]]
         region[...] = (region * (1 - a)).astype(np.uint8)  # black text over the background

@@ -26,12 +26,20 @@
     if (multi) h.style.color = WL.RUN_COLORS[run.id % 10];     // as in the curves
     h.appendChild(WL.el("span", { class: "badge " + run.status }, run.status));
     box.appendChild(h);
-    const canvas = WL.el("canvas", { "data-run": run.id });
+    const canvas = WL.el("canvas", { class: "network", "data-run": run.id });
     box.appendChild(canvas);
+    // the update-ratio strips under the network, and what the unit marks mean (marks.js)
+    const strip = run.strip ? WL.el("canvas", { class: "strips", "data-run": run.id }) : null;
+    if (strip) box.appendChild(strip);
     if (run.maps) box.appendChild(WL.el("p", { class: "hint" }, "Squares beside hidden units: " + run.maps.legend + "."));
+    const said = [run.marks && run.marks.legend.charAt(0).toUpperCase() + run.marks.legend.slice(1),
+                  run.strip && run.strip.legend.charAt(0).toUpperCase() + run.strip.legend.slice(1) +
+                  "; the red line is the slider's step"].filter(Boolean);
+    if (said.length) box.appendChild(WL.el("p", { class: "hint marks" }, said.join(". ") + "."));
     if (!multi) box.appendChild(WL.el("p", { class: "hint" }, caption(run)));
     $("nets").appendChild(box);
     const view = new WL.NetView(run, canvas, colors, multi ? 1.7 : 1);
+    if (strip) view.strips = new WL.Strips(run, strip, multi ? 1.7 : 1);
     canvas.addEventListener("mousemove", ev => hover(view, ev));
     canvas.addEventListener("mouseleave", () => {
       $("tip").hidden = true; state.hover = null;
@@ -68,7 +76,10 @@
   }
   function render() {
     const e = times[state.t];
-    for (const v of views) v.draw(snapOf(v.run), state.kind);
+    for (const v of views) {
+      v.draw(snapOf(v.run), state.kind);
+      if (v.strips) v.strips.draw(v.run.steps[snapOf(v.run)]);
+    }
     curves.draw(e);
     health.draw(e);
     $("slider").value = state.t;
@@ -242,6 +253,19 @@
       return k < 0 || L.kind !== "units" ? null : toClient(v, [L.x, L.y[k]]);
     },
     cursorPx() { return curves.cursorPx(); },
+    /* the update-ratio strips' cursors (design px, one per W[i]), null without strips */
+    stripCursors(run) { const v = views[run || 0]; return v.strips ? v.strips.cursors.slice() : null; },
+    /* a shown unit's mark at the current snapshot ("dead", "saturated" or null), and a
+       hidden layer's count over all its units (null without marks) */
+    unitMark(layer, unit, run) {
+      const v = views[run || 0], k = v.scene.layers[layer].units.indexOf(unit);
+      const f = k < 0 ? null : v.markFlags(layer, snapOf(v.run));
+      return !f ? null : f[k] & 1 ? "dead" : f[k] & 2 ? "saturated" : null;
+    },
+    markCount(layer, run) {
+      const R = runs[run || 0], L = R.marks && R.marks.layers.find(x => x.layer === layer);
+      return L ? L.counts[snapOf(R)] : null;
+    },
     /* a diagnose panel (layer, key as in WL.HEALTH_PANELS): cursor x, shown probe records, or why empty */
     healthPanel(layer, key) { return health.state(layer, key); },
     curves() {   // the curves' layout: canvas size, axes and legend rows (with widths)

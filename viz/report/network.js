@@ -75,6 +75,7 @@ WL.NetView.prototype.draw = function (s, kind) {
   for (let l = 0; l < run.layers.length; l++) if (!this.tileGap.has(l)) this.drawEdges(l, s, kind, sel);
   if (run.maps) this.drawMaps(s);         // 2-D data: each hidden unit's map (maps.js)
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
+  if (run.marks) this.drawMarks(s);       // dead and saturated units, counts (marks.js)
 };
 
 WL.NetView.prototype.font = function (px) { return `${Math.round(px * this.textScale)}px sans-serif`; };
@@ -197,7 +198,8 @@ WL.NetView.prototype.drawLegends = function (ctx, kind) {
     const x = l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : layer.x;
     const ts = this.textScale;
     this.text(ctx, layer.label, x, H - 6 - 20 * ts);
-    if (layer.shown) this.text(ctx, layer.shown, x, H - 6 - 5 * ts);
+    const counted = this.run.marks && l > 0 && l < sc.layers.length - 1;   // drawn per snapshot
+    if (layer.shown && !counted) this.text(ctx, layer.shown, x, H - 6 - 5 * ts);
   });
   // per gap: a small colour bar with its own scale
   this.run.layers.forEach((L, l) => {

@@ -30,10 +30,11 @@ from ..draw_options import DrawOptions
 from ..drawn_conv import same_architecture
 from .health import health_payload
 from .maps import map_payload
+from .marks import marks_payload, strip_payload
 from .scene import drawn_graphs, held_entries, masks, scene
 from weightlapse.core.health_summary import read_health
 
-SCRIPTS = ("util.js", "network.js", "maps.js", "curves.js", "panels.js", "health.js",
+SCRIPTS = ("util.js", "network.js", "maps.js", "marks.js", "curves.js", "panels.js", "health.js",
            "main.js")
 STATUS_NOTES = {
     "finished": "",
@@ -149,6 +150,7 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "steps": run.snapshots.steps[keep].tolist(),
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
         "maps": map_payload(run, G, keep),
+        "marks": marks_payload(run, G, keep), "strip": strip_payload(run),
         # viz.figure titles the figure with the metrics at its snapshot: none
         # before the first evaluation (a run killed early), so no figure then
         "figure": figure_uri(run, figure_options)

@@ -42,7 +42,7 @@ class Page:
     def pixel(self, x, y, run=0):
         """RGB of the network canvas of ``run`` at client point (x, y)."""
         return self.js("""([x, y, run]) => {
-            const c = document.querySelectorAll('#nets canvas')[run], r = c.getBoundingClientRect();
+            const c = document.querySelectorAll('#nets canvas.network')[run], r = c.getBoundingClientRect();
             const px = Math.floor((x - r.left) * c.width / r.width), py = Math.floor((y - r.top) * c.height / r.height);
             return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data.slice(0, 3)); }""",
                        [x, y, run])

@@ -163,6 +163,7 @@ def test_play_advances_and_stops_at_the_end(single):
 def test_clicking_a_unit_highlights_it(single):
     run, page = single
     page.js("weightlapse.setSnapshot(3)")
+    page.js("window.scrollTo(0, 0)")      # an earlier test scrolled to the curves
     p = page.js("weightlapse.locateUnit(1, 4)")
     page.page.mouse.click(p["x"], p["y"])
     assert "hidden 1 unit 4" in page.page.locator("#selection h3").inner_text()
@@ -207,7 +208,7 @@ def test_compare_report(report_runs, tmp_path, open_page, train_spiral):
     wl.report([a, b, c], path, snapshots=30)
     page = open_page(path)
     try:
-        assert page.page.locator("#nets canvas").count() == 3
+        assert page.page.locator("#nets canvas.network").count() == 3
         for layer in range(3):
             s = page.js("l => [0, 1, 2].map(r => weightlapse.scale('weight', l, r))", layer)
             assert s[0] == s[1] == s[2]
@@ -248,7 +249,7 @@ def test_sweep_report(tmp_path, open_page):
     wl.report(result.path, path)
     page = open_page(path)
     try:
-        assert page.page.locator("#nets canvas").count() == 4
+        assert page.page.locator("#nets canvas.network").count() == 4
         assert page.page.locator("#cmp-table tr").count() == 5
         assert page.page.locator("#effects svg").count() == 2
         page.js("weightlapse.setSnapshot(weightlapse.count - 1)")
@@ -360,7 +361,7 @@ def test_unit_maps_are_drawn_in_their_boxes(single):
     maps, sc = data["maps"], data["scene"]
     g, lut_rgb = maps["g"], np.array([[int(h[k:k + 2], 16) for k in (1, 3, 5)]
                                       for h in maps["lut"]])
-    rect = page.js("""() => { const r = document.querySelector('#nets canvas').getBoundingClientRect();
+    rect = page.js("""() => { const r = document.querySelector('#nets canvas.network').getBoundingClientRect();
         return [r.left, r.top, r.width, r.height]; }""")
     row = maps["snaps"][kept(page)]
     checked = 0
