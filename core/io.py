@@ -192,8 +192,13 @@ def _umask() -> int:
     get the wrong mode, so it is not done on every write)."""
     global _UMASK
     try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+        fd = os.open("/proc/self/status", os.O_RDONLY)
+        try:
+            text = os.read(fd, 1 << 16).decode("ascii", "replace")
+        finally:
+            os.close(fd)
+        return next(int(line.split()[1], 8) for line in text.splitlines()
+                    if line.startswith("Umask:"))
     except (OSError, StopIteration, ValueError, IndexError):
         pass
     if _UMASK is None:
