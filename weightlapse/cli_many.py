@@ -27,7 +27,8 @@ def add_sweep_parser(sub, common):
     g = sw.add_argument_group("sweep")
     g.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                    help="a setting and its values (repeat for a product); hidden layer "
-                   "lists as 32x32, e.g. --grid hidden=16,32x32; with --random also "
+                   "lists as 32x32, e.g. --grid hidden=16,32x32, conv layers joined by +, e.g. "
+                   "--grid conv=6x5,6x5+16x5; with --random also "
                    "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH (default: none)")
     from .core.declare import declared
     from .sweeps.options import SweepOptions
@@ -61,6 +62,8 @@ def parse_grid(parser, items) -> dict:
         for v in values.split(","):
             if key == "hidden":
                 v = v.replace("x", ",")
+            elif key == "conv":          # layers joined by +: 6x5+16x5
+                v = v.replace("+", ",")
             try:
                 typed = action.type(v) if action.type else v
             except (ValueError, argparse.ArgumentTypeError) as e:

@@ -603,3 +603,13 @@ def test_a_sweeps_compare_draws_each_run_on_its_own_scales(repeated):
         alone = build_drawn_graph(run, DrawOptions(), (500, 260))
         assert G.graph["scales"] == alone.graph["scales"]
     assert any(G.graph["scales"] != S.graph["scales"] for G, S in zip(own, shared))
+
+
+def test_grid_conv_values_join_layers_with_plus():
+    from weightlapse.cli import build_parser
+    from weightlapse.cli_many import parse_grid
+    sweep = build_parser()._subparsers._group_actions[0].choices["sweep"]
+    assert parse_grid(sweep, ["conv=6x5,6x5+16x5"]) == {"conv": [[[6, 5]], [[6, 5], [16, 5]]]}
+    from weightlapse.core.errors import WeightlapseError
+    with pytest.raises(WeightlapseError, match="conv"):
+        parse_grid(sweep, ["conv=6x5+16"])
