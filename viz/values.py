@@ -13,12 +13,14 @@ from . import quantities
 class DrawnValues:
     """``gaps[l]``: (len(shown[l]), len(shown[l+1])) float32 values of gap l;
     ``nodes[l]``: (len(shown[l]),) bias quantity (None for l = 0);
-    ``epoch`` (float), ``step`` (int)."""
+    ``epoch`` (float), ``step`` (int); ``maps``: None, or per layer the shown
+    hidden units' outputs over the input plane (:mod:`.unit_maps`)."""
 
-    __slots__ = ("gaps", "nodes", "epoch", "step")
+    __slots__ = ("gaps", "nodes", "epoch", "step", "maps")
 
-    def __init__(self, gaps, nodes, epoch, step):
+    def __init__(self, gaps, nodes, epoch, step, maps=None):
         self.gaps, self.nodes, self.epoch, self.step = gaps, nodes, float(epoch), int(step)
+        self.maps = maps
 
     def lerp(self, other, t):
         """The values a fraction ``t`` of the way to ``other``."""
@@ -27,7 +29,9 @@ class DrawnValues:
         return DrawnValues([mix(a, b) for a, b in zip(self.gaps, other.gaps)],
                            [mix(a, b) for a, b in zip(self.nodes, other.nodes)],
                            self.epoch + t * (other.epoch - self.epoch),
-                           int(round(self.step + t * (other.step - self.step))))
+                           int(round(self.step + t * (other.step - self.step))),
+                           None if self.maps is None else
+                           [mix(a, b) for a, b in zip(self.maps, other.maps)])
 
 
 class ValueSource:
@@ -46,6 +50,10 @@ class ValueSource:
         self._raw_cache = OrderedDict()
         self._size = cache
         self._base = None
+        self.maps = None
+        if "response_grid" in G.graph:
+            from .unit_maps import MapSource
+            self.maps = MapSource(G)
 
     def __len__(self):
         return len(self.run.snapshots)
@@ -57,6 +65,8 @@ class ValueSource:
             return self._raw_cache[i]
         snap = self.run.snapshots[i]
         raw = self.cut(snap.weights, snap.biases, snap.epoch, snap.step)
+        if self.maps is not None:
+            raw.maps = self.maps(snap.weights, snap.biases)
         self._raw_cache[i] = raw
         if len(self._raw_cache) > self._size:
             self._raw_cache.popitem(last=False)
@@ -89,7 +99,7 @@ class ValueSource:
         return DrawnValues([one(a, k, "gaps") for k, a in enumerate(raw.gaps)],
                            [None] + [one(a, k, "nodes") for k, a in enumerate(raw.nodes)
                                      if k > 0],
-                           raw.epoch, raw.step)
+                           raw.epoch, raw.step, raw.maps)
 
 
 class ShownCut:
@@ -118,8 +128,9 @@ def graph_with_values(G, run, i=-1):
     ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
     bias quantity; None for inputs); on field edges (image tiles) ``norm``,
     the L2 norm of the unit's incoming values, and ``weights``, those values
-(one per pixel, row-major over ``image_shape``). Graph attributes ``snapshot``,
-    ``epoch``, ``step`` say which."""
+(one per pixel, row-major over ``image_shape``); on hidden units of 2-D
+    data ``response``, the unit's map (:func:`.unit_maps.write_responses`).
+    Graph attributes ``snapshot``, ``epoch``, ``step`` say which."""
     n = len(run.snapshots)
     i = i + n if i < 0 else i
     v = ValueSource(G, run).at(i)
@@ -138,4 +149,7 @@ def graph_with_values(G, run, i=-1):
             d["weights"] = v.gaps[0][:, col].astype(float)   # every pixel, row-major
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
+    if v.maps is not None:
+        from .unit_maps import write_responses
+        write_responses(H, v)
     return H
