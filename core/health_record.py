@@ -15,9 +15,10 @@ Per parameter array (``W0, b0, W1, ...``), at every metrics row:
 
 Why a sample: measuring every step costs, at the least (SGD, whose update is
 ``lr * g``: one dot product per array for ``||g||^2`` and one for
-``||W||^2``), +6.1% of a mnist-mlp epoch (784-128-10, batch 64, CPU time,
-``python scripts/bench_health.py --repeats 5 --every-step``), more than all
-the other recording together; every 32nd step costs about 0.6% (30 measured
+``||W||^2``), +4.6% of a mnist-mlp epoch (784-128-10, batch 64, CPU time,
+``python scripts/bench_health.py --repeats 5 --every-step``; +6.1% on a
+loaded host), about as much as all the other recording of a one-epoch run
+together; every 32nd step costs about 0.6% (30 measured
 updates in an epoch of 938 steps, 1.8 ms). Against the mean over every
 step (from every-step float64 snapshots: MNIST 784-32-10, 422 steps an
 epoch, 2 epochs), the sample's mean was within 9% (0.04 of a decade) for
