@@ -40,7 +40,7 @@ def sample_rows(n: int, rng: np.random.Generator, size=SAMPLE_SIZE) -> np.ndarra
 @functools.lru_cache(maxsize=4)
 def seeded_sample(n: int) -> np.ndarray:
     """``sample_rows(n, default_rng(0))``, read-only, drawn once per ``n`` (a
-    permutation of 60,000 rows takes about 0.5 ms): the rows a recorder given
+    permutation of 60,000 rows takes 0.5-1 ms): the rows a recorder given
     no sample scores at step 0, and the probe set's rows (core/health_record)."""
     rows = sample_rows(n, np.random.default_rng(0))
     rows.flags.writeable = False

@@ -171,6 +171,8 @@ def main():
     per_round = sorted(x[0] / y[0] for x, y in zip(times[epoch], times[bare]))
     print(f"weightlapse / bare loop:            {ratio(epoch, bare):.3f}  (target <= 1.08, "
           f"issue 19; rounds {per_round[0]:.3f}-{per_round[-1]:.3f})")
+    print("  each round, in order:             " + ", ".join(
+        f"{x[0] / y[0]:.3f}" for x, y in zip(times[epoch], times[bare])))
     print(f"the same in CPU time:               {ratio(epoch, bare, True):.3f}")
     print(f"no recording / bare loop:           {ratio(none, bare):.3f}")
     if "PyTorch eager CPU" in med:
