@@ -105,7 +105,8 @@ class FrameRenderer:
         self.strips = None
         W, H = self.size
         renderer = self.canvas.get_renderer()
-        labels = self.panel.label_texts[:len(self.run.sizes)]
+        sizes = self.G.graph["sizes"]          # per column (a conv run's conv layers too)
+        labels = self.panel.label_texts[:len(sizes)]
         if self.series is not None and labels:
             boxes = [t.get_window_extent(renderer) for t in labels]
             top = H - max(b.y1 for b in boxes)
@@ -117,7 +118,7 @@ class FrameRenderer:
                 font = FontProperties(size=labels[0].get_fontsize())
                 for l in range(1, len(labels) - 1):
                     widest[l] = renderer.get_text_width_height_descent(
-                        f"{self.run.sizes[l]} {self.health.marks}", font, ismath=False)[0]
+                        f"{sizes[l]} {self.health.marks}", font, ismath=False)[0]
             rects = strip_rects(self.panel, widest, top, bottom)
             self.strips = RatioStrips(self.fig, self.series, rects, top, bottom, fs) or None
         if not self.strips:

@@ -45,9 +45,13 @@ class UnitState:
 
 def unit_states(acts, activation) -> list:
     """Per hidden layer, the :class:`UnitState` of each unit from its
-    activations on the probe rows (``acts``: (rows, units) arrays)."""
+    activations on the probe rows (``acts``: (rows, units) arrays, or a conv
+    layer's (rows, channels, h, w) maps: a channel is a unit, and its pixels
+    count as rows, so a dead channel is zero at every pixel of every row)."""
     out = []
     for A in acts:
+        if A.ndim == 4:
+            A = np.moveaxis(A, 1, -1).reshape(-1, A.shape[1])
         n = A.shape[1]
         dead = ~active(A, activation).any(axis=0) if activation in DEAD_ACTIVATIONS else \
             np.zeros(n, bool)
@@ -78,7 +82,7 @@ class UnitHealth:
     def __init__(self, run):
         self.run = run
         self.activation = run.settings.get("activation")
-        self.n_hidden = len(run.sizes) - 2
+        self.n_hidden = len(run.layers) - 1     # conv layers too: a channel is a unit
         self._states = {}
         self.marks, self.why, self._X, self._model = None, None, None, None
         if self.n_hidden < 1:

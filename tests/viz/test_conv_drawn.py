@@ -209,3 +209,21 @@ def test_diagnostics_count_channels_and_name_conv_layers(conv_run, tmp_path):
         assert abs(r["dead_fraction"] * n - round(r["dead_fraction"] * n)) < 1e-9
     wl.diagnose([conv_run], tmp_path / "d.png")
     assert (tmp_path / "d.png").stat().st_size > 1000
+
+
+def test_dead_channels_are_marked_per_channel(conv_run):
+    """A conv layer's unit marks are per channel: dead = zero at every pixel of
+    every probe row, worked here from a forward pass by hand."""
+    from weightlapse.core.health_read import probe_set
+    from weightlapse.core.health_record import hidden_activations
+    from weightlapse.viz.unit_health import UnitHealth
+    uh = UnitHealth(conv_run)
+    assert uh.marks == "dead" and uh.n_hidden == len(conv_run.layers) - 1
+    states = uh.at(-1)
+    model = conv_run.network(-1)
+    acts = hidden_activations(model, probe_set(conv_run)[0])
+    assert len(states) == len(acts)
+    for s, A in zip(states, acts):
+        axes = (0, 2, 3) if A.ndim == 4 else 0
+        np.testing.assert_array_equal(s.dead, ~(A > 0).any(axis=axes))
+    assert len(states[0].dead) == conv_run.layers[0]["out_channels"]
