@@ -62,7 +62,7 @@ import networkx as nx
 import numpy as np
 
 from . import labels as lb
-from . import quantities
+from . import quantities, sample
 from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
@@ -145,6 +145,8 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     G.graph["gap_kind"], G.graph["masks"] = kinds, masks
     if sample_scales:
         set_scales(G, gap_samples(G, run))
+    if sample.attach(G, run, opts.sample if quantity is None else "none") is not None:
+        G.graph["quantity"] = sample.legend(q, G)     # units show the sample instead
     return G
 
 

@@ -20,6 +20,8 @@ from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
 from .labels import short, training_line
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
+from .sample import answer_text
+from .sample_paint import caption as sample_caption
 from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
 
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
@@ -28,7 +30,9 @@ PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 def caption(G, fixed="fixed for the whole film") -> str:
     """What the colours show and how they are scaled, for under a picture."""
     scale = ("one scale per gap" if G.graph["scale"] == "layer" else "one scale for all gaps")
-    return f"colour: {G.graph['quantity']}  \u00b7  {scale}, {fixed}; arrows: clipped"
+    text = f"colour: {G.graph['quantity']}  \u00b7  {scale}, {fixed}; arrows: clipped"
+    sample = sample_caption(G)
+    return text + (f"\n{sample}" if sample else "")
 
 
 class FrameRenderer:
@@ -147,7 +151,7 @@ class FrameRenderer:
         self.canvas.restore_region(self.background)
         self.panel.update(v)
         self.panel.paint(self.buffer)
-        self._draw_metrics(v.epoch, v.step)
+        self._draw_metrics(v.epoch, v.step, answer_text(self.G, v.acts))
         if self.extra == "regions":
             self.model.set_weights(*self._full_weights(position))
             self.regions.draw(self.buffer, region_rgb(self.model, self.grid, self.class_rgb))
@@ -168,7 +172,7 @@ class FrameRenderer:
         return ([a + t * (b - a) for a, b in zip(Wa, Wb)],
                 [a + t * (b - a) for a, b in zip(ba, bb)])
 
-    def _draw_metrics(self, epoch, step):
+    def _draw_metrics(self, epoch, step, answer=""):
         m = self.run.metrics
         i = int(np.searchsorted(m["step"].to_numpy(), step, side="right")) - 1
         row = m.iloc[max(i, 0)]
@@ -181,6 +185,8 @@ class FrameRenderer:
         acc = row.get(f"{which}_acc", np.nan)
         if self.classify and np.isfinite(acc):
             parts["acc"] = f"{which} acc {acc:.1%}"
+        if answer:       # what the network says of the sample
+            parts["sample"] = answer
         self.title_text = title_that_fits(self.title, parts)
         for c in self.cursors:
             c.set_xdata([epoch, epoch])
@@ -190,10 +196,11 @@ class FrameRenderer:
 def title_that_fits(sprite, parts):
     """The frame's title from ``parts`` (epoch, step, loss, acc): whole when
     it fits, else without the step, then without the loss, so that a small
-    film never shows a number cut short ("val acc 100…")."""
-    for drop in ((), ("step",), ("step", "loss")):
+    film never shows a number cut short ("val acc 100…"); the sample's
+    answer ("says 7, 93%") goes last, as long as anything fits."""
+    for drop in ((), ("step",), ("step", "loss"), ("step", "loss", "acc")):
         text = "  \u00b7  ".join(v for k, v in parts.items() if k not in drop)
         if sprite.fits(text):
             return text
-    return " \u00b7 ".join(v for k, v in parts.items() if k in ("epoch", "acc"))
+    return " \u00b7 ".join(v for k, v in parts.items() if k in ("epoch", "acc", "sample"))
 

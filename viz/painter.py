@@ -22,6 +22,7 @@ from . import decor
 from .colors import lut, lut_index
 from .lines import LineRaster
 from .raster import EdgeField
+from .sample_paint import SamplePaint
 
 INPUT_GREY = (0.6, 0.6, 0.6)
 BG = (1.0, 1.0, 1.0)
@@ -50,6 +51,8 @@ class DrawnPanel:
             decor.draw_labels(ax, G, fontsize, self.radius)
         decor.draw_grid(ax, G, fontsize)
         self.bars = decor.draw_gap_legends(ax, G, fontsize) if legends else []
+        self.sample = (SamplePaint(self, fontsize, legends)   # --sample: see sample_paint
+                       if G.graph.get("sample") is not None else None)
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
@@ -197,6 +200,8 @@ class DrawnPanel:
         if self.tiles and not self.fast:
             for k, im in enumerate(self.tile_images):
                 im.set_data(self._tile_rgb(values, k))
+        if self.sample is not None:
+            self.sample.update(values)
 
     def _tile_rgb(self, values, k):
         h, w = self.tile_shape
@@ -224,6 +229,8 @@ class DrawnPanel:
                                self.line_rgba[:, 3], self.line_values, self.lut)
         elif self.lines is not None and self.fast:
             self.ax.draw_artist(self.lines)
+        if self.sample is not None:
+            self.sample.paint(buffer)
         for sc in self.nodes:
             if sc is not None:
                 self.ax.draw_artist(sc)

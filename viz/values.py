@@ -8,17 +8,21 @@ from collections import OrderedDict
 import numpy as np
 
 from . import quantities
+from .sample import SampleForward, write_values
 
 
 class DrawnValues:
     """``gaps[l]``: (len(shown[l]), len(shown[l+1])) float32 values of gap l;
     ``nodes[l]``: (len(shown[l]),) bias quantity (None for l = 0);
-    ``epoch`` (float), ``step`` (int)."""
+    ``epoch`` (float), ``step`` (int); ``acts``: with a sample (:mod:`.sample`),
+    per layer the activations of every unit on it (None for the inputs; the
+    outputs as class probabilities), else None."""
 
-    __slots__ = ("gaps", "nodes", "epoch", "step")
+    __slots__ = ("gaps", "nodes", "epoch", "step", "acts")
 
-    def __init__(self, gaps, nodes, epoch, step):
+    def __init__(self, gaps, nodes, epoch, step, acts=None):
         self.gaps, self.nodes, self.epoch, self.step = gaps, nodes, float(epoch), int(step)
+        self.acts = acts
 
     def lerp(self, other, t):
         """The values a fraction ``t`` of the way to ``other``."""
@@ -27,7 +31,9 @@ class DrawnValues:
         return DrawnValues([mix(a, b) for a, b in zip(self.gaps, other.gaps)],
                            [mix(a, b) for a, b in zip(self.nodes, other.nodes)],
                            self.epoch + t * (other.epoch - self.epoch),
-                           int(round(self.step + t * (other.step - self.step))))
+                           int(round(self.step + t * (other.step - self.step))),
+                           None if self.acts is None else
+                           [mix(a, b) for a, b in zip(self.acts, other.acts)])
 
 
 class ValueSource:
@@ -43,6 +49,8 @@ class ValueSource:
         self.quantity = quantities.get(G.graph["color"])
         self.cut = ShownCut(G)
         self.steps = run.snapshots.steps
+        x = G.graph.get("sample_input")
+        self.forward = None if x is None else SampleForward(run, x)
         self._raw_cache = OrderedDict()
         self._size = cache
         self._base = None
@@ -57,6 +65,8 @@ class ValueSource:
             return self._raw_cache[i]
         snap = self.run.snapshots[i]
         raw = self.cut(snap.weights, snap.biases, snap.epoch, snap.step)
+        if self.forward is not None:    # the sample's activations, once per snapshot read
+            raw.acts = self.forward(snap.weights, snap.biases)
         self._raw_cache[i] = raw
         if len(self._raw_cache) > self._size:
             self._raw_cache.popitem(last=False)
@@ -89,7 +99,7 @@ class ValueSource:
         return DrawnValues([one(a, k, "gaps") for k, a in enumerate(raw.gaps)],
                            [None] + [one(a, k, "nodes") for k, a in enumerate(raw.nodes)
                                      if k > 0],
-                           raw.epoch, raw.step)
+                           raw.epoch, raw.step, raw.acts)
 
 
 class ShownCut:
@@ -118,8 +128,10 @@ def graph_with_values(G, run, i=-1):
     ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
     bias quantity; None for inputs); on field edges (image tiles) ``norm``,
     the L2 norm of the unit's incoming values, and ``weights``, those values
-(one per pixel, row-major over ``image_shape``). Graph attributes ``snapshot``,
-    ``epoch``, ``step`` say which."""
+    (one per pixel, row-major over ``image_shape``). With a sample: the
+    unit's ``activation`` on it (``probability`` on outputs), see
+    :func:`.sample.write_values`. Graph attributes ``snapshot``, ``epoch``,
+    ``step`` say which."""
     n = len(run.snapshots)
     i = i + n if i < 0 else i
     v = ValueSource(G, run).at(i)
@@ -138,4 +150,5 @@ def graph_with_values(G, run, i=-1):
             d["weights"] = v.gaps[0][:, col].astype(float)   # every pixel, row-major
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
+    write_values(H, v.acts)
     return H

@@ -169,20 +169,21 @@ def draw_options(options=None, **kw):
 
 
 def render(run, path, *, color=None, scale=None, units=None, edges=None, duration=None,
-           fps=None, size=None, dpi=100, options=None, progress=None):
+           fps=None, size=None, sample=None, dpi=100, options=None, progress=None):
     """Film a run as .mp4 (H.264) or .gif: about ``duration`` seconds (default
     12) whatever the number of snapshots, interpolating between them, first
     and last frames held. ``color``: weight|change|update; ``scale``:
     layer|global; ``units``: "auto", "all" or K; ``edges``: "auto", "all" or
-    "top:K"; ``size``: (width, height). Returns the path, which a notebook
-    shows inline."""
+    "top:K"; ``size``: (width, height); ``sample``: N, "auto" or "none", the
+    held-out input followed through the network (auto: row 0 for image and
+    table data). Returns the path, which a notebook shows inline."""
     from .media import Media
     from .viz.video import render_video
     path_arg("run", run, run=True)
     path_arg("path", path)
     _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
-                        duration=duration, fps=fps, size=size)
+                        duration=duration, fps=fps, size=size, sample=sample)
     run = load_run(run)
     with _frame_bar(progress) as update:
         out = render_video(run, path, opts, dpi=dpi, progress=update)
@@ -206,7 +207,7 @@ def _frame_bar(enabled):
 
 
 def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-           dpi=200, size=None, options=None):
+           sample=None, dpi=200, size=None, options=None):
     """The drawn network of a run at one snapshot (final by default) as .png,
     .svg or .pdf, drawn as the film draws it (same drawing options).
     ``size``: (width, height) in pixels at ``dpi``, e.g. (1920, 1080) for a
@@ -218,7 +219,8 @@ def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=
     path_arg("path", path)
     int_arg("snapshot", snapshot)
     _check_dpi(dpi)
-    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        sample=sample)
     if size is not None:
         from .viz.outputs import check_size
         size = check_size(size)
@@ -227,10 +229,12 @@ def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=
 
 
 def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-          options=None, all_snapshots=False):
+          sample=None, options=None, all_snapshots=False):
     """The drawn NetworkX graph of a run (the units a film shows, positions,
     per-gap scales) with snapshot ``snapshot``'s values as attributes
-    (``weight`` on edges, ``value`` on units). Writes ``path`` (.graphml,
+    (``weight`` on edges, ``value`` on units) and, with a ``sample``, its
+    ``activation`` on each shown hidden unit and ``probability`` on each output
+    (graph attributes ``sample_input``, ``sample_label``). Writes ``path`` (.graphml,
     .gexf or .json) when given. Returns the ``networkx.DiGraph``.
 
     ``all_snapshots=True``: a dynamic graph instead, every snapshot's values
@@ -242,7 +246,8 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     if not isinstance(all_snapshots, bool):
         raise ConfigError(f"{arg('all_snapshots')} takes True or False "
                           f"(got {all_snapshots!r})")
-    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        sample=sample)
     if path is not None:
         from .viz.outputs import check_output
         path_arg("path", path)
@@ -299,7 +304,7 @@ class Comparison:
 
 def compare(runs, path, *, diff=False, align=False, video=False, table=None, color=None,
             scale=None, units=None, edges=None, duration=None, fps=None, size=None,
-            dpi=None, options=None, progress=None):
+            sample=None, dpi=None, options=None, progress=None):
     """Compare runs: a list (any iterable) of paths or Run objects.
 
     Default: their final weights side by side, drawn as films draw them with
@@ -320,7 +325,7 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     if dpi is not None:
         _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
-                        duration=duration, fps=fps, size=size)
+                        duration=duration, fps=fps, size=size, sample=sample)
     if table is not None:
         path_arg("table", table)
     # Every file the comparison writes is checked before any is drawn or written.
@@ -476,12 +481,13 @@ class Report:
 
 
 def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None,
-           options=None):
+           sample=None, options=None):
     """One self-contained HTML page to replay and explore runs: ``runs`` is a
     run (path or Run), a sweep folder, or a list (any iterable) of them. Written to ``path``
     (atomically) when given. ``snapshots``: at most this many evenly spaced
     snapshots are kept; ``color`` (weight|change|update; the page can
-    switch), ``scale``, ``units``, ``edges``: as for :func:`render`.
+    switch), ``scale``, ``units``, ``edges``, ``sample`` (the one shown
+    first; the page offers 16 held-out rows to click): as for :func:`render`.
     Returns a :class:`Report`, which a notebook shows inline."""
     from pathlib import Path
     from .viz.report import build_report
@@ -490,7 +496,8 @@ def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None
     if not isinstance(snapshots, int) or isinstance(snapshots, bool) or snapshots < 2:
         raise ConfigError(f"{arg('snapshots')} must be a whole number of at least 2 "
                           f"(got {snapshots!r})")
-    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        sample=sample)
     runs = runs_arg("runs", runs)    # one run, or any iterable of runs (a generator too)
     html = build_report(runs, path, snapshots=snapshots, options=opts)
     return Report(html, Path(path) if path is not None else None)
