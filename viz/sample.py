@@ -91,9 +91,9 @@ def resolve(run, choice):
     if rows is None:
         if choice == AUTO:
             return None
-        how = ("recorded without probe= (held-out rows)" if run.recorded_from is not None
-               else "trained without validation data (val_fraction 0) or before held-out "
-                    "rows were kept")
+        how = ("recorded without a probe set (the Recorder's probe=X_val)"
+               if run.recorded_from is not None
+               else f"trained with {arg('val_fraction')} 0, or by a version that kept none")
         raise ConfigError(f"{arg('sample')} {choice}: run {run.name} has no held-out rows "
                           f"to show ({how})")
     X, y = rows
