@@ -131,8 +131,9 @@ def attach(G, run, choice):
     :mod:`.drawn`): ``sample`` (row number, or None), ``sample_input``,
     ``sample_label``, ``sample_label_name`` and ``sample_scales``: per layer (None for the inputs) the (low, high)
     its unit colours span, fixed for the film: the activation function's
-    range for sigmoid and tanh, else 0..the largest activation (symmetric
-    where negative ones occur) over snapshots spread through the run; the
+    range for sigmoid and tanh, else 0..the largest activation of the layer's
+    shown units (symmetric where negative ones occur) over snapshots spread
+    through the run; the
     outputs 0..1 (probabilities) for classification."""
     s = resolve(run, choice)
     G.graph.update(sample=None if s is None else s.index,
@@ -155,7 +156,7 @@ def attach(G, run, choice):
         elif l < last and s.activation in BOUNDED:
             scales.append(BOUNDED[s.activation])
         else:
-            a = np.concatenate([A[l] for A in acts])
+            a = np.concatenate([A[l][G.graph["shown"][l]] for A in acts])
             hi = float(max(np.max(np.abs(a)), 1e-6))
             scales.append((-hi if a.min() < -1e-3 * hi else 0.0, hi))
     G.graph["sample_scales"] = scales

@@ -13,20 +13,31 @@ saved background.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.colorbar import ColorbarBase
-from matplotlib.colors import Normalize
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
-from .colors import LUT_SIZE, lut
-from .decor import pt, tick_pt
+from .colors import LUT_SIZE
+from .decor import pt
 
-ACTIVE = "Greens"        # 0..max: activation and probability (white: 0, dark green: max)
-SIGNED = "PiYG"          # signed activations (tanh, leaky ReLU): pink < 0 < green
+# Activations in orange (purple below 0), kept apart from the weights' blue and
+# red: the colours of the 2-D unit maps (issue 19 part 1) too.
+NEG, POS = (0.37, 0.23, 0.60), (0.90, 0.45, 0.05)
+_T = np.linspace(-1, 1, LUT_SIZE)[:, None]
+SIGNED = ListedColormap(1 - np.abs(_T) + np.abs(_T) * np.where(_T < 0, NEG, POS),
+                        name="wl_signed")              # purple < 0 (white) < orange
+ACTIVE = ListedColormap(SIGNED.colors[LUT_SIZE // 2:].repeat(2, axis=0),
+                        name="wl_active")              # 0..max: white to orange
 INPUT = "gray_r"         # an image as it is drawn on paper: ink dark
-BAR_RGB = np.array([35, 132, 67], np.uint8)       # the probability bars' green
+BAR_RGB = (np.array(POS) * 255 + 0.5).astype(np.uint8)       # the probability bars
 TRACK = "0.9"
+
+
+def table(lo):
+    """(LUT_SIZE, 3) float32 colours of a range starting at ``lo``."""
+    cmap = SIGNED if lo < 0 else ACTIVE
+    return cmap(np.linspace(0, 1, LUT_SIZE))[:, :3].astype(np.float32)
 
 
 def _index(values, lo, hi):
@@ -42,7 +53,7 @@ class SamplePaint:
         self.scales = g["sample_scales"]
         self.last = len(g["sizes"]) - 1
         self.classify = self.scales[-1] == (0.0, 1.0)
-        self.luts = [None] + [lut(SIGNED if lo < 0 else ACTIVE) for lo, _ in self.scales[1:]]
+        self.luts = [None] + [table(lo) for lo, _ in self.scales[1:]]
         self.shown = [np.asarray(s, np.intp) for s in g["shown"]]
         self._draw_input()
         self._build_bars(fontsize)
@@ -61,7 +72,7 @@ class SamplePaint:
         sc = self.panel.nodes[0]
         if sc is not None and hasattr(sc, "set_facecolor"):   # table: each feature's value
             s = float(max(np.abs(x).max(), 1e-12))
-            sc.set_facecolor(lut(SIGNED)[_index(x[self.shown[0]], -s, s)])
+            sc.set_facecolor(table(-1)[_index(x[self.shown[0]], -s, s)])
 
     def _build_bars(self, fontsize):
         """A bar right of each output's class name, as long as its probability."""
@@ -143,7 +154,7 @@ def draw_legends(ax, G, fontsize):
     bbox = ax.get_window_extent()
     scales = G.graph["sample_scales"]
     last = len(scales) - 1
-    size = tick_pt(fontsize)
+    size = pt(fontsize * 0.85)
     px = fig.dpi / 72
     renderer = fig.canvas.get_renderer()
 
@@ -168,7 +179,7 @@ def draw_legends(ax, G, fontsize):
         cx = bbox.x0 + G.graph["x"][l] * bbox.width
         x0 = cx - total / 2 + width(left_text) + 4
         cax = fig.add_axes([x0 / FW, (mid - h / 2) / FH, bar / FW, h / FH])
-        cb = ColorbarBase(cax, cmap=colormaps[SIGNED if lo < 0 else ACTIVE],
+        cb = ColorbarBase(cax, cmap=SIGNED if lo < 0 else ACTIVE,
                           norm=Normalize(lo, hi), orientation="horizontal", ticks=[])
         cb.outline.set_linewidth(0.5)
         for x, text, ha in ((-4, left_text, "right"), (bar + 4, right_text, "left")):

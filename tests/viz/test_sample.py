@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 import weightlapse as wl
-from weightlapse.viz.colors import lut
 from weightlapse.viz.draw_options import DrawOptions
 from weightlapse.viz.drawn import ValueSource, build_drawn_graph, graph_with_values
 from weightlapse.viz.frame import FrameRenderer
-from weightlapse.viz.sample_paint import ACTIVE, BAR_RGB, SIGNED, _index
+from weightlapse.viz.sample_paint import BAR_RGB, _index, table
 
 
 def by_hand(snap, x, activation="relu"):
@@ -95,7 +94,7 @@ def test_units_are_filled_by_activation_and_outputs_by_probability(image_run):
     G, panel = r.G, r.panel
     lo, hi = G.graph["sample_scales"][1]
     a = v.acts[1][G.graph["shown"][1]]
-    want = lut(ACTIVE)[_index(a, lo, hi)]
+    want = table(lo)[_index(a, lo, hi)]
     np.testing.assert_allclose(panel.nodes[1].get_facecolors()[:, :3], want, atol=1e-6)
     assert hi >= a.max() > 0 and lo == 0
     p = v.acts[-1]
@@ -121,7 +120,7 @@ def test_table_rows_show_their_feature_values_at_the_inputs(tmp_path):
     x = r.G.graph["sample_input"]
     np.testing.assert_array_equal(x, run.files.read_probe()[0][2])
     s = np.abs(x).max()
-    want = lut(SIGNED)[_index(x[r.G.graph["shown"][0]], -s, s)]
+    want = table(-s)[_index(x[r.G.graph["shown"][0]], -s, s)]
     np.testing.assert_allclose(r.panel.nodes[0].get_facecolors()[:, :3], want, atol=1e-6)
     r.frame_at(0)
     assert "says" in r.title_text
