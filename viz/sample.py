@@ -108,33 +108,53 @@ class SampleForward:
     """``forward(weights, biases)``: per layer, the activations of input ``x``:
     [None, hidden 1 (all units), ..., output], the output as class
     probabilities (softmax) for classification, the network's outputs
-    otherwise; float64. One model, reloaded per snapshot."""
+    otherwise; float64. ``x`` one row (n_in,), or rows (n, n_in) for arrays
+    (n, units). One model, reloaded per snapshot."""
 
     def __init__(self, run, x):
         self.model = run.network(0, dtype="float64")
-        self.x = np.asarray(x, np.float64).reshape(1, -1)
+        x = np.asarray(x, np.float64)
+        self.single = x.ndim == 1
+        self.x = x.reshape(-1, x.shape[-1])
         self.classify = run.config["data"]["task"] == "classification"
 
     def __call__(self, weights, biases):
         from weightlapse.core.health_record import hidden_activations
         self.model.set_weights(weights, biases)
-        hidden = [a[0] for a in hidden_activations(self.model, self.x)]
-        z = np.asarray(self.model.forward(self.x), np.float64)[0]
+        hidden = hidden_activations(self.model, self.x)
+        z = np.asarray(self.model.forward(self.x), np.float64)
         if self.classify:
-            e = np.exp(z - z.max())
-            z = e / e.sum()
-        return [None] + hidden + [z]
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            z = e / e.sum(axis=1, keepdims=True)
+        out = hidden + [z]
+        return [None] + ([a[0] for a in out] if self.single else out)
+
+
+def ranges(activation, task, acts):
+    """Per layer (None for the inputs), the (low, high) that unit colours span,
+    fixed for a film: 0..1 for a classifier's probabilities, the activation
+    function's range for sigmoid and tanh, else 0..the largest |activation|
+    in ``acts`` (per layer, any shape; -max..max where negative ones occur)."""
+    out = [None]
+    last = len(acts) - 1
+    for l in range(1, last + 1):
+        if l == last and task == "classification":
+            out.append((0.0, 1.0))
+        elif l < last and activation in BOUNDED:
+            out.append(BOUNDED[activation])
+        else:
+            a = np.asarray(acts[l])
+            hi = float(max(np.max(np.abs(a)), 1e-6))
+            out.append((-hi if a.min() < -1e-3 * hi else 0.0, hi))
+    return out
 
 
 def attach(G, run, choice):
     """Write the sample onto the drawn graph ``G`` (graph attributes, see
     :mod:`.drawn`): ``sample`` (row number, or None), ``sample_input``,
-    ``sample_label``, ``sample_label_name`` and ``sample_scales``: per layer (None for the inputs) the (low, high)
-    its unit colours span, fixed for the film: the activation function's
-    range for sigmoid and tanh, else 0..the largest activation of the layer's
-    shown units (symmetric where negative ones occur) over snapshots spread
-    through the run; the
-    outputs 0..1 (probabilities) for classification."""
+    ``sample_label``, ``sample_label_name`` and ``sample_scales``: per layer
+    the (low, high) its unit colours span, fixed for the film (:func:`ranges`
+    of the shown units' activations over snapshots spread through the run)."""
     s = resolve(run, choice)
     G.graph.update(sample=None if s is None else s.index,
                    sample_input=None if s is None else s.x,
@@ -148,17 +168,9 @@ def attach(G, run, choice):
     idx = np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SNAPSHOTS)).round(), n - 1]
                     .astype(int))
     acts = [forward(run.snapshots[int(i)].weights, run.snapshots[int(i)].biases) for i in idx]
-    scales = [None]
-    last = len(G.graph["sizes"]) - 1
-    for l in range(1, last + 1):
-        if l == last and s.task == "classification":
-            scales.append((0.0, 1.0))
-        elif l < last and s.activation in BOUNDED:
-            scales.append(BOUNDED[s.activation])
-        else:
-            a = np.concatenate([A[l][G.graph["shown"][l]] for A in acts])
-            hi = float(max(np.max(np.abs(a)), 1e-6))
-            scales.append((-hi if a.min() < -1e-3 * hi else 0.0, hi))
+    shown = G.graph["shown"]
+    scales = ranges(s.activation, s.task, [None] + [np.concatenate([A[l][shown[l]] for A in acts])
+                                                   for l in range(1, len(shown))])
     G.graph["sample_scales"] = scales
     return s
 

@@ -15,6 +15,7 @@ WL.NetView = function (run, canvas, colors, textScale) {
   this.backgrounds = {};     // per colour kind: the static picture, drawn once
   this.buf = run.layers.map(L => new Float32Array(L.R * L.C));
   this.hits = [];            // drawn lines, in draw order, for edgeAt
+  this.sample = run.samples ? run.samples.first : null;   // the chosen held-out sample
   if (this.scene.image) {
     const g = this.scene.grid, K = run.layers[0].C;
     this.tileCanvas = document.createElement("canvas");
@@ -60,8 +61,10 @@ WL.NetView.prototype.draw = function (s, kind) {
   ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
   this.hits = [];
   if (sc.image) { this.drawTiles(s, kind); this.drawGridText(); }
+  this.drawSample(s);
   for (let l = sc.image ? 1 : 0; l < run.layers.length; l++) this.drawEdges(l, s, kind, sel);
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
+  this.showSample(s);
 };
 
 WL.NetView.prototype.font = function (px) { return `${Math.round(px * this.textScale)}px sans-serif`; };
@@ -106,7 +109,9 @@ WL.NetView.prototype.drawGridText = function () {
   const ctx = this.ctx, g = this.scene.grid, L = this.run.layers[0], pick = this.pick();
   ctx.fillStyle = "#444"; ctx.font = this.font(12); ctx.textAlign = "center";
   const ts = this.textScale;
-  this.text(ctx, pick < 0 ? `input ${g.h}×${g.w}` : `into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
+  const S = this.run.samples, chosen = S && this.sample !== null && this.sample !== undefined;
+  this.text(ctx, pick >= 0 ? `into unit ${L.cols[pick]}` : chosen ? `held-out row ${S.rows[this.sample]}`
+    : `input ${g.h}×${g.w}`, g.x + g.s / 2, g.y - 6);
   if (pick < 0) {
     this.text(ctx, "hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16 * ts);
     this.text(ctx, "to see its weights here", g.x + g.s / 2, g.y + g.sh + 30 * ts);
@@ -157,7 +162,8 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
   const L = l > 0 ? this.run.layers[l - 1] : null;
   for (let k = 0; k < layer.units.length; k++) {
     ctx.beginPath(); ctx.arc(layer.x, layer.y[k], layer.r, 0, 2 * Math.PI);
-    ctx.fillStyle = L ? this.colors.css(L.bias(kind, s, k), L.color[kind]) : "#b0b0b0";
+    ctx.fillStyle = this.sampleFill(l, s, k) ||
+      (L ? this.colors.css(L.bias(kind, s, k), L.color[kind]) : "#b0b0b0");
     ctx.fill();
     const chosen = sel && sel.layer === l && sel.k === k;
     ctx.lineWidth = chosen ? 2.5 : 0.8; ctx.strokeStyle = chosen ? "#000" : "#333";

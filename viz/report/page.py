@@ -27,9 +27,10 @@ from .. import quantities
 from ..colors import lut
 from . import data as qd
 from ..draw_options import DrawOptions
+from .samples import strip
 from .scene import drawn_graphs, held_entries, masks, scene
 
-SCRIPTS = ("util.js", "network.js", "curves.js", "panels.js", "main.js")
+SCRIPTS = ("util.js", "network.js", "samples.js", "curves.js", "panels.js", "main.js")
 STATUS_NOTES = {
     "finished": "",
     "interrupted": "Training was interrupted: this is what was recorded until then.",
@@ -139,6 +140,7 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "epochs": run.snapshots.epochs[keep].tolist(),
         "steps": run.snapshots.steps[keep].tolist(),
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
+        "samples": strip(run, G, keep),     # the held-out strip (--sample)
         # viz.figure titles the figure with the metrics at its snapshot: none
         # before the first evaluation (a run killed early), so no figure then
         "figure": figure_uri(run, figure_options)
