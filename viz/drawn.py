@@ -33,6 +33,12 @@ l (between layers l and l + 1):
   ends are then extended).
 - ``x[l]``: the column's x; ``pitch``: px between shown units per layer.
 - ``image_shape``: (h, w) for image inputs drawn as a grid, else None.
+- ``sample`` (the held-out row followed through the network, ``--sample``;
+  None when none is), ``sample_input`` (the network's input vector after
+  preprocessing, float64), ``sample_label`` (its class index, or target
+  vector; None when the run kept no labels), ``sample_label_name``,
+  ``sample_scales`` (per layer the (low, high) of the unit fills, None for
+  the inputs): see :mod:`.sample`.
 - ``class_names``, ``feature_names`` (None when not labelled),
   ``layer_labels``, ``quantity`` (legend text), ``importance`` (how units
   were chosen), ``n_snapshots``, ``panel_px``.
@@ -53,8 +59,14 @@ the colour quantity for the rows ``G.graph["shown"][l]`` and shown columns
 (an edge's value is ``gaps[gap][row, col]`` where ``row``/``col`` are its
 positions in ``shown``, given as edge attributes ``row``/``col``);
 ``nodes[l]``: (len(shown[l]),) bias quantity (None for inputs); ``epoch``,
-``step``. ``graph_with_values(G, run, i)`` writes them onto a copy as
-``value`` attributes (``weight`` on edges, for exporters).
+``step``; ``acts`` with a sample: per layer every unit's activation on it
+(the outputs as class probabilities), one forward pass of the snapshot's
+weights. ``graph_with_values(G, run, i)`` writes them onto a copy as
+``value`` attributes (``weight`` on edges, for exporters) and, with a
+sample, ``activation`` on each shown hidden unit, ``probability`` on each
+output unit (``activation`` for a regression's outputs) and graph
+attributes ``sample_prediction`` and ``sample_probability``, all at
+snapshot i.
 """
 from __future__ import annotations
 
