@@ -24,6 +24,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     from .drawn import ValueSource, build_drawn_graph
     from .frame import caption
     from .painter import DrawnPanel
+    from .sample import answer_text
     path = check_output(path, "figure")
     if size is not None:
         size = check_size(size)
@@ -50,7 +51,8 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     fs = 8.0 * max(zoom, 0.6)
     ax = fig.add_axes(rect)
     panel = DrawnPanel(ax, G, fs, fast=False)
-    panel.update(ValueSource(G, run).at(i))
+    values = ValueSource(G, run).at(i)
+    panel.update(values)
     fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
              ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
     m = run.metrics
@@ -60,6 +62,9 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     acc = row.get("val_acc", np.nan)
     if np.isfinite(acc):
         title += f", val acc {acc:.1%}"
+    answer = answer_text(G, values.acts)     # --sample: what the network says of it
+    if answer:
+        title += f"; held-out {G.graph['sample']} {answer}"
     fig.suptitle(title, fontsize=10 * max(zoom, 0.6), y=0.985)
     if samples is not None:
         _regions(fig, run, samples, i, G, fs, fw, fh, zoom)
