@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from .backend import DEVICES
+from .convnet import check_conv, parse_conv
 from .data import DATASET_NAMES
 from .errors import ConfigError, arg
 from .init import INITIALIZERS
@@ -96,8 +97,18 @@ class ModelConfig:
     dtype: str = setting("float32", "floating-point precision", choices=DTYPES)
     dropout: float = setting(0.0, "inverted dropout rate on hidden layers", bounds="[0, 1)",
                              metavar="P")
+    conv: list = setting([], "conv layers before the hidden layers, channels x kernel each, "
+                         "e.g. 8x5,16x5 (image data only; none: no conv layer)",
+                         parse=parse_conv, metavar="CxK,...")
+    pool: int = setting(2, "conv layers: max pooling size and stride after each one "
+                        "(1: none)", bounds="[1, 16]", metavar="N")
+    conv_stride: int = setting(1, "conv layers: the kernels' stride", bounds="[1, 16]",
+                               metavar="N")
+    conv_padding: int = setting(0, "conv layers: zero padding on each side",
+                                bounds="[0, 32]", metavar="N")
 
     def validate(self):
+        check_conv(self.conv)
         _check(all(isinstance(h, int) and not isinstance(h, bool) and h > 0
                    for h in self.hidden), "hidden", self.hidden,
                "must be positive integer layer sizes, e.g. 128,64")
@@ -180,6 +191,14 @@ class RunConfig:
             cfg.model.hidden = [h]          # hidden=32: one hidden layer
         elif isinstance(h, tuple):
             cfg.model.hidden = list(h)
+        c = cfg.model.conv
+        if isinstance(c, str):
+            try:
+                cfg.model.conv = parse_conv(c)     # conv="8x5,16x5", as on the command line
+            except ValueError as e:
+                raise ConfigError(f"{arg('conv')}: {e}") from None
+        elif isinstance(c, tuple) or (isinstance(c, list) and c and isinstance(c[0], tuple)):
+            cfg.model.conv = [list(p) for p in c]
         cfg.validate()
         return cfg
 

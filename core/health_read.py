@@ -27,7 +27,7 @@ class Health:
         self.header = header
         self.activation = header["activation"]
         self.bins = header["bins"]
-        self.n_layers = len(run.sizes) - 1
+        self.n_layers = len(run.layers)   # layers with parameters, conv ones first
         self.probes = probes
         self.missing = missing
         self.table = self._table(rows, probes)
@@ -60,7 +60,7 @@ def load_health(run) -> Health:
         return _derive(run, empty=records is not None)
     path = run.files.file(HEALTH)
     header = records[0]
-    n = len(run.sizes) - 1
+    n = len(run.layers)
     _check_header(header, n, path)
     rows, probes = [], []
     for i, rec in enumerate(records[1:], 2):
@@ -135,7 +135,7 @@ def _derive(run, empty=False) -> Health:
     snaps = run.snapshots
     if len(snaps) == 0:
         raise RunError(f"run {run.path} has no snapshots yet; nothing to diagnose")
-    probe = run.files.read_probe(run.sizes[0])
+    probe = run.files.read_probe(run.n_in)
     if probe is None:
         probe = _probe_from_data(run)
     activation = run.settings.get("activation", "relu")
@@ -143,7 +143,7 @@ def _derive(run, empty=False) -> Health:
     params0 = _params(first)
     model = run.network(0) if probe is not None else None
     acts0 = hidden_activations(model, probe[0]) if model is not None else \
-        [np.zeros((1, s)) for s in run.sizes[1:-1]]
+        [np.zeros((1, s)) for s in _hidden_units(run)]
     header = make_header(params0, acts0, activation)
     rows, probes = [], []
     for i in range(len(snaps)):
@@ -163,7 +163,7 @@ def _derive(run, empty=False) -> Health:
                                header)
         else:
             rec = probe_record(s.step, s.epoch, params, [], header)
-            rec["layers"] = [{} for _ in run.sizes[1:-1]]
+            rec["layers"] = [{} for _ in _hidden_units(run)]
         probes.append(rec)
     rec = run.recorded_from
     if rec:       # the PyTorch and Keras recorders keep snapshots, not updates
@@ -207,10 +207,16 @@ def _probe_from_data(run):
         else:
             os.environ["WEIGHTLAPSE_OFFLINE"] = offline
     X = Xv if len(Xv) else Xt
-    if X.ndim != 2 or X.shape[1] != run.sizes[0]:
+    if X.ndim != 2 or X.shape[1] != run.n_in:
         return None
     rows = np.sort(np.random.default_rng(0).permutation(len(X))[:512])
     return np.asarray(X[rows], np.float32), None
+
+
+def _hidden_units(run) -> list:
+    """Units of each layer with an activation: a conv layer's channels, a
+    hidden dense layer's units."""
+    return [l["out_channels"] if l["kind"] == "conv" else l["n_out"] for l in run.layers[:-1]]
 
 
 def _params(snap) -> dict:

@@ -45,7 +45,9 @@ def param_names(n_layers: int) -> list:
 # -- probe statistics (shared with the reader, which derives them for old runs) --
 
 def hidden_activations(model, X) -> list:
-    """The output of each hidden layer's activation for the rows X (host arrays)."""
+    """The output of each hidden layer's activation for the rows X (host
+    arrays: (n, units); a conv layer's (n * H * W, channels), so its units
+    are its channels and a dead channel is zero at every pixel of every row)."""
     from .layers import ACTIVATIONS
     acts = []
     A = model.xp.asarray(X, dtype=model.dtype)
@@ -53,7 +55,10 @@ def hidden_activations(model, X) -> list:
     for layer in model.layers:
         A = layer.forward(A, False)
         if type(layer) in kinds:
-            acts.append(np.asarray(to_host(A), np.float64))
+            a = np.asarray(to_host(A), np.float64)
+            if a.ndim == 4:     # a conv layer's maps: each channel is a unit, seen
+                a = a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])   # at every pixel
+            acts.append(a)
     return acts
 
 
@@ -208,7 +213,7 @@ class HealthRecorder:
                                "identity")
         self._xp = t.model.xp
         self._host = is_host(self._xp)
-        probe = self.dir.read_probe(t.model.sizes[0])
+        probe = self.dir.read_probe(t.model.n_in)
         if probe is None:
             X = t.X_val if len(t.X_val) else t.X
             y = t.y_val if len(t.X_val) else t.y

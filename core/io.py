@@ -186,9 +186,23 @@ def _jsonable(o):
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process's umask. Linux says it in /proc/self/status without
+    changing it; elsewhere it is read once by setting it and back (the only
+    portable way, which leaves a moment in which another thread's new files
+    get the wrong mode, so it is not done on every write)."""
+    global _UMASK
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        pass
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK = None
 
 
 def make_run_dir(out, name) -> Path:

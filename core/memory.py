@@ -2,6 +2,7 @@
 written: sizes that pass validation can still be far beyond the machine."""
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -59,13 +60,44 @@ def training_bytes(sizes, itemsize: int, optimizer: str, batch: int, n_eval: int
             + 4 * batch * per_row + 2 * min(n_eval, EVAL_CHUNK) * per_row)
 
 
-def check_training(cfg, sizes, n_train, n_val) -> None:
-    """The network of ``sizes`` trained as ``cfg`` says must fit in memory."""
+def conv_bytes(layers, itemsize: int, optimizer: str, batch: int, n_eval: int) -> int:
+    """What the conv layers add: their kernels (with gradients, optimizer
+    state, checkpoint copy), per sample of a training batch each layer's
+    input, maps before and after the activation, pooled maps and their
+    gradients (about twice the forward arrays), the same forward arrays for
+    an evaluation chunk, and the im2col working memory: the columns, their
+    gradient and the padded-row gradient of the largest layer, each bounded
+    by :data:`.conv.COLUMN_BUDGET` (see :mod:`.conv`)."""
+    from .conv import COLUMN_BUDGET
+    conv = [l for l in layers if l["kind"] == "conv"]
+    if not conv:
+        return 0
+    n_params = sum(l["out_channels"] * (l["in_shape"][0] * l["kernel"] ** 2 + 1) for l in conv)
+    per_sample = sum(math.prod(l["in_shape"]) + 2 * math.prod(l["map_shape"])
+                     + math.prod(l["out_shape"]) for l in conv) * itemsize
+    cols = max(l["in_shape"][0] * l["kernel"] ** 2 * l["map_shape"][1] * l["map_shape"][2]
+               for l in conv) * itemsize
+    chunk = min(n_eval, EVAL_CHUNK)
+    return (n_params * itemsize * (3 + OPTIMIZER_STATE.get(optimizer, 2))
+            + 3 * batch * per_sample + chunk * per_sample
+            + 3 * min(COLUMN_BUDGET, batch * cols) + min(COLUMN_BUDGET, chunk * cols))
+
+
+def check_training(cfg, sizes, n_train, n_val, layers=None) -> None:
+    """The network of ``sizes`` (and its conv ``layers``, if any) trained as
+    ``cfg`` says must fit in memory."""
     t = cfg.training
     batch = n_train if t.batch_size in (0, None) else min(t.batch_size, n_train)
-    need = training_bytes(sizes, 4 if cfg.model.dtype == "float32" else 8, t.optimizer,
-                          batch, max(n_train, n_val))
+    itemsize = 4 if cfg.model.dtype == "float32" else 8
+    need = training_bytes(sizes, itemsize, t.optimizer, batch, max(n_train, n_val))
     hidden = ",".join(map(str, cfg.model.hidden)) or "none"
+    if layers and layers[0]["kind"] == "conv":
+        from .convnet import conv_text
+        need += conv_bytes(layers, itemsize, t.optimizer, batch, max(n_train, n_val))
+        check_fits(need, f"a network of conv layers {conv_text(cfg.model.conv)} and hidden "
+                   f"{hidden} (batch {batch})",
+                   "use fewer conv channels, a larger pool or a smaller batch_size")
+        return
     check_fits(need, f"a {'-'.join(map(str, sizes))} network (hidden {hidden}, batch "
                f"{batch})", "use smaller hidden layers or a smaller batch_size")
 
@@ -79,7 +111,7 @@ def check_synthetic(cfg) -> None:
 
 
 
-def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg) -> int:
+def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg, layers=None) -> int:
     """What snapshots.bin will hold at the end of the run: one record (16 bytes
     of epoch and step, then every weight and bias) per snapshot."""
     t = cfg.training
@@ -88,6 +120,9 @@ def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg) -> int:
     every = cfg.recording.snapshot_every
     count = (t.epochs if every == "epoch" else total_steps // every) + 2
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if layers:
+        from .convnet import layout
+        n_params = sum(math.prod(s) for s in layout(layers))
     return count * (16 + n_params * itemsize)
 
 

@@ -17,6 +17,7 @@ from .data import Dataset, check_arrays, encode_labels, load_named, split
 from .errors import ConfigError, DataError, RunError, arg, python_only
 from .evaluation import sample_rows, score
 from .memory import check_disk, check_synthetic, check_training, snapshot_bytes
+from .convnet import dense_sizes, layers_for
 from .model import MLP
 from .optim import make_optimizer, make_schedule
 from .recorder import Recorder
@@ -154,10 +155,11 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
     rngs = seeded_rngs(cfg.training.seed)
     data = prepare_data(cfg, rngs, X, y, X_val, y_val, progress_factory)
     info = data[3]
-    sizes = [info["n_features"], *cfg.model.hidden, info["n_outputs"]]
-    check_training(cfg, sizes, info["n_train"], info["n_val"])
+    layers = layers_for(cfg.model, info)
+    sizes = dense_sizes(layers)
+    check_training(cfg, sizes, info["n_train"], info["n_val"], layers)
     check_disk(cfg.recording.out, snapshot_bytes(sizes, np.dtype(cfg.model.dtype).itemsize,
-                                                 info["n_train"], cfg))
+                                                 info["n_train"], cfg, layers))
     schedule = _schedule(cfg)
     run_dir = RunDir.create(cfg.recording.out, cfg.recording.name or info["name"])
     run_id = uuid.uuid4().hex
@@ -167,7 +169,7 @@ def train_run(cfg: RunConfig, X=None, y=None, X_val=None, y_val=None, callbacks=
             "format": FORMAT, "weightlapse_version": __version__, "run_id": run_id,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "settings": asdict(cfg), "data": info,
-            "network": network_info(sizes, cfg.model.dtype)})
+            "network": network_info(sizes, cfg.model.dtype, layers)})
         Xt, yt = data[0]
         if Xt.shape[1] == 2:  # 2-D data: keep up to 1,000 points for decision-region plots
             pick = np.sort(rngs["split"].permutation(len(Xt))[:1000])
@@ -188,13 +190,15 @@ def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
     (Xt, yt), (Xv, yv), test, info = data
     m, t = cfg.model, cfg.training
     classify = cfg.data.task == "classification"
-    sizes = [info["n_features"], *m.hidden, info["n_outputs"]]
+    layers = layers_for(m, info)
+    sizes = dense_sizes(layers)
+    conv = layers if layers[0]["kind"] == "conv" else None
     xp = array_module(t.device)
     n_train = len(Xt)
     # The data go to the device once; every batch is then cut there.
     Xt, yt, Xv, yv = (xp.asarray(a) for a in (Xt, yt, Xv, yv))
     model = MLP(sizes, m.activation, m.init, m.dtype, m.dropout, t.l2, cfg.data.task,
-                rng=rngs["init"], dropout_rng=rngs["dropout"], device=t.device)
+                rng=rngs["init"], dropout_rng=rngs["dropout"], device=t.device, layers=conv)
     optimizer = make_optimizer(t.optimizer, t.lr, t.momentum, schedule, xp=xp)
     if resume:
         # A checkpoint holds host arrays: it resumes on either device.
@@ -203,7 +207,7 @@ def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
     recorder = Recorder(run_dir, sizes, m.dtype, cfg.recording.snapshot_every,
                         classify=classify, sample=sample_rows(n_train, rngs["sample"]),
                         resume=resume and resume["meta"], metrics_keep=metrics_keep,
-                        run_id=run_id, xp=xp)
+                        run_id=run_id, xp=xp, layers=conv)
     trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
                       batch_size=t.batch_size, rng=rngs["shuffle"],
                       callbacks=[recorder, *callbacks],

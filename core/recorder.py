@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from .convnet import layout as conv_layout
 from .evaluation import SAMPLE_SIZE, RunningMetrics, sample_rows, score
 from .health_record import HealthRecorder
 from .rundir import SNAPSHOTS, RunDir
@@ -58,16 +59,19 @@ class Recorder:
 
     def __init__(self, run_dir, sizes, dtype, every="epoch", *, classify=True,
                  sample=None, resume=None, metrics_keep=None, run_id=None, xp=np,
-                 health=True):
+                 health=True, layers=None):
         """``resume``: the checkpoint's meta, to continue a run whose files are
         cut back to it; ``metrics_keep``: metrics.csv's text up to it; ``xp``:
-        the model's array module (the running sums stay on its device)."""
+        the model's array module (the running sums stay on its device);
+        ``layers``: the network's layers (config.json's ``network.layers``),
+        when it has conv layers (else ``sizes`` says it all)."""
         self.dir = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
         self.every = every
         self.sample = sample
         self.run_id = run_id
         keep = resume["snapshots"] if resume else None
-        self.writer = SnapshotWriter(self.dir.file(SNAPSHOTS), layout(sizes), dtype, keep=keep)
+        shapes = conv_layout(layers) if layers else layout(sizes)
+        self.writer = SnapshotWriter(self.dir.file(SNAPSHOTS), shapes, dtype, keep=keep)
         try:
             self._metrics = self.dir.open_metrics(metrics_keep if resume else None)
             self.health = HealthRecorder(self.dir, resume and resume["row_step"], every) \

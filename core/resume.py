@@ -77,7 +77,8 @@ def resume_run(path, epochs=None, X=None, y=None, X_val=None, y_val=None, callba
                     "X, y are not the data" if X is not None else "the data differ from what")
             raise DataError(f"{what} {run.path} was trained on (same shape, other values); "
                             "it can only resume on the same data")
-        check_training(cfg, run.sizes, info["n_train"], info["n_val"])
+        _check_layers(run, cfg, info)
+        check_training(cfg, run.sizes, info["n_train"], info["n_val"], run.layers)
         _check_snapshots(run, meta)
         metrics_keep = files.metrics_up_to(meta["row_step"], meta.get("rows"))
         schedule = _schedule(cfg)
@@ -131,3 +132,22 @@ def _check_snapshots(run, meta):
                        f"{meta['snapshot_step']}); the run cannot resume")
 
 
+
+
+def _check_layers(run, cfg, info):
+    """The layers the run's settings build on its data must be the layers its
+    snapshots and checkpoint hold (config.json's settings edited, say, to
+    other conv layers, would resume a different network)."""
+    from .convnet import conv_text, layers_for
+    try:
+        layers = layers_for(cfg.model, info)
+    except ConfigError as e:
+        raise RunError(f"{run.path}: its settings no longer build its network ({e}); "
+                       "the run cannot resume") from None
+    if layers != run.layers:
+        m = cfg.model
+        raise RunError(f"{run.path}: its conv settings ({arg('conv')} {conv_text(m.conv)}, "
+                       f"{arg('pool')} {m.pool}, {arg('conv_stride')} {m.conv_stride}, "
+                       f"{arg('conv_padding')} {m.conv_padding}, {arg('hidden')} "
+                       f"{','.join(map(str, m.hidden)) or 'none'}) do not build the network "
+                       f"its snapshots hold; the run cannot resume with other layer settings")

@@ -40,12 +40,21 @@ class Run:
         self.config = self.files.read_config()
         net = self.config["network"]
         self.sizes = list(net["sizes"])
+        #: network.layers (see :mod:`.rundir`): conv layers, then dense layers
+        self.layers = net["layers"]
+        self.is_conv = self.layers[0]["kind"] == "conv"
         try:
             self.snapshots = SnapshotSequence(self.path / SNAPSHOTS, net["layout"],
                                               net["dtype"])
         except (ValueError, OverflowError, MemoryError):  # sizes no snapshot can hold
             raise RunError(f"{self.path / CONFIG}: layer sizes {self.sizes} are impossible; "
                            "the run is damaged") from None
+
+    @property
+    def n_in(self) -> int:
+        """Features of a sample as stored (a conv run's flattened images)."""
+        from .convnet import input_width
+        return input_width(self.layers)
 
     @property
     def name(self) -> str:
@@ -109,14 +118,16 @@ class Run:
         return self.snapshots[i]
 
     def network(self, snapshot: int = -1, dtype=None):
-        """An :class:`~weightlapse.core.model.MLP` holding a snapshot's weights
-        (``dtype``: its arrays' type, default the run's)."""
+        """An :class:`~weightlapse.core.model.MLP` (with its conv layers, if
+        any) holding a snapshot's weights (``dtype``: its arrays' type,
+        default the run's)."""
         from .model import MLP
         s = self.settings
         try:
             # init only shapes the weights replaced below: a recorded run has none
             model = MLP(self.sizes, s["activation"], s.get("init", "he"),
-                        dtype or self.config["network"]["dtype"], task=self.config["data"]["task"])
+                        dtype or self.config["network"]["dtype"],
+                        task=self.config["data"]["task"], layers=self.layers)
         except KeyError as e:
             raise RunError(f"{self.path / CONFIG}: unknown or missing setting {e}; "
                            "the run is damaged") from None

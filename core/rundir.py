@@ -13,6 +13,46 @@ A run recorded from PyTorch or Keras (:mod:`.recorded`) has the same files
 but no checkpoint: its config.json names the framework and its version under
 ``recorded_from``, and its settings hold only what the recorder could know
 (each one checked against its declaration).
+
+The network (config.json ``"format": 2``; format 1 is read too)
+----------------------------------------------------------------
+``config["network"]``::
+
+    sizes     [n_0, ..., n_L]  widths of the dense part: n_0 its inputs (for a
+              conv network the flattened maps of the last conv layer, C*H*W),
+              n_L the outputs. A dense-only network: [n_features, *hidden, n_out].
+    layers    every layer with parameters, in order: conv layers, then dense
+              layers. Layer i owns the arrays W{i}, b{i}.
+                {"kind": "conv", "in_shape": [C, H, W], "out_channels": O,
+                 "kernel": k, "stride": s, "padding": p, "pool": q,
+                 "map_shape": [O, OH, OW],      # after convolution + activation
+                 "out_shape": [O, OH/q, OW/q]}  # after q x q max pooling (q = 1: none)
+                {"kind": "dense", "n_in": n, "n_out": m}
+              A conv layer is convolution, the run's activation, then pooling;
+              the first dense layer takes the last conv layer's out_shape
+              flattened in C, H, W order. The first conv layer's in_shape is
+              how a stored sample (a row of prod(in_shape) features, e.g. 784
+              pixels) is seen: [1, 28, 28] for MNIST-like images.
+    layout    [[shape of W0], [shape of b0], [W1], [b1], ...]:
+              conv W (O, C, k, k) (PyTorch's layout), b (O,);
+              dense W (n, m), b (m,).
+    n_params  the total number of values in layout
+    dtype     float32 or float64
+
+Format 1 (runs written before conv layers) has no ``layers``: its network is
+dense layers of ``sizes``, and :meth:`RunDir.read_config` fills ``layers`` in
+for it, so every reader sees the format-2 section. A run's format is kept
+when it is resumed.
+
+``snapshots.bin`` (:mod:`.snapshots`) is unchanged: each record holds W0, b0,
+W1, ... in ``layout`` order, so a conv layer's kernels are stored as its own
+(O, C, k, k) array. In Python: ``run.layers`` is ``network.layers``,
+``run.is_conv`` says whether any is a conv layer, ``run.n_in`` is a sample's
+width; ``snap.weights[i]`` / ``snap.biases[i]`` are layer i's arrays in those
+shapes (for a dense-only run, exactly as before). ``checkpoint.npz`` holds the
+same arrays as ``param.W0``, ``param.b0``, ... The settings that made the
+layers are ``settings.model.conv`` ([[channels, kernel], ...]), ``pool``,
+``conv_stride`` and ``conv_padding`` (absent in format 1: no conv layers).
 """
 from __future__ import annotations
 
@@ -28,6 +68,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .convnet import dense_layers, dense_sizes, input_width, layout as layers_layout, plan_layers
 from .errors import ConfigError, RunError
 from .io import atomic_write_json, atomic_write_npz, make_run_dir
 from .snapshots import FILENAME as SNAPSHOTS, layout  # noqa: F401 (re-exported)
@@ -35,10 +76,12 @@ from .snapshots import FILENAME as SNAPSHOTS, layout  # noqa: F401 (re-exported)
 if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
     import pandas as pd
 
-FORMAT = 1
+FORMAT = 2          # what this version writes
+FORMATS = (1, 2)    # what it reads (format 1: dense layers only, no network.layers)
 CONFIG, METRICS, STATUS = "config.json", "metrics.csv", "status.json"
 CHECKPOINT, SAMPLES, PROBE = "checkpoint.npz", "samples.npz", "probe.npz"
 HEALTH = "health.jsonl"
+CONV_SETTINGS = ("conv", "pool", "conv_stride", "conv_padding")   # format 2 on
 PROBE_ROWS = 512
 FRAMEWORK_NAMES = {"pytorch": "PyTorch", "keras": "Keras"}   # recorded_from's frameworks
 RECORDED_FRAMEWORKS = tuple(FRAMEWORK_NAMES)
@@ -77,7 +120,8 @@ class RunDir:
             raise RunError(f"{self.path} is not a weightlapse run (no config.json)") from None
         except (OSError, ValueError) as e:
             raise RunError(f"{path} is unreadable ({e}); the run is damaged") from None
-        if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        if not isinstance(cfg, dict) or cfg.get("format") not in FORMATS or \
+                isinstance(cfg.get("format"), bool):
             from ._version import __version__
             fmt = cfg.get("format") if isinstance(cfg, dict) else "?"
             raise RunError(f"{self.path} was written by another version of weightlapse "
@@ -99,10 +143,20 @@ class RunDir:
                 RunConfig.from_dict(settings).validate()
         except ConfigError as e:
             raise RunError(f"{path}: {e}; the run is damaged") from None
-        _check_data(cfg["data"], cfg["network"]["sizes"], path)
+        net = cfg["network"]
+        _check_data(cfg["data"], input_width(net["layers"]), net["sizes"][-1], path)
         return cfg
 
     def write_config(self, config: dict) -> None:
+        """config.json; a format-1 run (resumed, relocated) stays format 1:
+        without the ``layers`` its reader filled in and the conv settings."""
+        if config.get("format") == 1:
+            config = dict(config, network={k: v for k, v in config["network"].items()
+                                           if k != "layers"})
+            settings = dict(config["settings"])
+            settings["model"] = {k: v for k, v in settings["model"].items()
+                                 if k not in CONV_SETTINGS}
+            config["settings"] = settings
         atomic_write_json(self.file(CONFIG), _finite(config))
 
     def relocate(self, out) -> None:
@@ -234,7 +288,7 @@ class RunDir:
             raise RunError(f"{path} is incomplete or damaged (its training state)")
         if meta.get("run_id") != config.get("run_id"):
             raise RunError(f"{path} belongs to another run; train the run again")
-        shapes = layout(config["network"]["sizes"])
+        shapes = config["network"]["layout"]
         want = {f"param.{k}{i // 2}": tuple(s) for i, (k, s) in
                 enumerate(zip("Wb" * len(shapes), shapes))}
         got = {k: a.shape for k, a in arrays.items() if k.startswith("param.")}
@@ -478,6 +532,8 @@ def _valid_window(window) -> bool:
 
 
 def _check_network(net, path):
+    """The network section, checked; a format-1 one (no ``layers``) gets the
+    dense layers its sizes describe, so readers see one format."""
     ok = isinstance(net, dict) and isinstance(net.get("sizes"), list) and \
         len(net["sizes"]) >= 2 and all(isinstance(s, int) and not isinstance(s, bool)
                                         and s > 0 for s in net["sizes"])
@@ -487,10 +543,57 @@ def _check_network(net, path):
     if net.get("dtype") not in DTYPES:
         raise RunError(f"{path}: network dtype {net.get('dtype')!r} is not one of "
                        f"{', '.join(DTYPES)}; the run is damaged")
-    if net.get("layout") != [list(s) for s in layout(net["sizes"])] or \
-            net.get("n_params") != sum(math.prod(s) for s in layout(net["sizes"])):
+    if "layers" not in net:
+        net["layers"] = dense_layers(net["sizes"])
+    layers = net["layers"]
+    if not _valid_layers(layers) or dense_sizes(layers) != net["sizes"]:
+        raise RunError(f"{path}: the network's layers do not match its layer sizes; "
+                       "the run is damaged")
+    shapes = layers_layout(layers)
+    if net.get("layout") != [list(s) for s in shapes] or \
+            net.get("n_params") != sum(math.prod(s) for s in shapes):
         raise RunError(f"{path}: the network's layout does not match its layer sizes; "
                        "the run is damaged")
+
+
+def _valid_layers(layers) -> bool:
+    """``network.layers``: conv layers (each taking the last one's output),
+    then dense layers chained from the flattened maps; shapes consistent."""
+    def count(v, least=1):
+        return isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+    def shape3(v):
+        return isinstance(v, list) and len(v) == 3 and all(count(x) for x in v)
+
+    if not isinstance(layers, list) or not layers or not all(isinstance(l, dict)
+                                                             for l in layers):
+        return False
+    shape, seen_dense = None, False
+    for l in layers:
+        if l.get("kind") == "conv" and not seen_dense:
+            keys = ("out_channels", "kernel", "stride", "pool")
+            if not (all(count(l.get(k)) for k in keys) and count(l.get("padding"), 0)
+                    and all(shape3(l.get(k)) for k in ("in_shape", "map_shape", "out_shape"))):
+                return False
+            if shape is not None and l["in_shape"] != shape:
+                return False
+            try:
+                again = plan_layers(l["in_shape"], [[l["out_channels"], l["kernel"]]],
+                                    l["pool"], l["stride"], l["padding"], [], 1)[0]
+            except ConfigError:
+                return False
+            if again != l:
+                return False
+            shape = l["out_shape"]
+        elif l.get("kind") == "dense":
+            if not (count(l.get("n_in")) and count(l.get("n_out"))):
+                return False
+            if shape is not None and l["n_in"] != math.prod(shape):
+                return False
+            shape, seen_dense = [l["n_out"]], True
+        else:
+            return False
+    return seen_dense
 
 
 def _check_recorded(rec, path):
@@ -519,9 +622,8 @@ def _valid_transform(t, n_in) -> bool:
             and np.isfinite(std).all() and (std != 0).all())
 
 
-def _check_data(d, sizes, path):
+def _check_data(d, n_in, n_out, path):
     """The data section as readers use it: task, name, columns, classes, shape."""
-    n_in, n_out = sizes[0], sizes[-1]
     shape = d.get("input_shape")
     names = d.get("class_names")
     transform = d.get("transform")
@@ -538,10 +640,13 @@ def _check_data(d, sizes, path):
                        "the run is damaged")
 
 
-def network_info(sizes, dtype) -> dict:
-    shapes = layout(sizes)
-    return {"sizes": list(sizes), "dtype": str(np.dtype(dtype)),
-            "layout": [list(s) for s in shapes],
+def network_info(sizes, dtype, layers=None) -> dict:
+    """config.json's network section (format 2) for dense layers of ``sizes``,
+    or for ``layers`` (:func:`.convnet.plan_layers`) when given."""
+    layers = layers or dense_layers(sizes)
+    shapes = layers_layout(layers)
+    return {"sizes": dense_sizes(layers), "dtype": str(np.dtype(dtype)),
+            "layers": layers, "layout": [list(s) for s in shapes],
             "n_params": int(sum(math.prod(s) for s in shapes))}
 
 

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Tests never reach the network: downloads are tested against a local server.
@@ -131,6 +132,29 @@ def process_group_gone():
 
 
 # -- small real runs ----------------------------------------------------------------
+
+def write_images_csv(path, n=160, side=12, classes=3, seed=0):
+    """A Kaggle-digits-style CSV (label, pixel0..pixelN-1, values 0..255) of
+    ``n`` side x side images: class k a bright bar at its own place, plus
+    noise, so a small conv network learns it in a few epochs."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    imgs = rng.integers(0, 60, (n, side, side))
+    for i, k in enumerate(y):
+        r = 2 + 3 * k + rng.integers(0, 2)
+        imgs[i, r:r + 2, 2:side - 2] = 220
+    cols = ["label"] + [f"pixel{j}" for j in range(side * side)]
+    rows = np.column_stack([y, imgs.reshape(n, -1)])
+    path.write_text(",".join(cols) + "\n" + "\n".join(",".join(map(str, r)) for r in rows)
+                    + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def images_csv(tmp_path_factory):
+    """A small image CSV (160 rows of 12x12 pixels, 3 classes) for conv runs."""
+    return write_images_csv(tmp_path_factory.mktemp("images") / "images.csv")
+
 
 def _spiral(out, name, **kw):
     import weightlapse as wl

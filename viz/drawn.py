@@ -89,6 +89,17 @@ IMPORTANCE = ("units chosen by importance = |incoming| x |outgoing| (L2 norms of
               "final {q}); similar units (cosine of incoming weights) ordered together")
 
 
+def check_drawable(run) -> None:
+    """Conv runs are not drawn yet (issue 21, part 5): one line, not a traceback."""
+    if getattr(run, "is_conv", False):
+        from weightlapse.core.convnet import conv_text
+        from weightlapse.core.errors import RunError
+        raise RunError(f"run {run.path} has conv layers "
+                       f"({conv_text(run.settings.get('conv', []))}); this version draws "
+                       "dense layers only, so it cannot film or draw it yet (train, "
+                       "predict, diagnose and resume work)")
+
+
 def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=None,
                       quantity=None, basis=None, sample_scales=True):
     """The drawn graph of ``run`` (see the module docstring). ``reference``:
@@ -99,6 +110,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     "difference"); ``basis``: per gap, the arrays units and top:K edges are
     chosen by (default: the quantity's, from the final snapshot);
     ``sample_scales`` False leaves the scales to the caller (``set_scales``)."""
+    check_drawable(run)
     opts = options or DrawOptions()
     q = quantities.get(quantity or opts.color)
     W, H = opts.size

@@ -38,8 +38,9 @@ if (_SourceFolder.ROOT / "core" / "__init__.py").is_file() and \
         (_SourceFolder.ROOT / "pyproject.toml").is_file():
     _sys.meta_path.insert(0, _SourceFolder)
 
-from .api import (compare, demo, diagnose, diagnostics, figure, graph,  # noqa: E402,I001
-                  load_dataset, load_run, predict, render, report, runs, sweep, train)
+from .api import (demo, diagnostics, figure, graph, load_dataset, load_run,  # noqa: E402,I001
+                  predict, render, train)
+from .api_many import compare, diagnose, report, runs, sweep  # noqa: E402
 from .core import __version__  # noqa: E402
 from .core.errors import WeightlapseError  # noqa: E402
 

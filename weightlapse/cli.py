@@ -4,62 +4,17 @@ Errors from bad input are one line on stderr and exit status 2 (SPEC §4).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
-import textwrap
 import warnings
 
-from .core.config import SETTING_NAMES
 from .core.errors import WeightlapseError
 from .core.presets import PRESETS
-from .cli_options import (HelpFormatter, add_declared, add_dpi, add_output,
-                          add_setting_options, dpi_of, flags_for)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line (and exit status 2)."""
-
-    def __init__(self, *a, **kw):
-        kw.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*a, **kw)
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-# Every setting's option comes from its declaration (core/config.py).
-TRAIN_KEYS = SETTING_NAMES
-
-
-def add_train_options(p, resume=True):
-    groups = add_setting_options(p)
-    r = groups["recording and output"]
-    r.add_argument("--preset", choices=list(PRESETS), metavar="NAME",
-                   help=f"start from a preset's settings (explicit options override "
-                   f"them): one of {', '.join(PRESETS)} (default: none)")
-    if resume:
-        r.add_argument("--resume", metavar="RUN",
-                       help="continue RUN from its checkpoint (with --epochs N to extend "
-                       "it) (default: start a new run)")
-
-
-def preset_list() -> str:
-    lines = ["presets (--preset NAME):"]
-    for name, p in PRESETS.items():
-        lines.append(textwrap.fill(f"{name:13s} {p['about']}", 78, initial_indent="  ",
-                                   subsequent_indent=" " * 16))
-    return "\n".join(lines)
-
-
-def _sub(sub, common, name, help, description, examples):
-    """A subcommand with a description and examples in its --help."""
-    text = "\n\n".join(part if part.startswith("presets") else textwrap.fill(part, 78)
-                         for part in description.split("\n\n"))
-    return sub.add_parser(name, help=help, parents=[common],
-                          description=f"{text}\n\nexamples:\n" +
-                          "\n".join(f"  {e}" for e in examples))
+from .cli_many import add_report_parser, add_sweep_parser, cmd_report, cmd_runs, cmd_sweep
+from .cli_options import (TRAIN_KEYS, Parser, subcommand, add_declared, add_dpi,
+                          add_drawing_options, add_output, add_train_options, dpi_of,
+                          flags_for, preset_list)
 
 
 def build_parser() -> Parser:
@@ -75,7 +30,7 @@ def build_parser() -> Parser:
                         help="no progress bars or progress lines")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     p.set_defaults(command=None)     # bare `weightlapse`: the help, with its commands
-    t = _sub(sub, common, "train", "train a network and record its weights",
+    t = subcommand(sub, common, "train", "train a network and record its weights",
              "Train a network on a built-in dataset, a CSV or MNIST, recording its weights "
              "into a new run folder (printed last).\n\n" + preset_list(),
              ["weightlapse train --dataset spiral --hidden 32,32 --epochs 200",
@@ -83,7 +38,7 @@ def build_parser() -> Parser:
               "weightlapse train --data train.csv --label-column label --epochs 20",
               "weightlapse train --resume outputs/spiral --epochs 400"])
     add_train_options(t)
-    pr = _sub(sub, common, "predict", "predict a CSV with a run's weights (Kaggle format "
+    pr = subcommand(sub, common, "predict", "predict a CSV with a run's weights (Kaggle format "
               "for digits)",
               "Predict each row of a CSV with a run's weights. Digit runs write Kaggle's "
               "ImageId,Label; others row,prediction.",
@@ -94,7 +49,7 @@ def build_parser() -> Parser:
     pr.add_argument("--snapshot", type=int, default=-1, metavar="N",
                     help="predict with snapshot N; negative counts from the end "
                     "(default: -1, the last)")
-    r = _sub(sub, common, "render", "film a run: .mp4 (H.264) or .gif",
+    r = subcommand(sub, common, "render", "film a run: .mp4 (H.264) or .gif",
              "Film a run: one frame per snapshot, the network's edges and nodes coloured "
              "by weight.",
              ["weightlapse render outputs/spiral -o spiral.mp4",
@@ -105,7 +60,7 @@ def build_parser() -> Parser:
     add_output(r, "video", "the video to write")
     add_dpi(r, "sets text size, in [20, 600] (default: 100)")
     add_drawing_options(r, film=True)
-    f = _sub(sub, common, "figure", "a static weight diagram: .png, .svg or .pdf",
+    f = subcommand(sub, common, "figure", "a static weight diagram: .png, .svg or .pdf",
              "Draw a run's network at one snapshot (the final weights by default) for a "
              "report or slide, drawn as the film draws it.",
              ["weightlapse figure outputs/spiral -o final.svg",
@@ -118,7 +73,7 @@ def build_parser() -> Parser:
     add_dpi(f, ".png resolution, and the pixels per inch of --size; in [20, 600] "
             "(default: 200)")
     add_drawing_options(f, figure=True)
-    dg = _sub(sub, common, "diagnose", "is it learning well? per-layer health and findings",
+    dg = subcommand(sub, common, "diagnose", "is it learning well? per-layer health and findings",
               "Per layer of weights: the update-to-weight ratio (about 10^-3 is healthy), "
               "dead and saturated units, weight growth; then findings in plain words with "
               "what to try. Several runs are reported one after another and overlaid in "
@@ -130,7 +85,7 @@ def build_parser() -> Parser:
     add_output(dg, "figure", "also draw the health figure (default: none)", required=False)
     dg.add_argument("--json", action="store_true", help="print the reports as JSON")
     add_dpi(dg, ".png resolution, in [20, 600] (default: 120)")
-    g = _sub(sub, common, "graph", "export the drawn NetworkX graph: .graphml, .gexf or "
+    g = subcommand(sub, common, "graph", "export the drawn NetworkX graph: .graphml, .gexf or "
              ".json", "Export the drawn NetworkX graph (the units a film shows, their "
              "positions and per-gap scales) with one snapshot's values as attributes, for "
              "Gephi, Cytoscape or D3 (.json is node-link data).",
@@ -146,7 +101,7 @@ def build_parser() -> Parser:
                    help="every snapshot's values, timed by step, as a dynamic GEXF for "
                    "Gephi's timeline (-o must be .gexf)")
     add_drawing_options(g)
-    d = _sub(sub, common, "demo", "the main job: train the spiral network, film it, "
+    d = subcommand(sub, common, "demo", "the main job: train the spiral network, film it, "
              "draw its final weights",
              "Train the built-in spiral network (no download), film it and draw its final "
              "weights; prints the video's and the figure's paths.",
@@ -159,7 +114,7 @@ def build_parser() -> Parser:
                  size="the film's frame size in pixels (default: 1280x720)")
     d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
                    help="steps between snapshots")
-    c = _sub(sub, common, "compare", "compare runs: final weights side by side, curves, "
+    c = subcommand(sub, common, "compare", "compare runs: final weights side by side, curves, "
              "a table; or a diff, or a synced video",
              "Compare runs: final weights side by side, each gap on one colour scale shared "
              "by the runs, with their curves and a summary table; or the difference B - A "
@@ -180,7 +135,7 @@ def build_parser() -> Parser:
     add_drawing_options(c, film=True)
     add_sweep_parser(sub, common)
     add_report_parser(sub, common)
-    rs = _sub(sub, common, "runs", "a table of the runs in a folder",
+    rs = subcommand(sub, common, "runs", "a table of the runs in a folder",
               "List the runs in a folder (and in its sweeps): status, data, network, "
               "settings, accuracy.",
               ["weightlapse runs", "weightlapse runs outputs --sort val_acc",
@@ -195,20 +150,6 @@ def build_parser() -> Parser:
                     help="sort by a column, e.g. val_acc, lr, created (default: by name)")
     rs.add_argument("--reverse", action="store_true", help="with --sort: descending")
     return p
-
-
-def add_drawing_options(p, film=False, figure=False):
-    """The drawing options shared by render, figure, compare, graph and
-    report, made from DrawOptions' declarations (viz/draw_options.py); parsed
-    as text, DrawOptions.create checks them once."""
-    from .viz.draw_options import FILM_ONLY, DrawOptions
-    d = p.add_argument_group("drawing")
-    decls = DrawOptions.declarations()
-    add_declared(d, decls, [n for n in decls if film or n not in FILM_ONLY])
-    if figure and not film:
-        add_declared(d, decls, ["size"], size="the figure's size in pixels at --dpi, e.g. "
-                     "1920x1080 for a 16:9 slide (default: 10 x 6.4 inches, 7.4 x 6.4 "
-                     "without decision regions)")
 
 
 def cmd_train(args) -> int:
@@ -257,7 +198,7 @@ def summary(run, preset=None) -> str:
 
 def cmd_diagnose(args) -> int:
     import json
-    from .api import diagnose
+    from .api_many import diagnose
     from .diagnosis import json_report, text_report
     reports = diagnose(args.runs, args.output,
                        dpi=120 if args.dpi is None else dpi_of(args, "figure"))
@@ -316,7 +257,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .api import compare
+    from .api_many import compare
     from .viz.draw_options import DrawOptions
     result = compare(args.runs, args.output, diff=args.diff, align=args.align,
                      video=args.video, table=args.table, options=DrawOptions.from_args(args),
@@ -334,169 +275,6 @@ def cmd_compare(args) -> int:
                   file=sys.stderr)
     for f in result.files:
         print(f)
-    return 0
-
-
-def add_sweep_parser(sub, common):
-    sw = _sub(sub, common, "sweep", "train many runs over hyperparameters (a grid, or "
-              "random search), here or on a Dask cluster, then analyse them",
-              "Train the product of the --grid values (or --random N samples), each with "
-              "--repeat K seeds, in local worker processes or on a Dask cluster; then write "
-              "the effect figure, a table sorted by accuracy and the best runs' final "
-              "weights.",
-              ["weightlapse sweep --dataset moons --grid lr=0.01,0.1 --grid hidden=8,32x32",
-               "weightlapse sweep --dataset moons --grid lr=log:1e-3:1 --grid hidden=8,32 "
-               "--random 12 --repeat 2 --jobs 2",
-               "weightlapse sweep --preset mnist-mlp --grid lr=0.001,0.01 --scheduler "
-               "tcp://10.0.0.5:8786",
-               "weightlapse sweep --resume outputs/sweep"])
-    add_train_options(sw, resume=False)
-    g = sw.add_argument_group("sweep")
-    g.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
-                   help="a setting and its values (repeat for a product); hidden layer "
-                   "lists as 32x32, e.g. --grid hidden=16,32x32; with --random also "
-                   "log:LOW:HIGH, lin:LOW:HIGH or int:LOW:HIGH (default: none)")
-    from .core.declare import declared
-    from .sweeps.options import SweepOptions
-    add_declared(g, declared(SweepOptions), checked=True, defaults=True)
-    sw.set_defaults(_parser=sw)
-    return sw
-
-
-def parse_grid(parser, items) -> dict:
-    """--grid KEY=V1,V2 strings -> {setting: [typed values]}, each value typed
-    as the matching train option types it; KEY=log:A:B (lin:, int:) stays a
-    distribution, checked by the sweep."""
-    from .sweeps.space import is_distribution
-    types = {a.dest: a for a in parser._actions if a.dest in TRAIN_KEYS}
-    grid = {}
-    for item in items:
-        key, sep, values = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not values:
-            raise WeightlapseError(f"--grid {item!r}: expected KEY=V1,V2")
-        if key not in types:
-            raise WeightlapseError(f"--grid {key!r} is not a train setting")
-        if key in grid:
-            raise WeightlapseError(f"--grid {key} is given twice; list all its values "
-                                   "in one --grid")
-        if is_distribution(values.strip()):
-            grid[key] = values.strip()
-            continue
-        action = types[key]
-        out = []
-        for v in values.split(","):
-            if key == "hidden":
-                v = v.replace("x", ",")
-            try:
-                typed = action.type(v) if action.type else v
-            except (ValueError, argparse.ArgumentTypeError) as e:
-                raise WeightlapseError(f"--grid {key}: {v!r} is not a valid {key} ({e})") \
-                    from None
-            if action.choices and typed not in action.choices:
-                raise WeightlapseError(f"--grid {key}: {v!r} is not one of "
-                                       f"{', '.join(map(str, action.choices))}")
-            out.append(typed)
-        grid[key] = out
-    return grid
-
-
-def cmd_sweep(args) -> int:
-    from .api import sweep
-    from .sweeps.analysis import formatted
-    how = dict(jobs=args.jobs, scheduler=args.scheduler, retries=args.retries,
-               shared_out=args.shared_out, blas_threads=args.blas_threads,
-               connect_timeout=args.connect_timeout, best=args.best,
-               progress=not args.quiet, log=(lambda msg: None) if args.quiet else None)
-    settings = {k: getattr(args, k) for k in TRAIN_KEYS if k not in ("out", "name")}
-    grid = parse_grid(args._parser, args.grid) if args.grid else None
-    if not args.resume and not grid:
-        raise WeightlapseError("a sweep needs at least one --grid KEY=V1,V2 (or "
-                               "--resume SWEEP_DIR)")
-    # wl.sweep checks the rest (and names the flags given with --resume).
-    result = sweep(grid, random=args.random, repeat=args.repeat, resume=args.resume,
-                   out=args.out, name=args.name, preset=args.preset, **how, **settings)
-    if result.table is not None:
-        print(formatted(result.table).to_string(index=False))
-    for name, msg in result.failed:
-        print(f"weightlapse sweep: run {name} did not finish: {msg}", file=sys.stderr)
-    for f in result.files:
-        print(f)
-    print(result.path)
-    if result.failed and not result.runs:
-        print(f"weightlapse sweep: every run failed ({len(result.failed)}); see "
-              f"{result.path / 'index.json'}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def cmd_runs(args) -> int:
-    from .api import runs
-    from .listing import shown_columns
-    table = runs(args.folder, sort=args.sort, reverse=args.reverse)
-    if args.csv:
-        print(table.to_csv(index=False), end="")
-    elif args.json:
-        print(table.to_json(orient="records", indent=1))
-    elif table.empty:
-        print(f"no runs in {args.folder}", file=sys.stderr)
-    else:
-        text, left_out = fitted(table, shown_columns(table))
-        print(text)
-        if left_out:
-            print(f"weightlapse runs: {', '.join(left_out)} left out to fit the terminal; "
-                  "--csv or --json shows every column", file=sys.stderr)
-    return 0
-
-
-# Left out first when the table is too wide; then the settings, from the right.
-LEFT_OUT_FIRST = ("created", "snapshots", "val_loss", "epochs_done", "framework", "test_acc",
-                  "train_acc", "data", "network")
-
-
-def fitted(table, cols):
-    """The text table of ``cols`` within the terminal's width (on a terminal,
-    or with $COLUMNS set): columns are left out, LEFT_OUT_FIRST first, until
-    it fits; returns (text, the columns left out)."""
-    import shutil
-    width = shutil.get_terminal_size((10**6, 24)).columns
-    if not (sys.stdout.isatty() or "COLUMNS" in os.environ):
-        width = 10**6               # to a file or a pipe: every shown column
-    cols, left_out = list(cols), []
-    while True:
-        text = table[cols].to_string(index=False, na_rep="",
-                                     float_format=lambda v: f"{v:.4g}")
-        if len(cols) <= 2 or max(map(len, text.splitlines())) <= width:
-            return text, [c for c in table.columns if c in left_out]
-        drop = next((c for c in LEFT_OUT_FIRST if c in cols), cols[-1])
-        cols.remove(drop)
-        left_out.append(drop)
-
-
-# -- report: one self-contained HTML page to replay and explore runs ---------------
-def add_report_parser(sub, common):
-    rp = _sub(sub, common, "report", "one self-contained HTML page to replay and explore "
-              "runs (a sweep folder stands for its runs)",
-              "Write one HTML file (scripts, styles and data inline: no server, no network) "
-              "to replay runs in a browser: a timeline slider, colour by weight, change or "
-              "update, hover a weight for its history, click a unit for its receptive field; "
-              "several runs or a sweep side by side with a sortable table.",
-              ["weightlapse report outputs/spiral -o spiral.html",
-               "weightlapse report outputs/sgd outputs/adam -o both.html --snapshots 100",
-               "weightlapse report outputs/sweep -o sweep.html"])
-    rp.add_argument("runs", nargs="+", metavar="RUN", help="run directories or sweep folders")
-    add_output(rp, "page", "the page to write")
-    rp.add_argument("--snapshots", type=int, default=200, metavar="N",
-                    help="keep at most N evenly spaced snapshots (default 200)")
-    add_drawing_options(rp)
-
-
-def cmd_report(args) -> int:
-    from .api import report
-    from .viz.draw_options import DrawOptions
-    out = report(args.runs, args.output, snapshots=args.snapshots,
-                 options=DrawOptions.from_args(args))
-    print(out.path)
     return 0
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
-from .core.config import PART_TYPES, setting_declarations
+from .core.config import PART_TYPES, SETTING_NAMES, setting_declarations
 from .core.declare import KINDS, declared, default_of, help_text
 
 # Python argument names of the API that the command line spells differently.
@@ -142,3 +143,64 @@ def dpi_of(args, kind):
     """The command's dots per inch: ``--dpi`` checked, or the kind's default."""
     from .viz.outputs import DEFAULT_DPI, check_dpi
     return DEFAULT_DPI[kind] if args.dpi is None else check_dpi(args.dpi)
+
+
+# -- building blocks of the parser (weightlapse/cli.py, cli_many.py) --------------
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exit status 2)."""
+
+    def __init__(self, *a, **kw):
+        kw.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*a, **kw)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Every setting's option comes from its declaration (core/config.py).
+TRAIN_KEYS = SETTING_NAMES
+
+
+def add_train_options(p, resume=True):
+    from .core.presets import PRESETS
+    groups = add_setting_options(p)
+    r = groups["recording and output"]
+    r.add_argument("--preset", choices=list(PRESETS), metavar="NAME",
+                   help=f"start from a preset's settings (explicit options override "
+                   f"them): one of {', '.join(PRESETS)} (default: none)")
+    if resume:
+        r.add_argument("--resume", metavar="RUN",
+                       help="continue RUN from its checkpoint (with --epochs N to extend "
+                       "it) (default: start a new run)")
+
+
+def preset_list() -> str:
+    from .core.presets import PRESETS
+    lines = ["presets (--preset NAME):"]
+    for name, p in PRESETS.items():
+        lines.append(textwrap.fill(f"{name:13s} {p['about']}", 78, initial_indent="  ",
+                                   subsequent_indent=" " * 16))
+    return "\n".join(lines)
+
+
+def subcommand(sub, common, name, help, description, examples):
+    """A subcommand with a description and examples in its --help."""
+    text = "\n\n".join(part if part.startswith("presets") else textwrap.fill(part, 78)
+                         for part in description.split("\n\n"))
+    return sub.add_parser(name, help=help, parents=[common],
+                          description=f"{text}\n\nexamples:\n" +
+                          "\n".join(f"  {e}" for e in examples))
+
+
+def add_drawing_options(p, film=False, figure=False):
+    """The drawing options shared by render, figure, compare, graph and
+    report, made from DrawOptions' declarations (viz/draw_options.py); parsed
+    as text, DrawOptions.create checks them once."""
+    from .viz.draw_options import FILM_ONLY, DrawOptions
+    d = p.add_argument_group("drawing")
+    decls = DrawOptions.declarations()
+    add_declared(d, decls, [n for n in decls if film or n not in FILM_ONLY])
+    if figure and not film:
+        add_declared(d, decls, ["size"], size="the figure's size in pixels at --dpi, e.g. "
+                     "1920x1080 for a 16:9 slide (default: 10 x 6.4 inches, 7.4 x 6.4 "
+                     "without decision regions)")

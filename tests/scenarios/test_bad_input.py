@@ -17,6 +17,8 @@ def good(tmp_path_factory):
     run = wl.train(dataset="moons", hidden=[4], epochs=3, out=root, name="run")
     wl.train(dataset="moons", hidden=[3], epochs=2, out=root, name="other")
     (root / "rows.csv").write_text("x0,x1\n0.1,0.2\n0.3,0.4\n")
+    wl.train(dataset="mnist", data_dir=mnist_dir(root / "data"), conv=[[2, 3]], hidden=[],
+             epochs=1, out=root, name="conv")
     return root, run
 
 
@@ -45,6 +47,19 @@ def copy_run(good, tmp, mutate):
     shutil.copytree(good[1].path, dst)
     mutate(dst)
     return dst
+
+
+def copy_conv_run(good, tmp, mutate):
+    dst = tmp / "bad-conv"
+    shutil.copytree(good[0] / "conv", dst)
+    mutate(dst)
+    return dst
+
+
+def _edit_settings(p, **model):
+    cfg = json.loads((p / "config.json").read_text())
+    cfg["settings"]["model"].update(model)
+    (p / "config.json").write_text(json.dumps(cfg))
 
 
 def write(tmp, name, text):
@@ -116,6 +131,46 @@ CASES = [
                                    str(mnist_dir(t, ("train-labels-idx1-ubyte",
                                                      lambda b: idx(np.arange(3)))))],
      "do not match"),
+    # conv layers (issue 21): shapes, counts, data, memory, resuming, drawing
+    ("conv-kernel-too-large", lambda g, t: ["train", "--dataset", "mnist", "--data-dir",
+                                            str(mnist_dir(t)), "--conv", "4x30"],
+     "the kernel 30x30 is larger than conv layer 1's 1x28x28 input"),
+    ("conv-kernel-too-large-later", lambda g, t: ["train", "--dataset", "mnist", "--data-dir",
+                                                  str(mnist_dir(t)), "--conv", "4x5,8x5,8x5"],
+     "larger than conv layer 3's 8x4x4 input"),
+    ("conv-pool-does-not-divide", lambda g, t: ["train", "--dataset", "mnist", "--data-dir",
+                                                str(mnist_dir(t)), "--conv", "4x4"],
+     "--pool 2 does not divide conv layer 1's 25x25 maps"),
+    ("conv-zero-channels", lambda g, t: ["train", "--dataset", "mnist", "--data-dir",
+                                         str(mnist_dir(t)), "--conv", "8x5,0x5"],
+     "conv layer 2 has 0 channels; a channel count must be >= 1"),
+    ("conv-negative-channels", lambda g, t: ["train", "--dataset", "mnist", "--conv=-4x5"],
+     "conv layer 1 has -4 channels"),
+    ("conv-zero-kernel", lambda g, t: ["train", "--dataset", "mnist", "--conv", "4x0"],
+     "a kernel must be >= 1 pixel"),
+    ("conv-text", lambda g, t: ["train", "--dataset", "mnist", "--conv", "8,16"],
+     "CHANNELSxKERNEL"),
+    ("conv-pool-zero", lambda g, t: ["train", "--dataset", "mnist", "--conv", "4x5",
+                                     "--pool", "0"], "--pool must be in [1, 16]"),
+    ("conv-on-2d-data", lambda g, t: ["train", "--dataset", "moons", "--conv", "4x3"],
+     "--conv needs image data"),
+    ("conv-on-a-table", lambda g, t: ["train", "--data", str(write(
+        t, "table.csv", "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,1,0\n")), "--conv", "4x3"],
+     "is a table of 2 feature columns"),
+    ("conv-memory", lambda g, t: ["train", "--dataset", "mnist", "--data-dir", str(mnist_dir(t)),
+                                  "--conv", ",".join(["4096x3"] * 16), "--conv-padding", "1",
+                                  "--pool", "1"], "of memory and"),
+    ("conv-resume-other-conv", lambda g, t: ["train", "--resume", str(g[0] / "conv"),
+                                             "--conv", "4x3"], "only --epochs and --device"),
+    ("conv-resume-edited-conv", lambda g, t: ["train", "--epochs", "3", "--resume", str(
+        copy_conv_run(g, t, lambda p: _edit_settings(p, conv=[[3, 3]])))],
+     "do not build the network its snapshots hold"),
+    ("conv-render", lambda g, t: ["render", str(g[0] / "conv"), "-o", str(t / "f.mp4")],
+     "has conv layers (2x3)"),
+    ("conv-figure", lambda g, t: ["figure", str(g[0] / "conv"), "-o", str(t / "f.png")],
+     "cannot film or draw it yet"),
+    ("conv-report", lambda g, t: ["report", str(g[0] / "conv"), "-o", str(t / "r.html")],
+     "cannot film or draw it yet"),
     # resume
     ("resume-missing", lambda g, t: ["train", "--resume", str(t / "nope")], "not found"),
     ("resume-finished", lambda g, t: ["train", "--resume", str(g[1].path)], "already trained"),
