@@ -152,14 +152,18 @@ def ranges(activation, task, acts):
 def attach(G, run, choice):
     """Write the sample onto the drawn graph ``G`` (graph attributes, see
     :mod:`.drawn`): ``sample`` (row number, or None), ``sample_input``,
-    ``sample_label``, ``sample_label_name`` and ``sample_scales``: per layer
+    ``sample_label``, ``sample_label_name``, ``sample_at_inputs`` (how the
+    inputs show it: "image", "values" or None for 2-D data) and
+    ``sample_scales``: per layer
     the (low, high) its unit colours span, fixed for the film (:func:`ranges`
     of the shown units' activations over snapshots spread through the run)."""
     s = resolve(run, choice)
     G.graph.update(sample=None if s is None else s.index,
                    sample_input=None if s is None else s.x,
                    sample_label=None if s is None else s.label,
-                   sample_label_name=None if s is None else s.label_name)
+                   sample_label_name=None if s is None else s.label_name,
+                   sample_at_inputs=None if s is None or is_plane(run) else
+                   "image" if G.graph.get("image_shape") else "values")
     if s is None:
         G.graph["sample_scales"] = None
         return None

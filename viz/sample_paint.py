@@ -40,6 +40,11 @@ def table(lo):
     return cmap(np.linspace(0, 1, LUT_SIZE))[:, :3].astype(np.float32)
 
 
+def input_scale(G) -> float:
+    """A table row's fill scale: its largest |value| (symmetric)."""
+    return float(max(np.abs(np.asarray(G.graph["sample_input"])).max(), 1e-12))
+
+
 def _index(values, lo, hi):
     x = (np.asarray(values, np.float64) - lo) / max(hi - lo, 1e-12)
     return np.clip(x * (LUT_SIZE - 1) + 0.5, 0, LUT_SIZE - 1).astype(np.intp)
@@ -68,10 +73,13 @@ class SamplePaint:
             self.ax.imshow(x.reshape(G.graph["image_shape"]), cmap=INPUT, vmin=lo, vmax=hi,
                            extent=(x0, x1, y0, y1), interpolation="nearest", aspect="auto",
                            zorder=1.5)
+            self.ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fc="none", ec="0.45",
+                                        lw=0.8, zorder=1.6))     # the grid's frame, over it
             return
         sc = self.panel.nodes[0]
-        if sc is not None and hasattr(sc, "set_facecolor"):   # table: each feature's value
-            s = float(max(np.abs(x).max(), 1e-12))
+        if G.graph.get("sample_at_inputs") == "values" and sc is not None and \
+                hasattr(sc, "set_facecolor"):        # a table row: each feature's value
+            s = input_scale(G)
             sc.set_facecolor(table(-1)[_index(x[self.shown[0]], -s, s)])
 
     def _build_bars(self, fontsize):
@@ -145,11 +153,12 @@ class SamplePaint:
 
 
 def draw_legends(ax, G, fontsize):
-    """Under each hidden and output column, below its layer name, one row
-    saying what the units' fills mean: "activation 0 [bar] 2.3" (per layer,
-    fixed for the film) and "probability 0 [bar] 100%" for a classifier's
-    outputs. One text row high, so that it fits above the caption of a
-    640x360 frame."""
+    """Under each column, below its layer name, one row saying what the
+    units' fills mean: "value −2.1 [bar] 2.1" under a table's inputs,
+    "activation 0 [bar] 2.3" under the hidden columns (per layer, fixed for
+    the film; the word once) and "probability 0 [bar] 100%" under a
+    classifier's outputs. One text row high, so that it fits above the
+    caption of a 640x360 frame; as wide as the columns' spacing allows."""
     fig = ax.get_figure(root=True)
     bbox = ax.get_window_extent()
     scales = G.graph["sample_scales"]
@@ -166,23 +175,32 @@ def draw_legends(ax, G, fontsize):
     h = float(np.clip(0.55 * size * px, 5, 9))
     bar = float(np.clip(0.05 * fig.bbox.width, 28, 96))
     FW, FH = fig.bbox.width, fig.bbox.height
-    arts = []
+    entries = []                                    # (column, low, high, word, high text)
+    if G.graph.get("sample_at_inputs") == "values":
+        s = input_scale(G)
+        entries.append((0, -s, s, "value", f"{s:.2g}"))
     for l in range(1, last + 1):
         lo, hi = scales[l]
-        classify = l == last and (lo, hi) == (0.0, 1.0)
-        if l == last and not classify:
-            continue
-        left_text = ("probability" if classify else "activation") + \
-            (" 0" if lo == 0 else f" {lo:.2g}".replace("-", "\u2212"))
-        right_text = "100%" if classify else f"{hi:.2g}"
-        total = width(left_text) + bar + width(right_text) + 8
-        cx = bbox.x0 + G.graph["x"][l] * bbox.width
-        x0 = cx - total / 2 + width(left_text) + 4
-        cax = fig.add_axes([x0 / FW, (mid - h / 2) / FH, bar / FW, h / FH])
+        if l == last:
+            if (lo, hi) == (0.0, 1.0):
+                entries.append((l, lo, hi, "probability", "100%"))
+        else:           # the word once, by the first hidden column
+            entries.append((l, lo, hi, "activation" if l == 1 else "", f"{hi:.2g}"))
+    xs = [bbox.x0 + x * bbox.width for x in G.graph["x"]]
+    arts = []
+    for l, lo, hi, word, right_text in entries:
+        left_text = (word + " " if word else "") + \
+            ("0" if lo == 0 else f"{lo:.2g}".replace("-", "\u2212"))
+        texts = width(left_text) + width(right_text) + 8
+        room = min([abs(xs[l] - xs[k]) for k in (l - 1, l + 1) if 0 <= k < len(xs)] or [FW])
+        b = float(np.clip(0.92 * room - texts, 12, bar))   # never into the next column's
+        cx = xs[l]
+        x0 = cx - (texts + b) / 2 + width(left_text) + 4
+        cax = fig.add_axes([x0 / FW, (mid - h / 2) / FH, b / FW, h / FH])
         cb = ColorbarBase(cax, cmap=SIGNED if lo < 0 else ACTIVE,
                           norm=Normalize(lo, hi), orientation="horizontal", ticks=[])
         cb.outline.set_linewidth(0.5)
-        for x, text, ha in ((-4, left_text, "right"), (bar + 4, right_text, "left")):
+        for x, text, ha in ((-4, left_text, "right"), (b + 4, right_text, "left")):
             arts.append(cax.annotate(text, xy=(0, 0.5), xycoords="axes fraction",
                                      xytext=(x / px, 0), textcoords="offset points", ha=ha,
                                      va="center", fontsize=size, color="0.2"))
