@@ -99,6 +99,12 @@ class SamplePaint:
         r = self.panel.radius[self.last]
         W = fig.bbox.width
         self.bar_len = float(np.clip(0.035 * W, 18, 64))
+        bbox = ax.get_window_extent()
+        out_x = bbox.x0 + G.graph["x"][self.last] * bbox.width
+        room = bbox.x1 + 0.04 * W - (out_x + r + 9 + label_px)   # not into a panel beside
+        self.bar_len = min(self.bar_len, room)
+        if self.bar_len < 18:       # too short to read: the fills say it alone
+            return
         ys = [G.nodes[f"{self.last}:{u}"]["y"] for u in self.shown[self.last]]
         pitch = abs(ys[0] - ys[1]) * ax.get_window_extent().height if len(ys) > 1 else 20
         h = float(np.clip(0.35 * pitch, 2, 7))
@@ -188,6 +194,8 @@ def draw_legends(ax, G, fontsize):
             entries.append((l, lo, hi, "activation" if l == 1 else "", f"{hi:.2g}"))
     xs = [bbox.x0 + x * bbox.width for x in G.graph["x"]]
     arts = []
+    if mid - h / 2 < 0.012 * FH + 2 * 1.3 * size * px + 2:
+        return arts     # no room above a two-line caption (comparisons side by side)
     for l, lo, hi, word, right_text in entries:
         left_text = (word + " " if word else "") + \
             ("0" if lo == 0 else f"{lo:.2g}".replace("-", "\u2212"))
