@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from .backend import is_host, to_host
+from .evaluation import seeded_sample
 
 FORMAT = 1
 N_BINS = 40
@@ -180,7 +181,9 @@ class HealthRecorder:
         self._prev, self._ww = {}, {}
         self._armed = False
         self._next = 0            # the next step whose update is measured
+        self.due = 0
         self._last_probe = None
+        self._header_acts = (None, None)   # (step, activations) the header was made from
         self._reset()
 
     def _reset(self):
@@ -217,8 +220,8 @@ class HealthRecorder:
         if probe is None:
             X = t.X_val if len(t.X_val) else t.X
             y = t.y_val if len(t.X_val) else t.y
-            rows = np.sort(np.random.default_rng(0).permutation(len(X))[:512])
-            X, y = to_host(X[self._xp.asarray(rows)]), to_host(y[self._xp.asarray(rows)])
+            rows = self._xp.asarray(seeded_sample(len(X)))
+            X, y = to_host(X[rows]), to_host(y[rows])
             self.dir.write_probe(X, y)
             probe = (np.asarray(X, np.float32), y)
         self._probe = probe[0]
@@ -226,23 +229,32 @@ class HealthRecorder:
         self._gap = min(probe_gap(len(self._probe), t.batch_size), t.steps_per_epoch)
         if self.header is None:
             host = {k: np.asarray(v) for k, v in t.model.host_params().items()}
-            self.header = make_header(host, hidden_activations(t.model, self._probe),
-                                      self.activation)
+            acts = hidden_activations(t.model, self._probe)
+            self.header = make_header(host, acts, self.activation)
             self._writer.write(self.header)
+            self._header_acts = (t.step, acts)   # the first probe record's, too
         self._next = self._next_due(t.step, t)
         self._arm(t)
+        self._set_due()
 
     def _sq(self, a):
         a = a.ravel()
         return float(np.dot(a, a)) if self._host else self._xp.vdot(a, a)
 
     def step(self, t):
+        """After each update; with ``t.step`` below :attr:`due` it has
+        nothing to do (the recorder skips the call then)."""
         if self._armed:
             self._measure(t)
             self._armed = False
             self._next = self._next_due(t.step, t)
         if t.step + 1 == self._next:
             self._arm(t)
+        self._set_due()
+
+    def _set_due(self):
+        # The step count from which step() has work: measure the update, or arm.
+        self.due = self._next if self._armed else self._next - 1
 
     def _measure(self, t):
         xp, host = self._xp, self._host
@@ -284,8 +296,16 @@ class HealthRecorder:
             return
         self._last_probe = t.step
         params = {k: np.asarray(v) for k, v in t.model.host_params().items()}
-        acts = hidden_activations(t.model, self._probe)
+        acts = self._activations(t)
         self._writer.write(probe_record(t.step, t.epoch_float, params, acts, self.header))
+
+    def _activations(self, t) -> list:
+        """The probe set's hidden activations for the weights at ``t.step``:
+        the header's bins and the first probe record (both before the first
+        update) come from one forward pass."""
+        step, acts = self._header_acts
+        self._header_acts = (None, None)
+        return acts if step == t.step else hidden_activations(t.model, self._probe)
 
     def close(self):
         self._writer.close()

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from .convnet import layout as conv_layout
-from .evaluation import SAMPLE_SIZE, RunningMetrics, sample_rows, score
+from .evaluation import SAMPLE_SIZE, RunningMetrics, score, seeded_sample
 from .health_record import HealthRecorder
 from .rundir import SNAPSHOTS, RunDir
 from .snapshots import SnapshotWriter, layout
@@ -101,8 +101,9 @@ class Recorder:
 
     def on_step_end(self, t):
         self.running.add(t.last_loss_value, t.last_outputs, t.last_targets)
-        if self.health:
-            self.health.step(t)
+        health = self.health
+        if health is not None and t.step >= health.due:
+            health.step(t)
         if self.every != "epoch" and t.step % self.every == 0:
             self._snapshot(t)
 
@@ -140,7 +141,7 @@ class Recorder:
         train = self.running.take(min(SAMPLE_SIZE, len(t.X)))
         if train is None:
             if self.sample is None:
-                self.sample = sample_rows(len(t.X), np.random.default_rng(0))
+                self.sample = seeded_sample(len(t.X))
             rows = self.running.xp.asarray(self.sample)   # to the device on a GPU
             train = score(t.model, t.X[rows], t.y[rows], self.running.classify)
         row["train_loss"], row["train_acc"] = train

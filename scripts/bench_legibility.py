@@ -1,6 +1,7 @@
 """How legible each preset's default film is, gap by gap (issue 9, part 8).
 
     WEIGHTLAPSE_DATA=... python scripts/bench_legibility.py [--limit 10000] [--frames 12]
+                                                            [--only spiral]
 
 For the presets spiral, zhang, mnist-mlp and mnist-strong, and a 12-feature,
 4-class CSV this script writes itself, it trains a run, renders its default
@@ -13,10 +14,15 @@ film (1280x720, default drawing options) and reports per gap between layers:
   as tall as the units and tiles drawn in them;
 - in range: the share of drawn edges (tile pixels for tiles) whose
   |value| / scale lies in [0.1, 1], over the same frames;
-- the smallest drawn unit's diameter in pixels, and the film's duration.
+- the smallest drawn unit's diameter in pixels, and the film's duration;
+- for 2-D presets (spiral), the unit maps (issue 19): the smallest map's
+  side in pixels and the share of map pixels visibly coloured (as above),
+  mean over the same frames.
 
 Targets: coloured >= 15% in every gap, in range >= 60% for every layer, every
-unit >= 6 px, duration >= 8 s.
+unit >= 6 px, duration >= 8 s; on 2-D presets every map >= 20 px across and
+maps coloured >= 15%. ``--only NAME`` measures the presets whose name
+contains NAME.
 
 For the image presets it also checks the default ``--sample`` (held-out row
 0 followed through the network, issue 19), in the middle and last frames:
@@ -48,7 +54,8 @@ import weightlapse as wl
 from weightlapse.viz.frame import FrameRenderer
 from weightlapse.viz.pacing import film_positions
 
-TARGETS = {"coloured": 0.15, "in_range": 0.60, "unit_px": 6.0, "duration_s": 8.0}
+TARGETS = {"coloured": 0.15, "in_range": 0.60, "unit_px": 6.0, "duration_s": 8.0,
+           "map_px": 20.0, "map_coloured": 0.15}
 
 
 def write_csv(path, n=1500, seed=0):
@@ -63,19 +70,21 @@ def write_csv(path, n=1500, seed=0):
     df.to_csv(path, index=False)
 
 
-def train_all(out, limit):
+def train_all(out, limit, only=""):
     csv = Path(out) / "customers.csv"
     write_csv(csv)
     q = dict(out=out)
-    return {
-        "spiral": wl.train(preset="spiral", name="spiral", **q),
-        "zhang": wl.train(preset="zhang", limit=limit, epochs=300, name="zhang", **q),
-        "mnist-mlp": wl.train(preset="mnist-mlp", limit=limit, epochs=3, name="mnist-mlp", **q),
-        "mnist-strong": wl.train(preset="mnist-strong", limit=limit, epochs=3,
-                                 name="mnist-strong", **q),
-        "csv-12x4": wl.train(data=csv, label_column="segment", hidden=[32, 16], epochs=40,
-                             name="csv", **q),
+    todo = {
+        "spiral": lambda: wl.train(preset="spiral", name="spiral", **q),
+        "zhang": lambda: wl.train(preset="zhang", limit=limit, epochs=300, name="zhang", **q),
+        "mnist-mlp": lambda: wl.train(preset="mnist-mlp", limit=limit, epochs=3,
+                                      name="mnist-mlp", **q),
+        "mnist-strong": lambda: wl.train(preset="mnist-strong", limit=limit, epochs=3,
+                                         name="mnist-strong", **q),
+        "csv-12x4": lambda: wl.train(data=csv, label_column="segment", hidden=[32, 16],
+                                     epochs=40, name="csv", **q),
     }
+    return {name: train() for name, train in todo.items() if only in name}
 
 
 def gap_boxes(r):
@@ -116,6 +125,10 @@ def measure(run, frames):
     positions = film_positions(n, r.opts.duration, r.opts.fps)
     pick = positions[np.unique(np.linspace(0, len(positions) - 1, frames).round().astype(int))]
     boxes = gap_boxes(r)
+    maps = r.panel.maps
+    map_px, map_col = None, 0.0
+    if maps is not None and maps.layers:
+        map_px = min(maps.resample[l][0][0].size for l in maps.layers)
     coloured = np.zeros(len(boxes))
     inside = np.zeros(len(boxes))
     total = np.zeros(len(boxes))
@@ -130,6 +143,11 @@ def measure(run, frames):
             a = np.abs(vals) / G.graph["scales"][l]
             inside[l] += np.count_nonzero((a >= 0.1) & (a <= 1))
             total[l] += a.size
+        if map_px is not None:
+            shares = [(np.abs(img[t:t + map_px, x:x + map_px] - 255).max(axis=2) > 40).mean()
+                      for l in maps.layers for t, x in maps.rects[l]]
+            map_col += float(np.mean(shares)) / len(pick)
+    r.map_stats = (map_px, map_col)
     unit_px = 2 * min(r.panel.radius[l] for l in range(len(G.graph["sizes"]))
                       if l in r.panel.radius and not (l == 0 and "0:grid" in G))
     return r, coloured, inside / total, unit_px
@@ -179,11 +197,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=10_000)
     ap.add_argument("--frames", type=int, default=12, help="frames measured per film")
+    ap.add_argument("--only", default="", help="measure only presets whose name contains this")
     args = ap.parse_args()
     os.environ.setdefault("WEIGHTLAPSE_OFFLINE", "1")
-    rows, ok, samples = [], True, []
+    rows, maps, ok, samples = [], [], True, []
     with tempfile.TemporaryDirectory() as d:
-        runs = train_all(d, args.limit)
+        runs = train_all(d, args.limit, args.only)
         for name, run in runs.items():
             if run.config["data"].get("input_shape"):
                 unit_c, out_c, bar, corr = sample_check(run)
@@ -198,12 +217,22 @@ def main():
                 ok &= good
                 rows.append((name, "-".join(map(str, run.sizes)), f"{l}->{l + 1}", kind,
                              col[l], rng[l], unit, secs, "met" if good else "MISSED"))
+            map_px, map_col = r.map_stats
+            if map_px is not None:
+                good = map_px >= TARGETS["map_px"] and map_col >= TARGETS["map_coloured"]
+                ok &= good
+                maps.append((name, map_px, map_col, "met" if good else "MISSED"))
     print("default film of each preset, 1280x720; per gap between layers")
     print(f"{'preset':13s} {'network':15s} {'gap':5s} {'drawn as':8s} {'coloured':>9s} "
           f"{'in range':>9s} {'min unit px':>11s} {'film s':>7s}  targets")
     for name, net, gap, kind, col, rng, unit, secs, verdict in rows:
         print(f"{name:13s} {net:15s} {gap:5s} {kind:8s} {col:9.0%} {rng:9.0%} {unit:11.1f} "
               f"{secs:7.1f}  {verdict}")
+    if maps:
+        print("\nunit maps of the 2-D presets (each hidden unit's output over the input plane)")
+        print(f"{'preset':13s} {'min map px':>10s} {'coloured':>9s}  targets")
+        for name, px, col, verdict in maps:
+            print(f"{name:13s} {px:10d} {col:9.0%}  {verdict}")
     print("\nimage presets: the default --sample (held-out row 0), middle and last frames")
     print(f"{'preset':13s} {'unit contrast':>13s} {'answer contrast':>15s} {'bar error px':>12s} "
           f"{'input corr':>10s}  targets")
@@ -213,7 +242,8 @@ def main():
           "targets > 40, bar within 1 px, input correlation >= 0.9)")
     print(f"\ntargets: coloured >= {TARGETS['coloured']:.0%}, in range >= "
           f"{TARGETS['in_range']:.0%}, unit >= {TARGETS['unit_px']:g} px, film >= "
-          f"{TARGETS['duration_s']:g} s: {'all met' if ok else 'NOT all met'}")
+          f"{TARGETS['duration_s']:g} s; maps >= {TARGETS['map_px']:g} px, coloured >= "
+          f"{TARGETS['map_coloured']:.0%}: {'all met' if ok else 'NOT all met'}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ ms per snapshot for mnist-strong's default view. Runs are trained with their pre
 already holds them. The draw time covers setSnapshot (decode, colour, draw
 the canvas) and a one-pixel read-back, which waits for the canvas to be
 rasterised; its median and best over the draws are given (the best is the
-steadier figure on a loaded machine). ``--shots`` saves a screenshot of each page.
+steadier figure on a loaded machine). setSnapshot also moves the diagnose
+panels' cursors and redraws their histograms; "with panels" reads back one
+pixel of every canvas (network and panels), so it waits for all of them.
+``--shots`` saves a screenshot of each page.
 """
 from __future__ import annotations
 
@@ -34,14 +37,16 @@ CASES = {"demo": dict(preset="spiral", snapshot_every=2),
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 
-DRAW_JS = """n => {
-  const w = window.weightlapse, c = document.querySelector('#nets canvas').getContext('2d');
+DRAW_JS = """([n, every]) => {
+  const w = window.weightlapse;
+  const cs = Array.from(document.querySelectorAll(every ? '#nets canvas, #health canvas' : '#nets canvas'))
+    .map(c => c.getContext('2d'));
   const times = [];
   for (let k = 0; k < n; k++) {
     const i = (k * 7919) % w.count;
     const t = performance.now();
     w.setSnapshot(i);
-    c.getImageData(0, 0, 1, 1);
+    for (const c of cs) c.getImageData(0, 0, 1, 1);
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
@@ -67,14 +72,15 @@ def in_browser(browser, html, draws, shot):
     page.goto(html.resolve().as_uri())
     page.wait_for_selector("body[data-ready='1']", timeout=120000)
     load = time.perf_counter() - t
-    times = page.evaluate(DRAW_JS, draws)
+    times = page.evaluate(DRAW_JS, [draws, False])
+    every = page.evaluate(DRAW_JS, [draws, True])
     if shot:
         page.evaluate("weightlapse.setSnapshot(Math.floor(weightlapse.count * 0.7))")
         page.screenshot(path=str(shot))
     page.close()
     if errors:
         raise SystemExit(f"page errors in {html}: {errors}")
-    return load, statistics.median(times), min(times)
+    return load, statistics.median(times), min(times), statistics.median(every)
 
 
 def main():
@@ -101,16 +107,16 @@ def main():
             wl.report(run, html)
             write = time.perf_counter() - t
             shot = args.shots / f"{name}.png" if args.shots else None
-            load, draw, best = in_browser(browser, html, args.draws, shot)
+            load, draw, best, every = in_browser(browser, html, args.draws, shot)
             rows.append((name, "-".join(map(str, run.sizes)), len(run.snapshots), write,
-                         html.stat().st_size / 1e6, load, draw, best))
+                         html.stat().st_size / 1e6, load, draw, best, every))
         browser.close()
     print("| run | network | snapshots | write s | size MB | load s | draw ms (median) | "
-          "draw ms (best) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "draw ms (best) | with panels ms (median) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.2f} | {r[5]:.2f} | "
-              f"{r[6]:.1f} | {r[7]:.1f} |")
+              f"{r[6]:.1f} | {r[7]:.1f} | {r[8]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ and one frame of each colour mode (weight, change, update) of the same
 mnist-mlp run, at the same moment of its film.
 
     WEIGHTLAPSE_DATA=... python scripts/readme_frame.py [docs]
+    python scripts/readme_frame.py --spiral [docs]
     WEIGHTLAPSE_DATA=... KERAS_BACKEND=torch python scripts/readme_frame.py --recorded [docs]
 
 Writes docs/demo-frame.png, docs/gallery-mnist-{weight,change,update}.png and
@@ -12,6 +13,9 @@ frames of the default 1280x720 film scaled to 960x540, each well under 300 kB. T
 trained for 4 epochs (its frames are taken at epoch 2). With ``--recorded``:
 docs/recorded-{torch,keras}-mnist.png, the frame at epoch 2 of the films the
 README's "Film your own PyTorch/Keras model" examples make (run as written).
+Also docs/gallery-spiral-maps.png: the network of the demo's last frame at
+1920x1080 (each hidden unit's map beside it), cropped to the network and
+scaled to 960 px wide. ``--spiral``: only the two spiral pictures (no MNIST).
 """
 import os
 import re
@@ -31,10 +35,10 @@ SIZE = (960, 540)
 SAMPLE = 3           # the held-out row the sample frame follows
 
 
-def save(frame, path):
+def save(frame, path, size=SIZE):
     # Octree keeps small saturated areas (a class swatch, scattered points):
     # median cut merged class 2's green into grey.
-    img = Image.fromarray(np.ascontiguousarray(frame[..., :3])).resize(SIZE, Image.LANCZOS)
+    img = Image.fromarray(np.ascontiguousarray(frame[..., :3])).resize(size, Image.LANCZOS)
     img.quantize(
         colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
         path, optimize=True)
@@ -57,16 +61,30 @@ def recorded(out):
             save(r.frame_at(i), out / f"recorded-{fw}-mnist.png")
 
 
+def spiral(out, d):
+    """The demo's frame at epoch 60 (half learned), and its network with the
+    unit maps at the end, large."""
+    run = wl.train(preset="spiral", out=d, name="demo", snapshot_every=2)
+    i = int(np.searchsorted(run.snapshots.steps, 60))
+    save(FrameRenderer(run).frame_at(i), out / "demo-frame.png")
+    r = FrameRenderer(run, DrawOptions.create(size=(1920, 1080)))
+    frame = r.frame_at(len(run.snapshots) - 1)
+    b, H = r.panel.bbox, 1080
+    top = int(H - b.y1) - 60                  # the colour bars; down to the maps' legend
+    crop = frame[max(top, 0):H - 40, :int(b.x1) + 20]
+    w = 960
+    save(crop, out / "gallery-spiral-maps.png", (w, int(round(crop.shape[0] * w / crop.shape[1]))))
+
+
 def main():
-    args = [a for a in sys.argv[1:] if a != "--recorded"]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
     out = Path(args[0] if args else "docs")
     if "--recorded" in sys.argv:
         return recorded(out)
     with tempfile.TemporaryDirectory() as d:
-        run = wl.train(preset="spiral", out=d, name="demo", snapshot_every=2)
-        i = int(np.searchsorted(run.snapshots.steps, 60))  # epoch 60: half learned
-        r = FrameRenderer(run)
-        save(r.frame_at(i), out / "demo-frame.png")
+        spiral(out, d)
+        if "--spiral" in sys.argv:
+            return
         run = wl.train(preset="mnist-mlp", epochs=4, out=d, name="mnist")
         i = int(np.searchsorted(run.snapshots.epochs, 2.0))
         for color in ("weight", "change", "update"):

@@ -19,6 +19,7 @@ from .outputs import check_output, write
 from .frame import caption
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
+from .unit_maps import draw_legend as draw_map_legend
 
 IGNORED = {"name", "out", "data_dir"}   # where a run lives, not how it learned
 
@@ -52,13 +53,16 @@ def run_label(run, keys) -> str:
     return ", ".join(f"{k}={_fmt(s.get(k))}" for k in keys) or run.name
 
 
-def summary_table(runs) -> pd.DataFrame:
+def summary_table(runs, healths=None) -> pd.DataFrame:
     """One row per run: the differing settings, final and best validation
     accuracy (training accuracy where nothing was held out), final loss,
-    epochs, seconds and parameter count."""
+    epochs, seconds, parameter count, and the final dead (and saturated) %
+    and log10 update ratio of the worst layer (core.health_summary; NaN for
+    a run without them). ``healths``: the runs' Health when already read."""
+    from weightlapse.core.health_summary import health_cells
     keys = differing_settings(runs)
     rows = []
-    for r in runs:
+    for r, cells in zip(runs, health_cells(runs, healths)):
         m, info = r.metrics, r.info
         split = "val" if m["val_loss"].notna().any() else "train"
         acc = m[f"{split}_acc"].dropna()
@@ -70,7 +74,7 @@ def summary_table(runs) -> pd.DataFrame:
                f"final {split} loss": loss.iloc[-1] if len(loss) else np.nan,
                "epochs": info.get("epochs_completed"),
                "seconds": info.get("elapsed_s"),
-               "params": r.config["network"]["n_params"]}
+               "params": r.config["network"]["n_params"], **cells}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -175,6 +179,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
     fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run" if shared
                                     else "each run on its own"),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
+    draw_map_legend(fig, graphs[0], 7.5, 0.5, 0.34 / H)
     fig.suptitle(textwrap.shorten("final " + opts.color + "s: "
                                   + (", ".join(keys) if keys else "runs")
                                   + ("  (hidden units aligned)" if align else ""),

@@ -16,6 +16,7 @@ from .frame import caption
 from .draw_options import DrawOptions
 from .pacing import film_epochs
 from .painter import DrawnPanel
+from . import unit_maps
 from .sprites import TextSprite
 from .video import check_video_options, write_video
 
@@ -38,6 +39,9 @@ class CompareRenderer:
         # bars, the panel and the layer labels under it; the caption last.
         top = 1 - (0.01 * H + 1.5 * fs * 1.4 * px) / H
         bottom = (0.01 * H + 1.3 * pt(fs * 0.85) * px) / H
+        maps = any(unit_maps.applies(r, r.sizes, bool(r.config["data"].get("input_shape")))
+                   for r in runs)
+        bottom += maps * 1.3 * pt(fs * 0.85) * px / H    # a line for the maps' legend
         top, bottom = max(top, 0.6), min(bottom, 0.2)   # tiny frames: cramped, not broken
         cell_h = (top - bottom) / rows
         above = (1.5 * fs * px + legend_height_px(fs * 0.8, dpi) + 2) / H
@@ -56,6 +60,8 @@ class CompareRenderer:
         self.title = TextSprite(size, dpi, 0.5, 0.99, fs * 1.4)
         fig.text(0.5, 0.01, caption(self.graphs[0], "shared by every run"),
                  ha="center", va="bottom", fontsize=pt(fs * 0.85), color="0.25")
+        unit_maps.draw_legend(fig, self.graphs[0], fs * 0.85, 0.5,
+                              (0.01 * H + 1.9 * pt(fs * 0.85) * px) / H)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
         self.buffer = np.asarray(self.canvas.buffer_rgba())

@@ -33,6 +33,11 @@ l (between layers l and l + 1):
   ends are then extended).
 - ``x[l]``: the column's x; ``pitch``: px between shown units per layer.
 - ``image_shape``: (h, w) for image inputs drawn as a grid, else None.
+- 2-D data only (:mod:`.unit_maps`): ``response_grid`` (g: the maps are
+  g x g), ``response_extent`` (x0, x1, y0, y1: the input range the maps and
+  the decision regions cover), ``response_range[l]`` ((lo, hi), the colour
+  range of hidden layer l's maps, fixed for the film; None for inputs and
+  outputs), ``map_px[l]`` (a map's side in px), ``activation``.
 - ``sample`` (the held-out row followed through the network, ``--sample``;
   None when none is), ``sample_input`` (the network's input vector after
   preprocessing, float64), ``sample_label`` (its class index, or target
@@ -48,7 +53,8 @@ Nodes: ids ``"l:i"`` (layer l, unit i), ``"l:more"`` for "+N more", and
 grid and more), ``kind`` (input|hidden|output|more|grid), ``label``, ``x``,
 ``y``, ``order`` (row in its column), ``importance``; ``count`` on "more";
 ``box`` = (x0, y0, x1, y1) on the grid and on units carrying a tile
-(``tile`` box too).
+(``tile`` box too); ``map`` = (x0, y0, x1, y1), where a hidden unit's map
+is drawn (2-D data).
 
 Edges: ``"l:i" -> "l+1:j"`` with ``gap``, ``i``, ``j`` (indices into W[gap]),
 ``kind`` (line|dense); and ``"0:grid" -> "1:j"`` with kind "field" for tiles.
@@ -59,11 +65,14 @@ the colour quantity for the rows ``G.graph["shown"][l]`` and shown columns
 (an edge's value is ``gaps[gap][row, col]`` where ``row``/``col`` are its
 positions in ``shown``, given as edge attributes ``row``/``col``);
 ``nodes[l]``: (len(shown[l]),) bias quantity (None for inputs); ``epoch``,
-``step``; ``acts`` with a sample: per layer every unit's activation on it
+``step``; ``maps[l]`` (2-D data): (len(shown[l]), g, g) outputs of the shown
+hidden units over the grid (rows bottom to top), None for inputs and
+outputs; ``acts`` with a sample: per layer every unit's activation on it
 (the outputs as class probabilities), one forward pass of the snapshot's
 weights. ``graph_with_values(G, run, i)`` writes them onto a copy as
-``value`` attributes (``weight`` on edges, for exporters) and, with a
-sample, ``activation`` on each shown hidden unit, ``probability`` on each
+``value`` attributes (``weight`` on edges, for exporters), on hidden units
+of 2-D data ``response`` (the unit's map as g lists of g floats) and, with
+a sample, ``activation`` on each shown hidden unit, ``probability`` on each
 output unit (``activation`` for a regression's outputs) and graph
 attributes ``sample_prediction`` and ``sample_probability``, all at
 snapshot i.
@@ -74,7 +83,7 @@ import networkx as nx
 import numpy as np
 
 from . import labels as lb
-from . import quantities, sample
+from . import quantities, sample, unit_maps
 from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
@@ -138,6 +147,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
                                                 shape if grid else None),
                    quantity=q.legend(), importance=IMPORTANCE.format(q=q.basis))
     _place(G, sizes, shown, more, panel_px, grid)
+    unit_maps.place(G, run)
     for l, idx in enumerate(shown):
         if not (l == 0 and grid):
             score = importance(Q, l)
@@ -169,6 +179,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     G.graph["gap_kind"], G.graph["masks"] = kinds, masks
     if sample_scales:
         set_scales(G, gap_samples(G, run))
+    unit_maps.set_ranges(G, run)
     if sample.attach(G, run, opts.sample if quantity is None else "none") is not None:
         G.graph["quantity"] = sample.legend(q, G)     # units show the sample instead
     return G
@@ -277,17 +288,21 @@ def _place_tiles(G, units, xs, pitch, panel_px, shape):
 def gap_samples(G, run):
     """Per gap, value samples of the drawn edges (tiles: their pixels) from up
     to SCALE_SAMPLES snapshots spread evenly over the film (with the last)."""
-    n = G.graph["n_snapshots"]
-    idx = np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SAMPLES)).round(), n - 1]
-                    .astype(int))
     src = ValueSource(G, run)
     samples = [[] for _ in G.graph["gap_kind"]]
-    for i in idx:
+    for i in scale_snapshots(G.graph["n_snapshots"]):
         v = src.at(int(i))
         for l, M in enumerate(v.gaps):
             mask = G.graph["masks"][l]
             samples[l].append(M[mask] if mask is not None else M)
     return samples
+
+
+def scale_snapshots(n):
+    """The snapshots colour scales are sampled from: up to SCALE_SAMPLES of
+    ``n``, evenly spread, with the last."""
+    return np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SAMPLES)).round(), n - 1]
+                     .astype(int))
 
 
 def set_scales(G, samples, scales=None):
@@ -312,4 +327,5 @@ def share_scales(graphs, runs):
     shared = quantities.share(own, graphs[0].graph["scale"])
     for G, smp in zip(graphs, samples):
         set_scales(G, smp, shared[:len(smp)])
+    unit_maps.share_ranges(graphs)
     return shared

@@ -24,6 +24,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     from .drawn import ValueSource, build_drawn_graph
     from .frame import caption
     from .painter import DrawnPanel
+    from .unit_maps import draw_legend as draw_map_legend
     from .sample import answer_text
     path = check_output(path, "figure")
     if size is not None:
@@ -55,6 +56,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     panel.update(values)
     fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
              ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
+    draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2, 0.012 + 0.26 * zoom / fh)
     m = run.metrics
     row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), snap.step, "right")) - 1, 0)]
     what = "final" if i == n - 1 else f"snapshot {i}"

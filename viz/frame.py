@@ -20,6 +20,7 @@ from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
 from .labels import short, training_line
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
+from .unit_maps import draw_legend as draw_map_legend
 from .sample import answer_text
 from .sample_paint import caption as sample_caption
 from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
@@ -70,6 +71,9 @@ class FrameRenderer:
                       color="0.35")
         self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
                       fontsize=fs * 0.85, color="0.25", wrap=True)
+        # 2-D data: what the units' maps show, over the caption
+        draw_map_legend(self.fig, self.G, fs * 0.85, 0.31,
+                        (0.012 * H + 1.4 * fs * 0.85 * px + 9) / H)
         self.extra = "regions" if self.samples is not None else None
         self._build_metrics(fs)
         if self.extra:

@@ -47,6 +47,10 @@ class DrawnPanel:
         self._build_lines()
         self._build_tiles(fig, bbox)
         self._build_dense(fig, bbox)
+        self.maps = None
+        if G.graph.get("response_grid"):   # 2-D data: each hidden unit's map
+            from .unit_maps import MapPainter
+            self.maps = MapPainter(ax, G, self.radius, fast)
         if labels:
             decor.draw_labels(ax, G, fontsize, self.radius)
         decor.draw_grid(ax, G, fontsize)
@@ -197,6 +201,8 @@ class DrawnPanel:
         for l, sc in enumerate(self.nodes):
             if sc is not None and l > 0 and hasattr(sc, "set_facecolor"):
                 sc.set_facecolor(self.lut[lut_index(values.nodes[l], self.scales[l - 1])])
+        if self.maps is not None:
+            self.maps.update(values)
         if self.tiles and not self.fast:
             for k, im in enumerate(self.tile_images):
                 im.set_data(self._tile_rgb(values, k))
@@ -229,6 +235,8 @@ class DrawnPanel:
                                self.line_rgba[:, 3], self.line_values, self.lut)
         elif self.lines is not None and self.fast:
             self.ax.draw_artist(self.lines)
+        if self.maps is not None:
+            self.maps.paint(buffer)
         if self.sample is not None:
             self.sample.paint(buffer)
         for sc in self.nodes:

@@ -22,8 +22,8 @@ from .colors import LUT_SIZE
 from .decor import pt
 
 # Activations in orange (purple below 0), kept apart from the weights' blue and
-# red: the colours of the 2-D unit maps (issue 19 part 1) too.
-NEG, POS = (0.37, 0.23, 0.60), (0.90, 0.45, 0.05)
+# red: the colours of the 2-D unit maps (their one owner: unit_maps).
+from .unit_maps import NEG, POS  # noqa: E402
 _T = np.linspace(-1, 1, LUT_SIZE)[:, None]
 SIGNED = ListedColormap(1 - np.abs(_T) + np.abs(_T) * np.where(_T < 0, NEG, POS),
                         name="wl_signed")              # purple < 0 (white) < orange

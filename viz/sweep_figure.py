@@ -52,13 +52,16 @@ def _scalar(value):
     return value[0] if isinstance(value, (list, tuple)) and len(value) == 1 else value
 
 
-def aggregate(points: pd.DataFrame, keys) -> pd.DataFrame:
+def aggregate(points: pd.DataFrame, keys, extra=()) -> pd.DataFrame:
     """Mean and standard deviation (ddof=1; NaN for one seed) of acc and loss
-    over the runs that share every key's value; ``n`` runs each."""
+    (and of the columns ``extra``, as ``<column>_mean``/``_std``, over the
+    runs that have them) over the runs that share every key's value; ``n``
+    runs each."""
     frame = points.assign(**{f"_{k}": points[k].map(label) for k in keys})
     groups = frame.groupby([f"_{k}" for k in keys], sort=False, dropna=False)
+    more = {f"{c}_{f}": (c, f) for c in extra for f in ("mean", "std")}
     out = groups.agg(n=("run", "size"), acc_mean=("acc", "mean"), acc_std=("acc", "std"),
-                     loss_mean=("loss", "mean"), loss_std=("loss", "std"))
+                     loss_mean=("loss", "mean"), loss_std=("loss", "std"), **more)
     firsts = groups[list(keys)].first()
     return pd.concat([firsts, out], axis=1).reset_index(drop=True)
 

@@ -14,15 +14,16 @@ from .sample import SampleForward, write_values
 class DrawnValues:
     """``gaps[l]``: (len(shown[l]), len(shown[l+1])) float32 values of gap l;
     ``nodes[l]``: (len(shown[l]),) bias quantity (None for l = 0);
-    ``epoch`` (float), ``step`` (int); ``acts``: with a sample (:mod:`.sample`),
-    per layer the activations of every unit on it (None for the inputs; the
-    outputs as class probabilities), else None."""
+    ``epoch`` (float), ``step`` (int); ``maps``: None, or per layer the shown
+    hidden units' outputs over the input plane (:mod:`.unit_maps`); ``acts``:
+    with a sample (:mod:`.sample`), per layer the activations of every unit
+    on it (None for the inputs; the outputs as class probabilities), else None."""
 
-    __slots__ = ("gaps", "nodes", "epoch", "step", "acts")
+    __slots__ = ("gaps", "nodes", "epoch", "step", "maps", "acts")
 
-    def __init__(self, gaps, nodes, epoch, step, acts=None):
+    def __init__(self, gaps, nodes, epoch, step, maps=None, acts=None):
         self.gaps, self.nodes, self.epoch, self.step = gaps, nodes, float(epoch), int(step)
-        self.acts = acts
+        self.maps, self.acts = maps, acts
 
     def lerp(self, other, t):
         """The values a fraction ``t`` of the way to ``other``."""
@@ -32,6 +33,8 @@ class DrawnValues:
                            [mix(a, b) for a, b in zip(self.nodes, other.nodes)],
                            self.epoch + t * (other.epoch - self.epoch),
                            int(round(self.step + t * (other.step - self.step))),
+                           None if self.maps is None else
+                           [mix(a, b) for a, b in zip(self.maps, other.maps)],
                            None if self.acts is None else
                            [mix(a, b) for a, b in zip(self.acts, other.acts)])
 
@@ -54,6 +57,10 @@ class ValueSource:
         self._raw_cache = OrderedDict()
         self._size = cache
         self._base = None
+        self.maps = None
+        if "response_grid" in G.graph:
+            from .unit_maps import MapSource
+            self.maps = MapSource(G)
 
     def __len__(self):
         return len(self.run.snapshots)
@@ -65,6 +72,8 @@ class ValueSource:
             return self._raw_cache[i]
         snap = self.run.snapshots[i]
         raw = self.cut(snap.weights, snap.biases, snap.epoch, snap.step)
+        if self.maps is not None:
+            raw.maps = self.maps(snap.weights, snap.biases)
         if self.forward is not None:    # the sample's activations, once per snapshot read
             raw.acts = self.forward(snap.weights, snap.biases)
         self._raw_cache[i] = raw
@@ -99,7 +108,7 @@ class ValueSource:
         return DrawnValues([one(a, k, "gaps") for k, a in enumerate(raw.gaps)],
                            [None] + [one(a, k, "nodes") for k, a in enumerate(raw.nodes)
                                      if k > 0],
-                           raw.epoch, raw.step, raw.acts)
+                           raw.epoch, raw.step, raw.maps, raw.acts)
 
 
 class ShownCut:
@@ -128,10 +137,11 @@ def graph_with_values(G, run, i=-1):
     ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
     bias quantity; None for inputs); on field edges (image tiles) ``norm``,
     the L2 norm of the unit's incoming values, and ``weights``, those values
-    (one per pixel, row-major over ``image_shape``). With a sample: the
-    unit's ``activation`` on it (``probability`` on outputs), see
-    :func:`.sample.write_values`. Graph attributes ``snapshot``, ``epoch``,
-    ``step`` say which."""
+    (one per pixel, row-major over ``image_shape``); on hidden units of 2-D
+    data ``response``, the unit's map (:func:`.unit_maps.write_responses`);
+    with a sample, the unit's ``activation`` on it (``probability`` on
+    outputs), see :func:`.sample.write_values`. Graph attributes
+    ``snapshot``, ``epoch``, ``step`` say which."""
     n = len(run.snapshots)
     i = i + n if i < 0 else i
     v = ValueSource(G, run).at(i)
@@ -151,4 +161,7 @@ def graph_with_values(G, run, i=-1):
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
     write_values(H, v.acts)
+    if v.maps is not None:
+        from .unit_maps import write_responses
+        write_responses(H, v)
     return H

@@ -263,7 +263,7 @@ def cmd_compare(args) -> int:
                      video=args.video, table=args.table, options=DrawOptions.from_args(args),
                      dpi=None if args.dpi is None else dpi_of(args, "figure"),
                      progress=args.video and not args.quiet)
-    print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(result.table.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4g}"))
     for rec in result.report:
         if "layer" in rec:
             print(f"aligned hidden layer {rec['layer']}: {rec['moved']} of {rec['units']} "

@@ -98,6 +98,46 @@ def test_table_is_sorted_with_mean_and_std_across_seeds(repeated):
     assert " ± " in md
 
 
+def test_tables_give_each_runs_dead_share_and_update_ratio(repeated):
+    from weightlapse.core.health_read import load_health
+    from weightlapse.core.health_summary import DEAD, RATIO, final_health
+    cells = {r.name: final_health(load_health(r)) for r in repeated.runs}
+    runs = pd.read_csv(repeated.path / "runs.csv")
+    for _, row in runs.iterrows():
+        assert row[DEAD] == pytest.approx(cells[row["run"]][DEAD])
+        assert row[RATIO] == pytest.approx(cells[row["run"]][RATIO])
+    table = pd.read_csv(repeated.path / "table.csv")
+    for _, row in table.iterrows():
+        names = [r.name for r in repeated.runs if f"{r.settings['lr']:g}" == f"{row['lr']:g}"
+                 and r.settings["optimizer"] == row["optimizer"]]
+        for col in (DEAD, RATIO):
+            vals = [cells[n][col] for n in names]
+            assert row[col] == pytest.approx(np.mean(vals))             # mean across seeds
+    head = (repeated.path / "table.md").read_text().splitlines()[0]
+    assert head.endswith(f"| {DEAD} | {RATIO} |")
+    assert f"{DEAD} std" not in table
+
+
+def test_a_run_without_health_has_empty_cells(tmp_path):
+    from weightlapse.core.health_summary import DEAD, RATIO
+    from weightlapse.sweeps.analysis import analysis
+    result = wl.sweep({"lr": [0.3, 0.03]}, dataset="xor", hidden=[4], epochs=3, out=tmp_path,
+                      **QUIET)
+    gone = result.runs[0]
+    (gone.path / "health.jsonl").write_text("{not json\n")      # damaged: nothing read
+    analysis(result.path, result.index, best=0)
+    for name in ("runs.csv", "table.csv"):
+        t = pd.read_csv(result.path / name, keep_default_na=False)
+        rows = t[t["lr"].astype(float) == gone.settings["lr"]]
+        assert list(rows[DEAD]) == [""] and list(rows[RATIO]) == [""], name
+        other = t[t["lr"].astype(float) != gone.settings["lr"]]
+        assert float(other[RATIO].iloc[0]) < 0
+    for name in ("runs.md", "table.md"):
+        lines = (result.path / name).read_text().splitlines()
+        row = next(ln for ln in lines if f"| {gone.settings['lr']:g} |" in ln)
+        assert row.endswith("|  |  |"), (name, row)
+
+
 def test_effect_figure_points_equal_the_runs_metrics(repeated):
     keys = ["lr", "optimizer"]
     artists = draw_effects(effect_points(repeated.runs, keys), keys)

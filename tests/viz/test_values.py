@@ -36,6 +36,9 @@ class CountingRun:
                 return run.snapshots[i]
         self.snapshots = Snaps()
 
+    def __getattr__(self, name):        # everything else as the run has it
+        return getattr(self._run, name)
+
 
 def expected(run, G, color, i):
     """The quantity of snapshot i, computed from the raw arrays."""

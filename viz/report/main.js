@@ -28,6 +28,7 @@
     box.appendChild(h);
     const canvas = WL.el("canvas", { "data-run": run.id });
     box.appendChild(canvas);
+    if (run.maps) box.appendChild(WL.el("p", { class: "hint" }, "Squares beside hidden units: " + run.maps.legend + "."));
     if (!multi) box.appendChild(WL.el("p", { class: "hint" }, caption(run)));
     $("nets").appendChild(box);
     const view = new WL.NetView(run, canvas, colors, multi ? 1.7 : 1);
@@ -49,6 +50,7 @@
   }
   if (multi) $("nets").appendChild(WL.el("p", { class: "hint", style: "flex-basis: 100%" }, caption(runs[0])));
   const curves = new WL.Curves($("curves"), runs, e => setSnapshot(nearest(e)));
+  const health = new WL.Health($("health"), runs);
   WL.details($("details"), runs);
   if (multi && data.table) {
     $("compare-box").hidden = false;
@@ -70,6 +72,7 @@
     const e = times[state.t];
     for (const v of views) v.draw(snapOf(v.run), state.kind);
     curves.draw(e);
+    health.draw(e);
     $("slider").value = state.t;
     const r0 = runs[0], s0 = snapOf(r0);
     $("where").textContent = `snapshot ${state.t + 1} of ${count} · epoch ${WL.fmt(e, 4)}` +
@@ -251,6 +254,8 @@
       return k < 0 || L.kind !== "units" ? null : toClient(v, [L.x, L.y[k]]);
     },
     cursorPx() { return curves.cursorPx(); },
+    /* a diagnose panel (layer, key as in WL.HEALTH_PANELS): cursor x, shown probe records, or why empty */
+    healthPanel(layer, key) { return health.state(layer, key); },
     curves() {   // the curves' layout: canvas size, axes and legend rows (with widths)
       const ctx = curves.ctx; ctx.font = "12px sans-serif";
       return { W: curves.W, H: curves.H, plots: curves.plots.map(p => ({ key: p.key, lo: p.lo, hi: p.hi })),

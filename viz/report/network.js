@@ -63,6 +63,7 @@ WL.NetView.prototype.draw = function (s, kind) {
   if (sc.image) { this.drawTiles(s, kind); this.drawGridText(); }
   this.drawSample(s);
   for (let l = sc.image ? 1 : 0; l < run.layers.length; l++) this.drawEdges(l, s, kind, sel);
+  if (run.maps) this.drawMaps(s);         // 2-D data: each hidden unit's map (maps.js)
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
   this.showSample(s);
 };

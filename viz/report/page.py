@@ -27,10 +27,14 @@ from .. import quantities
 from ..colors import lut
 from . import data as qd
 from ..draw_options import DrawOptions
+from .health import health_payload
+from .maps import map_payload
 from .samples import strip
 from .scene import drawn_graphs, held_entries, masks, scene
+from weightlapse.core.health_summary import read_health
 
-SCRIPTS = ("util.js", "network.js", "samples.js", "curves.js", "panels.js", "main.js")
+SCRIPTS = ("util.js", "network.js", "maps.js", "samples.js", "curves.js", "panels.js",
+           "health.js", "main.js")
 STATUS_NOTES = {
     "finished": "",
     "interrupted": "Training was interrupted: this is what was recorded until then.",
@@ -90,19 +94,22 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
     opts = options or DrawOptions.create(color=color, scale=scale, units=units, edges=edges)
     runs, left_out = expand_runs(paths)
     reference = None
-    payloads = []
+    payloads, healths = [], []
     for r in runs:
         # runs of one architecture show the same units, so panels line up
         same = reference is not None and list(reference.graph["sizes"]) == list(r.sizes)
         G, per = drawn_graphs(r, opts, reference if same else None)
         reference = reference or G
         payloads.append(run_payload(r, int(snapshots), G, per, opts if figure else None))
+        health, why = read_health(r)
+        payloads[-1]["health"] = health_payload(health, why, int(snapshots))
+        healths.append(health)
     payload = {"runs": payloads, "color": opts.color, "scaleMode": opts.scale,
                "lut": lut_hex(), "leftOut": left_out, "quantities": quantities.page_entries()}
     share_scales(payload["runs"])
     payload["timeline"] = timeline([r["epochs"] for r in payload["runs"]], int(snapshots))
     if len(runs) > 1:
-        payload.update(comparison(runs))
+        payload.update(comparison(runs, healths))
     html = document(payload)
     if path is not None:
         try:
@@ -140,6 +147,7 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "epochs": run.snapshots.epochs[keep].tolist(),
         "steps": run.snapshots.steps[keep].tolist(),
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
+        "maps": map_payload(run, G, keep),
         "samples": strip(run, G, keep),     # the held-out strip (--sample)
         # viz.figure titles the figure with the metrics at its snapshot: none
         # before the first evaluation (a run killed early), so no figure then
@@ -199,11 +207,11 @@ def metrics(run) -> dict:
             for c in cols}
 
 
-def comparison(runs) -> dict:
+def comparison(runs, healths=None) -> dict:
     """The table (sortable in the page) and, per differing setting, the
     final validation accuracy of each run."""
     from ..compare import _fmt, differing_settings, run_settings, summary_table
-    table = summary_table(runs)
+    table = summary_table(runs, healths)
     keys = differing_settings(runs)
     acc_col = next((c for c in table.columns if c.startswith("final") and "acc" in c), None)
     effects = []

@@ -42,11 +42,13 @@ class SweepResult:
         return "".join(parts)
 
 
-def sweep_table(agg: pd.DataFrame, keys, split="val") -> pd.DataFrame:
-    """``agg`` (viz.sweep_figure.aggregate: keys, n, acc_mean/std, loss_mean/std)
-    -> a table sorted by accuracy (by loss where there is none): the keys'
-    values as text, ``runs``, and ``<split> acc``, ``<split> acc std``,
-    ``<split> loss``, ``<split> loss std``."""
+def sweep_table(agg: pd.DataFrame, keys, split="val", extra=()) -> pd.DataFrame:
+    """``agg`` (viz.sweep_figure.aggregate: keys, n, acc_mean/std, loss_mean/std
+    and the ``extra`` columns' _mean/_std) -> a table sorted by accuracy (by
+    loss where there is none): the keys' values as text, ``runs``, and
+    ``<split> acc``, ``<split> acc std``, ``<split> loss``, ``<split> loss
+    std``, then each extra column's mean (the health cells of
+    core.health_summary: NaN where no run of the setting has one)."""
     import pandas as pd
     from ..viz.sweep_figure import label
     table = pd.DataFrame({k: agg[k].map(label) for k in keys})
@@ -54,6 +56,8 @@ def sweep_table(agg: pd.DataFrame, keys, split="val") -> pd.DataFrame:
     for m in ("acc", "loss"):
         table[f"{split} {m}"] = agg[f"{m}_mean"].to_numpy()
         table[f"{split} {m} std"] = agg[f"{m}_std"].to_numpy()
+    for c in extra:           # the mean only: the table prints in 80 columns
+        table[c] = agg[f"{c}_mean"].to_numpy()
     if table[f"{split} acc"].notna().any():
         table = table.sort_values(f"{split} acc", ascending=False, na_position="last")
     else:
@@ -64,19 +68,25 @@ def sweep_table(agg: pd.DataFrame, keys, split="val") -> pd.DataFrame:
 
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
     """The table with each metric as text, ``mean ± std`` where there are
-    several seeds."""
+    several seeds (the health cells: their mean, empty where none)."""
+    from ..core.health_summary import DEAD, RATIO, SATURATED
     out = table.copy()
     for col in [c for c in table.columns if c.endswith(" std")]:
         mean = col[:-4]
         out[mean] = [_pm(m, s) for m, s in zip(table[mean], table[col])]
         out = out.drop(columns=[col])
+    for col, digits in ((DEAD, 1), (SATURATED, 1), (RATIO, 2)):
+        if col in table:
+            out[col] = [_pm(m, None, digits) for m in table[col]]
     return out
 
 
-def _pm(mean, std):
+def _pm(mean, std, digits=4):
     if mean is None or not np.isfinite(mean):
         return ""
-    return f"{mean:.4f}" if std is None or not np.isfinite(std) else f"{mean:.4f} ± {std:.4f}"
+    if std is None or not np.isfinite(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def markdown(table: pd.DataFrame) -> str:
@@ -90,6 +100,8 @@ def analysis(path, index, best) -> SweepResult:
     """Load a sweep's finished runs and write its analysis beside index.json:
     table.csv/.md, effects.png, runs.csv/.md and, for the ``best`` runs,
     compare.png/compare-curves.png."""
+    import pandas as pd
+    from ..core.health_summary import health_cells, read_health
     from ..core.io import atomic_write_text
     from ..core.run import load_run
     from ..viz import compare as cmp
@@ -113,14 +125,19 @@ def analysis(path, index, best) -> SweepResult:
     sampled = [k for k, v in index["grid"].items() if is_distribution(v)]
     points = effects.effect_points(result.runs, keys)
     split = points["split"].iloc[0]
-    result.table = sweep_table(effects.aggregate(points, keys), keys, split)
+    healths = [read_health(r)[0] for r in result.runs]
+    cells = pd.DataFrame(health_cells(result.runs, healths), index=points.index)
+    points = pd.concat([points, cells], axis=1)
+    result.table = sweep_table(effects.aggregate(points, keys, cells.columns), keys, split,
+                               cells.columns)
     atomic_write_text(path / "table.csv", result.table.to_csv(index=False))
     atomic_write_text(path / "table.md", markdown(result.table))
     result.files = [effects.effect_figure(result.runs, keys, path / "effects.png",
                                           log_keys=log_keys, sampled=sampled),
                     path / "table.csv",
                     path / "table.md"]
-    result.files += list(cmp.write_table(cmp.summary_table(result.runs), path / "runs.csv"))
+    result.files += list(cmp.write_table(cmp.summary_table(result.runs, healths),
+                                         path / "runs.csv"))
     score = points["acc"] if points["acc"].notna().any() else -points["loss"]
     order = score.fillna(-float("inf")).to_numpy().argsort(kind="stable")[::-1]
     top = [result.runs[i] for i in order[:best]]

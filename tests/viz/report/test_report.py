@@ -204,3 +204,29 @@ def test_unwritable_output_folder(report_runs, tmp_path, capsys):
     blocker.write_text("x")
     assert main(["report", str(report_runs["a"].path), "-o", str(blocker / "r.html")]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_a_2d_run_carries_its_unit_maps(report_runs):
+    """Each shown hidden unit's map at every kept snapshot (the nearest of at
+    most MAP_SNAPSHOTS), coloured as the film colours it."""
+    from weightlapse.viz import unit_maps
+    from weightlapse.viz.drawn import build_drawn_graph
+    from weightlapse.viz.report.maps import GRID, MAP_SNAPSHOTS
+    from weightlapse.viz.report.scene import PANEL
+    run = report_runs["a"]
+    p = payload(build_report([run], snapshots=15))["runs"][0]
+    m = p["maps"]
+    assert m["g"] == GRID and len(m["snaps"]) == 15 and len(m["lut"]) == 256
+    assert "unit output over the input plane" in m["legend"]
+    G = build_drawn_graph(run, panel_px=PANEL)
+    src = unit_maps.MapSource(G, GRID)
+    last = run.snapshots[p["snapIndex"][-1]]
+    want = src(last.weights, last.biases)
+    rows = min(15, MAP_SNAPSHOTS)
+    for L in m["layers"]:
+        l, units = L["layer"], len(G.graph["shown"][L["layer"]])
+        assert len(L["boxes"]) == units
+        codes = np.frombuffer(__import__("base64").b64decode(L["data"]), np.uint8)
+        codes = codes.reshape(rows, units, GRID, GRID)[m["snaps"][-1]]
+        idx = unit_maps.map_index(want[l][:, ::-1], G.graph["response_range"][l])
+        assert np.abs(codes.astype(int) - idx).max() <= 1

@@ -2,63 +2,16 @@
 (no browser download). Skipped, with the reason, where either is missing.
 
 Each page is opened from a file:// URL, as a person double-clicking it would,
-and must make no request beyond its own file.
+and must make no request beyond its own file (the browser and ``open_page``
+are in conftest.py).
 """
-import shutil
-
 import numpy as np
 import pytest
 
 import weightlapse as wl
 from weightlapse.viz.colors import lut, lut_index
 
-
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed (pip install playwright)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if not CHROMIUM:
-    pytest.skip("no chromium on PATH (Debian: apt-get install chromium)",
-                allow_module_level=True)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
 LUT = (lut() * 255).round().astype(int)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-class Page:
-    """A report opened in a fresh page, with its console errors and requests."""
-
-    def __init__(self, browser, path):
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        self.errors, self.requests = [], []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.url = path.resolve().as_uri()
-        self.page.goto(self.url)
-        self.page.wait_for_selector("body[data-ready='1']", timeout=30000)
-
-    def js(self, expr, arg=None):
-        return self.page.evaluate(expr, arg)
-
-    def pixel(self, x, y, run=0):
-        """RGB of the network canvas of ``run`` at client point (x, y)."""
-        return self.js("""([x, y, run]) => {
-            const c = document.querySelectorAll('#nets canvas')[run], r = c.getBoundingClientRect();
-            const px = Math.floor((x - r.left) * c.width / r.width), py = Math.floor((y - r.top) * c.height / r.height);
-            return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data.slice(0, 3)); }""",
-                       [x, y, run])
-
-    def check_clean(self):
-        assert self.errors == []
-        assert all(u == self.url or u.startswith("data:") for u in self.requests), self.requests
 
 
 def colour(value, scale):
@@ -87,10 +40,10 @@ def snap_index(run, page, i):
 
 
 @pytest.fixture(scope="module")
-def single(report_runs, tmp_path_factory, browser):
+def single(report_runs, tmp_path_factory, open_page):
     path = tmp_path_factory.mktemp("page") / "single.html"
     wl.report(report_runs["a"], path, snapshots=15, edges="all")
-    page = Page(browser, path)
+    page = open_page(path)
     yield report_runs["a"], page
     page.page.close()
 
@@ -217,10 +170,10 @@ def test_clicking_a_unit_highlights_it(single):
     page.check_clean()
 
 
-def test_image_run_receptive_fields(image_run, tmp_path, browser):
+def test_image_run_receptive_fields(image_run, tmp_path, open_page):
     path = tmp_path / "digits.html"
     wl.report(image_run, path, snapshots=20, units=10)    # tiles of 3 px per input pixel
-    page = Page(browser, path)
+    page = open_page(path)
     try:
         shown = page.js("""() => { const s = []; const c = weightlapse;
             for (let j = 0; j < 40; j++) s.push(c.locate(0, 0, j) !== null); return s; }""")
@@ -247,12 +200,12 @@ def test_image_run_receptive_fields(image_run, tmp_path, browser):
         page.page.close()
 
 
-def test_compare_report(report_runs, tmp_path, browser, train_spiral):
+def test_compare_report(report_runs, tmp_path, open_page, train_spiral):
     a, b = report_runs["a"], report_runs["b"]
     c = train_spiral(report_runs["out"], "c", epochs=20, lr=0.02)     # fewer epochs than a, b
     path = tmp_path / "cmp.html"
     wl.report([a, b, c], path, snapshots=30)
-    page = Page(browser, path)
+    page = open_page(path)
     try:
         assert page.page.locator("#nets canvas").count() == 3
         for layer in range(3):
@@ -288,12 +241,12 @@ def test_compare_report(report_runs, tmp_path, browser, train_spiral):
         page.page.close()
 
 
-def test_sweep_report(tmp_path, browser):
+def test_sweep_report(tmp_path, open_page):
     result = wl.sweep({"hidden": [[4], [8]], "lr": [0.01, 0.05]}, dataset="moons", epochs=6,
                       snapshot_every=2, batch_size=0, out=tmp_path, name="sw")
     path = tmp_path / "sweep.html"
     wl.report(result.path, path)
-    page = Page(browser, path)
+    page = open_page(path)
     try:
         assert page.page.locator("#nets canvas").count() == 4
         assert page.page.locator("#cmp-table tr").count() == 5
@@ -305,7 +258,7 @@ def test_sweep_report(tmp_path, browser):
         page.page.close()
 
 
-def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser, train_spiral, mark_status):
+def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, open_page, train_spiral, mark_status):
     run = mark_status(train_spiral(tmp_path, "k", epochs=8), "running", pid=2 ** 22 + 4321)
     # killed early: one snapshot recorded (and a torn second), only the step-0 metrics row
     size = (run.path / "snapshots.bin").stat().st_size
@@ -319,7 +272,7 @@ def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser, train_
     path = tmp_path / "k.html"
     with pytest.warns(UserWarning, match="torn"):
         wl.report(run.path, path)
-    page = Page(browser, path)
+    page = open_page(path)
     try:
         assert "killed" in page.page.locator("#notes").inner_text()
         assert page.page.locator(".badge.killed").count() >= 1
@@ -333,7 +286,7 @@ def test_killed_run_is_marked_in_the_page(report_runs, tmp_path, browser, train_
         page.page.close()
 
 
-def test_eight_runs_keep_their_legend_and_the_key_on_the_canvas(tmp_path, browser, train_spiral):
+def test_eight_runs_keep_their_legend_and_the_key_on_the_canvas(tmp_path, open_page, train_spiral):
     """A sweep's curves: every run's name and the train/validation key fit
     the canvas (wrapped into rows), and the title counts the runs."""
     for k in range(8):
@@ -341,7 +294,7 @@ def test_eight_runs_keep_their_legend_and_the_key_on_the_canvas(tmp_path, browse
                      lr=0.01 * (k + 1))
     path = tmp_path / "sweep.html"
     wl.report(tmp_path / "sw", path)
-    page = Page(browser, path)
+    page = open_page(path)
     try:
         assert page.page.title() == "weightlapse report: 8 runs"
         c = page.js("weightlapse.curves()")
@@ -364,7 +317,7 @@ def test_eight_runs_keep_their_legend_and_the_key_on_the_canvas(tmp_path, browse
         page.page.close()
 
 
-def test_the_accuracy_axis_shows_the_whole_curve(tmp_path, browser, train_spiral):
+def test_the_accuracy_axis_shows_the_whole_curve(tmp_path, open_page, train_spiral):
     """A run near chance for its first evaluations only (moons: 0.6, then
     above 0.85 within an epoch): the axis reaches down to its lowest value,
     so those are drawn where they are, not flat on an axis starting at the
@@ -372,7 +325,7 @@ def test_the_accuracy_axis_shows_the_whole_curve(tmp_path, browser, train_spiral
     run = train_spiral(tmp_path, "moons", dataset="moons", batch_size=32, snapshot_every=20)
     path = tmp_path / "moons.html"
     wl.report(run, path)
-    page = Page(browser, path)
+    page = open_page(path)
     try:
         acc = next(p for p in page.js("weightlapse.curves()")["plots"] if p["key"] == "acc")
         m = run.metrics
@@ -398,6 +351,42 @@ def test_the_colour_switch_lists_the_quantities_of_the_page_data(single):
     page.check_clean()
 
 
+def test_unit_maps_are_drawn_in_their_boxes(single):
+    """2-D data: each hidden unit's map is drawn in its box, in the maps' colours."""
+    import base64
+    run, page = single
+    page.js("i => weightlapse.setSnapshot(i)", 14)
+    data = payload_of(page)
+    maps, sc = data["maps"], data["scene"]
+    g, lut_rgb = maps["g"], np.array([[int(h[k:k + 2], 16) for k in (1, 3, 5)]
+                                      for h in maps["lut"]])
+    rect = page.js("""() => { const r = document.querySelector('#nets canvas').getBoundingClientRect();
+        return [r.left, r.top, r.width, r.height]; }""")
+    row = maps["snaps"][kept(page)]
+    checked = 0
+    for L in maps["layers"]:
+        U = len(L["boxes"])
+        codes = np.frombuffer(base64.b64decode(L["data"]), np.uint8).reshape(-1, U, g, g)[row]
+        for o, (x, y, w, h) in enumerate(L["boxes"]):
+            # a point a quarter in from the top-left corner: grid cell (g/4, g/4)
+            fx, fy = x + w * 0.25, y + h * 0.25
+            rgb = page.pixel(rect[0] + fx * rect[2] / sc["width"],
+                             rect[1] + fy * rect[3] / sc["height"])
+            k = int(g * 0.25)
+            near = lut_rgb[codes[o, k - 1:k + 2, k - 1:k + 2].ravel()]
+            assert np.abs(near - np.array(rgb)).max(axis=1).min() <= 30 or (
+                near.min(axis=0) - 30 <= np.array(rgb)).all() and (
+                np.array(rgb) <= near.max(axis=0) + 30).all(), (L["layer"], o, rgb)
+            checked += 1
+    assert checked == sum(len(L["boxes"]) for L in maps["layers"]) > 0
+    page.check_clean()
+
+
+def payload_of(page):
+    import json
+    return json.loads(page.js("document.getElementById('wl-data').textContent"))["runs"][0]
+
+
 # -- the strip of held-out samples (--sample, issue 19) ---------------------------
 
 def _forward(snap, x):
@@ -418,10 +407,10 @@ def _sample_colour(page, value, layer):
         return [1, 3, 5].map(k => parseInt(S.css(l, v).substr(k, 2), 16)); }""", [value, layer])
 
 
-def test_sample_strip_click_shows_that_samples_activations(image_run, tmp_path, browser):
+def test_sample_strip_click_shows_that_samples_activations(image_run, tmp_path, open_page):
     path = tmp_path / "samples.html"
     wl.report(image_run, path, snapshots=20, units=10)
-    page = Page(browser, path)
+    page = open_page(path)
     X, y = image_run.files.read_probe()
     try:
         assert page.js("weightlapse.sampleRows()") == list(range(16))
