@@ -56,7 +56,9 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     panel.update(values)
     fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
              ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
-    draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2, 0.012 + 0.26 * zoom / fh)
+    lines = caption(G).count("\n") + 1                  # a sample adds a line
+    draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2,
+                    0.012 + (0.26 + 0.16 * (lines - 1)) * zoom / fh)
     m = run.metrics
     row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), snap.step, "right")) - 1, 0)]
     what = "final" if i == n - 1 else f"snapshot {i}"

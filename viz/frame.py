@@ -72,8 +72,9 @@ class FrameRenderer:
         self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
                       fontsize=fs * 0.85, color="0.25", wrap=True)
         # 2-D data: what the units' maps show, over the caption
+        lines = caption(self.G).count("\n") + 1        # a sample adds a line
         draw_map_legend(self.fig, self.G, fs * 0.85, 0.31,
-                        (0.012 * H + 1.4 * fs * 0.85 * px + 9) / H)
+                        (0.012 * H + lines * 1.4 * fs * 0.85 * px + 9) / H)
         self.extra = "regions" if self.samples is not None else None
         self._build_metrics(fs)
         if self.extra:

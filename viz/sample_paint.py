@@ -165,6 +165,8 @@ def draw_legends(ax, G, fontsize):
     the film; the word once) and "probability 0 [bar] 100%" under a
     classifier's outputs. One text row high, so that it fits above the
     caption of a 640x360 frame; as wide as the columns' spacing allows."""
+    if G.graph.get("response_grid"):
+        return []      # 2-D data: the unit maps' legend gives these colours already
     fig = ax.get_figure(root=True)
     bbox = ax.get_window_extent()
     scales = G.graph["sample_scales"]
@@ -220,8 +222,13 @@ def caption(G) -> str:
     """The caption's words for the sample, or "" without one."""
     if G.graph.get("sample") is None:
         return ""
-    shown = "image" if "0:grid" in G else "row"
     out = "; outputs: its class probabilities" if G.graph["sample_scales"][-1] == (0.0, 1.0) \
         else ""
+    at = G.graph.get("sample_at_inputs")
+    if at is None:        # 2-D data: the inputs stay as they are; say where the point is
+        names = G.graph.get("feature_names") or ["x0", "x1"]
+        where = ", ".join(f"{n} {v:.2g}" for n, v in zip(names, G.graph["sample_input"]))
+        return f"units: activation on held-out point {G.graph['sample']} ({where}){out}"
+    shown = "image" if at == "image" else "row"
     return (f"units: activation on held-out {shown} {G.graph['sample']} "
             f"(drawn at the inputs){out}")
