@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from weightlapse.core.errors import ConfigError, arg
+from weightlapse.core.errors import ConfigError, RunError, arg
 
 AUTO, NONE = "auto", "none"
 SCALE_SNAPSHOTS = 40            # snapshots sampled (evenly, with the last) for the scales
@@ -87,7 +87,14 @@ def resolve(run, choice):
     :class:`ConfigError` naming ``sample``."""
     if choice == NONE or (choice == AUTO and is_plane(run)):
         return None
-    rows = held_out(run)
+    try:
+        rows = held_out(run)
+    except RunError as e:
+        if choice != AUTO:
+            raise
+        import warnings     # a damaged probe.npz costs the default sample, not the picture
+        warnings.warn(f"{e}; drawn without a sample", stacklevel=2)
+        return None
     if rows is None:
         if choice == AUTO:
             return None

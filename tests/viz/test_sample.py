@@ -167,3 +167,15 @@ def test_figure_and_compare_draw_the_sample(image_run, tmp_path, kind):
     else:
         wl.compare([image_run, image_run], out, sample=1, dpi=60)
     assert out.stat().st_size > 10_000
+
+
+def test_a_damaged_probe_set_costs_the_default_sample_not_the_picture(image_run, tmp_path):
+    import shutil
+    from weightlapse.core.errors import RunError
+    run = wl.load_run(shutil.copytree(image_run.path, tmp_path / "run"))
+    (run.path / "probe.npz").write_bytes(b"not a zip")
+    with pytest.warns(UserWarning, match="probe.npz is unreadable.*drawn without a sample"):
+        G = build_drawn_graph(run)
+    assert G.graph["sample"] is None
+    with pytest.raises(RunError, match="probe.npz"):
+        build_drawn_graph(run, DrawOptions.create(sample=2))
