@@ -187,3 +187,23 @@ def layers_for(model, info) -> list:
                           f"dense layers only ({arg('hidden')})")
     return plan_layers([1, *shape], model.conv, model.pool, model.conv_stride,
                        model.conv_padding, model.hidden, info["n_outputs"])
+
+
+def describe(layers) -> str:
+    """The network in a few characters: ``2-32-32-3`` for dense layers,
+    ``1x28x28-c6x5-p2-c16x5-p2-256-120-84-10`` with conv layers."""
+    parts = []
+    for l in layers:
+        if l["kind"] == "conv":
+            if not parts:
+                parts.append("x".join(map(str, l["in_shape"])))
+            parts.append(f"c{l['out_channels']}x{l['kernel']}"
+                         + (f"s{l['stride']}" if l["stride"] > 1 else "")
+                         + (f"p{l['padding']}" if l["padding"] else ""))
+            if l["pool"] > 1:
+                parts.append(f"pool{l['pool']}")
+        else:
+            if not parts or not parts[-1].isdigit():   # the first dense layer's inputs
+                parts.append(str(l["n_in"]))
+            parts.append(str(l["n_out"]))
+    return "-".join(parts)

@@ -12,12 +12,14 @@ SAMPLE_SIZE = 512   # training rows scored at step 0, before any batch was seen,
                     # fewest samples a row's running training figures cover
 
 
-def score(model, X, y, classify: bool, chunk=8192):
+def score(model, X, y, classify: bool, chunk=None):
     """(mean data loss, accuracy or None) of ``model`` on X: (n, n_in),
-    y: (n,) labels or (n, n_out) targets; in chunks, so memory stays bounded.
+    y: (n,) labels or (n, n_out) targets; in chunks (the model's
+    ``eval_chunk`` rows unless given), so memory stays bounded.
     X and y are arrays of the model's device; the sums are read back once a
     chunk."""
     xp = getattr(model, "xp", np)
+    chunk = chunk or getattr(model, "eval_chunk", 8192)
     loss_sum, correct = 0.0, 0
     for i in range(0, len(X), chunk):
         Z = model.forward(X[i:i + chunk])

@@ -47,8 +47,7 @@ def param_names(n_layers: int) -> list:
 
 def hidden_activations(model, X) -> list:
     """The output of each hidden layer's activation for the rows X (host
-    arrays: (n, units); a conv layer's (n * H * W, channels), so its units
-    are its channels and a dead channel is zero at every pixel of every row)."""
+    arrays: (n, units) float64; a conv layer's maps (n, C, H, W))."""
     from .layers import ACTIVATIONS
     acts = []
     A = model.xp.asarray(X, dtype=model.dtype)
@@ -56,10 +55,10 @@ def hidden_activations(model, X) -> list:
     for layer in model.layers:
         A = layer.forward(A, False)
         if type(layer) in kinds:
-            a = np.asarray(to_host(A), np.float64)
-            if a.ndim == 4:     # a conv layer's maps: each channel is a unit, seen
-                a = a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])   # at every pixel
-            acts.append(a)
+            # a conv layer's maps stay (n, C, H, W) in the model's dtype (a
+            # float64 copy would cost more than the forward pass)
+            a = to_host(A)
+            acts.append(np.array(a) if a.ndim == 4 else np.asarray(a, np.float64))
     return acts
 
 
@@ -83,15 +82,19 @@ def active(A, activation):
 
 
 def layer_stats(A, activation, bins) -> dict:
-    """One hidden layer's probe statistics from its activations A: (n, units)."""
+    """One hidden layer's probe statistics from its activations A: (n, units),
+    or a conv layer's maps (n, C, H, W), whose units are its channels, each
+    seen at every pixel: a dead channel is zero at every pixel of every row."""
+    axes = (0, 2, 3) if A.ndim == 4 else 0
     on = active(A, activation)
     sat = saturated(A, activation)
-    dead = float((~on).all(axis=0).mean()) if activation in DEAD_ACTIVATIONS else None
+    dead = float((~on.any(axis=axes)).mean()) if activation in DEAD_ACTIVATIONS else None
     return {"dead_fraction": dead,
             "saturated_fraction": None if sat is None else float(sat.mean()),
-            "act_mean": float(A.mean()), "act_std": float(A.std()),
-            "unit_mean": [round(float(v), 6) for v in A.mean(axis=0)],
-            "unit_active": [round(float(v), 4) for v in on.mean(axis=0)],
+            "act_mean": float(A.mean(dtype=np.float64)),
+            "act_std": float(A.std(dtype=np.float64)),
+            "unit_mean": [round(float(v), 6) for v in A.mean(axis=axes, dtype=np.float64)],
+            "unit_active": [round(float(v), 4) for v in on.mean(axis=axes)],
             "act_hist": histogram(A, bins)}
 
 

@@ -77,7 +77,8 @@ def conv_bytes(layers, itemsize: int, optimizer: str, batch: int, n_eval: int) -
                      + math.prod(l["out_shape"]) for l in conv) * itemsize
     cols = max(l["in_shape"][0] * l["kernel"] ** 2 * l["map_shape"][1] * l["map_shape"][2]
                for l in conv) * itemsize
-    chunk = min(n_eval, EVAL_CHUNK)
+    from .model import CONV_CHUNK
+    chunk = min(n_eval, CONV_CHUNK)
     return (n_params * itemsize * (3 + OPTIMIZER_STATE.get(optimizer, 2))
             + 3 * batch * per_sample + chunk * per_sample
             + 3 * min(COLUMN_BUDGET, batch * cols) + min(COLUMN_BUDGET, chunk * cols))

@@ -12,6 +12,7 @@ from .losses import LOSSES
 
 
 PREDICT_CHUNK = 8192   # rows evaluated at once
+CONV_CHUNK = 1024      # ... by a conv network (its maps and columns: ~0.1 MB a row)
 
 
 class MLP:
@@ -47,6 +48,7 @@ class MLP:
         self.sizes = dense_sizes(self.plan)
         self.n_in = input_width(self.plan)
         self.is_conv = self.plan[0]["kind"] == "conv"
+        self.eval_chunk = CONV_CHUNK if self.is_conv else PREDICT_CHUNK
         self.dtype = np.dtype(dtype)
         self.layers, self.dense = [], []
         self.parametric = []                 # conv and dense layers, in order
@@ -135,7 +137,7 @@ class MLP:
         """Outputs Z: (n_samples, n_out) for X: (n_samples, n_in), in chunks
         (bounded memory for large sets); arrays of ``xp``."""
         xp = self.xp
-        chunk = chunk or PREDICT_CHUNK
+        chunk = chunk or self.eval_chunk
         X = xp.asarray(X, dtype=self.dtype)
         return xp.concatenate([self.forward(X[i:i + chunk]) for i in
                                range(0, len(X), chunk)]) if len(X) else \

@@ -1,4 +1,6 @@
-"""The run directory (SPEC §2): the one module that names, reads and writes its files.
+"""The run directory (SPEC §2): the one module that names, reads and writes its files
+(its checks of what it reads are in :mod:`.run_checks`, its streaming writers
+of metrics.csv and health.jsonl in :mod:`.run_writers`).
 
 ``config.json`` (settings, data description, network), ``metrics.csv`` (a row
 per evaluation point), ``snapshots.bin`` (see :mod:`.snapshots`),
@@ -57,7 +59,6 @@ layers are ``settings.model.conv`` ([[channels, kernel], ...]), ``pool``,
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 import math
@@ -68,9 +69,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .convnet import dense_layers, dense_sizes, input_width, layout as layers_layout, plan_layers
+from .convnet import dense_layers, dense_sizes, input_width, layout as layers_layout
 from .errors import ConfigError, RunError
 from .io import atomic_write_json, atomic_write_npz, make_run_dir
+from .run_checks import (DTYPES, FRAMEWORK_NAMES, RECORDED_FRAMEWORKS,  # noqa: F401
+                         check_data, check_network, check_recorded, number_or_none,
+                         valid_meta)
+from .run_writers import METRIC_COLUMNS, HealthWriter, MetricsWriter, finite
 from .snapshots import FILENAME as SNAPSHOTS, layout  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:   # pandas loads on first use: it is a third of import time
@@ -83,11 +88,6 @@ CHECKPOINT, SAMPLES, PROBE = "checkpoint.npz", "samples.npz", "probe.npz"
 HEALTH = "health.jsonl"
 CONV_SETTINGS = ("conv", "pool", "conv_stride", "conv_padding")   # format 2 on
 PROBE_ROWS = 512
-FRAMEWORK_NAMES = {"pytorch": "PyTorch", "keras": "Keras"}   # recorded_from's frameworks
-RECORDED_FRAMEWORKS = tuple(FRAMEWORK_NAMES)
-METRIC_COLUMNS = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc",
-                  "lr", "elapsed_s"]
-DTYPES = ("float32", "float64")
 CHECKPOINT_KEYS = ("epoch", "step", "batch", "elapsed", "shuffle_state", "dropout_state",
                    "optimizer_t", "running", "snapshots", "snapshot_step", "row_step")
 
@@ -126,7 +126,7 @@ class RunDir:
             fmt = cfg.get("format") if isinstance(cfg, dict) else "?"
             raise RunError(f"{self.path} was written by another version of weightlapse "
                            f"(format {fmt}, this is {__version__}, format {FORMAT})")
-        _check_network(cfg.get("network"), path)
+        check_network(cfg.get("network"), path)
         for part in ("settings", "data"):
             if not isinstance(cfg.get(part), dict):
                 raise RunError(f"{path} has no '{part}' section; the run is damaged")
@@ -137,14 +137,14 @@ class RunDir:
         from .config import RunConfig, check_known_settings
         try:
             if "recorded_from" in cfg:
-                _check_recorded(cfg["recorded_from"], path)
+                check_recorded(cfg["recorded_from"], path)
                 check_known_settings(settings)
             else:
                 RunConfig.from_dict(settings).validate()
         except ConfigError as e:
             raise RunError(f"{path}: {e}; the run is damaged") from None
         net = cfg["network"]
-        _check_data(cfg["data"], input_width(net["layers"]), net["sizes"][-1], path)
+        check_data(cfg["data"], input_width(net["layers"]), net["sizes"][-1], path)
         return cfg
 
     def write_config(self, config: dict) -> None:
@@ -157,7 +157,7 @@ class RunDir:
             settings["model"] = {k: v for k, v in settings["model"].items()
                                  if k not in CONV_SETTINGS}
             config["settings"] = settings
-        atomic_write_json(self.file(CONFIG), _finite(config))
+        atomic_write_json(self.file(CONFIG), finite(config))
 
     def relocate(self, out) -> None:
         """Point config.json's ``out`` at ``out`` (a run moved into another
@@ -182,14 +182,14 @@ class RunDir:
             raise RunError(f"{path} is unreadable ({e}); the run is damaged") from None
         if not isinstance(info, dict) or not isinstance(info.get("status"), str) or not \
                 isinstance(info.get("final_metrics", {}), dict) or not all(
-                    _number_or_none(v) for v in [*info.get("final_metrics", {}).values(),
+                    number_or_none(v) for v in [*info.get("final_metrics", {}).values(),
                                                  *(info.get(k) for k in NUMBERS)]) or \
                 not isinstance(info.get("message", ""), str):
             raise RunError(f"{path} is damaged (not a run status); the run is damaged")
         return info
 
     def write_status(self, info: dict) -> None:
-        atomic_write_json(self.file(STATUS), _finite(info))
+        atomic_write_json(self.file(STATUS), finite(info))
 
     # -- metrics.csv --------------------------------------------------------
     def metrics_text(self) -> str:
@@ -284,7 +284,7 @@ class RunDir:
             why = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise RunError(f"{path} is unreadable ({why}); train the run again") from None
         if not isinstance(meta, dict) or any(k not in meta for k in CHECKPOINT_KEYS) \
-                or not _valid_meta(meta):
+                or not valid_meta(meta):
             raise RunError(f"{path} is incomplete or damaged (its training state)")
         if meta.get("run_id") != config.get("run_id"):
             raise RunError(f"{path} belongs to another run; train the run again")
@@ -420,224 +420,6 @@ class RunDir:
 
 
 NUMBERS = ("epochs_completed", "steps", "snapshots", "elapsed_s")
-
-
-def _number_or_none(v) -> bool:
-    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-
-
-class MetricsWriter:
-    """Appends rows to metrics.csv, flushed as they come (a crash loses at
-    most the row being written)."""
-
-    def __init__(self, path, keep_text=None):
-        if keep_text is None:
-            self._f = open(path, "w", newline="")
-            self._f.write(",".join(METRIC_COLUMNS) + "\n")
-        else:
-            self._f = open(path, "r+", newline="")
-            self._f.seek(0)
-            self._f.write(keep_text)
-            self._f.truncate()
-        self._f.flush()
-        self._csv = csv.writer(self._f, lineterminator="\n")
-
-    def write(self, row: dict) -> None:
-        self._csv.writerow(["" if row.get(c) is None or (isinstance(row[c], float)
-                                                         and math.isnan(row[c]))
-                            else _fmt(row[c]) for c in METRIC_COLUMNS])
-        self._f.flush()
-
-    def close(self) -> None:
-        if not self._f.closed:
-            self._f.close()
-
-
-class HealthWriter:
-    """Appends JSON records to health.jsonl, one a line, flushed as they come
-    (a crash loses at most the record being written). Non-finite numbers are
-    written as null. ``header``: the kept header when resuming, else None."""
-
-    def __init__(self, path, keep=None):
-        self.header = None
-        if keep is None or not os.path.exists(path):
-            self._f = open(path, "w")
-        else:
-            # Resuming: the kept records overwrite the file's start in place
-            # and the rest is cut (as metrics.csv is), so a kill meanwhile
-            # never leaves an emptied file.
-            self._f = open(path, "r+")
-            self._f.seek(0)
-        for rec in keep or ():
-            self._f.write(self._line(rec))
-            if rec["kind"] == "header":
-                self.header = rec
-        self._f.truncate()
-        self._f.flush()
-
-    @staticmethod
-    def _line(record: dict) -> str:
-        return json.dumps(_finite(record), separators=(",", ":")) + "\n"
-
-    def write(self, record: dict) -> None:
-        self._f.write(self._line(record))
-        self._f.flush()
-
-    def close(self) -> None:
-        if not self._f.closed:
-            self._f.close()
-
-
-def _fmt(v):
-    # repr round-trips floats exactly, so metrics.csv loses nothing.
-    return repr(float(v)) if isinstance(v, float) else str(v)
-
-
-def _finite(obj):
-    """JSON has no Infinity or NaN: non-finite numbers are written as null."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _valid_meta(meta) -> bool:
-    """The checkpoint's counters are counts, its random states restorable."""
-    counts = ("epoch", "step", "batch", "snapshots", "rows")
-    if not all(isinstance(meta.get(k, 0), int) and meta.get(k, 0) >= 0 for k in counts) or \
-            not all(isinstance(meta[k], int) for k in ("snapshot_step", "row_step",
-                                                       "optimizer_t")) or \
-            not isinstance(meta["elapsed"], (int, float)) or \
-            not (isinstance(meta["running"], list) and len(meta["running"]) == 3) or \
-            not isinstance(meta["dropout_state"], list) or \
-            not _valid_window(meta.get("running_window", [])):
-        return False
-    try:
-        for state in [meta["shuffle_state"], *meta["dropout_state"]]:
-            np.random.default_rng().bit_generator.state = state
-    except (TypeError, ValueError, KeyError):
-        return False
-    return True
-
-
-def _valid_window(window) -> bool:
-    """The running metrics' earlier spans: [loss_sum, correct, seen] each."""
-    return isinstance(window, list) and all(
-        isinstance(w, list) and len(w) == 3 and isinstance(w[0], (int, float)) and
-        all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in w[1:])
-        for w in window)
-
-
-def _check_network(net, path):
-    """The network section, checked; a format-1 one (no ``layers``) gets the
-    dense layers its sizes describe, so readers see one format."""
-    ok = isinstance(net, dict) and isinstance(net.get("sizes"), list) and \
-        len(net["sizes"]) >= 2 and all(isinstance(s, int) and not isinstance(s, bool)
-                                        and s > 0 for s in net["sizes"])
-    if not ok:
-        raise RunError(f"{path} has no valid 'network' section (layer sizes); "
-                       "the run is damaged")
-    if net.get("dtype") not in DTYPES:
-        raise RunError(f"{path}: network dtype {net.get('dtype')!r} is not one of "
-                       f"{', '.join(DTYPES)}; the run is damaged")
-    if "layers" not in net:
-        net["layers"] = dense_layers(net["sizes"])
-    layers = net["layers"]
-    if not _valid_layers(layers) or dense_sizes(layers) != net["sizes"]:
-        raise RunError(f"{path}: the network's layers do not match its layer sizes; "
-                       "the run is damaged")
-    shapes = layers_layout(layers)
-    if net.get("layout") != [list(s) for s in shapes] or \
-            net.get("n_params") != sum(math.prod(s) for s in shapes):
-        raise RunError(f"{path}: the network's layout does not match its layer sizes; "
-                       "the run is damaged")
-
-
-def _valid_layers(layers) -> bool:
-    """``network.layers``: conv layers (each taking the last one's output),
-    then dense layers chained from the flattened maps; shapes consistent."""
-    def count(v, least=1):
-        return isinstance(v, int) and not isinstance(v, bool) and v >= least
-
-    def shape3(v):
-        return isinstance(v, list) and len(v) == 3 and all(count(x) for x in v)
-
-    if not isinstance(layers, list) or not layers or not all(isinstance(l, dict)
-                                                             for l in layers):
-        return False
-    shape, seen_dense = None, False
-    for l in layers:
-        if l.get("kind") == "conv" and not seen_dense:
-            keys = ("out_channels", "kernel", "stride", "pool")
-            if not (all(count(l.get(k)) for k in keys) and count(l.get("padding"), 0)
-                    and all(shape3(l.get(k)) for k in ("in_shape", "map_shape", "out_shape"))):
-                return False
-            if shape is not None and l["in_shape"] != shape:
-                return False
-            try:
-                again = plan_layers(l["in_shape"], [[l["out_channels"], l["kernel"]]],
-                                    l["pool"], l["stride"], l["padding"], [], 1)[0]
-            except ConfigError:
-                return False
-            if again != l:
-                return False
-            shape = l["out_shape"]
-        elif l.get("kind") == "dense":
-            if not (count(l.get("n_in")) and count(l.get("n_out"))):
-                return False
-            if shape is not None and l["n_in"] != math.prod(shape):
-                return False
-            shape, seen_dense = [l["n_out"]], True
-        else:
-            return False
-    return seen_dense
-
-
-def _check_recorded(rec, path):
-    """``recorded_from``: the framework a run was recorded from, and its version."""
-    if not (isinstance(rec, dict) and rec.get("framework") in RECORDED_FRAMEWORKS
-            and isinstance(rec.get("version"), str) and rec["version"]):
-        raise RunError(f"{path}: 'recorded_from' does not name a framework "
-                       f"({', '.join(RECORDED_FRAMEWORKS)}) and its version; "
-                       "the run is damaged")
-
-
-def _valid_transform(t, n_in) -> bool:
-    """{"kind": "scale", "factor": f} or {"kind": "standardize", "mean": [...],
-    "std": [...]} with n_in finite numbers each (std non-zero)."""
-    if not isinstance(t, dict):
-        return False
-    if t.get("kind") == "scale":
-        return _number_or_none(t.get("factor")) and t.get("factor") is not None
-    if t.get("kind") != "standardize":
-        return False
-    try:
-        mean, std = np.asarray(t["mean"], float), np.asarray(t["std"], float)
-    except (KeyError, TypeError, ValueError):
-        return False
-    return (mean.shape == std.shape == (n_in,) and np.isfinite(mean).all()
-            and np.isfinite(std).all() and (std != 0).all())
-
-
-def _check_data(d, n_in, n_out, path):
-    """The data section as readers use it: task, name, columns, classes, shape."""
-    shape = d.get("input_shape")
-    names = d.get("class_names")
-    transform = d.get("transform")
-    ok = (d.get("task") in ("classification", "regression") and isinstance(d.get("name"), str)
-          and d.get("n_features") == n_in
-          and isinstance(d.get("columns"), list) and len(d["columns"]) == n_in
-          and isinstance(names, list)
-          and (len(names) == n_out if d.get("task") == "classification" else not names)
-          and (shape is None or (isinstance(shape, list) and len(shape) == 2 and all(
-              isinstance(s, int) and s > 0 for s in shape) and shape[0] * shape[1] == n_in))
-          and (transform is None or _valid_transform(transform, n_in)))
-    if not ok:
-        raise RunError(f"{path}: its data section does not match the network; "
-                       "the run is damaged")
 
 
 def network_info(sizes, dtype, layers=None) -> dict:

@@ -5,6 +5,7 @@ one process, interleaved round by round; then the peak memory of a recorded
 epoch.
 
     python scripts/bench_cnn.py [--rounds 5] [--threads 1] [--rows 54000] [--data-dir DIR]
+    python scripts/bench_cnn.py --costs-only     # the recorder's CPU time by callback
 
 The network is the preset's (core/presets.py): conv layers, ReLU, 2x2 max
 pooling, then dense layers, as ``weightlapse.core.model.MLP`` builds it and
@@ -43,7 +44,38 @@ def parse():
     ap.add_argument("--rows", type=int, default=54000,
                     help="train on the first N rows of the training split (default 54,000)")
     ap.add_argument("--data-dir")
+    ap.add_argument("--costs-only", action="store_true",
+                    help="only the recorder's costs by callback (no rounds, no PyTorch)")
     return ap.parse_args()
+
+
+def callback_costs(np, cfg, layers, X, y):
+    """CPU ms spent in each recorder callback during a one-epoch recorded run
+    (the second of two, so first-call costs are left out), by wrapping them."""
+    from weightlapse.core import health_record, recorder
+    spent = {}
+
+    def wrap(cls, name):
+        f = getattr(cls, name)
+
+        def timed(*a, **k):
+            c = time.process_time()
+            try:
+                return f(*a, **k)
+            finally:
+                key = f"{cls.__name__}.{name}"
+                spent[key] = spent.get(key, 0.0) + time.process_time() - c
+        setattr(cls, name, timed)
+    for name in ("on_train_start", "on_step_end", "on_epoch_end", "on_train_end"):
+        wrap(recorder.Recorder, name)
+    for name in ("start", "snapshot"):
+        wrap(health_record.HealthRecorder, name)
+    for _ in range(2):
+        spent.clear()
+        wall, cpu = weightlapse_epoch(np, cfg, layers, X, y, 7, True)
+    print(f"recorder callbacks in a one-epoch run ({cpu:.2f} s CPU in all), CPU ms:")
+    for k, v in spent.items():
+        print(f"  {k:32s} {1000 * v:8.1f}")
 
 
 def _clock():
@@ -131,6 +163,9 @@ def main():
     data_cfg = RunConfig.from_settings(dataset="mnist", data_dir=args.data_dir)
     (X, y), _, _, _ = prepare_data(data_cfg, seeded_rngs(0))
     X, y = np.ascontiguousarray(X[:args.rows]), y[:args.rows]
+    if args.costs_only:
+        callback_costs(np, cfg, layers, X, y)
+        return
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     load_before = os.getloadavg()
     variants = {

@@ -48,9 +48,11 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     X: (n_samples, n_features), y: (n_samples,) class labels (floats with
     ``task="regression"``); or ``dataset="spiral"|"moons"|...|"mnist"``.
     ``preset`` fills in settings that are not given explicitly. Settings (see
-    README): hidden, activation, init, dtype, dropout, optimizer, lr, momentum,
-    batch_size, epochs, l2, lr_schedule, seed, val_fraction, snapshot_every,
-    out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
+    README): hidden, activation, init, dtype, dropout, conv ("8x5,16x5" or
+    [[8, 5], [16, 5]]: conv layers before the hidden ones, image data only),
+    pool, conv_stride, conv_padding, optimizer, lr, momentum, batch_size,
+    epochs, l2, lr_schedule, seed, val_fraction, snapshot_every, out, name,
+    device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
     ``progress``: a progress bar while training; None (the default) shows
     the notebook's own bar in a notebook and nothing in a script.

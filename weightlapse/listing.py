@@ -42,10 +42,11 @@ def runs_table(folder) -> pd.DataFrame:
 
 
 def _row(name, run) -> dict:
+    from .core.convnet import describe
     info, c = run.info, run.config
     fm = info.get("final_metrics") or {}
     row = {"run": name, "status": run.status, "data": c["data"]["name"],
-           "network": "-".join(map(str, run.sizes)), "epochs_done": info.get("epochs_completed"),
+           "network": describe(run.layers), "epochs_done": info.get("epochs_completed"),
            "snapshots": len(run.snapshots), "created": c.get("created", "")}
     rec = run.recorded_from
     if rec:   # runs trained by weightlapse leave it empty (the text view hides it then)

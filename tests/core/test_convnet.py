@@ -151,3 +151,101 @@ def test_conv_on_tabular_data_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="needs image data"):
         wl.train(dataset="moons", conv="4x3", out=tmp_path, epochs=1)
     assert not any(tmp_path.iterdir())
+
+
+# -- the mnist-cnn preset on the other image data ------------------------------------
+
+def _digits(n, rng, side=28, with_label=True):
+    """Fake 28x28 digits: class k lights a 3-row band at row 2k+2 (as in
+    tests/core/test_csvdata.py)."""
+    import pandas as pd
+    labels = np.arange(n) % 10
+    imgs = rng.integers(0, 30, (n, side, side))
+    for i, k in enumerate(labels):
+        imgs[i, 2 * k + 2: 2 * k + 5, 4:24] = 250
+    df = pd.DataFrame(imgs.reshape(n, -1), columns=[f"pixel{i}" for i in range(side * side)])
+    if with_label:
+        df.insert(0, "label", labels)
+    return df, imgs, labels
+
+
+def test_mnist_cnn_trains_on_the_kaggle_csv_and_writes_a_submission(tmp_path, capsys):
+    import pandas as pd
+    from weightlapse.cli import main
+    rng = np.random.default_rng(0)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    _digits(300, rng)[0].to_csv(train, index=False)
+    _digits(25, rng, with_label=False)[0].to_csv(test, index=False)
+    assert main(["train", "--preset", "mnist-cnn", "--data", str(train), "--epochs", "3",
+                 "--snapshot-every", "epoch", "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    run = wl.load_run(capsys.readouterr().out.strip().splitlines()[-1])
+    assert run.is_conv and run.layers[0]["in_shape"] == [1, 28, 28]
+    assert run.settings["conv"] == [[6, 5], [16, 5]] and run.sizes == [256, 120, 84, 10]
+    sub = tmp_path / "submission.csv"
+    assert main(["predict", str(run.path), "--data", str(test), "-o", str(sub)]) == 0
+    table = pd.read_csv(sub)
+    assert list(table.columns) == ["ImageId", "Label"] and len(table) == 25
+    assert (table["Label"] == np.arange(25) % 10).mean() > 0.8
+
+
+def test_mnist_cnn_trains_on_fashion_mnist(tmp_path, idx_bytes):
+    import gzip
+    rng = np.random.default_rng(1)
+    root = tmp_path / "data"
+    (root / "fashion-mnist").mkdir(parents=True)
+    for part, n in (("train", 400), ("t10k", 50)):
+        _, imgs, labels = _digits(n, rng)
+        for kind, arr in (("images-idx3", imgs.astype(np.uint8)),
+                          ("labels-idx1", labels.astype(np.uint8))):
+            (root / "fashion-mnist" / f"{part}-{kind}-ubyte.gz").write_bytes(
+                gzip.compress(idx_bytes(arr)))
+    run = wl.train(preset="mnist-cnn", dataset="fashion-mnist", data_dir=root, epochs=3,
+                   snapshot_every="epoch", out=tmp_path / "runs")
+    assert run.is_conv and run.config["data"]["name"] == "fashion-mnist"
+    assert run.info["final_metrics"]["test_acc"] > 0.8
+
+
+def test_a_conv_layers_channels_are_its_units_in_the_health_record():
+    from weightlapse.core.health_record import layer_stats
+    A = np.abs(np.random.default_rng(0).normal(size=(5, 3, 4, 4))).astype(np.float32)
+    A[:, 1] = 0                              # channel 1: zero at every pixel of every row
+    A[2, 2, 1, 1] = 0                        # one zero pixel does not kill channel 2
+    s = layer_stats(A, "relu", [0.0, 4.0])
+    assert s["dead_fraction"] == pytest.approx(1 / 3)
+    assert len(s["unit_mean"]) == len(s["unit_active"]) == 3
+    assert s["unit_active"][1] == 0 and 0.9 < s["unit_active"][2] < 1
+    assert sum(s["act_hist"]) == A.size
+
+
+def test_a_conv_run_is_diagnosed_per_layer(conv_run):
+    df = wl.diagnostics(conv_run)
+    assert sorted(df["layer"].unique()) == [0, 1, 2, 3]
+    assert df["update_ratio"].notna().any()
+    first = df[df["layer"] == 0]
+    assert first["dead_fraction"].notna().any()
+
+
+def test_runs_lists_a_conv_network_by_its_layers(conv_run):
+    from weightlapse.core.convnet import describe, dense_layers
+    assert describe(conv_run.layers) == "1x12x12-c4x3p1-pool2-c6x3p1-pool2-54-12-3"
+    assert describe(dense_layers([2, 32, 32, 3])) == "2-32-32-3"
+    table = wl.runs(conv_run.path.parent)
+    assert list(table["network"]) == ["1x12x12-c4x3p1-pool2-c6x3p1-pool2-54-12-3"]
+
+
+def test_the_memory_estimate_counts_the_conv_maps_and_bounded_columns():
+    from weightlapse.core.conv import COLUMN_BUDGET
+    from weightlapse.core.memory import conv_bytes
+    layers = plan_layers([1, 28, 28], [[6, 5], [16, 5]], 2, 1, 0, [120, 84], 10)
+    small, big = (conv_bytes(layers, 4, "adam", b, 10_000) for b in (64, 60_000))
+    assert 0 < small < 2 * COLUMN_BUDGET < big     # batch 64: the evaluation chunk dominates
+    cols = 25 * 24 * 24 * 4                    # conv 1's im2col bytes per sample
+    per_sample = (784 + 2 * 6 * 24 * 24 + 6 * 12 * 12 + 6 * 144 + 2 * 16 * 64 + 16 * 16) * 4
+    # a full batch of 60,000: the maps grow with it, the columns stop at the budget
+    assert big < 3 * 60_000 * per_sample + 1024 * per_sample + 4 * COLUMN_BUDGET + 2**20
+    assert big > 3 * 60_000 * per_sample and 60_000 * cols > 4 * COLUMN_BUDGET
+    assert conv_bytes(dense_layers_of(layers), 4, "adam", 64, 100) == 0
+
+
+def dense_layers_of(layers):
+    return [l for l in layers if l["kind"] == "dense"]
