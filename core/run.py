@@ -117,16 +117,17 @@ class Run:
                            f"(0..{n - 1}, or -1 for the last)")
         return self.snapshots[i]
 
-    def network(self, snapshot: int = -1):
+    def network(self, snapshot: int = -1, dtype=None):
         """An :class:`~weightlapse.core.model.MLP` (with its conv layers, if
-        any) holding a snapshot's weights."""
+        any) holding a snapshot's weights (``dtype``: its arrays' type,
+        default the run's)."""
         from .model import MLP
         s = self.settings
         try:
             # init only shapes the weights replaced below: a recorded run has none
             model = MLP(self.sizes, s["activation"], s.get("init", "he"),
-                        self.config["network"]["dtype"], task=self.config["data"]["task"],
-                        layers=self.layers)
+                        dtype or self.config["network"]["dtype"],
+                        task=self.config["data"]["task"], layers=self.layers)
         except KeyError as e:
             raise RunError(f"{self.path / CONFIG}: unknown or missing setting {e}; "
                            "the run is damaged") from None

@@ -29,6 +29,14 @@ unit >= 6 px, duration >= 8 s; on 2-D presets every map >= 20 px across and
 maps coloured >= 15%; marks visible on every marked unit shown. ``--only NAME`` measures the presets whose name
 contains NAME.
 
+For the image presets it also checks the default ``--sample`` (held-out row
+0 followed through the network, issue 19), in the middle and last frames:
+the most active shown unit of each hidden layer and the output the network
+answers with are visibly coloured (their centre pixel more than 40/255 from
+white), the answer's probability bar is as long as its probability (within
+1 px), and the input grid shows the image (correlation of its pixels with
+the sample >= 0.9).
+
 What it trains, to keep the time reasonable: spiral as its preset (300
 full-batch epochs); the MNIST presets on the first ``--limit`` training
 images (default 10,000) with fewer epochs (zhang 300 full-batch iterations,
@@ -194,6 +202,41 @@ def mark_stats(r, img, position):
     return shown, visible
 
 
+def sample_check(run):
+    """(weakest hidden unit contrast, answer's output contrast, bar error px,
+    input correlation) over the middle and last frames of the default film."""
+    r = FrameRenderer(run)
+    G, panel = r.G, r.panel
+    H = r.size[1]
+    n = len(run.snapshots)
+    unit_c, out_c, bar_err, corr = 255, 255, 0, 1.0
+    for p in ((n - 1) / 2, n - 1):
+        img = r.frame_at(p)[..., :3].astype(np.int16).copy()
+        acts = r.values.at(p).acts
+
+        def contrast(layer, u):
+            node = G.nodes[f"{layer}:{u}"]
+            x, y = panel.ax.transData.transform((node["x"], node["y"]))
+            return int(np.abs(img[int(H - y), int(x)] - 255).max())
+        last = len(G.graph["sizes"]) - 1
+        for layer in range(1, last):
+            shown = G.graph["shown"][layer]
+            unit_c = min(unit_c, contrast(layer, shown[int(np.argmax(acts[layer][shown]))]))
+        k = int(np.argmax(acts[-1]))
+        out_c = min(out_c, contrast(last, k))
+        left, (top, bottom), _ = panel.sample.bars[G.graph["shown"][last].index(k)]
+        row = img[(top + bottom) // 2, left:left + int(panel.sample.bar_len) + 2]
+        drawn = int((np.abs(row - 255).max(axis=1) > 40).sum())    # coloured, not the track
+        bar_err = max(bar_err, abs(drawn - round(panel.sample.bar_len * acts[-1][k])))
+        x0, y0, x1, y1 = G.nodes["0:grid"]["box"]
+        (gl, gb), (gr, gt) = panel.ax.transData.transform([(x0, y0), (x1, y1)])
+        c = (np.arange(28) + 0.5) / 28
+        ink = 255 - img[np.ix_((H - gt + c * (gt - gb)).astype(int),
+                               (gl + c * (gr - gl)).astype(int))].mean(axis=2)
+        corr = min(corr, float(np.corrcoef(ink.ravel(), G.graph["sample_input"])[0, 1]))
+    return unit_c, out_c, bar_err, corr
+
+
 def film_seconds(run, path):
     wl.render(run, path)
     return imageio_ffmpeg.count_frames_and_secs(str(path))[1]
@@ -206,10 +249,15 @@ def main():
     ap.add_argument("--only", default="", help="measure only presets whose name contains this")
     args = ap.parse_args()
     os.environ.setdefault("WEIGHTLAPSE_OFFLINE", "1")
-    rows, maps, marks, ok = [], [], [], True
+    rows, maps, marks, ok, samples = [], [], [], True, []
     with tempfile.TemporaryDirectory() as d:
         runs = train_all(d, args.limit, args.only)
         for name, run in runs.items():
+            if run.config["data"].get("input_shape"):
+                unit_c, out_c, bar, corr = sample_check(run)
+                good = unit_c > 40 and out_c > 40 and bar <= 1 and corr >= 0.9
+                ok &= good
+                samples.append((name, unit_c, out_c, bar, corr, "met" if good else "MISSED"))
             r, col, rng, unit = measure(run, args.frames)
             secs = film_seconds(run, Path(d) / f"{name}.mp4")
             for l, kind in enumerate(r.G.graph["gap_kind"]):
@@ -245,6 +293,13 @@ def main():
         print(f"{'preset':13s} {'min map px':>10s} {'coloured':>9s}  targets")
         for name, px, col, verdict in maps:
             print(f"{name:13s} {px:10d} {col:9.0%}  {verdict}")
+    print("\nimage presets: the default --sample (held-out row 0), middle and last frames")
+    print(f"{'preset':13s} {'unit contrast':>13s} {'answer contrast':>15s} {'bar error px':>12s} "
+          f"{'input corr':>10s}  targets")
+    for name, unit_c, out_c, bar, corr, verdict in samples:
+        print(f"{name:13s} {unit_c:13d} {out_c:15d} {bar:12d} {corr:10.3f}  {verdict}")
+    print("(contrast: the centre pixel's largest channel difference from white, /255; "
+          "targets > 40, bar within 1 px, input correlation >= 0.9)")
     print(f"\ntargets: coloured >= {TARGETS['coloured']:.0%}, in range >= "
           f"{TARGETS['in_range']:.0%}, unit >= {TARGETS['unit_px']:g} px, film >= "
           f"{TARGETS['duration_s']:g} s; maps >= {TARGETS['map_px']:g} px, coloured >= "

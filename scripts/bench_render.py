@@ -2,6 +2,7 @@
 the views the issue names, against a fair baseline in the same run.
 
     WEIGHTLAPSE_DATA=... python scripts/bench_render.py [--repeats 3] [--seconds 6]
+        [--only NAME] [--sample auto|none|N]
 
 Views (each a real training run, recorded; MNIST from $WEIGHTLAPSE_DATA):
 
@@ -13,7 +14,13 @@ Views (each a real training run, recorded; MNIST from $WEIGHTLAPSE_DATA):
 - the spiral preset (2-32-32-3 tanh, 300 epochs, a snapshot every 5) default
   view, unit maps included (issue 19: every 2-D preset);
 - mnist-cnn (conv 6x5,16x5 pool 2, 256-120-84-10) default view: its
-  channels with their kernel tiles, 1,000 MNIST images, 2 epochs.
+  channels with their kernel tiles, 1,000 MNIST images, 2 epochs;
+- the other image presets' default views (zhang 784-10-10, nielsen
+  784-30-10 sigmoid, mnist-mlp 784-128-10), 1,000 MNIST images each.
+
+Every view is drawn with ``--sample`` (default auto: image and table runs
+follow held-out row 0 through the network, issue 19); ``--sample none``
+times the views without it.
 
 weightlapse: a film of ``--seconds`` seconds at 30 fps; per-frame wall time
 from the first frame handed to the encoder to the encoded file complete
@@ -22,9 +29,10 @@ of the ffmpeg encoder. Baseline: a matplotlib LineCollection of every edge
 (and a scatter of the units) built once and only recoloured per frame, then
 the figure drawn and the frame encoded the same way.
 
-Targets: <= 33 ms per frame for the first two views (issue 9), the
-spiral preset's (issue 19) and mnist-cnn's (issue 21). The baseline of a conv
-run draws its dense part's edges (its kernels have none).
+Targets: <= 33 ms per frame for every view but the 2-8-8-3 spiral (issue 9,
+issue 19: the spiral preset's and the image presets' with the sample, issue
+21: mnist-cnn's). The baseline of a conv run draws its dense part's edges (its
+kernels have none).
 """
 from __future__ import annotations
 
@@ -78,6 +86,10 @@ def make_runs(out, only=""):
              ("mnist-cnn default", lambda: wl.train(
                   preset="mnist-cnn", limit=1000, epochs=2, snapshot_every=4, out=out,
                   name="mnist-cnn"), {})]
+    views += [(f"{p} default", lambda p=p, kw=kw: wl.train(
+                  preset=p, limit=1000, snapshot_every=4, out=out, name=p, **kw), {})
+              for p, kw in (("zhang", {"epochs": 40}), ("nielsen", {"epochs": 1}),
+                            ("mnist-mlp", {"epochs": 2}))]
     return [(label, train(), kw) for label, train, kw in views if only in label]
 
 
@@ -152,13 +164,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=6.0, help="film length per render")
     ap.add_argument("--baseline-frames", type=int, default=3)
     ap.add_argument("--only", default="", help="time only the views whose name contains this")
+    ap.add_argument("--sample", default="auto", help="the drawing option --sample of every view")
     args = ap.parse_args()
     os.environ.setdefault("WEIGHTLAPSE_OFFLINE", "1")
     rows = []
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         for label, run, kw in make_runs(d, args.only):
-            opts = DrawOptions.create(duration=args.seconds, size=SIZE, **kw)
+            opts = DrawOptions.create(duration=args.seconds, size=SIZE, sample=args.sample, **kw)
             res = [time_render(run, d / f"{run.name}-{r}.mp4", opts)
                    for r in range(args.repeats)]
             med = [statistics.median(x) for x in zip(*res)]
@@ -168,7 +181,8 @@ def main():
             rows.append((label, net, edges, *med, *base))
     print(f"1280x720 H.264 (libx264 veryfast), {args.seconds:g} s films at 30 fps; "
           f"weightlapse: median of {args.repeats} films; baseline: {args.baseline_frames} "
-          f"frames; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"frames; --sample {args.sample}; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
     print(f"{'view':21s} {'network':15s} {'edges':>7s} {'setup s':>7s} {'ms/frame':>8s} "
           f"{'cpu ms':>7s} {'enc cpu':>7s} {'baseline ms':>11s} {'base cpu':>8s} "
           f"{'speed-up':>8s}")

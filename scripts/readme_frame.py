@@ -7,7 +7,9 @@ mnist-mlp run, at the same moment of its film.
     WEIGHTLAPSE_DATA=... KERAS_BACKEND=torch python scripts/readme_frame.py --recorded [docs]
     WEIGHTLAPSE_DATA=... python scripts/readme_frame.py --cnn [docs]
 
-Writes docs/demo-frame.png and docs/gallery-mnist-{weight,change,update}.png:
+Writes docs/demo-frame.png, docs/gallery-mnist-{weight,change,update}.png and
+docs/gallery-mnist-sample.png (held-out row SAMPLE followed through the
+network, coloured by change):
 frames of the default 1280x720 film scaled to 960x540, each well under 300 kB. The MNIST run is the mnist-mlp preset
 trained for 4 epochs (its frames are taken at epoch 2). With ``--recorded``:
 docs/recorded-{torch,keras}-mnist.png, the frame at epoch 2 of the films the
@@ -35,6 +37,7 @@ from weightlapse.viz.frame import FrameRenderer
 from weightlapse.viz.draw_options import DrawOptions
 
 SIZE = (960, 540)
+SAMPLE = 3           # the held-out row the sample frame follows
 
 
 def save(frame, path, size=SIZE):
@@ -107,6 +110,8 @@ def main():
         for color in ("weight", "change", "update"):
             r = FrameRenderer(run, DrawOptions.create(color=color))
             save(r.frame_at(i), out / f"gallery-mnist-{color}.png")
+        r = FrameRenderer(run, DrawOptions.create(color="change", sample=SAMPLE))
+        save(r.frame_at(i), out / "gallery-mnist-sample.png")
 
 
 if __name__ == "__main__":

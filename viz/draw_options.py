@@ -33,6 +33,8 @@ class DrawOptions:
     strongest into each unit so that about that many remain), "all", or
     "top:K" (the K strongest edges into each shown unit).
     duration (s), fps, size (width, height) in pixels: films only.
+    sample: "auto", "none" or N, the held-out row followed through the
+    network (:mod:`.sample`; checked against a run when drawn).
     """
     color: str = setting("weight", "what colours show: the weight, its change since the "
                          "start W - W0, or the update per step since the previous snapshot",
@@ -49,6 +51,11 @@ class DrawOptions:
                               metavar="SECONDS")
     fps: float = setting(30.0, "frames per second", bounds="(0, 240]", metavar="FPS")
     size: tuple = setting((1280, 720), "frame size in pixels", kind="size", metavar="WxH")
+    sample: object = setting("auto", "follow one held-out input through the network: row N "
+                             "of the run's held-out rows drawn at the inputs, each unit "
+                             "coloured by its activation on it, each output by its class "
+                             "probability (auto: row 0 for image and table data, none for "
+                             "2-D data; none: no sample)", kind="sample", metavar="N|auto|none")
 
     @classmethod
     def create(cls, **kw) -> "DrawOptions":
@@ -94,7 +101,9 @@ class DrawOptions:
                          for key in ("duration", "fps"))
         from .outputs import check_size
         size = check_size(self.size)
-        return DrawOptions(color, scale, units, edges, duration, fps, size)
+        from .sample import parse_sample
+        sample = parse_sample(self.sample, lambda what: fail("sample", what))
+        return DrawOptions(color, scale, units, edges, duration, fps, size, sample)
 
     @classmethod
     def declarations(cls) -> dict:

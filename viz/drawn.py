@@ -47,6 +47,12 @@ l (between layers l and l + 1):
   the decision regions cover), ``response_range[l]`` ((lo, hi), the colour
   range of hidden layer l's maps, fixed for the film; None for inputs and
   outputs), ``map_px[l]`` (a map's side in px), ``activation``.
+- ``sample`` (the held-out row followed through the network, ``--sample``;
+  None when none is), ``sample_input`` (the network's input vector after
+  preprocessing, float64), ``sample_label`` (its class index, or target
+  vector; None when the run kept no labels), ``sample_label_name``,
+  ``sample_scales`` (per layer the (low, high) of the unit fills, None for
+  the inputs): see :mod:`.sample`.
 - ``class_names``, ``feature_names`` (None when not labelled),
   ``layer_labels``, ``quantity`` (legend text), ``importance`` (how units
   were chosen), ``n_snapshots``, ``panel_px``.
@@ -74,9 +80,15 @@ positions in ``shown``, given as edge attributes ``row``/``col``);
 ``nodes[l]``: (len(shown[l]),) bias quantity (None for inputs); ``epoch``,
 ``step``; ``maps[l]`` (2-D data): (len(shown[l]), g, g) outputs of the shown
 hidden units over the grid (rows bottom to top), None for inputs and
-outputs. ``graph_with_values(G, run, i)`` writes them onto a copy as
-``value`` attributes (``weight`` on edges, for exporters) and, on hidden
-units of 2-D data, ``response``: the unit's map as g lists of g floats.
+outputs; ``acts`` with a sample: per layer every unit's activation on it
+(the outputs as class probabilities), one forward pass of the snapshot's
+weights. ``graph_with_values(G, run, i)`` writes them onto a copy as
+``value`` attributes (``weight`` on edges, for exporters), on hidden units
+of 2-D data ``response`` (the unit's map as g lists of g floats) and, with
+a sample, ``activation`` on each shown hidden unit, ``probability`` on each
+output unit (``activation`` for a regression's outputs) and graph
+attributes ``sample_prediction`` and ``sample_probability``, all at
+snapshot i.
 """
 from __future__ import annotations
 
@@ -85,7 +97,7 @@ import numpy as np
 
 from . import drawn_conv as dc
 from . import labels as lb
-from . import quantities, unit_maps
+from . import quantities, sample, unit_maps
 from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
@@ -182,6 +194,8 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     if sample_scales:
         set_scales(G, gap_samples(G, run))
     unit_maps.set_ranges(G, run)
+    if sample.attach(G, run, opts.sample if quantity is None else "none") is not None:
+        G.graph["quantity"] = sample.legend(q, G)     # units show the sample instead
     return G
 
 

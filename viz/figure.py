@@ -27,6 +27,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     from .painter import DrawnPanel
     from .unit_health import unit_health
     from .unit_maps import draw_legend as draw_map_legend
+    from .sample import answer_text
     path = check_output(path, "figure")
     if size is not None:
         size = check_size(size)
@@ -54,10 +55,13 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     ax = fig.add_axes(rect)
     health = unit_health(run)
     panel = DrawnPanel(ax, G, fs, fast=False, health=health)
-    panel.update(ValueSource(G, run).at(i), i)
+    values = ValueSource(G, run).at(i)
+    panel.update(values, i)
     cap = fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
                    ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
-    over = draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2, 0.012 + 0.26 * zoom / fh)
+    lines = caption(G).count("\n") + 1                  # a sample adds a line
+    over = draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2,
+                           0.012 + (0.26 + 0.16 * (lines - 1)) * zoom / fh)
     items = health_marks.legend_items(health.marks, False, fs * 0.8)
     if items:      # what a hollow or a ringed unit means, over the caption (and maps' legend)
         cb = (over or cap).get_window_extent(fig.canvas.get_renderer())
@@ -70,6 +74,9 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     acc = row.get("val_acc", np.nan)
     if np.isfinite(acc):
         title += f", val acc {acc:.1%}"
+    answer = answer_text(G, values.acts)     # --sample: what the network says of it
+    if answer:
+        title += f"; held-out {G.graph['sample']} {answer}"
     fig.suptitle(title, fontsize=10 * max(zoom, 0.6), y=0.985)
     if samples is not None:
         _regions(fig, run, samples, i, G, fs, fw, fh, zoom)

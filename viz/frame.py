@@ -24,6 +24,8 @@ from .ratio_strip import RatioStrips, ratio_series, strip_rects
 from .unit_health import unit_health
 from .unit_maps import applies as has_maps, draw_legend as draw_map_legend
 from . import health_marks
+from .sample import answer_text
+from .sample_paint import caption as sample_caption
 from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region_rgb
 
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
@@ -36,7 +38,8 @@ def caption(G, fixed="fixed for the whole film") -> str:
     if G.graph.get("conv"):
         from .drawn_conv import tile_caption
         text += "\n" + tile_caption(G)
-    return text
+    sample = sample_caption(G)
+    return text + (f"\n{sample}" if sample else "")
 
 
 class FrameRenderer:
@@ -87,8 +90,9 @@ class FrameRenderer:
         cap = self.fig.text(0.31, 0.012, caption(self.G), ha="center", va="bottom",
                             fontsize=fs * 0.85, color="0.25", wrap=True)
         # 2-D data: what the units' maps show, over the caption
+        lines = caption(self.G).count("\n") + 1        # a conv run or a sample adds a line
         over = draw_map_legend(self.fig, self.G, fs * 0.85, 0.31,
-                               (0.012 * H + 1.4 * fs * 0.85 * px + 9) / H)
+                               (0.012 * H + lines * 1.4 * fs * 0.85 * px + 9) / H)
         self._build_health(fs, items, ncol, over or cap)
         self.extra = "regions" if self.samples is not None else None
         self._build_metrics(fs)
@@ -199,7 +203,7 @@ class FrameRenderer:
         self.canvas.restore_region(self.background)
         self.panel.update(v, position)
         self.panel.paint(self.buffer)
-        self._draw_metrics(v.epoch, v.step)
+        self._draw_metrics(v.epoch, v.step, answer_text(self.G, v.acts))
         if self.strips:
             self.strips.draw(v.step, self.buffer)
         if self.extra == "regions":
@@ -222,7 +226,7 @@ class FrameRenderer:
         return ([a + t * (b - a) for a, b in zip(Wa, Wb)],
                 [a + t * (b - a) for a, b in zip(ba, bb)])
 
-    def _draw_metrics(self, epoch, step):
+    def _draw_metrics(self, epoch, step, answer=""):
         m = self.run.metrics
         i = int(np.searchsorted(m["step"].to_numpy(), step, side="right")) - 1
         row = m.iloc[max(i, 0)]
@@ -235,6 +239,8 @@ class FrameRenderer:
         acc = row.get(f"{which}_acc", np.nan)
         if self.classify and np.isfinite(acc):
             parts["acc"] = f"{which} acc {acc:.1%}"
+        if answer:       # what the network says of the sample
+            parts["sample"] = answer
         self.title_text = title_that_fits(self.title, parts)
         for c in self.cursors:
             c.set_xdata([epoch, epoch])
@@ -258,10 +264,11 @@ def room_below(H, fs, px, counts, legend_rows, maps) -> float:
 def title_that_fits(sprite, parts):
     """The frame's title from ``parts`` (epoch, step, loss, acc): whole when
     it fits, else without the step, then without the loss, so that a small
-    film never shows a number cut short ("val acc 100…")."""
-    for drop in ((), ("step",), ("step", "loss")):
+    film never shows a number cut short ("val acc 100…"); the sample's
+    answer ("says 7, 93%") goes last, as long as anything fits."""
+    for drop in ((), ("step",), ("step", "loss"), ("step", "loss", "acc")):
         text = "  \u00b7  ".join(v for k, v in parts.items() if k not in drop)
         if sprite.fits(text):
             return text
-    return " \u00b7 ".join(v for k, v in parts.items() if k in ("epoch", "acc"))
+    return " \u00b7 ".join(v for k, v in parts.items() if k in ("epoch", "acc", "sample"))
 

@@ -22,6 +22,7 @@ from . import decor
 from .colors import lut, lut_index
 from .lines import LineRaster
 from .raster import EdgeField
+from .sample_paint import SamplePaint
 
 INPUT_GREY = (0.6, 0.6, 0.6)
 BG = (1.0, 1.0, 1.0)
@@ -63,6 +64,8 @@ class DrawnPanel:
             self.marks = UnitMarks(self, health)
             if labels:
                 self.counts = CountLabels(self, self.marks, fontsize, self.label_texts)
+        self.sample = (SamplePaint(self, fontsize, legends)   # --sample: see sample_paint
+                       if G.graph.get("sample") is not None else None)
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
@@ -228,6 +231,8 @@ class DrawnPanel:
                 rgb = self._tile_colours(ts, values, self.lut)
                 for k, im in enumerate(ts["images"]):
                     im.set_data(rgb[ts["map"], k])
+        if self.sample is not None:
+            self.sample.update(values)
 
     def _tile_colours(self, ts, values, table):
         """(rows + 1, units, 3) colours of a tile gap's values; the extra
@@ -262,6 +267,8 @@ class DrawnPanel:
             self.ax.draw_artist(self.lines)
         if self.maps is not None:
             self.maps.paint(buffer)
+        if self.sample is not None:
+            self.sample.paint(buffer)
         for sc in self.nodes:
             if sc is not None:
                 self.ax.draw_artist(sc)

@@ -8,19 +8,22 @@ from collections import OrderedDict
 import numpy as np
 
 from . import quantities
+from .sample import SampleForward, write_values
 
 
 class DrawnValues:
     """``gaps[l]``: (len(shown[l]), len(shown[l+1])) float32 values of gap l;
     ``nodes[l]``: (len(shown[l]),) bias quantity (None for l = 0);
     ``epoch`` (float), ``step`` (int); ``maps``: None, or per layer the shown
-    hidden units' outputs over the input plane (:mod:`.unit_maps`)."""
+    hidden units' outputs over the input plane (:mod:`.unit_maps`); ``acts``:
+    with a sample (:mod:`.sample`), per layer the activations of every unit
+    on it (None for the inputs; the outputs as class probabilities), else None."""
 
-    __slots__ = ("gaps", "nodes", "epoch", "step", "maps")
+    __slots__ = ("gaps", "nodes", "epoch", "step", "maps", "acts")
 
-    def __init__(self, gaps, nodes, epoch, step, maps=None):
+    def __init__(self, gaps, nodes, epoch, step, maps=None, acts=None):
         self.gaps, self.nodes, self.epoch, self.step = gaps, nodes, float(epoch), int(step)
-        self.maps = maps
+        self.maps, self.acts = maps, acts
 
     def lerp(self, other, t):
         """The values a fraction ``t`` of the way to ``other``."""
@@ -31,7 +34,9 @@ class DrawnValues:
                            self.epoch + t * (other.epoch - self.epoch),
                            int(round(self.step + t * (other.step - self.step))),
                            None if self.maps is None else
-                           [mix(a, b) for a, b in zip(self.maps, other.maps)])
+                           [mix(a, b) for a, b in zip(self.maps, other.maps)],
+                           None if self.acts is None else
+                           [mix(a, b) for a, b in zip(self.acts, other.acts)])
 
 
 class ValueSource:
@@ -47,6 +52,8 @@ class ValueSource:
         self.quantity = quantities.get(G.graph["color"])
         self.cut = ShownCut(G)
         self.steps = run.snapshots.steps
+        x = G.graph.get("sample_input")
+        self.forward = None if x is None else SampleForward(run, x)
         self._raw_cache = OrderedDict()
         self._size = cache
         self._base = None
@@ -67,6 +74,8 @@ class ValueSource:
         raw = self.cut(snap.weights, snap.biases, snap.epoch, snap.step)
         if self.maps is not None:
             raw.maps = self.maps(snap.weights, snap.biases)
+        if self.forward is not None:    # the sample's activations, once per snapshot read
+            raw.acts = self.forward(snap.weights, snap.biases)
         self._raw_cache[i] = raw
         if len(self._raw_cache) > self._size:
             self._raw_cache.popitem(last=False)
@@ -99,7 +108,7 @@ class ValueSource:
         return DrawnValues([one(a, k, "gaps") for k, a in enumerate(raw.gaps)],
                            [None] + [one(a, k, "nodes") for k, a in enumerate(raw.nodes)
                                      if k > 0],
-                           raw.epoch, raw.step, raw.maps)
+                           raw.epoch, raw.step, raw.maps, raw.acts)
 
 
 class ShownCut:
@@ -137,12 +146,14 @@ def graph_with_values(G, run, i=-1):
     ``weight`` (and ``value``), the colour quantity; on units ``value`` (the
     bias quantity; None for inputs); on field edges (image tiles) ``norm``,
     the L2 norm of the unit's incoming values, and ``weights``, those values
-(one per pixel, row-major over ``image_shape``; for a conv run, over the
-first conv layer's kernel), and on a conv run's ``slice`` edges (input
-channel -> unit, one per tile cell) the cell's values and their ``norm``
-likewise (row-major over ``tile_block[gap]``); on hidden units of 2-D
-    data ``response``, the unit's map (:func:`.unit_maps.write_responses`).
-    Graph attributes ``snapshot``, ``epoch``, ``step`` say which."""
+    (one per pixel, row-major over ``image_shape``; for a conv run, over the
+    first conv layer's kernel), and on a conv run's ``slice`` edges (input
+    channel -> unit, one per tile cell) the cell's values and their ``norm``
+    likewise (row-major over ``tile_block[gap]``); on hidden units of 2-D
+    data ``response``, the unit's map (:func:`.unit_maps.write_responses`);
+    with a sample, the unit's ``activation`` on it (``probability`` on
+    outputs), see :func:`.sample.write_values`. Graph attributes
+    ``snapshot``, ``epoch``, ``step`` say which."""
     n = len(run.snapshots)
     i = i + n if i < 0 else i
     v = ValueSource(G, run).at(i)
@@ -167,6 +178,7 @@ likewise (row-major over ``tile_block[gap]``); on hidden units of 2-D
             d["weights"] = w.astype(float)                  # row-major over tile_block
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
+    write_values(H, v.acts)
     if v.maps is not None:
         from .unit_maps import write_responses
         write_responses(H, v)

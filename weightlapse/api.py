@@ -173,20 +173,21 @@ def draw_options(options=None, **kw):
 
 
 def render(run, path, *, color=None, scale=None, units=None, edges=None, duration=None,
-           fps=None, size=None, dpi=100, options=None, progress=None):
+           fps=None, size=None, sample=None, dpi=100, options=None, progress=None):
     """Film a run as .mp4 (H.264) or .gif: about ``duration`` seconds (default
     12) whatever the number of snapshots, interpolating between them, first
     and last frames held. ``color``: weight|change|update; ``scale``:
     layer|global; ``units``: "auto", "all" or K; ``edges``: "auto", "all" or
-    "top:K"; ``size``: (width, height). Returns the path, which a notebook
-    shows inline."""
+    "top:K"; ``size``: (width, height); ``sample``: N, "auto" or "none", the
+    held-out input followed through the network (auto: row 0 for image and
+    table data). Returns the path, which a notebook shows inline."""
     from .media import Media
     from .viz.video import render_video
     path_arg("run", run, run=True)
     path_arg("path", path)
     _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
-                        duration=duration, fps=fps, size=size)
+                        duration=duration, fps=fps, size=size, sample=sample)
     run = load_run(run)
     with _frame_bar(progress) as update:
         out = render_video(run, path, opts, dpi=dpi, progress=update)
@@ -210,7 +211,7 @@ def _frame_bar(enabled):
 
 
 def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-           dpi=200, size=None, options=None):
+           sample=None, dpi=200, size=None, options=None):
     """The drawn network of a run at one snapshot (final by default) as .png,
     .svg or .pdf, drawn as the film draws it (same drawing options).
     ``size``: (width, height) in pixels at ``dpi``, e.g. (1920, 1080) for a
@@ -222,7 +223,8 @@ def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=
     path_arg("path", path)
     int_arg("snapshot", snapshot)
     _check_dpi(dpi)
-    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        sample=sample)
     if size is not None:
         from .viz.outputs import check_size
         size = check_size(size)
@@ -231,10 +233,12 @@ def figure(run, path, *, snapshot=-1, color=None, scale=None, units=None, edges=
 
 
 def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, edges=None,
-          options=None, all_snapshots=False):
+          sample=None, options=None, all_snapshots=False):
     """The drawn NetworkX graph of a run (the units a film shows, positions,
     per-gap scales) with snapshot ``snapshot``'s values as attributes
-    (``weight`` on edges, ``value`` on units). Writes ``path`` (.graphml,
+    (``weight`` on edges, ``value`` on units) and, with a ``sample``, its
+    ``activation`` on each shown hidden unit and ``probability`` on each output
+    (graph attributes ``sample_input``, ``sample_label``). Writes ``path`` (.graphml,
     .gexf or .json) when given. Returns the ``networkx.DiGraph``.
 
     ``all_snapshots=True``: a dynamic graph instead, every snapshot's values
@@ -246,7 +250,8 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     if not isinstance(all_snapshots, bool):
         raise ConfigError(f"{arg('all_snapshots')} takes True or False "
                           f"(got {all_snapshots!r})")
-    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        sample=sample)
     if path is not None:
         from .viz.outputs import check_output
         path_arg("path", path)

@@ -29,7 +29,7 @@ class Comparison:
 
 def compare(runs, path, *, diff=False, align=False, video=False, table=None, color=None,
             scale=None, units=None, edges=None, duration=None, fps=None, size=None,
-            dpi=None, options=None, progress=None):
+            sample=None, dpi=None, options=None, progress=None):
     """Compare runs: a list (any iterable) of paths or Run objects.
 
     Default: their final weights side by side, drawn as films draw them with
@@ -50,7 +50,7 @@ def compare(runs, path, *, diff=False, align=False, video=False, table=None, col
     if dpi is not None:
         _check_dpi(dpi)
     opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
-                        duration=duration, fps=fps, size=size)
+                        duration=duration, fps=fps, size=size, sample=sample)
     if table is not None:
         path_arg("table", table)
     # Every file the comparison writes is checked before any is drawn or written.
@@ -201,12 +201,13 @@ class Report:
 
 
 def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None, edges=None,
-           options=None):
+           sample=None, options=None):
     """One self-contained HTML page to replay and explore runs: ``runs`` is a
     run (path or Run), a sweep folder, or a list (any iterable) of them. Written to ``path``
     (atomically) when given. ``snapshots``: at most this many evenly spaced
     snapshots are kept; ``color`` (weight|change|update; the page can
-    switch), ``scale``, ``units``, ``edges``: as for :func:`render`.
+    switch), ``scale``, ``units``, ``edges``, ``sample`` (the one shown
+    first; the page offers 16 held-out rows to click): as for :func:`render`.
     Returns a :class:`Report`, which a notebook shows inline."""
     from pathlib import Path
     from .viz.report import build_report
@@ -215,7 +216,8 @@ def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None
     if not isinstance(snapshots, int) or isinstance(snapshots, bool) or snapshots < 2:
         raise ConfigError(f"{arg('snapshots')} must be a whole number of at least 2 "
                           f"(got {snapshots!r})")
-    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges)
+    opts = draw_options(options, color=color, scale=scale, units=units, edges=edges,
+                        sample=sample)
     runs = runs_arg("runs", runs)    # one run, or any iterable of runs (a generator too)
     html = build_report(runs, path, snapshots=snapshots, options=opts)
     return Report(html, Path(path) if path is not None else None)

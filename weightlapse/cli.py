@@ -53,7 +53,9 @@ def build_parser() -> Parser:
              "Film a run: one frame per snapshot, the network's edges and nodes coloured "
              "by weight.",
              ["weightlapse render outputs/spiral -o spiral.mp4",
-              "weightlapse render outputs/spiral -o spiral.gif --size 640x360 --fps 15"])
+              "weightlapse render outputs/spiral -o spiral.gif --size 640x360 --fps 15",
+              "weightlapse render outputs/mnist -o digit3.mp4 --sample 3   "
+              "# follow held-out image 3"])
     r.add_argument("run", metavar="RUN", help="run directory")
     add_output(r, "video", "the video to write")
     add_dpi(r, "sets text size, in [20, 600] (default: 100)")

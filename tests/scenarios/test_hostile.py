@@ -21,6 +21,7 @@ def good(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     wl.train(dataset="moons", hidden=[4], epochs=2, out=root, name="run")
     wl.train(dataset="moons", hidden=[3], epochs=2, out=root, name="other")
+    wl.train(dataset="moons", hidden=[3], epochs=2, val_fraction=0, out=root, name="noval")
     (root / "rows.csv").write_text("x0,x1\n0.1,0.2\n0.3,0.4\n")
     (root / "folder.csv").mkdir()
     os.mkfifo(root / "fifo.csv")
@@ -197,8 +198,32 @@ SWEEP = [
      "--name must be a plain folder name"),
 ]
 
+# --sample N: a held-out row of the run (moons keeps 150), checked before anything is drawn.
+SAMPLE = [
+    ("render-negative", lambda g, t: _render(g, t, "--sample", "-1"),
+     "--sample must be a held-out row number N >= 0 (got -1)"),
+    ("figure-text", lambda g, t: _figure(g, t, "--sample", "seven"),
+     "--sample must be a held-out row number N >= 0, 'auto' or 'none' (got 'seven')"),
+    ("figure-float", lambda g, t: _figure(g, t, "--sample", "2.5"), "--sample must be"),
+    ("figure-too-large", lambda g, t: _figure(g, t, "--sample", "150"),
+     "--sample 150 is past the end: run run keeps 150 held-out rows (0..149)"),
+    ("render-too-large", lambda g, t: _render(g, t, "--sample", "100000"),
+     "--sample 100000 is past the end"),
+    ("compare-too-large", lambda g, t: _compare(g, t, "-o", str(t / "c.png"), "--sample",
+                                                "999"), "--sample 999 is past the end"),
+    ("graph-too-large", lambda g, t: ["graph", str(g / "run"), "-o", str(t / "g.json"),
+                                      "--sample", "999"], "--sample 999 is past the end"),
+    ("report-too-large", lambda g, t: ["report", str(g / "run"), "-o", str(t / "r.html"),
+                                       "--sample", "999"], "--sample 999 is past the end"),
+    ("no-held-out", lambda g, t: ["figure", str(g / "noval"), "-o", str(t / "f.png"),
+                                  "--sample", "0"],
+     "--sample 0: run noval has no held-out rows to show (trained with --val-fraction 0"),
+    ("report-no-held-out", lambda g, t: ["report", str(g / "noval"), "-o", str(t / "r.html"),
+                                         "--sample", "3"], "run noval has no held-out rows"),
+]
+
 TABLES = {"sweep": SWEEP, "train": TRAIN, "figure": FIGURE, "render": RENDER, "compare": COMPARE,
-          "predict": PREDICT, "runs": RUNS, "demo": DEMO}
+          "predict": PREDICT, "runs": RUNS, "demo": DEMO, "sample": SAMPLE}
 CASES = [(f"{cmd}-{c[0]}", *c[1:]) for cmd, table in TABLES.items() for c in table]
 
 
@@ -291,6 +316,16 @@ API = [
      "table must name a .csv file"),
     ("compare-color", lambda g, t: wl.compare([g / "run", g / "other"], t / "c.png",
                                               color="red"), ConfigError, "color "),
+    ("sample-negative", lambda g, t: wl.figure(g / "run", t / "f.png", sample=-2),
+     ConfigError, "sample must be a held-out row number N >= 0 (got -2)"),
+    ("sample-float", lambda g, t: wl.render(g / "run", t / "v.mp4", sample=1.0),
+     ConfigError, "sample must be a held-out row number"),
+    ("sample-text", lambda g, t: wl.graph(g / "run", sample="first"), ConfigError,
+     "sample must be a held-out row number N >= 0, 'auto' or 'none' (got 'first')"),
+    ("sample-too-large", lambda g, t: wl.figure(g / "run", t / "f.png", sample=150),
+     ConfigError, "sample 150 is past the end: run run keeps 150 held-out rows"),
+    ("sample-no-held-out", lambda g, t: wl.report(g / "noval", t / "r.html", sample=0),
+     ConfigError, "sample 0: run noval has no held-out rows"),
     ("runs-int", lambda g, t: wl.runs(3), ConfigError, "folder must be a path"),
     ("runs-sort", lambda g, t: wl.runs(g, sort="x"), ConfigError, "sort 'x' is not"),
     ("demo-size", lambda g, t: wl.demo(out=t, size=(0,)), ConfigError, "size must be"),

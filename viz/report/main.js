@@ -46,11 +46,13 @@
       if (view.preview !== undefined) { view.preview = undefined; view.draw(snapOf(view.run), state.kind); }
     });
     canvas.addEventListener("click", ev => click(view, ev));
+    if (run.samples) WL.sampleStrip(box, view, k => { view.sample = k; render(); });
     return view;
   });
   function caption(run) {
     const why = run.scene.importance;
-    return "Lines and tiles show the chosen quantity of the weights, unit fills that of the biases, " +
+    return "Lines and tiles show the chosen quantity of the weights, unit fills that of the biases " +
+      (run.samples ? "(or, with a held-out sample chosen below, each unit's activation on it and each output's class probability), " : "") +
       "each gap on its own scale (±, above it)" + (multi ? ", shared by the runs. " : ". ") +
       (why ? why.charAt(0).toUpperCase() + why.slice(1) + "." : "");
   }
@@ -104,7 +106,7 @@
       if (hit.layer === 0) return { text: `input unit ${hit.unit}`, series: null };
       const L = run.layers[hit.layer - 1];
       const series = Array.from({ length: run.S }, (_, k) => L.bias(kind, k, hit.k));
-      return { text: `${lname(hit.layer)} unit ${hit.unit}\nbias ${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
+      return { text: `${lname(hit.layer)} unit ${hit.unit}\nbias ${kind} = ${WL.fmt(series[s], 4)}${sampleText(view, hit, s)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
     }
     const L = run.layers[hit.layer], r = L.rowOf.get(hit.i), c = L.colOf.get(hit.j);
     const series = Array.from({ length: run.S }, (_, k) => L.edge(kind, k, r, c));
@@ -117,6 +119,14 @@
     }
     const from = hit.layer === 0 && view.scene.image && !view.scene.conv ? `pixel ${hit.i} (row ${Math.floor(hit.i / view.scene.grid.w)}, col ${hit.i % view.scene.grid.w})` : `${lname(hit.layer)} ${hit.i}`;
     return { text: `W[${hit.layer}][${hit.i}, ${hit.j}]: ${from} → ${lname(hit.layer + 1)} ${hit.j}\n${kind} = ${WL.fmt(series[s], 4)}\nat epoch ${WL.fmt(run.epochs[s], 4)}`, series, s };
+  }
+  /* beside the bias: the unit's activation on the chosen sample (an output's probability) */
+  function sampleText(view, hit, s) {
+    const S = view.run.samples, j = view.sample;
+    if (!S || j === null || j === undefined) return "";
+    const v = S.act(hit.layer, s, j, hit.k), out = hit.layer === view.run.sizes.length - 1;
+    if (out && !S.probability) return "";
+    return out ? ` · probability ${(v * 100).toFixed(1)}%` : ` · activation ${WL.fmt(v, 3)}`;
   }
   function showTip(view, hit, x, y) {
     const d = describe(view, hit), tip = $("tip");
@@ -236,6 +246,17 @@
     },
     scale(kind, layer, run) { const L = runs[run || 0].layers[layer]; return L ? L.color[kind] : null; },
     runSnapshot(run) { return snapOf(runs[run || 0]); },
+    /* the held-out strip: choose position k (null: none); the chosen one; a shown unit's activation on it */
+    setSample(k, run) { views[run || 0].sample = k; render(); },
+    sample(run) { return views[run || 0].sample; },
+    _samples(run) { return runs[run || 0].samples; },
+    sampleRows(run) { const S = runs[run || 0].samples; return S ? S.rows : null; },
+    activation(layer, unit, run) {
+      const v = views[run || 0], S = v.run.samples, L = v.scene.layers[layer];
+      const k = L ? L.units.indexOf(unit) : -1;
+      if (!S || v.sample === null || v.sample === undefined || k < 0 || layer < 1) return null;
+      return S.act(layer, snapOf(v.run), v.sample, k);
+    },
     /* what is drawn at client point (x, y): {run, layer, i, j} for an edge, {run, layer, unit} for a unit */
     edgeAt(x, y) {
       for (const v of views) {

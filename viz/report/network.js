@@ -26,6 +26,7 @@ WL.NetView = function (run, canvas, colors, textScale) {
     return { tg, canvas: c, ctx, img: ctx.createImageData(tg.w, tg.h * K), pixRow };
   });
   this.tileGap = new Set((this.scene.tileGaps || []).map(tg => tg.gap));
+  this.sample = run.samples ? run.samples.first : null;   // the chosen held-out sample
 };
 
 /* What does not change between snapshots: labels, colour bars, the input
@@ -72,10 +73,12 @@ WL.NetView.prototype.draw = function (s, kind) {
   this.hits = [];
   this.tileSets.forEach(ts => this.drawTiles(ts, s, kind));
   if (sc.image) this.drawGridText();
+  this.drawSample(s);
   for (let l = 0; l < run.layers.length; l++) if (!this.tileGap.has(l)) this.drawEdges(l, s, kind, sel);
   if (run.maps) this.drawMaps(s);         // 2-D data: each hidden unit's map (maps.js)
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
   if (run.marks) this.drawMarks(s);       // dead and saturated units, counts (marks.js)
+  this.showSample(s);
 };
 
 WL.NetView.prototype.font = function (px) { return `${Math.round(px * this.textScale)}px sans-serif`; };
@@ -125,7 +128,9 @@ WL.NetView.prototype.drawGridText = function () {
   const pick = this.scene.conv ? -1 : this.pick();
   ctx.fillStyle = "#444"; ctx.font = this.font(12); ctx.textAlign = "center";
   const ts = this.textScale;
-  this.text(ctx, pick < 0 ? `input ${g.h}×${g.w}` : `into unit ${L.cols[pick]}`, g.x + g.s / 2, g.y - 6);
+  const S = this.run.samples, chosen = S && this.sample !== null && this.sample !== undefined;
+  this.text(ctx, pick >= 0 ? `into unit ${L.cols[pick]}` : chosen ? `held-out row ${S.rows[this.sample]}`
+    : `input ${g.h}×${g.w}`, g.x + g.s / 2, g.y - 6);
   if (pick < 0 && !this.scene.conv) {
     this.text(ctx, "hover or click a unit", g.x + g.s / 2, g.y + g.sh + 16 * ts);
     this.text(ctx, "to see its weights here", g.x + g.s / 2, g.y + g.sh + 30 * ts);
@@ -176,7 +181,8 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
   const L = l > 0 ? this.run.layers[l - 1] : null;
   for (let k = 0; k < layer.units.length; k++) {
     ctx.beginPath(); ctx.arc(layer.x, layer.y[k], layer.r, 0, 2 * Math.PI);
-    ctx.fillStyle = L ? this.colors.css(L.bias(kind, s, k), L.color[kind]) : "#b0b0b0";
+    ctx.fillStyle = this.sampleFill(l, s, k) ||
+      (L ? this.colors.css(L.bias(kind, s, k), L.color[kind]) : "#b0b0b0");
     ctx.fill();
     const chosen = sel && sel.layer === l && sel.k === k;
     ctx.lineWidth = chosen ? 2.5 : 0.8; ctx.strokeStyle = chosen ? "#000" : "#333";

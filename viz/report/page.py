@@ -31,11 +31,12 @@ from ..drawn_conv import same_architecture
 from .health import health_payload
 from .maps import map_payload
 from .marks import marks_payload, strip_payload
+from .samples import strip
 from .scene import drawn_graphs, held_entries, masks, scene
 from weightlapse.core.health_summary import read_health
 
-SCRIPTS = ("util.js", "network.js", "maps.js", "marks.js", "curves.js", "panels.js", "health.js",
-           "main.js")
+SCRIPTS = ("util.js", "network.js", "maps.js", "marks.js", "samples.js", "curves.js",
+           "panels.js", "health.js", "main.js")
 STATUS_NOTES = {
     "finished": "",
     "interrupted": "Training was interrupted: this is what was recorded until then.",
@@ -151,6 +152,7 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
         "maps": map_payload(run, G, keep),
         "marks": marks_payload(run, G, keep), "strip": strip_payload(run),
+        "samples": strip(run, G, keep),     # the held-out strip (--sample)
         # viz.figure titles the figure with the metrics at its snapshot: none
         # before the first evaluation (a run killed early), so no figure then
         "figure": figure_uri(run, figure_options)

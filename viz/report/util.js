@@ -82,6 +82,7 @@ WL.Run = function (d, id) {
   this.id = id;
   this.S = d.epochs.length;
   this.layers = d.layers.map(l => new WL.Layer(l, this.S));
+  this.samples = d.samples ? new WL.Samples(d.samples, this.S) : null;   // samples.js
 };
 /* The kept snapshot shown at epoch e: the last one at or before e. */
 WL.Run.prototype.snapAt = function (e) {

@@ -386,3 +386,73 @@ def test_unit_maps_are_drawn_in_their_boxes(single):
 def payload_of(page):
     import json
     return json.loads(page.js("document.getElementById('wl-data').textContent"))["runs"][0]
+
+
+# -- the strip of held-out samples (--sample, issue 19) ---------------------------
+
+def _forward(snap, x):
+    """Hidden activations (ReLU) and class probabilities of x, by hand."""
+    a, acts = np.asarray(x, np.float64), []
+    for k, (W, b) in enumerate(zip(snap.weights, snap.biases)):
+        z = a @ np.asarray(W, np.float64) + b
+        if k < len(snap.weights) - 1:
+            a = np.maximum(z, 0)
+            acts.append(a)
+    e = np.exp(z - z.max())
+    return acts + [e / e.sum()]
+
+
+def _sample_colour(page, value, layer):
+    """The page's colour of an activation on layer ``layer``'s range."""
+    return page.js("""([v, l]) => { const S = weightlapse._samples(0);
+        return [1, 3, 5].map(k => parseInt(S.css(l, v).substr(k, 2), 16)); }""", [value, layer])
+
+
+def test_sample_strip_click_shows_that_samples_activations(image_run, tmp_path, open_page):
+    path = tmp_path / "samples.html"
+    wl.report(image_run, path, snapshots=20, units=10)
+    page = open_page(path)
+    X, y = image_run.files.read_probe()
+    try:
+        assert page.js("weightlapse.sampleRows()") == list(range(16))
+        assert page.js("weightlapse.sample()") == 0           # --sample auto: row 0
+        assert page.page.locator(".samples button.sample").count() == 16
+        t = snap_index(image_run, page, 19)
+        units = [u for u in range(40) if page.js("u => weightlapse.locateUnit(1, u)", u)]
+        drawn = {}
+        for k in (0, 3):
+            if k:
+                page.page.locator(".samples button.sample").nth(k).click()
+            assert page.js("weightlapse.sample()") == k
+            truth = _forward(image_run.snapshots[t], X[k])
+            lo_hi = page.js("weightlapse._samples(0).layers[0]")
+            step = (lo_hi["hi"] - lo_hi["lo"]) / 255
+            for u in units:
+                got = page.js("u => weightlapse.activation(1, u)", u)
+                assert got == pytest.approx(truth[0][u], abs=step / 2 + 1e-6)
+            u = max(units, key=lambda u: truth[0][u])         # the most active shown unit
+            p = page.js("u => weightlapse.locateUnit(1, u)", u)
+            rgb = page.pixel(p["x"], p["y"])
+            assert np.abs(np.array(rgb) - _sample_colour(page, truth[0][u], 1)).max() <= 3
+            drawn[k] = [page.js("u => weightlapse.activation(1, u)", u) for u in units]
+            answer = page.page.locator(".answer").inner_text()
+            said = int(np.argmax(truth[-1]))
+            assert f"held-out row {k} (true {int(y[k])}): the network says {said}" in answer
+        assert drawn[0] != drawn[3]                          # the click changed them
+        # hovering a unit: its activation beside its bias
+        u = units[0]
+        p = page.js("u => weightlapse.locateUnit(1, u)", u)
+        page.page.mouse.move(p["x"], p["y"])
+        text = page.page.locator("#tip-text").inner_text()
+        bias = float(text.split("= ")[1].split()[0])
+        act = float(text.split("activation ")[1].split()[0])
+        assert bias == pytest.approx(float(image_run.snapshots[t].biases[0][u]), abs=2e-3)
+        assert act == pytest.approx(_forward(image_run.snapshots[t], X[3])[0][u], abs=0.02)
+        page.page.mouse.move(5, 5)
+        # clicking the chosen sample again: no sample, the fills are the biases again
+        page.page.locator(".samples button.sample").nth(3).click()
+        assert page.js("weightlapse.sample()") is None
+        assert page.js("u => weightlapse.activation(1, u)", u) is None
+        page.check_clean()
+    finally:
+        page.page.close()

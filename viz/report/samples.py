@@ -1,0 +1,76 @@
+"""The report's strip of held-out samples (``--sample``, :mod:`..sample`):
+up to STRIP held-out rows to click, and for each of them, at every kept
+snapshot, the shown units' activations and the output probabilities, which
+the page draws as the film does (unit fills, probability bars, the answer).
+
+``strip(run, G, keep)`` -> the page's ``samples`` entry of a run (None for
+2-D data, whose units show maps, or a run without held-out rows):
+
+- ``rows``: the held-out row numbers offered (0..15, and ``--sample N`` if
+  beyond them); ``first``: the position shown first (None: ``--sample none``);
+- ``labels``: each one's true class name (or None);
+- ``image``: for image runs, the rows as 8-bit grey (0 white .. 255 black),
+  base64; ``values``: for tables, the rows' input values;
+- ``layers``: per layer 1..L, ``lo``/``hi`` (the colour range, :func:`..sample.ranges`
+  over every sample and snapshot held) and ``data``: base64 uint8 codes of
+  (S, n_rows, shown units), ``lo + code / 255 * (hi - lo)``;
+- ``probability``: whether the last layer holds class probabilities;
+  ``lut``/``signed``: the page's colour tables for 0..max and signed ranges.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import sample as smp
+from ..sample_paint import table
+from .data import b64
+
+STRIP = 16
+
+
+def strip(run, G, keep):
+    if smp.is_plane(run):
+        return None
+    rows = smp.held_out(run)
+    if rows is None:
+        return None
+    X, y = rows
+    chosen = G.graph.get("sample")
+    picks = list(range(min(STRIP, len(X))))
+    if chosen is not None and chosen not in picks:
+        picks.append(int(chosen))
+    forward = smp.SampleForward(run, X[picks])
+    shown = G.graph["shown"]
+    L = len(shown) - 1
+    acts = [np.empty((len(keep), len(picks), len(shown[l]))) for l in range(L + 1)]
+    for k, t in enumerate(keep):
+        snap = run.snapshots[int(t)]
+        out = forward(snap.weights, snap.biases)
+        for l in range(1, L + 1):
+            acts[l][k] = out[l][:, shown[l]]
+    task = run.config["data"]["task"]
+    scales = smp.ranges(run.settings.get("activation", "identity"), task, acts)
+    layers = []
+    for l in range(1, L + 1):
+        lo, hi = scales[l]
+        with np.errstate(all="ignore"):
+            codes = np.clip(np.rint((acts[l] - lo) / max(hi - lo, 1e-12) * 255), 0, 255)
+        layers.append({"lo": lo, "hi": hi,
+                       "data": b64(np.nan_to_num(codes).astype(np.uint8))})
+    names = run.config["data"].get("class_names") or []
+    labels = [smp.Sample(run, i, X[i], None if y is None else y[i]).label_name for i in picks]
+    out = {"rows": picks, "first": None if chosen is None else picks.index(int(chosen)),
+           "labels": labels, "layers": layers,
+           "probability": task == "classification", "classes": [str(n) for n in names],
+           "lut": _hex(table(0)), "signed": _hex(table(-1))}
+    if G.graph.get("image_shape") is not None:
+        img = X[picks].astype(np.float64)
+        lo, hi = min(float(img.min()), 0.0), max(float(img.max()), 1e-12)
+        out["image"] = b64(np.rint((img - lo) / (hi - lo) * 255).astype(np.uint8))
+    else:
+        out["values"] = np.round(X[picks][:, shown[0]].astype(float), 4).tolist()
+    return out
+
+
+def _hex(rgb) -> list:
+    return ["#%02x%02x%02x" % tuple(int(round(c * 255)) for c in v) for v in rgb]
