@@ -37,17 +37,34 @@ class CompareRenderer:
         # Laid out in pixels from the fonts, so that small frames keep their
         # text legible and apart: title, then per cell its label, the colour
         # bars, the panel and the layer labels under it; the caption last.
-        top = 1 - (0.01 * H + 1.5 * fs * 1.4 * px) / H
-        bottom = (0.01 * H + 1.3 * pt(fs * 0.85) * px) / H
+        title_bottom = 1 - (0.01 * H + 1.5 * fs * 1.4 * px) / H
+        cell_w = 1 / cols - 0.03
+        # The caption's lines (conv tiles and a followed sample add one each)
+        # are known once the graphs are drawn; the graphs' sizes only need
+        # the panel's width and a height, so draw them at the one-line height
+        # first, then measure the caption and size the cells.
         maps = any(unit_maps.applies(r, r.sizes, bool(r.config["data"].get("input_shape")))
                    for r in runs)
-        bottom += maps * 1.3 * pt(fs * 0.85) * px / H    # a line for the maps' legend
-        top, bottom = max(top, 0.6), min(bottom, 0.2)   # tiny frames: cramped, not broken
-        cell_h = (top - bottom) / rows
         above = (1.5 * fs * px + legend_height_px(fs * 0.8, dpi) + 2) / H
         below = (2 * 1.35 * pt(fs * 0.8) * px + 10) / H
-        ax_w, ax_h = 1 / cols - 0.03, max(cell_h - above - below, 0.3 * cell_h)
-        self.graphs = drawn_graphs(runs, opts, (ax_w * W, ax_h * H), align)
+
+        def layout(lines):
+            bottom = (0.01 * H + (0.1 + 1.2 * lines) * pt(fs * 0.85) * px) / H
+            bottom += maps * 1.3 * pt(fs * 0.85) * px / H  # a line for the maps' legend
+            t, b = max(title_bottom, 0.6), min(bottom, 0.25)     # tiny frames: cramped, not broken
+            cell_h = (t - b) / rows
+            return t, cell_h, max(cell_h - above - below, 0.3 * cell_h)
+
+        _, _, ax_h = layout(1)
+        self.graphs = drawn_graphs(runs, opts, (cell_w * W, ax_h * H), align)
+        text = caption(self.graphs[0], "shared by every run")
+        lines = text.count("\n") + 1
+        if lines > 1:
+            top, cell_h, ax_h = layout(lines)
+            self.graphs = drawn_graphs(runs, opts, (cell_w * W, ax_h * H), align)
+        else:
+            top, cell_h, ax_h = layout(1)
+        ax_w = cell_w
         self.panels, self.labels, self.sources = [], [], []
         for k, ((run, G), (c, r)) in enumerate(zip(zip(runs, self.graphs),
                                                    grid_cells(len(runs)))):
@@ -58,10 +75,10 @@ class CompareRenderer:
             self.labels.append(TextSprite(size, dpi, (c + 0.5) / cols, y0 + cell_h,
                                           fs, width=0.95 / cols, bold=False))
         self.title = TextSprite(size, dpi, 0.5, 0.99, fs * 1.4)
-        fig.text(0.5, 0.01, caption(self.graphs[0], "shared by every run"),
+        fig.text(0.5, 0.01, text,
                  ha="center", va="bottom", fontsize=pt(fs * 0.85), color="0.25")
         unit_maps.draw_legend(fig, self.graphs[0], fs * 0.85, 0.5,
-                              (0.01 * H + 1.9 * pt(fs * 0.85) * px) / H)
+                              (0.01 * H + (0.7 + 1.2 * lines) * pt(fs * 0.85) * px) / H)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
         self.buffer = np.asarray(self.canvas.buffer_rgba())

@@ -70,7 +70,9 @@ class FrameRenderer:
         ncol = health_marks.legend_columns(items, 0.6 * W, fs * 0.85, dpi) if items else 1
         rows = -(-len(items) // ncol) if items else 0
         maps = has_maps(run, run.sizes, bool(run.config["data"].get("input_shape")))
-        below = room_below(H, fs, px, bool(self.health.marks), rows, maps)
+        extra = int(run.is_conv) + int(follows_sample(run, opts))   # caption lines
+        below = room_below(H, fs, px, bool(self.health.marks), rows, maps, extra,
+                           sample_row=follows_sample(run, opts) and not maps)
         bottom = max(PANEL_RECT[1], below / H)
         rect = (PANEL_RECT[0], bottom, PANEL_RECT[2],
                 max(1 - panel_top / H - bottom, 0.3))
@@ -247,18 +249,31 @@ class FrameRenderer:
             c.axes.draw_artist(c)
 
 
-def room_below(H, fs, px, counts, legend_rows, maps) -> float:
+def follows_sample(run, opts) -> bool:
+    """Whether the film follows a sample (``--sample``) through ``run``."""
+    import warnings
+    from .sample import resolve
+    with warnings.catch_warnings():     # a damaged probe set: said once, when drawn
+        warnings.simplefilter("ignore")
+        return resolve(run, opts.sample) is not None
+
+
+def room_below(H, fs, px, counts, legend_rows, maps, caption_extra=0,
+               sample_row=False) -> float:
     """Pixels the film needs under its network panel: the layer labels (two
-    lines, and a count line with unit marks), the health legend's rows, the
-    maps' legend (2-D data) and the caption, from the bottom up."""
+    lines, and a count line with unit marks), the sample's legend row, the
+    health legend's rows, the maps' legend (2-D data) and the caption (one
+    line, and ``caption_extra`` more), from the bottom up."""
     from .decor import pt
     small = pt(fs * 0.85) * px
-    top = 0.012 * H + 1.25 * fs * 0.85 * px                     # the caption's top
+    lines = 1 + caption_extra
+    top = 0.012 * H + (lines * 1.4 - 0.15) * fs * 0.85 * px        # the caption's top
     if maps:                          # the maps' legend, centred as unit_maps draws it
-        top = 0.012 * H + 1.4 * fs * 0.85 * px + 9 + max(0.6 * small, 3.5)
+        top = 0.012 * H + lines * 1.4 * fs * 0.85 * px + 9 + max(0.6 * small, 3.5)
     legend = legend_rows * 1.45 * small + 3 if legend_rows else 0
     labels = (2 + counts) * 1.2 * pt(fs) * px + 1.5 + 0.015 * 0.6 * H
-    return top + legend + labels + 4
+    row = 1.6 * small + 2 if sample_row else 0
+    return top + legend + labels + row + 4
 
 
 def title_that_fits(sprite, parts):

@@ -52,7 +52,7 @@ def is_plane(run) -> bool:
 def held_out(run):
     """(X, y) of the held-out rows the run kept (y may be None), or None when
     it kept none (trained without validation data, or recorded without ``probe``)."""
-    probe = run.files.read_probe(run.sizes[0])
+    probe = run.files.read_probe(run.n_in)
     if probe is None:
         return None
     if run.recorded_from is None and not run.config["data"].get("n_val"):
@@ -116,7 +116,8 @@ class SampleForward:
     [None, hidden 1 (all units), ..., output], the output as class
     probabilities (softmax) for classification, the network's outputs
     otherwise; float64. ``x`` one row (n_in,), or rows (n, n_in) for arrays
-    (n, units). One model, reloaded per snapshot."""
+    (n, units). A conv layer's channel is a unit: its activation here is the
+    mean of its feature map on the input. One model, reloaded per snapshot."""
 
     def __init__(self, run, x):
         self.model = run.network(0, dtype="float64")
@@ -128,7 +129,8 @@ class SampleForward:
     def __call__(self, weights, biases):
         from weightlapse.core.health_record import hidden_activations
         self.model.set_weights(weights, biases)
-        hidden = hidden_activations(self.model, self.x)
+        hidden = [a.mean(axis=(2, 3), dtype=np.float64) if a.ndim == 4 else a
+                  for a in hidden_activations(self.model, self.x)]
         z = np.asarray(self.model.forward(self.x), np.float64)
         if self.classify:
             e = np.exp(z - z.max(axis=1, keepdims=True))

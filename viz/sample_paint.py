@@ -62,7 +62,9 @@ class SamplePaint:
         self.shown = [np.asarray(s, np.intp) for s in g["shown"]]
         self._draw_input()
         self._build_bars(fontsize)
-        self.legends = draw_legends(self.ax, G, fontsize) if legends else []
+        counts = getattr(panel, "counts", None)      # unit marks' count lines, if any
+        self.legends = draw_legends(self.ax, G, fontsize,
+                                    counts.bottom_px if counts else None) if legends else []
 
     # -- still ---------------------------------------------------------------
     def _draw_input(self):
@@ -158,7 +160,7 @@ class SamplePaint:
                 buffer[t:b, left:min(left + n, W), :3] = BAR_RGB
 
 
-def draw_legends(ax, G, fontsize):
+def draw_legends(ax, G, fontsize, below_px=None):
     """Under each column, below its layer name, one row saying what the
     units' fills mean: "value −2.1 [bar] 2.1" under a table's inputs,
     "activation 0 [bar] 2.3" under the hidden columns (per layer, fixed for
@@ -178,8 +180,11 @@ def draw_legends(ax, G, fontsize):
     def width(text):
         return renderer.get_text_width_height_descent(text, FontProperties(size=size),
                                                       ismath=False)[0]
-    # Under the two-line layer names (at -0.015 of the panel, top-aligned).
+    # Under the two-line layer names (at -0.015 of the panel, top-aligned), or
+    # under the count lines of the unit marks (``below_px`` from the top).
     mid = bbox.y0 - 0.015 * bbox.height - 2 * 1.2 * pt(fontsize) * px - 0.6 * size * px - 2
+    if below_px:
+        mid = min(mid, fig.bbox.height - below_px - 0.6 * size * px - 2)
     h = float(np.clip(0.55 * size * px, 5, 9))
     bar = float(np.clip(0.05 * fig.bbox.width, 28, 96))
     FW, FH = fig.bbox.width, fig.bbox.height
