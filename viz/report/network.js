@@ -45,7 +45,12 @@ WL.NetView.prototype.background = function (kind) {
     for (let k = 0; k <= g.w; k += 4) { ctx.moveTo(g.x + k * g.s / g.w, g.y); ctx.lineTo(g.x + k * g.s / g.w, g.y + g.sh); }
     for (let k = 0; k <= g.h; k += 4) { ctx.moveTo(g.x, g.y + k * g.sh / g.h); ctx.lineTo(g.x + g.s, g.y + k * g.sh / g.h); }
     ctx.stroke();
-    ctx.strokeStyle = "#bbbbbb"; ctx.lineWidth = 0.8; ctx.beginPath();
+    // the fan from the grid to every tile (its unit sees these pixels), then
+    // each tile's connector to its unit, through the gaps of the near column
+    ctx.strokeStyle = "#d4d4d4"; ctx.lineWidth = 0.6; ctx.beginPath();
+    sc.tiles.forEach(t => { ctx.moveTo(g.x + g.s, g.y + g.sh / 2); ctx.lineTo(t.x, t.y + t.sh / 2); });
+    ctx.stroke();
+    ctx.strokeStyle = "#999999"; ctx.lineWidth = 0.9; ctx.beginPath();
     sc.tiles.forEach((t, j) => { ctx.moveTo(t.x + t.s, t.y + t.sh / 2); ctx.lineTo(first.x, first.y[j]); });
     ctx.stroke();
     // each frame lies just outside its tile, so every tile pixel keeps its colour

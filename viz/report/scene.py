@@ -16,6 +16,9 @@ from ..draw_options import COLORS
 WIDTH, HEIGHT = 960, 600
 PANEL = (960, 500)      # the drawn graph's panel in canvas pixels
 TOP = 40                # room above it for the per-gap colour bars
+TILE_GAP_X = 10         # between the tile columns, and the near one and the units
+TILE_GAP_Y = 6          # the least white between a connector and the next tiles
+FAN = 40                # the grid's fan of lines to the tiles
 
 
 def drawn_graphs(run, options, reference=None):
@@ -95,10 +98,13 @@ def _boxes(G, layer) -> list:
 
 
 def _tiles(G, grid, first) -> list:
-    """The first layer's tiles. The drawn graph places them in two zig-zag
-    columns, sized for the film; the page has room between the grid and the
-    units for up to four, so each tile can be twice as large (three or four
-    columns, each tile still level with its unit)."""
+    """The first layer's tiles, as the film lays them: two zig-zag columns
+    beside the units, each tile level with its unit and at most two unit
+    pitches tall, so that every tile's connector to its unit runs through
+    the gap between the next column's tiles and no two tiles touch (the
+    drawn graph packs up to three columns 3 px apart, which on the page reads
+    as stripes of noise); a tile is as large as that allows, at most 84 px.
+    A unit's tile in full is shown beside the grid when it is hovered."""
     tiles = []
     for u in first["units"]:
         x, y, bw, bh = _box(G.nodes[f"1:{u}"]["tile"])
@@ -106,15 +112,15 @@ def _tiles(G, grid, first) -> list:
     if len(first["y"]) < 2:
         return tiles
     pitch = abs(first["y"][1] - first["y"][0])
-    room = first["x"] - (grid["x"] + grid["s"]) - 24
     aspect = grid["w"] / grid["h"]
-    for cols in (4, 3):
-        side = min(cols * pitch - 4, 84.0)
-        if side > tiles[0]["sh"] and cols * (side * aspect + 6) <= room:
-            return [{"x": first["x"] - 14 - side * aspect - (side * aspect + 6) * (k % cols),
-                     "y": y - side / 2, "s": side * aspect, "sh": side}
-                    for k, y in enumerate(first["y"])]
-    return tiles
+    near = first["x"] - first["r"] - TILE_GAP_X          # right edge of the near column
+    room = near - (grid["x"] + grid["s"]) - FAN         # leave the grid's fan its room
+    side = min(2 * pitch - TILE_GAP_Y, 84.0, (room - TILE_GAP_X) / (2 * aspect))
+    if side < 12:       # a crowded column: the drawn graph's own boxes
+        return tiles
+    w = side * aspect
+    return [{"x": near - w - (w + TILE_GAP_X) * (k % 2), "y": y - side / 2, "s": w, "sh": side}
+            for k, y in enumerate(first["y"])]
 
 
 def held_entries(G) -> list:

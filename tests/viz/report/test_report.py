@@ -230,3 +230,29 @@ def test_a_2d_run_carries_its_unit_maps(report_runs):
         codes = codes.reshape(rows, units, GRID, GRID)[m["snaps"][-1]]
         idx = unit_maps.map_index(want[l][:, ::-1], G.graph["response_range"][l])
         assert np.abs(codes.astype(int) - idx).max() <= 1
+
+
+@pytest.mark.parametrize("units", [10, 24, 40])
+def test_receptive_field_tiles_have_room_and_a_clear_line_to_their_unit(image_run, units):
+    """Each tile is level with its unit, no two tiles touch, and the
+    horizontal connector from a tile to its unit crosses no other tile."""
+    from weightlapse.viz.draw_options import DrawOptions
+    from weightlapse.viz.report.scene import TILE_GAP_Y, drawn_graphs, scene
+    G, _ = drawn_graphs(image_run, DrawOptions.create(units=units))
+    sc = scene(G)
+    first, tiles = sc["layers"][1], sc["tiles"]
+    assert len(tiles) == len(first["units"]) > 1
+    assert min(t["sh"] for t in tiles) >= 12
+    for j, (t, y) in enumerate(zip(tiles, first["y"])):
+        assert t["y"] + t["sh"] / 2 == pytest.approx(y)
+        assert t["x"] + t["s"] < first["x"] - first["r"]           # left of its unit
+        assert t["x"] > sc["grid"]["x"] + sc["grid"]["s"]           # right of the grid
+        for k, o in enumerate(tiles):
+            if k == j:
+                continue
+            apart_x = o["x"] >= t["x"] + t["s"] or t["x"] >= o["x"] + o["s"]
+            apart_y = o["y"] >= t["y"] + t["sh"] or t["y"] >= o["y"] + o["sh"]
+            assert apart_x or apart_y, (j, k)                          # no overlap
+            if o["x"] > t["x"]:            # nearer the units: the connector passes it
+                clear = TILE_GAP_Y / 2 - 0.01                             # px of white
+                assert not (o["y"] - clear < y < o["y"] + o["sh"] + clear), (j, k)
