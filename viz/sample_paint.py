@@ -203,14 +203,24 @@ def draw_legends(ax, G, fontsize, below_px=None):
     arts = []
     if mid - h / 2 < 0.012 * FH + 2 * 1.3 * size * px + 2:
         return arts     # no room above a two-line caption (comparisons side by side)
+    end = -np.inf                   # the right end of the legend to the left
     for l, lo, hi, word, right_text in entries:
-        left_text = (word + " " if word else "") + \
-            ("0" if lo == 0 else f"{lo:.2g}".replace("-", "\u2212"))
-        texts = width(left_text) + width(right_text) + 8
         room = min([abs(xs[l] - xs[k]) for k in (l - 1, l + 1) if 0 <= k < len(xs)] or [FW])
-        b = float(np.clip(0.92 * room - texts, 12, bar))   # never into the next column's
         cx = xs[l]
-        x0 = cx - (texts + b) / 2 + width(left_text) + 4
+        # Centred under its column, and clear of the legend to its left: where
+        # columns stand close (a conv run's last columns), it moves right as
+        # far as it still reaches its column, dropping its word if need be.
+        for say in ((word, "") if word else ("",)):
+            left_text = (say + " " if say else "") + \
+                ("0" if lo == 0 else f"{lo:.2g}".replace("-", "\u2212"))
+            texts = width(left_text) + width(right_text) + 8
+            b = float(np.clip(0.92 * room - texts, 12, bar))   # never into the next column's
+            start = max(cx - (texts + b) / 2, end + 10)
+            start = max(min(start, bbox.x1 - texts - b), end + 10)   # inside the panel
+            if start <= cx and start + texts + b <= bbox.x1 + 1:
+                break
+        end = start + texts + b
+        x0 = start + width(left_text) + 4
         cax = fig.add_axes([x0 / FW, (mid - h / 2) / FH, b / FW, h / FH])
         cb = ColorbarBase(cax, cmap=SIGNED if lo < 0 else ACTIVE,
                           norm=Normalize(lo, hi), orientation="horizontal", ticks=[])

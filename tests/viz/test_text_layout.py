@@ -22,6 +22,16 @@ def spirals(tmp_path_factory, train_spiral):
             for k, lr in enumerate((0.05, 0.01, 0.1))]
 
 
+@pytest.fixture(scope="module")
+def conv_image_run(tmp_path_factory, mnist_dir):
+    """A small MNIST conv run (6x5,16x5 pool 2 + 32-10): its last columns
+    stand close, so their legends under them must make room."""
+    import weightlapse as wl
+    return wl.train(dataset="mnist", data_dir=mnist_dir, limit=400, conv=[[6, 5], [16, 5]],
+                    pool=2, hidden=[32], epochs=1, batch_size=50, snapshot_every=4,
+                    out=tmp_path_factory.mktemp("layout-conv"), name="cnn")
+
+
 def drawn_text_boxes(fig):
     """(text, (x0, y0, x1, y1)) of every text matplotlib draws in ``fig``, in
     canvas pixels with rows from the top; a text's box includes its frame
@@ -71,9 +81,9 @@ def layout_problems(fig, sprites, panels):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("which", ["spiral", "image"])
-def test_film_frame_text_fits(size, which, spirals, image_run):
-    run = spirals[0] if which == "spiral" else image_run
+@pytest.mark.parametrize("which", ["spiral", "image", "conv"])
+def test_film_frame_text_fits(size, which, spirals, image_run, conv_image_run):
+    run = {"spiral": spirals[0], "image": image_run, "conv": conv_image_run}[which]
     fr = FrameRenderer(run, DrawOptions.create(size=size))
     fr.frame_at(len(run.snapshots) - 1)
     problems = layout_problems(fr.fig, [fr.title], [fr.panel])
