@@ -271,10 +271,10 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     return G
 
 
-def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_every=2):
+def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_every="auto"):
     """The main job: train the built-in spiral network, film it and draw its
     final weights. ``size``: the film's (width, height) in pixels;
-    ``snapshot_every``: steps between snapshots. Returns (run, video path,
+    ``snapshot_every``: when to record the weights, as in :func:`train`. Returns (run, video path,
     figure path); when training did not finish (Ctrl-C), nothing is
     rendered: (run, None, None)."""
     from .viz.draw_options import DrawOptions

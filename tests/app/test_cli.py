@@ -20,7 +20,7 @@ def test_train_prints_run_dir_last(tmp_path):
     assert "finished" in p.stderr
     import weightlapse as wl
     run = wl.load_run(tmp_path / "s1")
-    assert len(run.snapshots) == 21
+    assert len(run.snapshots) == 100          # snapshot_every auto: 440 steps
     assert run.config["settings"]["model"]["hidden"] == [16, 16]
 
 
