@@ -228,7 +228,7 @@ def check_known_settings(settings: dict) -> None:
             if value is None and default_of(decls[name][0]) is None:
                 continue
             if name == "snapshot_every":
-                _check(schedule.valid(value, ("epoch", "auto")), name, value,
+                _check(schedule.valid(value, schedule.OPEN_ENDED), name, value,
                        "must be 'epoch', 'auto' or a positive number of steps")
             else:
                 check_value(name, value, decls[name][1])

@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 WORDS = ("auto", "log", "epoch")
+OPEN_ENDED = ("epoch", "auto")   # what a recorder that does not know the length can follow
 TARGET = 100          # auto and log: snapshots in a run of more steps than this
 EARLY_SHARE = 34      # auto: snapshots in the first EARLY_SPAN of the steps, step 0 included
 EARLY_SPAN = 10       # auto: the early part is the first 1/EARLY_SPAN of the steps

@@ -133,3 +133,11 @@ def test_bad_values_are_a_config_error_naming_the_argument(tmp_path, value, frag
         wl.train(out=tmp_path / "runs", snapshot_every=value, **SMALL)
     assert fragment in str(e.value)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_longer_resume_keeps_what_was_recorded_and_follows_the_new_length(tmp_path):
+    short = wl.train(out=tmp_path, name="short", **{**SMALL, "epochs": 10})   # 60 steps
+    longer = wl.train(resume=short.path, epochs=40)                           # 240 steps
+    steps = list(longer.snapshots.steps)
+    assert steps[:61] == list(range(61))                       # the 60-step run's, every step
+    assert steps[61:] == [s for s in planned("auto", 240, 6) if s > 60]
