@@ -32,6 +32,7 @@ from .errors import ConfigError, arg
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
 from .optim import OPTIMIZERS, SCHEDULES
+from . import schedule
 from .declare import check_declared, check_value, declared, default_of, setting
 
 TASKS = ("classification", "regression")
@@ -47,16 +48,6 @@ def parse_hidden(text: str) -> list:
     except ValueError:
         raise ValueError(f"expected comma-separated layer sizes like 128,64, "
                          f"got {text!r}") from None
-
-
-def parse_snapshot_every(text: str):
-    """``"epoch"`` or a number of steps."""
-    if text == "epoch":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"expected 'epoch' or a number of steps, got {text!r}") from None
 
 
 @dataclass
@@ -141,18 +132,23 @@ class TrainConfig:
 class RecordConfig:
     GROUP = "recording and output"
     snapshot_every: Union[str, int] = setting(
-        "epoch", "record the weights every epoch or every N steps", kind="epoch|N",
-        parse=parse_snapshot_every, metavar="epoch|N")
+        "auto", "when to record the weights: auto (about 100 snapshots, a third of them "
+        "in the first tenth of the steps), log (about 100, log-spaced), every epoch, or "
+        "every N steps", kind="auto|log|epoch|N", parse=schedule.parse,
+        metavar="auto|log|epoch|N")
     out: str = setting("outputs", "parent folder of runs", metavar="DIR")
     name: Optional[str] = setting(None, "run folder name", kind="str",
                                   unset="the dataset's name")
 
     def validate(self):
-        ok = (isinstance(self.snapshot_every, str) and self.snapshot_every == "epoch") or (
-            isinstance(self.snapshot_every, int) and not isinstance(self.snapshot_every, bool)
-            and self.snapshot_every >= 1)
-        _check(ok, "snapshot_every", self.snapshot_every,
-               "must be 'epoch' or a positive number of steps")
+        every = self.snapshot_every
+        if isinstance(every, str) and every not in schedule.WORDS:
+            near = difflib.get_close_matches(every, schedule.WORDS, n=1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise ConfigError(f"{arg('snapshot_every')} must be auto, log, epoch or a "
+                              f"positive number of steps (got {every!r}){hint}")
+        _check(schedule.valid(every), "snapshot_every", every,
+               "must be auto, log, epoch or a positive number of steps")
         _check(self.name is None or (self.name and "/" not in self.name and "\\" not in
                                      self.name and self.name not in (".", "..")),
                "name", self.name, "must be a plain folder name")
@@ -232,9 +228,8 @@ def check_known_settings(settings: dict) -> None:
             if value is None and default_of(decls[name][0]) is None:
                 continue
             if name == "snapshot_every":
-                ok = value in ("epoch", "auto") or (isinstance(value, int) and not
-                                                    isinstance(value, bool) and value >= 1)
-                _check(ok, name, value, "must be 'epoch', 'auto' or a positive number of steps")
+                _check(schedule.valid(value, schedule.OPEN_ENDED), name, value,
+                       "must be 'epoch', 'auto' or a positive number of steps")
             else:
                 check_value(name, value, decls[name][1])
     model = settings.get("model", {})

@@ -190,9 +190,9 @@ class HealthRecorder:
     the first and the last snapshot.
     """
 
-    def __init__(self, run_dir, resume_step=None, every="epoch"):
+    def __init__(self, run_dir, resume_step=None):
         self.dir = run_dir
-        self.every = every
+        self.plan = None          # the run's snapshot schedule, given at start
         self.activation = None
         self._writer = run_dir.open_health(resume_step)
         self.header = self._writer.header
@@ -212,9 +212,8 @@ class HealthRecorder:
 
     def _next_due(self, step, t) -> int:
         """The first step after ``step`` whose update is measured."""
-        cadences = [MEASURE_EVERY, t.steps_per_epoch] + (
-            [self.every] if self.every != "epoch" else [])
-        return min((step // c + 1) * c for c in cadences)
+        return min(min((step // c + 1) * c for c in (MEASURE_EVERY, t.steps_per_epoch)),
+                   self.plan.next_after(step))
 
     def _arm(self, t):
         """Keep a copy of the weights before the next update, if it is measured."""
@@ -228,7 +227,9 @@ class HealthRecorder:
                     prev[...] = p
                 self._ww[k] = self._sq(p)
 
-    def start(self, t):
+    def start(self, t, plan):
+        """Before the first step; ``plan``: the run's :class:`~.schedule.Schedule`."""
+        self.plan = plan
         from .layers import ACTIVATIONS
         names = {cls: name for name, cls in ACTIVATIONS.items()}
         self.activation = next((names[type(l)] for l in t.model.layers if type(l) in names),

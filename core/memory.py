@@ -115,11 +115,12 @@ def check_synthetic(cfg) -> None:
 def snapshot_bytes(sizes, itemsize: int, n_train: int, cfg, layers=None) -> int:
     """What snapshots.bin will hold at the end of the run: one record (16 bytes
     of epoch and step, then every weight and bias) per snapshot."""
+    from .schedule import count as snapshot_count
     t = cfg.training
     batch = n_train if t.batch_size in (0, None) else min(t.batch_size, n_train)
-    total_steps = -(-n_train // batch) * t.epochs
-    every = cfg.recording.snapshot_every
-    count = (t.epochs if every == "epoch" else total_steps // every) + 2
+    per_epoch = -(-n_train // batch)
+    # One more: an interrupted run's last frame, where it stopped.
+    count = snapshot_count(cfg.recording.snapshot_every, per_epoch * t.epochs, per_epoch) + 1
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     if layers:
         from .convnet import layout

@@ -21,6 +21,7 @@ from .convnet import dense_sizes, layers_for
 from .model import MLP
 from .optim import make_optimizer, make_schedule
 from .recorder import Recorder
+from .schedule import planned
 from .rundir import FORMAT, RunDir, network_info
 from .signals import stop_on_signals
 from .trainer import Trainer
@@ -210,8 +211,9 @@ def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
                         run_id=run_id, xp=xp, layers=conv)
     trainer = Trainer(model, optimizer, Xt, yt, Xv, yv, epochs=t.epochs,
                       batch_size=t.batch_size, rng=rngs["shuffle"],
-                      callbacks=[recorder, *callbacks],
-                      check_every=_check_every(cfg.recording))
+                      callbacks=[recorder, *callbacks])
+    trainer.check_every = _check_every(cfg.recording, trainer.total_steps,
+                                       trainer.steps_per_epoch)
     if resume:
         trainer.load_state_dict(resume)
     try:
@@ -240,9 +242,13 @@ def _fit(cfg, run_dir, data, rngs, callbacks, schedule, run_id, resume=None,
     return load_run(run_dir.path)
 
 
-def _check_every(recording) -> int:
-    """Steps between divergence checks on a GPU: the snapshot cadence, so that
-    no recorded snapshot holds weights from past a non-finite loss (epoch ends
-    are always checked)."""
+def _check_every(recording, total_steps, steps_per_epoch):
+    """Steps between divergence checks on a GPU (or the set of steps checked):
+    the snapshot schedule, so that no recorded snapshot holds weights from
+    past a non-finite loss (epoch ends are always checked)."""
     every = recording.snapshot_every
-    return every if isinstance(every, int) else 0
+    if isinstance(every, int):
+        return every
+    if every == "epoch":
+        return 0
+    return frozenset(planned(every, total_steps, steps_per_epoch))

@@ -26,7 +26,8 @@ from ._version import __version__
 from .errors import ConfigError, RunError, arg
 from .recorded_args import (check_every, check_image_shape, check_names, check_out,
                             check_probe, check_task, metric_row)
-from .recorder import auto_due, run_status
+from .recorder import run_status
+from .schedule import auto_due
 from .rundir import FORMAT, SNAPSHOTS, RunDir, network_info
 from .snapshots import SnapshotWriter, layout
 
@@ -66,7 +67,7 @@ class ExternalRecorder:
 
     ``every``: a snapshot every N steps, at each epoch end ("epoch"), or
     "auto" (every epoch end, and within epochs at gaps growing with the step
-    count: see :func:`.recorder.auto_due`). A snapshot's ``epoch`` is the
+    count: see :func:`.schedule.auto_due`). A snapshot's ``epoch`` is the
     completed epochs plus the fraction of the current one (an epoch's length
     is known once it ends; the first epoch's snapshots are dated then).
     """

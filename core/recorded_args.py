@@ -18,10 +18,10 @@ METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
 
 
 def check_every(every):
-    """"epoch", "auto" or a positive number of steps."""
-    ok = every in ("epoch", "auto") if isinstance(every, str) else (
-        isinstance(every, int) and not isinstance(every, bool) and every >= 1)
-    if not ok:
+    """"epoch", "auto" (open-ended: see :func:`.schedule.auto_due`) or a
+    positive number of steps."""
+    from .schedule import OPEN_ENDED, valid
+    if not valid(every, OPEN_ENDED):
         raise ConfigError(f"{arg('every')} must be 'epoch', 'auto' or a positive number of "
                           f"steps (got {every!r})")
     return every

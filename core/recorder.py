@@ -19,6 +19,7 @@ from .convnet import layout as conv_layout
 from .evaluation import SAMPLE_SIZE, RunningMetrics, score, seeded_sample
 from .health_record import HealthRecorder
 from .rundir import SNAPSHOTS, RunDir
+from .schedule import Schedule
 from .snapshots import SnapshotWriter, layout
 
 
@@ -36,28 +37,17 @@ def run_status(status, *, message=None, epochs=None, steps=None, snapshots=None,
     return info
 
 
-AUTO_DENSITY = 16   # snapshot_every="auto": about this many snapshots per doubling of steps
-
-
-def auto_due(step: int, last: int) -> bool:
-    """snapshot_every="auto": a snapshot at ``step`` when it is far enough from
-    the last one (at step ``last``): every step at first, then gaps growing with
-    the step count (about 16 snapshots per doubling), so a film of any length
-    has enough frames and the fast early changes are the most densely sampled."""
-    return step - last >= max(1, step // AUTO_DENSITY)
-
-
 class Recorder:
-    """Snapshots at step 0 (before any update), then every epoch
-    (``every="epoch"``) or every ``every`` steps, and the final weights; a
-    metrics row at each snapshot and at every epoch end.
+    """Snapshots at step 0 (before any update), then as ``every`` says (see
+    :mod:`.schedule`: "auto", "log", "epoch" or every N steps), and the final
+    weights; a metrics row at each snapshot and at every epoch end.
 
     ``sample``: indices of the training rows scored at step 0 (before any
     batch); ``classify``: whether accuracy is measured; ``health``: whether
     to record health.jsonl (see :mod:`.health_record`).
     """
 
-    def __init__(self, run_dir, sizes, dtype, every="epoch", *, classify=True,
+    def __init__(self, run_dir, sizes, dtype, every="auto", *, classify=True,
                  sample=None, resume=None, metrics_keep=None, run_id=None, xp=np,
                  health=True, layers=None):
         """``resume``: the checkpoint's meta, to continue a run whose files are
@@ -74,7 +64,7 @@ class Recorder:
         self.writer = SnapshotWriter(self.dir.file(SNAPSHOTS), shapes, dtype, keep=keep)
         try:
             self._metrics = self.dir.open_metrics(metrics_keep if resume else None)
-            self.health = HealthRecorder(self.dir, resume and resume["row_step"], every) \
+            self.health = HealthRecorder(self.dir, resume and resume["row_step"]) \
                 if health else None
         except BaseException:
             self.writer.close()
@@ -87,6 +77,7 @@ class Recorder:
         self._row_step = resume["row_step"] if resume else -1
         self._snap_step = resume["snapshot_step"] if resume else -1
         self._checkpoint_step = -1
+        self._every, self._at = 0, None     # the schedule's cadence and steps, once known
         self._t0 = None
         self.last_row = None
         self._status("running")
@@ -94,8 +85,10 @@ class Recorder:
     # -- callback events ---------------------------------------------------
     def on_train_start(self, t):
         self._t0 = time.perf_counter() - t.elapsed
+        plan = Schedule(self.every, t.total_steps, t.steps_per_epoch)
+        self._every, self._at = plan.every, plan.at
         if self.health:
-            self.health.start(t)
+            self.health.start(t, plan)
         if self._snap_step < 0:
             self._snapshot(t)
 
@@ -104,7 +97,8 @@ class Recorder:
         health = self.health
         if health is not None and t.step >= health.due:
             health.step(t)
-        if self.every != "epoch" and t.step % self.every == 0:
+        n, at = self._every, self._at
+        if (n and t.step % n == 0) or (at is not None and t.step in at):
             self._snapshot(t)
 
     def on_epoch_end(self, t):

@@ -36,9 +36,10 @@ class Trainer:
     The arrays are the model's (``model.xp``): on a GPU, X and y are moved to
     the device once by the caller. A non-finite loss stops training: on the
     CPU it is seen at the step it happens (reading the loss is free); on a GPU
-    it is checked every ``check_every`` steps (0: never mid-epoch), at every
-    epoch end and before stopping, since each check waits for the GPU. Give
-    the recorder's snapshot cadence, so no non-finite weights are recorded.
+    it is checked every ``check_every`` steps (0: never mid-epoch; or a set:
+    at those steps), at every epoch end and before stopping, since each check
+    waits for the GPU. Give the recorder's snapshot steps, so no non-finite
+    weights are recorded.
     ``read_back`` ("step" or "checks") overrides the device's choice; with
     NumPy arrays "checks" runs the GPU's bookkeeping on the CPU (the tests do).
     """
@@ -188,8 +189,7 @@ class Trainer:
                 self._batch += 1
                 self.last_loss_value, self.last_outputs, self.last_targets = loss, Z, yb
                 self._in_step = False
-                if not self.read_each_step and (self.stop_requested or (
-                        self.check_every and self.step % self.check_every == 0)) \
+                if not self.read_each_step and (self.stop_requested or self._check_due()) \
                         and not self._finite_since_check():
                     return
                 self.elapsed = clock() - t0
@@ -215,6 +215,12 @@ class Trainer:
         self.message = f"training diverged {where}; " + (
             "the loss was not finite before any update: scale the data down"
             if before_any_update else "try a lower learning rate")
+
+    def _check_due(self) -> bool:
+        """GPU: is the loss read back after this step (see ``check_every``)?"""
+        c = self.check_every
+        return self.step in c if isinstance(c, (set, frozenset)) else bool(
+            c and self.step % c == 0)
 
     def _finite_since_check(self) -> bool:
         """GPU: were the losses since the last check all finite? One read-back.

@@ -1,6 +1,12 @@
 """A film's pacing: about ``duration`` seconds whatever the number of
 snapshots, by interpolating between snapshots, with the first and last
-frames held for about a second."""
+frames held for about a second.
+
+Each snapshot gets an equal share of the time, wherever it lies in the run:
+with ``snapshot_every`` auto the first tenth of the steps, where the weights
+change fastest, fills about a third of the film. Paced by step instead, the
+receptive fields of an MNIST run and the spiral's decision regions form
+within the first second after the opening hold (README, "Snapshots")."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +33,12 @@ def film_positions(n_snapshots, duration, fps) -> np.ndarray:
 
 
 def film_epochs(epochs, duration, fps) -> np.ndarray:
-    """(n_frames,) epochs for a film of several runs on one epoch axis: held
-    at the first and last epoch, evenly between."""
-    lo, hi = float(np.min(epochs)), float(np.max(epochs))
-    pos = film_positions(2, duration, fps)
-    return lo + pos * (hi - lo)
+    """(n_frames,) epochs for a film of several runs on one epoch axis, paced
+    as one run's film is (:func:`film_positions`): each recorded epoch of the
+    runs, pooled, gets an equal share of the time, so a dense start
+    (``snapshot_every`` auto) takes the share of the film it takes in each
+    run's own film; held at the first and last epoch. Runs recorded at even
+    steps (every epoch, every N steps) move evenly in epochs."""
+    ep = np.unique(np.asarray(epochs, float))
+    pos = film_positions(len(ep), duration, fps)
+    return np.interp(pos, np.arange(len(ep)), ep)

@@ -51,8 +51,9 @@ def train(X=None, y=None, *, dataset=None, preset=None, X_val=None, y_val=None,
     README): hidden, activation, init, dtype, dropout, conv ("8x5,16x5" or
     [[8, 5], [16, 5]]: conv layers before the hidden ones, image data only),
     pool, conv_stride, conv_padding, optimizer, lr, momentum, batch_size,
-    epochs, l2, lr_schedule, seed, val_fraction, snapshot_every, out, name,
-    device ("cpu", or "gpu" with CuPy: the gpu extra), ...
+    epochs, l2, lr_schedule, seed, val_fraction, snapshot_every ("auto", the
+    default: about 100 snapshots, densest early; "log", "epoch" or a number
+    of steps), out, name, device ("cpu", or "gpu" with CuPy: the gpu extra), ...
 
     ``progress``: a progress bar while training; None (the default) shows
     the notebook's own bar in a notebook and nothing in a script.
@@ -271,10 +272,10 @@ def graph(run, path=None, *, snapshot=-1, color=None, scale=None, units=None, ed
     return G
 
 
-def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_every=2):
+def demo(out="outputs", name="demo", progress=None, size=(1280, 720), snapshot_every="auto"):
     """The main job: train the built-in spiral network, film it and draw its
     final weights. ``size``: the film's (width, height) in pixels;
-    ``snapshot_every``: steps between snapshots. Returns (run, video path,
+    ``snapshot_every``: when to record the weights, as in :func:`train`. Returns (run, video path,
     figure path); when training did not finish (Ctrl-C), nothing is
     rendered: (run, None, None)."""
     from .viz.draw_options import DrawOptions

@@ -112,8 +112,10 @@ def build_parser() -> Parser:
     from .viz.draw_options import DrawOptions
     add_declared(d, DrawOptions.declarations(), ["size"],
                  size="the film's frame size in pixels (default: 1280x720)")
-    d.add_argument("--snapshot-every", type=int, default=2, metavar="N",
-                   help="steps between snapshots")
+    from .core.schedule import parse as parse_every
+    d.add_argument("--snapshot-every", type=parse_every, default="auto",
+                   metavar="auto|log|epoch|N", help="when to record the weights, as for "
+                   "train (default: auto)")
     c = subcommand(sub, common, "compare", "compare runs: final weights side by side, curves, "
              "a table; or a diff, or a synced video",
              "Compare runs: final weights side by side, each gap on one colour scale shared "

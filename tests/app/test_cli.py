@@ -20,7 +20,7 @@ def test_train_prints_run_dir_last(tmp_path):
     assert "finished" in p.stderr
     import weightlapse as wl
     run = wl.load_run(tmp_path / "s1")
-    assert len(run.snapshots) == 21
+    assert len(run.snapshots) == 100          # snapshot_every auto: 440 steps
     assert run.config["settings"]["model"]["hidden"] == [16, 16]
 
 
@@ -48,7 +48,11 @@ def exit_status(argv):
     (["--hidden", "8,0"], "hidden must be positive"),
     (["--hidden", "8,x"], "comma-separated layer sizes"),
     (["--optimizer", "adamw"], "invalid choice"),
-    (["--snapshot-every", "often"], "'epoch' or a number"),
+    (["--snapshot-every", "sometimes"], "--snapshot-every must be auto, log, epoch or a "
+     "positive number of steps (got 'sometimes')"),
+    (["--snapshot-every", "0"], "positive number of steps (got 0)"),
+    (["--snapshot-every", "-1"], "positive number of steps (got -1)"),
+    (["--snapshot-every", "autp"], "(got 'autp'); did you mean auto?"),
     (["--val-fraction", "2"], "--val-fraction"),
     (["--dataset", "imagenet"], "invalid choice"),
     (["--dataset", "mnist", "--data-dir", "/nonexistent"], "mnist files missing"),

@@ -70,7 +70,7 @@ def pair(tmp_path_factory):
         mine = wl.train(X, y, hidden=[8, 8], activation="tanh", init="xavier",
                         dtype="float64", optimizer=name, lr=make([torch.zeros(1)])
                         .param_groups[0]["lr"], batch_size=0, epochs=5, val_fraction=0.0,
-                        out=out, name=f"numpy-{name}")
+                        snapshot_every="epoch", out=out, name=f"numpy-{name}")
         model = mlp([6, 8, 8, 3])
         s0 = mine.snapshots[0]
         with torch.no_grad():

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ from weightlapse.core.backend import array_module, to_host
 from weightlapse.core.evaluation import RunningMetrics
 from weightlapse.core.model import MLP
 from weightlapse.core.optim import OPTIMIZERS, make_optimizer
+from weightlapse.core.pipeline import _check_every
+from weightlapse.core.schedule import planned
 from weightlapse.core.recorder import Recorder
 from weightlapse.core.snapshots import FILENAME, SnapshotSequence, layout
 from weightlapse.core.trainer import Trainer
@@ -120,8 +123,9 @@ def test_device_is_recorded_and_resume_may_change_it(tmp_path):
         wl.train(resume=short.path, epochs=5, dtype="float64")
 
 
-def _fit(tmp, read_back, lr=0.05, epochs=3, every=4):
-    """A run through the trainer and recorder with the given read-back mode."""
+def _fit(tmp, read_back, lr=0.05, epochs=3, every=4, trainer=Trainer):
+    """A run through the trainer and recorder with the given read-back mode
+    (divergence checks at the snapshot steps, as the pipeline sets them)."""
     X = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
     sizes = [4, 12, 2]
@@ -130,9 +134,11 @@ def _fit(tmp, read_back, lr=0.05, epochs=3, every=4):
     rec = Recorder(tmp, sizes, np.float32, every)
     # The recorder keeps the running sums: as device scalars in the GPU's way.
     rec.running = RunningMetrics(True, xp=np, host=read_back == "step")
-    t = Trainer(model, make_optimizer("sgd", lr), X[:160], y[:160], X[160:], y[160:],
+    t = trainer(model, make_optimizer("sgd", lr), X[:160], y[:160], X[160:], y[160:],
                 epochs=epochs, batch_size=16, rng=np.random.default_rng(3), callbacks=[rec],
-                check_every=every, read_back=read_back)
+                read_back=read_back)
+    t.check_every = _check_every(SimpleNamespace(snapshot_every=every), t.total_steps,
+                                 t.steps_per_epoch)
     t.fit()
     snaps = SnapshotSequence(f"{tmp}/{FILENAME}", layout(sizes), np.float32)
     rows = open(f"{tmp}/metrics.csv").read().splitlines()
@@ -157,6 +163,24 @@ def test_gpu_bookkeeping_on_numpy_matches_per_step():
             assert float(va[2]) == pytest.approx(float(vb[2]), rel=1e-6)  # train_loss
             assert va[4:7] == vb[4:7]                                # val loss/acc, lr
         assert ma.state()[1:] == mb.state()[1:]
+
+
+class CountingChecks(Trainer):
+    """The trainer, noting the steps at which it reads the loss back."""
+    def _finite_since_check(self):
+        self.checked = getattr(self, "checked", []) + [self.step]
+        return super()._finite_since_check()
+
+
+@pytest.mark.parametrize("every", ["auto", "log"])
+def test_gpu_checks_at_every_snapshot_of_a_planned_schedule(every):
+    """auto and log: the loss is read back at each snapshot step (and the
+    epoch ends), not at every step."""
+    with tempfile.TemporaryDirectory() as d:
+        t, snaps, _, _ = _fit(d, "checks", epochs=20, every=every, trainer=CountingChecks)
+        ends = set(range(10, 201, 10))
+        assert set(t.checked) == set(planned(every, 200, 10)[1:]) | ends
+        assert len(t.checked) < 130 and [s.step for s in snaps] == list(planned(every, 200, 10))
 
 
 def test_gpu_divergence_check_records_nothing_non_finite():

@@ -7,7 +7,7 @@ import pytest
 import weightlapse as wl
 from weightlapse.core.errors import ConfigError, RunError
 from weightlapse.core.recorded import Chain, ExternalRecorder
-from weightlapse.core.recorder import auto_due
+from weightlapse.core.schedule import auto_due
 
 
 class Net:

@@ -50,7 +50,7 @@ def test_run_directory_round_trip(tmp_path):
             seen.append(t.step)
 
     run = wl.train(X, y, hidden=[4], epochs=3, batch_size=50, val_fraction=0.25,
-                   out=tmp_path, name="rt", callbacks=[Spy()])
+                   snapshot_every="epoch", out=tmp_path, name="rt", callbacks=[Spy()])
     assert seen == list(range(1, 10))  # 150 samples / 50 = 3 steps x 3 epochs
     assert sorted(p.name for p in run.path.iterdir()) == [
         "checkpoint.npz", "config.json", "health.jsonl", "metrics.csv", "probe.npz",
@@ -144,14 +144,15 @@ def test_interrupt_keeps_what_was_recorded(tmp_path):
             if t.epoch == 3:
                 raise KeyboardInterrupt
 
-    run = wl.train(dataset="moons", hidden=[4], epochs=100, out=tmp_path, callbacks=[Stop()])
+    run = wl.train(dataset="moons", hidden=[4], epochs=100, snapshot_every="epoch",
+                   out=tmp_path, callbacks=[Stop()])
     assert run.status == "interrupted"
     assert [s.epoch for s in run.snapshots] == [0, 1, 2, 3]
     assert len(run.metrics) == 4
 
 
 def test_torn_last_snapshot_is_skipped(tmp_path):
-    run = wl.train(dataset="moons", hidden=[4], epochs=3, out=tmp_path)
+    run = wl.train(dataset="moons", hidden=[4], epochs=3, snapshot_every="epoch", out=tmp_path)
     path = run.path / "snapshots.bin"
     data = path.read_bytes()
     path.write_bytes(data[:-10])

@@ -168,7 +168,8 @@ def test_disk_full_while_training(tmp_path, monkeypatch, capsys):
         return real(fd, bufs)
 
     monkeypatch.setattr(snapshots.os, "writev", writev)
-    code = main(["train", "--dataset", "moons", "--epochs", "20", "--out", str(tmp_path)])
+    code = main(["train", "--dataset", "moons", "--epochs", "20", "--snapshot-every", "epoch",
+                 "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "No space left on device" in err and "--resume" in err
     shown = [ln.split("\r")[-1] for ln in err.split("\n")]  # what a terminal shows
@@ -252,7 +253,7 @@ def test_ffmpeg_failure_is_one_line(tmp_path, ext):
 
 def test_concurrent_trainings_never_share_a_folder(tmp_path):
     cmd = [sys.executable, "-m", "weightlapse", "train", "--dataset", "xor", "--epochs", "30",
-           "--out", str(tmp_path), "--name", "same"]
+           "--snapshot-every", "epoch", "--out", str(tmp_path), "--name", "same"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True) for _ in range(3)]
     dirs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)

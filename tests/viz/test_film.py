@@ -13,7 +13,7 @@ from weightlapse.viz.drawn import build_drawn_graph, graph_with_values
 from weightlapse.viz.select import top_k_mask
 from weightlapse.viz.labels import class_names
 from weightlapse.viz.draw_options import DEFAULT_DURATION, DrawOptions
-from weightlapse.viz.pacing import film_positions, hold_frames
+from weightlapse.viz.pacing import film_epochs, film_positions, hold_frames
 from weightlapse.viz.raster import EdgeField
 
 
@@ -192,6 +192,20 @@ def test_default_film_is_about_12_seconds():
         pos = film_positions(n, DEFAULT_DURATION, 30)
         assert len(pos) == 360 and (pos == 0).sum() == 31 and (pos == n - 1).sum() == 31
     assert DEFAULT_DURATION >= 8
+
+
+def test_a_dense_start_fills_a_third_of_the_film_and_compare_paces_alike():
+    """Pacing by snapshot: the auto schedule's first tenth of the steps takes
+    about a third of the moving frames, in one run's film and in a
+    side-by-side video of runs on that schedule; even schedules move evenly."""
+    from weightlapse.core.schedule import planned
+    epochs = np.array(planned("auto", 1000, 10)) / 10          # 100 epochs of 10 steps
+    film = np.interp(film_positions(len(epochs), 12, 30), np.arange(len(epochs)), epochs)
+    moving = film[31:-31]
+    assert np.mean(moving <= 10) == pytest.approx(1 / 3, abs=0.03)
+    assert np.allclose(film_epochs(np.concatenate([epochs, epochs]), 12, 30), film)
+    even = film_epochs(np.arange(0, 101.0), 12, 30)[31:-31]
+    assert np.allclose(np.diff(even), np.diff(even)[0])
 
 
 def test_video_is_h264_of_the_asked_size(spiral_run, tmp_path):
