@@ -56,7 +56,7 @@ def ratio_series(run):
         return None
     steps, logs = [], []
     with np.errstate(all="ignore"):
-        for i in range(len(run.sizes) - 1):
+        for i in range(len(run.layers)):          # every weight array, conv ones too
             d = df[df.layer == i]
             r = d["update_ratio"].to_numpy(float)
             ok = np.isfinite(r) & (r > 0)

@@ -227,3 +227,16 @@ def test_dead_channels_are_marked_per_channel(conv_run):
         axes = (0, 2, 3) if A.ndim == 4 else 0
         np.testing.assert_array_equal(s.dead, ~(A > 0).any(axis=axes))
     assert len(states[0].dead) == conv_run.layers[0]["out_channels"]
+
+
+def test_update_ratio_strips_cover_every_weight_array(conv_run):
+    """One series per weight array, conv ones included (not only the dense
+    sizes), each equal to health.jsonl's update ratios of that array."""
+    from weightlapse.core.health_read import load_health
+    from weightlapse.viz.ratio_strip import ratio_series
+    series = ratio_series(conv_run)
+    table = load_health(conv_run).table
+    assert len(series) == len(conv_run.layers) == 4
+    for i in range(4):
+        r = table[table.layer == i]["update_ratio"].to_numpy(float)
+        np.testing.assert_allclose(series.log10[i], np.log10(r[np.isfinite(r) & (r > 0)]))
