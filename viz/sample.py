@@ -16,6 +16,8 @@ it (core's own :class:`~weightlapse.core.model.MLP`, in float64), which
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from weightlapse.core.errors import ConfigError, RunError, arg
@@ -32,7 +34,7 @@ def parse_sample(value, fail):
         v = value.strip().lower()
         if v in (AUTO, NONE):
             return v
-        if v.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]+", v):     # ASCII digits: "--5" and "²" are not rows
             value = int(v)
         else:
             fail(f"must be a held-out row number N >= 0, 'auto' or 'none' (got {value!r})")
