@@ -13,20 +13,25 @@ WL.Samples = function (d, S) {
 /* Activation of shown unit u (its position) of layer l >= 1, sample k, kept snapshot s. */
 WL.Samples.prototype.act = function (l, s, k, u) {
   const L = this.layers[l - 1], U = this.U[l - 1];
-  return L.lo + this.codes[l - 1][(s * this.n + k) * U + u] / 255 * (L.hi - L.lo);
+  return L.lo[k] + this.codes[l - 1][(s * this.n + k) * U + u] / 255 * (L.hi[k] - L.lo[k]);
 };
-WL.Samples.prototype.css = function (l, v) {
-  const L = this.layers[l - 1], t = (v - L.lo) / Math.max(L.hi - L.lo, 1e-12);
-  const k = Math.max(0, Math.min(255, Math.round(t * 255)));
-  return (L.lo < 0 ? this.signed : this.lut)[k];
+/* The fill of value v of layer l for sample k, on that sample's range. */
+WL.Samples.prototype.css = function (l, v, k) {
+  const L = this.layers[l - 1], t = (v - L.lo[k]) / Math.max(L.hi[k] - L.lo[k], 1e-12);
+  const c = Math.max(0, Math.min(255, Math.round(t * 255)));
+  return (L.lo[k] < 0 ? this.signed : this.lut)[c];
 };
-/* The answer at snapshot s: [position among the outputs, probability], or null. */
+/* A classifier's answer at snapshot s over every output, shown or not:
+   [class index, probability]; null for a regression. */
 WL.Samples.prototype.answer = function (s, k) {
   if (!this.probability) return null;
-  const l = this.layers.length;
-  let best = 0;
-  for (let u = 1; u < this.U[l - 1]; u++) if (this.act(l, s, k, u) > this.act(l, s, k, best)) best = u;
-  return [best, this.act(l, s, k, best)];
+  return [this.answers.class[s][k], this.answers.probability[s][k]];
+};
+/* What the fills of the first hidden layer mean for sample k, in numbers. */
+WL.Samples.prototype.key = function (k) {
+  const L = this.layers[0], f = v => (Math.abs(v) >= 100 ? v.toFixed(0) : +v.toPrecision(2)).toString().replace("-", "\u2212");
+  return L.lo[k] < 0 ? `purple ${f(L.lo[k])}, white 0, orange ${f(L.hi[k])}`
+                     : `white 0, orange ${f(L.hi[k])}`;
 };
 /* Sample k's image drawn on a canvas (grey, ink dark), or null for tables. */
 WL.Samples.prototype.canvas = function (k, g) {
@@ -69,11 +74,17 @@ WL.NetView.prototype.showSample = function (s) {
   this.sampleButtons.forEach((b, k) => b.classList.toggle("chosen", k === this.sample));
   const k = this.sample;
   if (k === null || k === undefined) { this.answerEl.textContent = "No sample chosen: unit fills show the biases."; return; }
-  const a = S.answer(s, k), last = this.scene.layers[this.scene.layers.length - 1];
-  const said = a ? (last.names ? last.names[a[0]] : last.units[a[0]]) : null;
-  this.answerEl.textContent = `held-out row ${S.rows[k]}` + (S.labels[k] !== null ? ` (true ${S.labels[k]})` : "") +
-    (a ? `: the network says ${said}, ${Math.round(a[1] * 100)}%` : "") +
-    " · units: activation on it (white 0, orange high), outputs: class probability";
+  const a = S.answer(s, k), classes = S.classes || [];
+  const said = a ? (classes[a[0]] ?? String(a[0])) : null;
+  let text = `held-out row ${S.rows[k]}` + (S.labels[k] !== null ? ` (true ${S.labels[k]})` : "");
+  if (a) text += `: the network says ${said}, ${Math.round(a[1] * 100)}%`;
+  else if (S.answers && S.answers.value[s][k] !== null) {
+    const t = S.answers.target ? S.answers.target[k] : null;
+    text += `: the network predicts ${S.answers.value[s][k]}` + (t !== null ? ` (target ${t})` : "");
+  }
+  text += ` · units: activation on it (${S.key(k)})` +
+    (S.probability ? ", outputs: class probability" : ", outputs: their bias");
+  this.answerEl.textContent = text;
 };
 
 /* Unit fill of shown unit k of layer l with the chosen sample, or null (the bias then). */
@@ -87,7 +98,7 @@ WL.NetView.prototype.sampleFill = function (l, s, k) {
     return S.signed[Math.max(0, Math.min(255, t))];
   }
   if (l === this.scene.layers.length - 1 && !S.probability) return null;
-  return S.css(l, S.act(l, s, j, k));
+  return S.css(l, S.act(l, s, j, k), j);
 };
 
 /* The chosen image in the input grid, and a bar by each output's class name. */

@@ -402,10 +402,11 @@ def _forward(snap, x):
     return acts + [e / e.sum()]
 
 
-def _sample_colour(page, value, layer):
-    """The page's colour of an activation on layer ``layer``'s range."""
-    return page.js("""([v, l]) => { const S = weightlapse._samples(0);
-        return [1, 3, 5].map(k => parseInt(S.css(l, v).substr(k, 2), 16)); }""", [value, layer])
+def _sample_colour(page, value, layer, k):
+    """The page's colour of an activation on layer ``layer``'s range for sample k."""
+    return page.js("""([v, l, j]) => { const S = weightlapse._samples(0);
+        return [1, 3, 5].map(k => parseInt(S.css(l, v, j).substr(k, 2), 16)); }""",
+                   [value, layer, k])
 
 
 def test_sample_strip_click_shows_that_samples_activations(image_run, tmp_path, open_page):
@@ -426,14 +427,14 @@ def test_sample_strip_click_shows_that_samples_activations(image_run, tmp_path, 
             assert page.js("weightlapse.sample()") == k
             truth = _forward(image_run.snapshots[t], X[k])
             lo_hi = page.js("weightlapse._samples(0).layers[0]")
-            step = (lo_hi["hi"] - lo_hi["lo"]) / 255
+            step = (lo_hi["hi"][k] - lo_hi["lo"][k]) / 255
             for u in units:
                 got = page.js("u => weightlapse.activation(1, u)", u)
                 assert got == pytest.approx(truth[0][u], abs=step / 2 + 1e-6)
             u = max(units, key=lambda u: truth[0][u])         # the most active shown unit
             p = page.js("u => weightlapse.locateUnit(1, u)", u)
             rgb = page.pixel(p["x"], p["y"])
-            assert np.abs(np.array(rgb) - _sample_colour(page, truth[0][u], 1)).max() <= 3
+            assert np.abs(np.array(rgb) - _sample_colour(page, truth[0][u], 1, k)).max() <= 3
             drawn[k] = [page.js("u => weightlapse.activation(1, u)", u) for u in units]
             answer = page.page.locator(".answer").inner_text()
             said = int(np.argmax(truth[-1]))
@@ -453,6 +454,65 @@ def test_sample_strip_click_shows_that_samples_activations(image_run, tmp_path, 
         page.page.locator(".samples button.sample").nth(3).click()
         assert page.js("weightlapse.sample()") is None
         assert page.js("u => weightlapse.activation(1, u)", u) is None
+        page.check_clean()
+    finally:
+        page.page.close()
+
+
+def test_the_answer_is_over_every_output_and_the_first_sample_on_its_films_range(
+        image_run, tmp_path, open_page):
+    """With --units 3 most outputs are hidden: the answer is still the argmax
+    over all ten; the sample the page opens on is coloured on its film's range."""
+    from weightlapse.viz.draw_options import DrawOptions
+    from weightlapse.viz.drawn import build_drawn_graph
+    path = tmp_path / "three.html"
+    wl.report(image_run, path, snapshots=20, units=3, sample=2)
+    X, y = image_run.files.read_probe()
+    page = open_page(path)
+    try:
+        assert page.js("weightlapse.sample()") == 2
+        t = snap_index(image_run, page, 0)
+        truth = _forward(image_run.snapshots[t], X[2])[-1]
+        answer = page.page.locator(".answer").inner_text()
+        assert f"the network says {int(np.argmax(truth))}, " in answer
+        assert "orange" in answer and "high" not in answer          # the range in numbers
+        G = build_drawn_graph(image_run, DrawOptions.create(units=3, sample=2))
+        lo_hi = page.js("weightlapse._samples(0).layers[0]")
+        assert (lo_hi["lo"][2], lo_hi["hi"][2]) == pytest.approx(G.graph["sample_scales"][1])
+        page.check_clean()
+    finally:
+        page.page.close()
+
+
+def test_a_regression_sample_shows_its_prediction_not_class_words(tmp_path, open_page):
+    """A regression run's answer line: the prediction and the target (as the
+    network sees them, from a forward pass by hand), no 'class probability'."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X @ [0.5, -1.0, 0.25] + 0.1 * rng.normal(size=300)
+    path = tmp_path / "reg.csv"
+    header = "a,b,c,target\n"
+    path.write_text(header + "\n".join(",".join(f"{v:.5f}" for v in [*x, t])
+                                       for x, t in zip(X, y)) + "\n")
+    run = wl.train(data=str(path), label_column="target", task="regression", hidden=[6],
+                   epochs=3, out=tmp_path, name="reg", progress=False)
+    page_path = tmp_path / "reg.html"
+    wl.report(run, page_path, sample=1)
+    Xp, yp = run.files.read_probe()
+    page = open_page(page_path)
+    try:
+        t = snap_index(run, page, page.js("weightlapse.count") - 1)
+        snap = run.snapshots[t]
+        h = np.tanh(Xp[1] @ snap.weights[0] + snap.biases[0]) \
+            if run.settings["activation"] == "tanh" else \
+            np.maximum(Xp[1] @ snap.weights[0] + snap.biases[0], 0)
+        pred = float((h @ snap.weights[1] + snap.biases[1])[0])
+        answer = page.page.locator(".answer").inner_text()
+        assert "class probab" not in answer and "says" not in answer
+        got = float(answer.split("predicts ")[1].split()[0])
+        assert got == pytest.approx(pred, rel=1e-3, abs=1e-3)
+        target = float(answer.split("(target ")[1].split(")")[0])
+        assert target == pytest.approx(float(np.ravel(yp[1])[0]), rel=1e-3, abs=1e-3)
         page.check_clean()
     finally:
         page.page.close()
