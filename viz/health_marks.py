@@ -136,13 +136,14 @@ class CountLabels:
             if l >= len(label_texts):
                 break
             text = label_texts[l]
-            if not self.fast:
-                self.items.append((l, text, text.get_text()))
-                continue
-            from .sprites import TextSprite
             b = text.get_window_extent(renderer)
             size = pt(fontsize)
             top = H - b.y0 + 1
+            if not self.fast:       # a last line of the label: it ends a line lower
+                self.items.append((l, text, text.get_text()))
+                self.bottom_px = max(self.bottom_px, top + 1.2 * size * fig.dpi / 72)
+                continue
+            from .sprites import TextSprite
             sprite = TextSprite((W, H), fig.dpi, b.x0 / W + b.width / W / 2, 1 - top / H,
                                 size, width=max(b.width * 1.6, 8 * size) / W, bold=False)
             self.items.append((l, sprite, None))
