@@ -164,7 +164,8 @@ def attach(G, run, choice):
     """Write the sample onto the drawn graph ``G`` (graph attributes, see
     :mod:`.drawn`): ``sample`` (row number, or None), ``sample_input``,
     ``sample_label``, ``sample_label_name``, ``sample_at_inputs`` (how the
-    inputs show it: "image", "values" or None for 2-D data) and
+    inputs show it: "image", "values" or None for 2-D data),
+    ``sample_standardised`` (its values are the CSV's, standardised) and
     ``sample_scales``: per layer
     the (low, high) its unit colours span, fixed for the film (:func:`ranges`
     of the shown units' activations over snapshots spread through the run)."""
@@ -174,7 +175,9 @@ def attach(G, run, choice):
                    sample_label=None if s is None else s.label,
                    sample_label_name=None if s is None else s.label_name,
                    sample_at_inputs=None if s is None or is_plane(run) else
-                   "image" if G.graph.get("image_shape") else "values")
+                   "image" if G.graph.get("image_shape") else "values",
+                   sample_standardised=s is not None and (run.config["data"].get("transform")
+                                                         or {}).get("kind") == "standardize")
     if s is None:
         G.graph["sample_scales"] = None
         return None

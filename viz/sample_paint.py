@@ -191,7 +191,8 @@ def draw_legends(ax, G, fontsize, below_px=None):
     entries = []                                    # (column, low, high, word, high text)
     if G.graph.get("sample_at_inputs") == "values":
         s = input_scale(G)
-        entries.append((0, -s, s, "value", f"{s:.2g}"))
+        word = "standardised" if G.graph.get("sample_standardised") else "value"
+        entries.append((0, -s, s, word, f"{s:.2g}"))
     for l in range(1, last + 1):
         lo, hi = scales[l]
         if l == last:
@@ -215,8 +216,8 @@ def draw_legends(ax, G, fontsize, below_px=None):
                 ("0" if lo == 0 else f"{lo:.2g}".replace("-", "\u2212"))
             texts = width(left_text) + width(right_text) + 8
             b = float(np.clip(0.92 * room - texts, 12, bar))   # never into the next column's
-            start = max(cx - (texts + b) / 2, end + 10)
-            start = max(min(start, bbox.x1 - texts - b), end + 10)   # inside the panel
+            start = max(cx - (texts + b) / 2, end + 10, 3.0)       # inside the canvas
+            start = max(min(start, bbox.x1 - texts - b), end + 10, 3.0)   # and the panel
             if start <= cx and start + texts + b <= bbox.x1 + 1:
                 break
         end = start + texts + b
@@ -243,7 +244,10 @@ def caption(G) -> str:
     if at is None:        # 2-D data: the inputs stay as they are; say where the point is
         names = G.graph.get("feature_names") or ["x0", "x1"]
         where = ", ".join(f"{n} {v:.2g}" for n, v in zip(names, G.graph["sample_input"]))
+        if G.graph.get("sample_standardised"):
+            where = "standardised " + where
         return f"units: activation on held-out point {G.graph['sample']} ({where}){out}"
     shown = "image" if at == "image" else "row"
+    how = ", standardised" if G.graph.get("sample_standardised") else ""
     return (f"units: activation on held-out {shown} {G.graph['sample']} "
-            f"(drawn at the inputs){out}")
+            f"(drawn at the inputs{how}){out}")

@@ -127,6 +127,33 @@ def test_table_rows_show_their_feature_values_at_the_inputs(tmp_path):
     assert "says" in r.title_text
 
 
+def test_a_csvs_values_are_said_to_be_standardised_and_stay_in_the_frame(tmp_path):
+    """A CSV's columns reach the network standardised: the legend and the
+    caption say so (arrays passed in Python are not), and the inputs' legend
+    of a wide table stays inside the canvas."""
+    from matplotlib.text import Text
+    from weightlapse.viz.frame import caption
+    rng = np.random.default_rng(2)
+    X = rng.normal(5000, 1000, size=(200, 60))
+    path = tmp_path / "wide.csv"
+    rows = [",".join([f"c{i}" for i in range(60)] + ["label"])]
+    rows += [",".join(f"{v:.1f}" for v in x) + f",{int(x[0] > 5000)}" for x in X]
+    path.write_text("\n".join(rows) + "\n")
+    run = wl.train(data=str(path), hidden=[8], epochs=2, out=tmp_path, name="wide")
+    r = FrameRenderer(run, DrawOptions.create(sample=1, size=(1280, 720)))
+    assert r.G.graph["sample_standardised"]
+    assert "(drawn at the inputs, standardised)" in caption(r.G)
+    r.frame_at(0)
+    texts = [t for t in r.fig.findobj(Text) if t.get_text().startswith("standardised \u2212")]
+    assert len(texts) == 1
+    box = texts[0].get_window_extent(r.fig.canvas.get_renderer())
+    assert box.x0 >= 0
+    plain = wl.train(X[:, :3] / 1000, (X[:, 0] > 5000).astype(int), hidden=[4], epochs=2,
+                     out=tmp_path, name="arrays")
+    G = FrameRenderer(plain, DrawOptions.create(sample=1)).G
+    assert not G.graph["sample_standardised"] and "standardised" not in caption(G)
+
+
 def test_2d_data_keeps_its_inputs_and_shows_a_sample_only_when_asked(train_spiral, tmp_path):
     run = train_spiral(tmp_path, "spiral", activation="tanh")
     assert build_drawn_graph(run).graph["sample"] is None

@@ -109,3 +109,25 @@ def test_any_accepted_size_draws(size, spirals, image_run):
         assert FrameRenderer(run, o).frame_at(0).shape == (size[1], size[0], 4)
     CompareRenderer(spirals[:2], o).frame(0.0)
     CompareRenderer([image_run, image_run], o).frame(0.0)
+
+
+@pytest.mark.parametrize("size", [None, (1280, 720), (1920, 1080)],
+                         ids=lambda s: "default" if s is None else f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("which", ["spiral", "image", "conv"])
+def test_static_figure_text_fits(size, which, spirals, image_run, conv_image_run, tmp_path,
+                                 monkeypatch):
+    """The static figure (default --sample auto, unit marks, count lines):
+    every text inside, none over another. The figure is caught on its way
+    to the real writer."""
+    import weightlapse.viz.figure as figure
+    run = {"spiral": spirals[0], "image": image_run, "conv": conv_image_run}[which]
+    seen, write = {}, figure.write
+
+    def keep(kind, path, fig, **kw):
+        seen["fig"] = fig
+        return write(kind, path, fig, **kw)
+    monkeypatch.setattr(figure, "write", keep)
+    figure.render_figure(run, tmp_path / "f.png", size=size, dpi=100)
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    problems = layout_problems(seen["fig"], [], [])
+    assert not problems, "\n".join(problems)
