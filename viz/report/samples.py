@@ -4,7 +4,8 @@ snapshot, the shown units' activations and the output probabilities, which
 the page draws as the film does (unit fills, probability bars, the answer).
 
 ``strip(run, G, keep)`` -> the page's ``samples`` entry of a run (None for
-2-D data, whose units show maps, or a run without held-out rows):
+a run without held-out rows, and for 2-D data, whose units show maps,
+unless ``--sample N`` asks for a point):
 
 - ``rows``: the held-out row numbers offered (0..15, and ``--sample N`` if
   beyond them); ``first``: the position shown first (None: ``--sample none``);
@@ -33,8 +34,8 @@ STRIP = 16
 
 
 def strip(run, G, keep):
-    if smp.is_plane(run):
-        return None
+    if smp.is_plane(run) and G.graph.get("sample") is None:
+        return None         # 2-D data follows a point only when asked (--sample N)
     rows = smp.held_out(run)
     if rows is None:
         return None
@@ -93,7 +94,7 @@ def strip(run, G, keep):
         img = X[picks].astype(np.float64)
         lo, hi = min(float(img.min()), 0.0), max(float(img.max()), 1e-12)
         out["image"] = b64(np.rint((img - lo) / (hi - lo) * 255).astype(np.uint8))
-    else:
+    elif G.graph.get("sample_at_inputs") == "values":
         out["values"] = np.round(X[picks][:, shown[0]].astype(float), 4).tolist()
     return out
 

@@ -256,3 +256,15 @@ def test_receptive_field_tiles_have_room_and_a_clear_line_to_their_unit(image_ru
             if o["x"] > t["x"]:            # nearer the units: the connector passes it
                 clear = TILE_GAP_Y / 2 - 0.01                             # px of white
                 assert not (o["y"] - clear < y < o["y"] + o["sh"] + clear), (j, k)
+
+
+def test_a_2d_run_follows_a_point_only_when_asked(report_runs):
+    """2-D data: no sample strip by default (its units show maps); with
+    sample=N the strip holds point N, first, without input values (the
+    inputs of a 2-D run keep their look, as in the film)."""
+    from weightlapse.viz.draw_options import DrawOptions
+    run = report_runs["a"]
+    assert payload(build_report([run], snapshots=5))["runs"][0]["samples"] is None
+    p = payload(build_report([run], snapshots=5, options=DrawOptions.create(sample=20)))
+    S = p["runs"][0]["samples"]
+    assert S["rows"][S["first"]] == 20 and "values" not in S and "image" not in S
