@@ -8,7 +8,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .labels import short
+from .labels import epoch_text, short, steps_per_epoch
 from .draw_options import DrawOptions
 from .outputs import check_output, check_size, formats, write
 
@@ -70,7 +70,9 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     m = run.metrics
     row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), snap.step, "right")) - 1, 0)]
     what = "final" if i == n - 1 else f"snapshot {i}"
-    title = f"{run.name}: {what} {G.graph['color']}s, epoch {snap.epoch:g}"
+    title = (f"{run.name}: {what} {G.graph['color']}s, "
+             f"{epoch_text(snap.step, steps_per_epoch(run), run.settings.get('epochs'))}, "
+             f"step {snap.step:,}")
     acc = row.get("val_acc", np.nan)
     if np.isfinite(acc):
         title += f", val acc {acc:.1%}"

@@ -191,8 +191,8 @@ def attach(G, run, choice):
 def legend(q, G) -> str:
     """What lines, tiles and units show with a sample (:class:`.quantities.Quantity` q)."""
     if G.graph["sample_scales"][-1] == (0.0, 1.0):
-        return f"{q.edge} (lines, tiles)"
-    return f"{q.edge} (lines, tiles), {q.node} (outputs)"
+        return f"lines, tiles: {q.edge}"
+    return f"lines, tiles: {q.edge}; outputs: {q.node}"
 
 
 def answer(G, acts):
