@@ -34,14 +34,15 @@ PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 CLIPPED = "\u25b8 at a colour bar's end: values beyond it, drawn in its end colour"
 
 
-def caption(G, fixed="fixed for the whole film") -> str:
+def caption(G, fixed="fixed for the whole film", joined=False) -> str:
     """What the colours of lines, tiles and units show and how they are
     scaled, for under a picture; a line on the colour bars' arrow ends where
-    some values lie beyond a bar."""
+    some values lie beyond a bar (``joined``: on the first line, for wide
+    pictures such as the figure)."""
     scale = ("one scale per gap" if G.graph["scale"] == "layer" else "one scale for all gaps")
     text = f"{G.graph['quantity']}  \u00b7  {scale}, {fixed}"
     if any(lo or hi for lo, hi in G.graph.get("clipped") or ()):
-        text += "\n" + CLIPPED
+        text += ("; " if joined else "\n") + CLIPPED
     if G.graph.get("conv"):
         from .drawn_conv import tile_caption
         text += "\n" + tile_caption(G)
