@@ -179,7 +179,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
         fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
                  va="top", fontsize=8)
     fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run" if shared
-                                    else "each run on its own"),
+                                    else "each run on its own", joined=True),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
     draw_map_legend(fig, graphs[0], 7.5, 0.5, 0.34 / H)
     fig.suptitle(textwrap.shorten("final " + opts.color + "s: "

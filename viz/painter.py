@@ -285,8 +285,8 @@ class DrawnPanel:
 
 # What a panel says while its quantity is zero everywhere (change and update
 # at snapshot 0): a first frame that explains itself instead of a blank diagram.
-START_NOTES = {"change": ("epoch 0:", "no change yet", "(W = W\u2080)"),
-               "update": ("epoch 0:", "no update yet", "(none before it)")}
+START_NOTES = {"change": ("epoch 0:", "no change", "yet: W = W\u2080"),
+               "update": ("epoch 0:", "no update", "yet")}
 
 
 class StartNote:
@@ -329,7 +329,7 @@ class StartNote:
         top = pos.y0 + 0.5 * pos.height + line * len(self.lines) / 2
         self.sprites = [TextSprite((W, H), fig.dpi, fx, top - k * line, size,
                                    width=2 * half, bold=False) for k in range(len(self.lines))]
-        wide = max(s.font.getlength(t) for s, t in zip(self.sprites, self.lines)) + 8
+        wide = max(s.font.getlength(t) for s, t in zip(self.sprites, self.lines)) + 4
         cx = fx * W
         self.back = (max(int(cx - wide / 2), 0), min(int(cx + wide / 2), W),
                      self.sprites[0].top - 2, self.sprites[-1].top + self.sprites[-1].box[1])
