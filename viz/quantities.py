@@ -80,8 +80,8 @@ def auto(runs) -> str:
     side by side): "change" when any of them is an image run whose
     first weight array (the one its tiles show) has moved, by its middle
     snapshot, by less than its initial size, ``||W_mid - W_0|| < AUTO_RATIO *
-    ||W_0||``; otherwise "weight". Measured (README, "Colours"): mnist-mlp
-    moves 0.25 (3,000 rows) and 0.57 (full MNIST) by its middle snapshot and
+    ||W_0||``; otherwise "weight". Measured (README, "--color auto"): mnist-mlp
+    moves 0.24 (3,000 rows) and 0.57 (full MNIST) by its middle snapshot and
     its weight tiles are noise there; nielsen (3,000 rows, 10 epochs) moves
     8.5 and shows strokes in either view."""
     return "change" if any(_initial_dominates(r) for r in runs) else "weight"
