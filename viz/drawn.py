@@ -191,6 +191,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
                            "col": int(b), "kind": "line" if kind == "lines" else "dense"})
                          for a, b in zip(r.tolist(), c.tolist()))
     G.graph["gap_kind"], G.graph["masks"] = kinds, masks
+    G.graph["quantity"] = q.legend("tiles" in kinds)
     if sample_scales:
         set_scales(G, gap_samples(G, run))
     unit_maps.set_ranges(G, run)

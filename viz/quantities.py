@@ -41,10 +41,10 @@ class Quantity:
     needs: tuple = ()
     choosable: bool = True     # offered by --color (a difference of two runs is not)
 
-    def legend(self) -> str:
-        """Legend text: what the colours of lines and tiles, and of the units'
-        fills, show."""
-        return f"lines, tiles: {self.edge}; units: {self.node}"
+    def legend(self, tiles=True) -> str:
+        """Legend text: what the colours of lines and tiles (``tiles`` False:
+        a picture without tiles, lines only), and of the units' fills, show."""
+        return f"{'lines, tiles' if tiles else 'lines'}: {self.edge}; units: {self.node}"
 
 
 def _update(W, W0, Wprev, steps):

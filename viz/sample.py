@@ -190,9 +190,10 @@ def attach(G, run, choice):
 
 def legend(q, G) -> str:
     """What lines, tiles and units show with a sample (:class:`.quantities.Quantity` q)."""
+    drawn = "lines, tiles" if "tiles" in G.graph["gap_kind"] else "lines"
     if G.graph["sample_scales"][-1] == (0.0, 1.0):
-        return f"lines, tiles: {q.edge}"
-    return f"lines, tiles: {q.edge}; outputs: {q.node}"
+        return f"{drawn}: {q.edge}"
+    return f"{drawn}: {q.edge}; outputs: {q.node}"
 
 
 def answer(G, acts):

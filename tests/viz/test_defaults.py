@@ -112,7 +112,7 @@ def test_legends_say_what_lines_tiles_and_units_show(image_run, train_spiral, tm
     assert CLIPPED in text.split("\n") and any(lo or hi for lo, hi in fr.G.graph["clipped"])
     spiral = train_spiral(tmp_path, "s", epochs=6)
     text = caption(FrameRenderer(spiral, DrawOptions.create(color="weight")).G)
-    assert text.startswith("lines, tiles: weight; units: bias  \u00b7  one scale per gap")
+    assert text.startswith("lines: weight; units: bias  \u00b7  one scale per gap")  # no tiles
     G = SimpleNamespace(graph={"scale": "layer", "quantity": "lines, tiles: weight; units: "
                                "bias", "clipped": [(False, False)]})
     assert CLIPPED not in caption(G)                          # no arrows, no words for them
