@@ -63,3 +63,55 @@ def preset_settings(name: str) -> dict:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return dict(PRESETS[name]["settings"])
+
+
+# Settings that change what a run learns from; a preset's band holds only
+# for the preset's own (recording, output and device settings do not count).
+_NOT_COMPARED = ("snapshot_every", "out", "name", "device", "data_dir")
+
+
+def departures(name: str, settings: dict) -> list:
+    """How a run with ``settings`` left preset ``name``'s recipe, in words:
+    other data ("data other.csv", "dataset fashion-mnist"), a subset ("the
+    first 3,000 training rows"), then other settings ("epochs 3"); [] when
+    it followed the preset."""
+    own = PRESETS[name]["settings"]
+    out = []
+    if settings.get("data"):
+        out.append(f"data {settings['data']}")
+    elif settings.get("dataset") not in (None, own.get("dataset")):
+        out.append(f"dataset {settings['dataset']}")
+    if settings.get("limit") is not None:
+        out.append(f"the first {settings['limit']:,} training rows")
+    for key, value in own.items():
+        if key not in _NOT_COMPARED and key != "dataset" and key in settings \
+                and settings[key] != value:
+            shown = ",".join(map(str, settings[key])) if isinstance(settings[key], list) \
+                else settings[key]
+            out.append(f"{key} {shown}")
+    return out
+
+
+def band_text(name: str, settings: dict, final_metrics: dict) -> str:
+    """The preset's expected band beside the run's held-out accuracy (test,
+    else validation), "" for a preset without one. "in band" / "OUT of band"
+    only where the run followed the preset's recipe; otherwise says that the
+    band is for the preset's full dataset and settings, and how this run left
+    them."""
+    if not PRESETS[name].get("expected"):
+        return ""
+    lo, hi = PRESETS[name]["expected"]
+    which = "test" if final_metrics.get("test_acc") is not None else "val"
+    acc = final_metrics.get(f"{which}_acc")
+    band = f"{lo:.1%}-{hi:.1%}"
+    if acc is None:
+        return f"preset {name}: expected {band}"
+    head = f"preset {name}: {which} acc {acc:.2%}"
+    off = departures(name, settings)
+    if off:
+        own = PRESETS[name]["settings"].get("dataset")
+        data = any(settings.get(k) not in (None, own) for k in ("data", "dataset")) or \
+            settings.get("limit") is not None
+        what = f"the full {own} dataset" if data else "the preset's own settings"
+        return f"{head}; its expected {band} is for {what} (this run: {', '.join(off)})"
+    return f"{head} against expected {band}: " + ("in band" if lo <= acc <= hi else "OUT of band")

@@ -104,6 +104,7 @@ def drawn_graphs(runs, options, panel_px, align=False, shared=True):
     each on its own, as its film draws it). Runs of the first
     run's architecture reuse its shown units and their order, matched to its
     hidden units first with ``align`` (core.align on the final weights)."""
+    options = options.for_runs(list(runs))      # --color auto: one quantity for all
     ref = build_drawn_graph(runs[0], options, panel_px)
     graphs, a = [ref], runs[0].snapshots[-1]
     for run in runs[1:]:
@@ -149,7 +150,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
     loss and accuracy curves. ``shared=False``: each run on its own per-gap
     scales (its colour bars say which). Returns (figure path, curves path)."""
     path = check_output(path, "figure")
-    opts = options or DrawOptions()
+    opts = (options or DrawOptions()).for_runs(list(runs))
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
     for r in runs:
@@ -178,7 +179,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
         fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
                  va="top", fontsize=8)
     fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run" if shared
-                                    else "each run on its own"),
+                                    else "each run on its own", joined=True),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
     draw_map_legend(fig, graphs[0], 7.5, 0.5, 0.34 / H)
     fig.suptitle(textwrap.shorten("final " + opts.color + "s: "

@@ -13,6 +13,7 @@ from .compare import differing_settings, drawn_graphs, grid_cells, grid_shape, r
 from .decor import legend_height_px, pt
 from .drawn import ValueSource
 from .frame import caption
+from .labels import steps_per_epoch
 from .draw_options import DrawOptions
 from .pacing import film_epochs
 from .painter import DrawnPanel
@@ -83,6 +84,7 @@ class CompareRenderer:
         self.background = self.canvas.copy_from_bbox(fig.bbox)
         self.buffer = np.asarray(self.canvas.buffer_rgba())
         self.epochs = [r.snapshots.epochs for r in runs]
+        self.whole = all(steps_per_epoch(r) == 1 for r in runs)
 
     def timeline(self) -> np.ndarray:
         """The epoch of each frame: about ``duration`` seconds, ends held."""
@@ -107,7 +109,8 @@ class CompareRenderer:
             if epoch > self.epochs[k][-1]:
                 tail += "  \u00b7  done"
             label.draw(self.buffer, run_label(run, self.keys), tail)
-        self.title.draw(self.buffer, f"epoch {epoch:.1f}")
+        # runs of one step per epoch: whole epochs (no "epoch 150.5" between steps)
+        self.title.draw(self.buffer, f"epoch {epoch:.0f}" if self.whole else f"epoch {epoch:.1f}")
         return self.buffer
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields, replace
 from weightlapse.core.declare import declared, setting
 from weightlapse.core.errors import ConfigError, arg
 
-from .quantities import NAMES as COLORS   # the colour quantities (one owner: quantities.py)
+from .quantities import AUTO, AUTO_RULE, NAMES   # the colour quantities (one owner: quantities.py)
+COLORS = (AUTO,) + NAMES                # what --color accepts
 SCALES = ("layer", "global")
 DEFAULT_DURATION = 12.0      # seconds: a film about this long whatever its snapshots
 MIN_DURATION, MAX_DURATION = 0.5, 600.0
@@ -25,8 +26,9 @@ class DrawOptions:
     """What a picture shows and how a film is paced.
 
     color: a colour quantity of :mod:`.quantities` ("weight" W_t, "change"
-    W_t - W_0, "update" (W_t - W_prev) / steps between them); nodes show the
-    same quantity of the biases.
+    W_t - W_0, "update" (W_t - W_prev) / steps between them), or "auto" (the
+    default: chosen per run by :func:`.quantities.auto`, see ``for_runs``);
+    nodes show the same quantity of the biases.
     scale: "layer" (one robust symmetric scale per gap) or "global" (one for all).
     units: "auto", "all" or a number K of units shown per large layer.
     edges: "auto" (all edges of a gap up to AUTO_EDGES lines, else the
@@ -36,9 +38,10 @@ class DrawOptions:
     sample: "auto", "none" or N, the held-out row followed through the
     network (:mod:`.sample`; checked against a run when drawn).
     """
-    color: str = setting("weight", "what colours show: the weight, its change since the "
-                         "start W - W0, or the update per step since the previous snapshot",
-                         choices=COLORS, metavar="weight|change|update")
+    color: str = setting(AUTO, "what colours show: the weight, its change since the "
+                         "start W - W0, or the update per step since the previous snapshot; "
+                         + AUTO_RULE.replace("\u2212", "-").replace("\u2080", "0"),
+                         choices=COLORS, metavar="auto|weight|change|update")
     scale: str = setting("layer", "one colour scale per gap between layers, or one for all",
                          choices=SCALES, metavar="layer|global")
     units: object = setting("auto", "units shown per large layer: the K most important, or "
@@ -85,7 +88,7 @@ class DrawOptions:
 
         color = str(self.color).lower()
         if color not in COLORS:
-            fail("color", f"must be weight, change or update (got {self.color!r})")
+            fail("color", f"must be auto, weight, change or update (got {self.color!r})")
         scale = str(self.scale).lower()
         if scale not in SCALES:
             fail("scale", f"must be layer or global (got {self.scale!r})")
@@ -110,6 +113,14 @@ class DrawOptions:
         """{name: (field, metadata)}: the options' one declaration, from which
         the command line's flags and help are made."""
         return declared(cls)
+
+    def for_runs(self, runs) -> "DrawOptions":
+        """These options with ``color`` "auto" resolved for ``runs`` (a run or
+        runs drawn side by side, which share one quantity)."""
+        if self.color != AUTO:
+            return self
+        from .quantities import auto
+        return replace(self, color=auto(runs if isinstance(runs, (list, tuple)) else [runs]))
 
     @property
     def top_k(self) -> int:

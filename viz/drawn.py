@@ -122,7 +122,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     "difference"); ``basis``: per gap, the arrays units and top:K edges are
     chosen by (default: the quantity's, from the final snapshot);
     ``sample_scales`` False leaves the scales to the caller (``set_scales``)."""
-    opts = options or DrawOptions()
+    opts = (options or DrawOptions()).for_runs(run)    # --color auto: this run's rule
     q = quantities.get(quantity or opts.color)
     W, H = opts.size
     panel_px = tuple(panel_px or (W * FILM_PANEL[0], H * FILM_PANEL[1]))
@@ -191,6 +191,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
                            "col": int(b), "kind": "line" if kind == "lines" else "dense"})
                          for a, b in zip(r.tolist(), c.tolist()))
     G.graph["gap_kind"], G.graph["masks"] = kinds, masks
+    G.graph["quantity"] = q.legend("tiles" in kinds)
     if sample_scales:
         set_scales(G, gap_samples(G, run))
     unit_maps.set_ranges(G, run)

@@ -8,7 +8,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .labels import short
+from .labels import epoch_text, short, steps_per_epoch
 from .draw_options import DrawOptions
 from .outputs import check_output, check_size, formats, write
 
@@ -57,9 +57,10 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     panel = DrawnPanel(ax, G, fs, fast=False, health=health)
     values = ValueSource(G, run).at(i)
     panel.update(values, i)
-    cap = fig.text(rect[0] + rect[2] / 2, 0.012, caption(G, "taken over the whole run"),
+    text = caption(G, "taken over the whole run", joined=True)
+    cap = fig.text(rect[0] + rect[2] / 2, 0.012, text,
                    ha="center", va="bottom", fontsize=fs * 0.8, color="0.25")
-    lines = caption(G).count("\n") + 1                  # a sample adds a line
+    lines = text.count("\n") + 1                  # a sample adds a line
     over = draw_map_legend(fig, G, fs * 0.8, rect[0] + rect[2] / 2,
                            0.012 + (0.26 + 0.16 * (lines - 1)) * zoom / fh)
     items = health_marks.legend_items(health.marks, False, fs * 0.8)
@@ -70,7 +71,7 @@ def render_figure(run, path, snapshot=-1, options=None, dpi=200, size=None):
     m = run.metrics
     row = m.iloc[max(int(np.searchsorted(m["step"].to_numpy(), snap.step, "right")) - 1, 0)]
     what = "final" if i == n - 1 else f"snapshot {i}"
-    title = f"{run.name}: {what} {G.graph['color']}s, epoch {snap.epoch:g}"
+    title = f"{run.name}: {what} {G.graph['color']}s, {epoch_text(snap.step, steps_per_epoch(run))}"
     acc = row.get("val_acc", np.nan)
     if np.isfinite(acc):
         title += f", val acc {acc:.1%}"

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 
 from .decor import legend_height_px
 from .drawn import FILM_PANEL, ValueSource, build_drawn_graph
-from .labels import short, training_line
+from .labels import epoch_text, short, steps_per_epoch, training_line
 from .draw_options import DrawOptions
 from .painter import DrawnPanel
 from .ratio_strip import RatioStrips, ratio_series, strip_rects
@@ -31,10 +31,18 @@ from .sprites import RegionLayer, TextSprite, class_colours, region_grid, region
 PANEL_RECT = (0.015, 0.17, FILM_PANEL[0], FILM_PANEL[1])
 
 
-def caption(G, fixed="fixed for the whole film") -> str:
-    """What the colours show and how they are scaled, for under a picture."""
+CLIPPED = "\u25b8 at a colour bar's end: values beyond it, drawn in its end colour"
+
+
+def caption(G, fixed="fixed for the whole film", joined=False) -> str:
+    """What the colours of lines, tiles and units show and how they are
+    scaled, for under a picture; a line on the colour bars' arrow ends where
+    some values lie beyond a bar (``joined``: on the first line, for wide
+    pictures such as the figure)."""
     scale = ("one scale per gap" if G.graph["scale"] == "layer" else "one scale for all gaps")
-    text = f"colour: {G.graph['quantity']}  \u00b7  {scale}, {fixed}; arrows: clipped"
+    text = f"{G.graph['quantity']}  \u00b7  {scale}, {fixed}"
+    if any(lo or hi for lo, hi in G.graph.get("clipped") or ()):
+        text += ("; " if joined else "\n") + CLIPPED
     if G.graph.get("conv"):
         from .drawn_conv import tile_caption
         text += "\n" + tile_caption(G)
@@ -52,7 +60,7 @@ class FrameRenderer:
 
     def __init__(self, run, options=None, dpi=100):
         self.run = run
-        self.opts = opts = options or DrawOptions()
+        self.opts = opts = (options or DrawOptions()).for_runs(run)
         W, H = self.size = opts.size
         fs = max(6.0, 10.0 * min(W / 1280, H / 720) * 100 / dpi)
         px = dpi / 72                                   # pixels per point
@@ -70,7 +78,9 @@ class FrameRenderer:
         ncol = health_marks.legend_columns(items, 0.6 * W, fs * 0.85, dpi) if items else 1
         rows = -(-len(items) // ncol) if items else 0
         maps = has_maps(run, run.sizes, bool(run.config["data"].get("input_shape")))
-        extra = int(run.is_conv) + int(follows_sample(run, opts))   # caption lines
+        # caption lines: the colour bars' arrow ends (nearly every run: each
+        # scale is a percentile), a conv run's tiles, a followed sample
+        extra = 1 + int(run.is_conv) + int(follows_sample(run, opts))
         below = room_below(H, fs, px, bool(self.health.marks), rows, maps, extra,
                            sample_row=follows_sample(run, opts) and not maps)
         bottom = max(PANEL_RECT[1], below / H)
@@ -84,6 +94,7 @@ class FrameRenderer:
         self.classify = data["task"] == "classification"
         self.samples = run.samples() if self.classify else None
         self.fs = fs
+        self.per_epoch = steps_per_epoch(run)
         ax = self.fig.add_axes(rect)
         self.panel = DrawnPanel(ax, self.G, fs, fast=True, health=self.health)
         self.title = TextSprite(self.size, dpi, 0.31, 0.975, fs * 1.45)
@@ -232,7 +243,7 @@ class FrameRenderer:
         m = self.run.metrics
         i = int(np.searchsorted(m["step"].to_numpy(), step, side="right")) - 1
         row = m.iloc[max(i, 0)]
-        parts = {"epoch": f"epoch {epoch:.1f}", "step": f"step {step:,}"}
+        parts = {"epoch": epoch_text(step, self.per_epoch), "step": f"step {step:,}"}
         has_val = np.isfinite(row.get("val_loss", np.nan))
         which = "val" if has_val else "train"
         loss = row[f"{which}_loss"]

@@ -61,6 +61,27 @@ def training_line(run) -> str:
     return " \u00b7 ".join(parts)
 
 
+def steps_per_epoch(run) -> int:
+    """Training steps per epoch, from the last snapshot past epoch 0 (1 when
+    none is)."""
+    snaps = run.snapshots
+    for i in range(len(snaps) - 1, 0, -1):
+        step, epoch = int(snaps.steps[i]), float(snaps.epochs[i])
+        if epoch > 0 and step > 0:
+            return max(int(round(step / epoch)), 1)
+    return 1
+
+
+def epoch_text(step, per_epoch, epochs=None) -> str:
+    """The epoch a title shows beside ``step``: the step's own epoch, so the
+    two always agree ("epoch 151 of 300 \u00b7 step 151", never "epoch
+    150.5 \u00b7 step 151"): whole with one step per epoch, else to a tenth;
+    "of N" with the run's epochs."""
+    e = step / max(int(per_epoch), 1)
+    text = f"epoch {e:.0f}" if per_epoch <= 1 else f"epoch {e:.1f}"
+    return text + (f" of {epochs:g}" if epochs else "")
+
+
 def layer_labels(sizes, activation=None, image_shape=None):
     """Two-line labels under each column: "input\\n784", "hidden 1\\n32 relu"..."""
     first = (f"input {image_shape[0]}\u00d7{image_shape[1]}" if image_shape

@@ -66,6 +66,7 @@ class DrawnPanel:
                 self.counts = CountLabels(self, self.marks, fontsize, self.label_texts)
         self.sample = (SamplePaint(self, fontsize, legends)   # --sample: see sample_paint
                        if G.graph.get("sample") is not None else None)
+        self.note = StartNote(self, fontsize) if G.graph["color"] in START_NOTES else None
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
@@ -233,6 +234,8 @@ class DrawnPanel:
                     im.set_data(rgb[ts["map"], k])
         if self.sample is not None:
             self.sample.update(values)
+        if self.note is not None:
+            self.note.update(values)
 
     def _tile_colours(self, ts, values, table):
         """(rows + 1, units, 3) colours of a tile gap's values; the extra
@@ -276,4 +279,87 @@ class DrawnPanel:
             self.marks.paint()
             if self.counts is not None:
                 self.counts.draw(buffer)
+        if self.note is not None:
+            self.note.paint(buffer)
 
+
+# What a panel says while its quantity is zero everywhere (change and update
+# at snapshot 0): a first frame that explains itself instead of a blank diagram.
+START_NOTES = {"change": ("epoch 0:", "no change", "yet: W = W\u2080"),
+               "update": ("epoch 0:", "no update", "yet")}
+
+
+class StartNote:
+    """Three short lines centred in the widest room between two columns, clear of
+    their units, maps, input grid and tiles (over the blank tiles where no
+    room between them fits the note at the smallest size), on a white box,
+    shown while every drawn value is zero."""
+
+    def __init__(self, panel, fontsize):
+        self.panel, G = panel, panel.G
+        self.lines = START_NOTES[G.graph["color"]]
+        ax = panel.ax
+        self.shown = False
+        fig = ax.get_figure(root=True)
+        pos = ax.get_position()
+        W, H = int(fig.bbox.width), int(fig.bbox.height)
+        from PIL import ImageFont
+        from matplotlib.font_manager import FontProperties, findfont
+        font = ImageFont.truetype(findfont(FontProperties()), 100)
+        need = max(font.getlength(t) for t in self.lines) / 100 * fig.dpi / 72   # px per pt
+
+        def room(tiles):
+            a, b, l = widest_room(G, tiles)
+            return a, b, ((b - a) * pos.width * W - 6     # px between the units
+                          - panel.radius.get(l, 0) - panel.radius.get(l + 1, 0))
+        a, b, px = room(True)                 # clear of the tiles where it fits
+        if px < need * decor.MIN_PT:
+            a, b, px = room(False)            # else over blank tiles
+        x = 0.5 * (a + b)
+        size = max(decor.MIN_PT, min(decor.pt(fontsize), px / need))   # smaller where narrow
+        if not panel.fast:
+            self.text = ax.text(x, 0.5, "\n".join(self.lines), ha="center", va="center",
+                                fontsize=size, color="0.2", visible=False, zorder=5,
+                                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="none"))
+            return
+        from .sprites import TextSprite
+        fx = pos.x0 + x * pos.width                        # the centre, figure units
+        half = min(fx, 1 - fx)                             # as wide as keeps it centred
+        line = 1.45 * size * fig.dpi / 72 / H             # a line's height (figure units)
+        top = pos.y0 + 0.5 * pos.height + line * len(self.lines) / 2
+        self.sprites = [TextSprite((W, H), fig.dpi, fx, top - k * line, size,
+                                   width=2 * half, bold=False) for k in range(len(self.lines))]
+        wide = max(s.font.getlength(t) for s, t in zip(self.sprites, self.lines)) + 4
+        cx = fx * W
+        self.back = (max(int(cx - wide / 2), 0), min(int(cx + wide / 2), W),
+                     self.sprites[0].top - 2, self.sprites[-1].top + self.sprites[-1].box[1])
+
+    def update(self, values):
+        self.shown = all(not np.any(g) for g in values.gaps)
+        if not self.panel.fast:
+            self.text.set_visible(self.shown)
+
+    def paint(self, buffer):
+        if self.shown:
+            x0, x1, t, b = self.back
+            buffer[max(t, 0):b, x0:x1, :3] = 255
+            for sprite, text in zip(self.sprites, self.lines):
+                sprite.draw(buffer, text)
+
+
+def widest_room(G, tiles=True):
+    """(x0, x1, l) in panel units and gap: the widest span between two
+    neighbouring columns, from the right edge of one (its units, maps, the
+    input grid and, with ``tiles``, its tiles) to the left edge of the next.
+    Without ``tiles`` they do not count: while the note shows, they are blank."""
+    n = len(G.graph["sizes"])
+    lo, hi = [1.0] * n, [0.0] * n
+    for _, d in G.nodes(data=True):
+        l = d["layer"]
+        for box in (d.get("map"), d.get("box") if d["kind"] == "grid" else None,
+                    d.get("tile") if tiles else None):
+            if box is not None:
+                lo[l], hi[l] = min(lo[l], box[0]), max(hi[l], box[2])
+        lo[l], hi[l] = min(lo[l], d["x"]), max(hi[l], d["x"])
+    rooms = [(lo[l + 1] - hi[l], hi[l], lo[l + 1], l) for l in range(n - 1)]
+    return max(rooms)[1:]

@@ -195,9 +195,10 @@ def attach(G, run, choice):
 
 def legend(q, G) -> str:
     """What lines, tiles and units show with a sample (:class:`.quantities.Quantity` q)."""
+    drawn = "lines, tiles" if "tiles" in G.graph["gap_kind"] else "lines"
     if G.graph["sample_scales"][-1] == (0.0, 1.0):
-        return f"{q.edge} (lines, tiles)"
-    return f"{q.edge} (lines, tiles), {q.node} (outputs)"
+        return f"{drawn}: {q.edge}"
+    return f"{drawn}: {q.edge}; outputs: {q.node}"
 
 
 def answer(G, acts):

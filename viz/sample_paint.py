@@ -202,8 +202,10 @@ def draw_legends(ax, G, fontsize, below_px=None):
             entries.append((l, lo, hi, "activation" if l == 1 else "", f"{hi:.2g}"))
     xs = [bbox.x0 + x * bbox.width for x in G.graph["x"]]
     arts = []
-    if mid - h / 2 < 0.012 * FH + 2 * 1.3 * size * px + 2:
-        return arts     # no room above a two-line caption (comparisons side by side)
+    from .frame import caption                    # its lines: under every picture
+    lines = caption(G).count("\n") + 1
+    if mid - h / 2 < 0.012 * FH + lines * 1.3 * size * px + 2:
+        return arts     # no room above the caption (comparisons side by side)
     end = -np.inf                   # the right end of the legend to the left
     for l, lo, hi, word, right_text in entries:
         room = min([abs(xs[l] - xs[k]) for k in (l - 1, l + 1) if 0 <= k < len(xs)] or [FW])

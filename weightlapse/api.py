@@ -177,8 +177,9 @@ def render(run, path, *, color=None, scale=None, units=None, edges=None, duratio
            fps=None, size=None, sample=None, dpi=100, options=None, progress=None):
     """Film a run as .mp4 (H.264) or .gif: about ``duration`` seconds (default
     12) whatever the number of snapshots, interpolating between them, first
-    and last frames held. ``color``: weight|change|update; ``scale``:
-    layer|global; ``units``: "auto", "all" or K; ``edges``: "auto", "all" or
+    and last frames held. ``color``: auto (the default: change for image runs
+    whose initial weights outweigh what they learn, see DrawOptions), weight,
+    change or update; ``scale``: layer|global; ``units``: "auto", "all" or K; ``edges``: "auto", "all" or
     "top:K"; ``size``: (width, height); ``sample``: N, "auto" or "none", the
     held-out input followed through the network (auto: row 0 for image and
     table data). Returns the path, which a notebook shows inline."""

@@ -205,7 +205,7 @@ def report(runs, path=None, *, snapshots=200, color=None, scale=None, units=None
     """One self-contained HTML page to replay and explore runs: ``runs`` is a
     run (path or Run), a sweep folder, or a list (any iterable) of them. Written to ``path``
     (atomically) when given. ``snapshots``: at most this many evenly spaced
-    snapshots are kept; ``color`` (weight|change|update; the page can
+    snapshots are kept; ``color`` (auto|weight|change|update; the page can
     switch), ``scale``, ``units``, ``edges``, ``sample`` (the one shown
     first; the page offers 16 held-out rows to click): as for :func:`render`.
     Returns a :class:`Report`, which a notebook shows inline."""

@@ -10,7 +10,7 @@ import sys
 import warnings
 
 from .core.errors import WeightlapseError
-from .core.presets import PRESETS
+from .core.presets import band_text
 from .cli_many import add_report_parser, add_sweep_parser, cmd_report, cmd_runs, cmd_sweep
 from .cli_options import (TRAIN_KEYS, Parser, subcommand, add_declared, add_dpi,
                           add_drawing_options, add_output, add_train_options, dpi_of,
@@ -185,14 +185,9 @@ def summary(run, preset=None) -> str:
                        ("test_acc", "test acc"), ("val_loss", "val loss")):
         if fm.get(key) is not None:
             parts.append(f"{label} {fm[key]:.4f}")
-    if preset and PRESETS[preset].get("expected"):
-        lo, hi = PRESETS[preset]["expected"]
-        which = "test" if fm.get("test_acc") is not None else "val"
-        acc = fm.get(f"{which}_acc")
-        verdict = "" if acc is None else (": in band" if lo <= acc <= hi else ": OUT of band")
-        parts.append(f"preset {preset}: {which} acc {acc:.2%} against expected "
-                     f"{lo:.1%}-{hi:.1%}{verdict}" if acc is not None else
-                     f"preset {preset}: expected {lo:.1%}-{hi:.1%}")
+    band = band_text(preset, run.settings, fm) if preset else ""
+    if band:
+        parts.append(band)
     if info.get("message"):
         parts.append(info["message"])
     return "; ".join(parts)

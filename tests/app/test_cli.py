@@ -27,11 +27,44 @@ def test_train_prints_run_dir_last(tmp_path):
 def test_preset_with_override(tmp_path, capsys):
     assert main(["train", "--preset", "spiral", "--epochs", "3", "--out", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert "expected 95.0%-100.0%" in err
+    assert "expected 95.0%-100.0% is for the preset's own settings (this run: epochs 3)" in err
+    assert "band" not in err.split("expected")[1]        # no in/out verdict off the recipe
     import weightlapse as wl
     run = wl.load_run(out.strip())
     assert run.config["settings"]["training"]["epochs"] == 3          # overridden
     assert run.config["settings"]["model"]["activation"] == "tanh"    # from the preset
+
+
+def test_preset_band_on_a_subset_or_other_data(tmp_path, run_cli, images_csv):
+    """A preset's band is for its full dataset: a subset or other data says so
+    instead of "OUT of band"."""
+    code, _, err, _ = run_cli(["train", "--preset", "spiral", "--limit", "200", "-q",
+                               "--out", tmp_path, "--name", "sub"])
+    assert code == 0 and "OUT of band" not in err
+    assert ("its expected 95.0%-100.0% is for the full spiral dataset "
+            "(this run: the first 200 training rows)") in err
+    code, _, err, _ = run_cli(["train", "--preset", "mnist-mlp", "--data", images_csv,
+                               "--epochs", "2", "-q", "--out", tmp_path, "--name", "csv"])
+    assert code == 0 and "OUT of band" not in err
+    assert (f"its expected 97.0%-98.5% is for the full mnist dataset (this run: data "
+            f"{images_csv}, epochs 2)") in err
+
+
+def test_preset_band_verdict_only_on_the_recipe():
+    from weightlapse.core.presets import PRESETS, band_text, departures
+    own = dict(PRESETS["mnist-mlp"]["settings"], limit=None, data=None, out="x",
+               snapshot_every=7, device="cpu")             # recording settings do not count
+    assert departures("mnist-mlp", own) == []
+    assert band_text("mnist-mlp", own, {"test_acc": 0.9744}) == \
+        "preset mnist-mlp: test acc 97.44% against expected 97.0%-98.5%: in band"
+    assert band_text("mnist-mlp", own, {"val_acc": 0.8833}).endswith(": OUT of band")
+    sub = dict(own, limit=3000)
+    assert band_text("mnist-mlp", sub, {"val_acc": 0.8833}) == (
+        "preset mnist-mlp: val acc 88.33%; its expected 97.0%-98.5% is for the full mnist "
+        "dataset (this run: the first 3,000 training rows)")
+    assert departures("mnist-mlp", dict(own, dataset="fashion-mnist", hidden=[64, 32])) == \
+        ["dataset fashion-mnist", "hidden 64,32"]
+    assert band_text("mnist-mlp", own, {}) == "preset mnist-mlp: expected 97.0%-98.5%"
 
 
 def exit_status(argv):

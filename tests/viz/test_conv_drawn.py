@@ -97,7 +97,7 @@ def test_tile_pictures_put_each_cell_in_its_place():
 
 
 def test_channels_chosen_by_importance_ordered_by_similarity_with_more(many_channels):
-    G = build_drawn_graph(many_channels)
+    G = build_drawn_graph(many_channels, DrawOptions.create(color="weight"))   # not auto's change
     shown, more = G.graph["shown"][1], G.graph["more"][1]
     assert len(shown) == MAX_AUTO_TILED and more == 40 - MAX_AUTO_TILED
     assert G.nodes["1:more"]["label"] == f"+{more} more"
@@ -152,7 +152,8 @@ def test_render_figure_report_and_graph_export(conv_run, tmp_path):
     run = payload["runs"][0]
     assert [t["gap"] for t in run["scene"]["tileGaps"]] == [0, 1, 2]
     assert [len(L["rows"]) for L in run["layers"]] == [9, 4 * 9, 6 * 9, 12]
-    H = graph_with_values(build_drawn_graph(conv_run), conv_run, -1)
+    H = graph_with_values(build_drawn_graph(conv_run, DrawOptions.create(color="weight")),
+                          conv_run, -1)
     snap = conv_run.snapshots[-1]
     for a, b, d in H.edges(data=True):
         if d["kind"] == "slice" and d["gap"] == 1:

@@ -371,7 +371,7 @@ BAD = [
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--edges", "top:0"], "--edges must be"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--fps", "0"], "--fps must be"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--fps", "fast"], "--fps"),
-    (["render", "{run}", "-o", "{tmp}/x.mp4", "--color", "red"], "--color must be weight"),
+    (["render", "{run}", "-o", "{tmp}/x.mp4", "--color", "red"], "--color must be auto, weight"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--scale", "log"], "--scale must be layer"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--units", "0"], "--units must be"),
     (["render", "{run}", "-o", "{tmp}/x.mp4", "--units", "many"], "--units must be"),

@@ -92,6 +92,19 @@ def test_film_frame_text_fits(size, which, spirals, image_run, conv_image_run):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("which", ["spiral", "image"])
+def test_first_frame_note_fits(size, which, spirals, image_run):
+    """The note on a change film's blank first frame stays on the canvas and
+    off every other text."""
+    run = spirals[0] if which == "spiral" else image_run
+    fr = FrameRenderer(run, DrawOptions.create(size=size, color="change"))
+    fr.frame_at(0)
+    assert fr.panel.note.shown
+    problems = layout_problems(fr.fig, [fr.title] + fr.panel.note.sprites, [fr.panel])
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("which", ["spiral", "image"])
 def test_side_by_side_video_text_fits(size, which, spirals, image_run):
     runs = spirals if which == "spiral" else [image_run, image_run]
     cr = CompareRenderer(runs, DrawOptions.create(size=size))

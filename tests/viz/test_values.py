@@ -104,17 +104,18 @@ def test_shown_cut_and_lerp():
 
 def test_the_quantities_have_one_owner():
     """--color, the legends and the report's switch come from viz.quantities."""
-    assert COLORS == quantities.NAMES == ("weight", "change", "update")
+    assert quantities.NAMES == ("weight", "change", "update")
+    assert COLORS == ("auto",) + quantities.NAMES       # auto: chosen per run
     assert "difference" in quantities.QUANTITIES and "difference" not in COLORS
     W, W0, W1 = np.array([2.5, 0.0]), np.array([1.0, 2.0]), np.array([1.5, 1.0])
     assert quantities.value("weight", W, W0).tolist() == [2.5, 0.0]
     assert quantities.value("change", W, W0).tolist() == [1.5, -2.0]
     assert quantities.value("update", W, W0, W1, steps=2).tolist() == [0.5, -0.5]
     assert quantities.value("update", W, W0, None).tolist() == [0.0, 0.0]
-    assert [e["name"] for e in quantities.page_entries()] == list(COLORS)
-    for name in COLORS:
+    assert [e["name"] for e in quantities.page_entries()] == list(quantities.NAMES)
+    for name in quantities.NAMES:
         q = quantities.get(name)
-        assert q.legend().startswith(q.edge) and q.node in q.legend()
+        assert q.legend() == f"lines, tiles: {q.edge}; units: {q.node}"   # a unit legend too
     with pytest.raises(wl.WeightlapseError, match="color"):
         DrawOptions.create(color="difference")
 

@@ -95,6 +95,7 @@ def build_report(paths, path=None, snapshots=200, color=None, scale=None, units=
         raise ConfigError(f"{arg('snapshots')} must be a whole number >= 2 (got {snapshots!r})")
     opts = options or DrawOptions.create(color=color, scale=scale, units=units, edges=edges)
     runs, left_out = expand_runs(paths)
+    opts = opts.for_runs(list(runs))          # --color auto: the page opens on its choice
     reference = first = None
     payloads, healths = [], []
     for r in runs:

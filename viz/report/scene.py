@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..drawn import build_drawn_graph
-from ..draw_options import COLORS
+from ..quantities import NAMES as COLORS   # the concrete quantities (not auto)
 
 WIDTH, HEIGHT = 960, 600
 PANEL = (960, 500)      # the drawn graph's panel in canvas pixels

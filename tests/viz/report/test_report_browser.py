@@ -173,7 +173,8 @@ def test_clicking_a_unit_highlights_it(single):
 
 def test_image_run_receptive_fields(image_run, tmp_path, open_page):
     path = tmp_path / "digits.html"
-    wl.report(image_run, path, snapshots=20, units=10)    # tiles of 3 px per input pixel
+    wl.report(image_run, path, snapshots=20, units=10,    # tiles of 3 px per input pixel
+              color="weight")                              # opens on weights, not auto's change
     page = open_page(path)
     try:
         shown = page.js("""() => { const s = []; const c = weightlapse;
