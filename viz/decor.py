@@ -57,8 +57,11 @@ def draw_labels(ax, G, fontsize, radius_px):
         elif d["kind"] == "input" and G.graph["feature_names"]:
             texts.append(ax.text(d["x"] - r * dx, d["y"], short(d["label"]), ha="right",
                                  va="center", fontsize=pt(fontsize * 0.85), clip_on=False))
-        elif d["kind"] == "more":
-            texts.append(ax.text(d["x"], d["y"], d["label"], ha="center", va="center",
+        elif d["kind"] == "more":     # hung under its tiles where they set a "top"
+            hang = "top" in d
+            y = min(d["top"], d["y"] + 7 / G.graph["panel_px"][1]) if hang else d["y"]
+            texts.append(ax.text(d["x"], y, d["label"], ha="center",
+                                 va="top" if hang else "center",
                                  fontsize=pt(fontsize * 0.85), color="0.3", style="italic",
                                  clip_on=False, bbox=dict(boxstyle="round,pad=0.2",
                                                           fc="white", ec="0.75", lw=0.6)))

@@ -189,8 +189,8 @@ def place_tiles(G, layer, units, xs, pitch, panel_px, aspect, start, crisp=0):
     more = f"{layer}:more"
     if more in G:   # under the lowest tile, clear of it
         lowest = min(G.nodes[f"{layer}:{j}"]["tile"][1] for j in units)
-        # its text grows with the frame, so its clearance does too
-        G.nodes[more]["y"] = min(G.nodes[more]["y"], lowest - max(10, 0.02 * ph) / ph)
+        G.nodes[more]["y"] = min(G.nodes[more]["y"], lowest - 10 / ph)
+        G.nodes[more]["top"] = lowest - 7 / ph   # its label (and frame) hangs below this
         if crisp:   # a conv run: under its tiles, clear of the next column's label
             x0 = min(G.nodes[f"{layer}:{j}"]["tile"][0] for j in units)
             G.nodes[more]["x"] = 0.5 * (x0 + xs[layer])
