@@ -14,7 +14,10 @@ film (1280x720, default drawing options) and reports per gap between layers:
   as tall as the units and tiles drawn in them (a conv run's tile gaps: from
   the column on the left to the tiles' column, tiles included);
 - in range: the share of drawn edges (tile pixels for tiles) whose
-  |value| / scale lies in [0.1, 1], over the same frames;
+  |value| / scale lies in [0.1, 1], over the same frames, of those whose
+  value is not exactly 0 (under --color change an unchanged weight, such as
+  one from an MNIST border pixel no digit touches, or any weight on the
+  first frame, is white by right and says nothing of the scale);
 - the smallest drawn unit's diameter in pixels, and the film's duration;
 - unit marks (issue 18): of the dead units shown, the share drawn visibly
   hollow (white centre, its grey ring more than 40/255 from white); of the
@@ -150,7 +153,7 @@ def measure(run, frames):
     marked = [0, 0]
     coloured = np.zeros(len(boxes))
     inside = np.zeros(len(boxes))
-    total = np.zeros(len(boxes))
+    total = np.zeros(len(boxes)) + 1e-12     # no non-zero entry at all: 0% in range
     for p in pick:
         img = r.frame_at(p)[..., :3].astype(np.int16)
         v = r.values.at(p)
@@ -160,6 +163,7 @@ def measure(run, frames):
             mask = G.graph["masks"][l]
             vals = v.gaps[l][mask] if mask is not None else v.gaps[l].ravel()
             a = np.abs(vals) / G.graph["scales"][l]
+            a = a[a > 0]        # an exact zero is white by right: nothing changed there
             inside[l] += np.count_nonzero((a >= 0.1) & (a <= 1))
             total[l] += a.size
         n, ok = mark_stats(r, img, p)

@@ -275,6 +275,7 @@
     },
     cursorPx() { return curves.cursorPx(); },
     /* the update-ratio strips' cursors (design px, one per W[i]), null without strips */
+    labelBoxes(run) { return views[run || 0].labelBoxes; },   // [x0, x1, text] of the layer labels
     stripCursors(run) { const v = views[run || 0]; return v.strips ? v.strips.cursors.slice() : null; },
     /* a shown unit's mark at the current snapshot ("dead", "saturated" or null), and a
        hidden layer's count over all its units (null without marks) */

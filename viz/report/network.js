@@ -205,10 +205,25 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
 WL.NetView.prototype.drawLegends = function (ctx, kind) {
   const sc = this.scene, H = sc.height;
   ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.font = this.font(12);
+  const at = l => (l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : sc.layers[l].x);
   sc.layers.forEach((layer, l) => {
-    const x = l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : layer.x;
+    const x = at(l);
     const ts = this.textScale;
-    this.text(ctx, layer.label, x, H - 6 - 20 * ts);
+    // as wide as the room to the next labels allows (close conv columns, small canvases)
+    const room = Math.min(...[l - 1, l + 1].filter(k => k >= 0 && k < sc.layers.length)
+                            .map(k => Math.abs(at(k) - x)), 2 * x, 2 * (sc.width - x)) - 8;
+    // too wide: first smaller (down to 9 px), then its last " · " parts dropped
+    // ("input 28×28 · 784 pixels" -> "input 28×28"), then smaller still
+    let label = layer.label, size = 12;
+    ctx.font = this.font(size);
+    const width = () => ctx.measureText(label).width;
+    if (width() > room) { size = Math.max(12 * room / width(), 9); ctx.font = this.font(size); }
+    while (width() > room && label.includes(" \u00b7 ")) label = label.slice(0, label.lastIndexOf(" \u00b7 "));
+    if (width() > room) ctx.font = this.font(Math.max(size * room / width(), 7));
+    this.text(ctx, label, x, H - 6 - 20 * ts);
+    const w = ctx.measureText(label).width, cx = Math.min(Math.max(x, w / 2 + 3), sc.width - w / 2 - 3);
+    (this.labelBoxes = l ? this.labelBoxes : []).push([cx - w / 2, cx + w / 2, label]);
+    ctx.font = this.font(12);
     const counted = this.run.marks && l > 0 && l < sc.layers.length - 1;   // drawn per snapshot
     if (layer.shown && !counted) this.text(ctx, layer.shown, x, H - 6 - 5 * ts);
   });

@@ -517,3 +517,24 @@ def test_a_regression_sample_shows_its_prediction_not_class_words(tmp_path, open
         page.check_clean()
     finally:
         page.page.close()
+
+
+def test_layer_labels_of_close_columns_stay_apart(image_run, mnist_dir, tmp_path, open_page):
+    """A conv run beside an MLP (each canvas shown small, its text larger):
+    the layer labels under close columns shrink or shorten, never overlap,
+    and stay inside the canvas (960 design px wide)."""
+    conv = wl.train(dataset="mnist", data_dir=mnist_dir, limit=300, conv=[[6, 5], [16, 5]],
+                    pool=2, hidden=[32], epochs=1, out=tmp_path, name="cnn", progress=False)
+    path = tmp_path / "two.html"
+    wl.report([image_run, conv], path, snapshots=5)
+    page = open_page(path)
+    try:
+        for run, n in ((0, 4), (1, 5)):
+            boxes = page.js("r => weightlapse.labelBoxes(r)", run)
+            assert len(boxes) == n
+            for (a0, a1, ta), (b0, b1, tb) in zip(boxes, boxes[1:]):
+                assert a1 <= b0 + 0.5, (ta, tb)
+            assert boxes[0][0] >= 0 and boxes[-1][1] <= 960
+        page.check_clean()
+    finally:
+        page.page.close()
