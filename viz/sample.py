@@ -189,6 +189,10 @@ def attach(G, run, choice):
     shown = G.graph["shown"]
     scales = ranges(s.activation, s.task, [None] + [np.concatenate([A[l][shown[l]] for A in acts])
                                                    for l in range(1, len(shown))])
+    maps = G.graph.get("response_range")
+    if maps:        # 2-D data: a unit's fill on its map's range, so the two agree
+        scales = [r if l == 0 or l == len(shown) - 1 or maps[l] is None else tuple(maps[l])
+                  for l, r in enumerate(scales)]
     G.graph["sample_scales"] = scales
     return s
 

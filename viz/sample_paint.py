@@ -59,6 +59,8 @@ class SamplePaint:
         self.last = len(g["sizes"]) - 1
         self.classify = self.scales[-1] == (0.0, 1.0)
         self.luts = [None] + [table(lo) for lo, _ in self.scales[1:]]
+        from .unit_maps import lut
+        self.maps = lut() if g.get("response_grid") else None   # the maps' colours
         self.shown = [np.asarray(s, np.intp) for s in g["shown"]]
         self._draw_input()
         self._build_bars(fontsize)
@@ -140,7 +142,11 @@ class SamplePaint:
                 continue            # a regression's outputs keep their bias colours
             if sc is not None and hasattr(sc, "set_facecolor"):
                 lo, hi = self.scales[l]
-                sc.set_facecolor(self.luts[l][_index(acts[l][self.shown[l]], lo, hi)])
+                if self.maps is not None and l < self.last:     # 2-D data: as its map is
+                    from .unit_maps import map_rgb
+                    sc.set_facecolor(map_rgb(acts[l][self.shown[l]], (lo, hi), self.maps))
+                else:
+                    sc.set_facecolor(self.luts[l][_index(acts[l][self.shown[l]], lo, hi)])
         if not self.fast and self.bars:
             p = acts[self.last][self.shown[self.last]]
             w = self.bar_len / self.ax.get_window_extent().width

@@ -169,6 +169,22 @@ def test_2d_data_keeps_its_inputs_and_shows_a_sample_only_when_asked(train_spira
     np.testing.assert_allclose(r.panel.nodes[0].get_facecolors()[:, :3], [INPUT_GREY] * 2)
 
 
+def test_a_2d_samples_fills_are_coloured_as_the_maps_are(train_spiral, tmp_path):
+    """A ReLU spiral run with --sample: each hidden unit's fill is its map's
+    colour for that activation (the maps' range and mapping, their legend)."""
+    from weightlapse.viz.unit_maps import lut, map_rgb
+    run = train_spiral(tmp_path, "relu", activation="relu")
+    r = FrameRenderer(run, DrawOptions.create(sample=4))
+    G = r.G
+    for l in (1, 2):
+        assert G.graph["sample_scales"][l] == tuple(G.graph["response_range"][l])
+    r.frame_at(len(run.snapshots) - 1)
+    acts = r.values.at(len(run.snapshots) - 1).acts
+    for l in (1, 2):
+        want = map_rgb(acts[l][G.graph["shown"][l]], G.graph["response_range"][l], lut())
+        np.testing.assert_allclose(r.panel.nodes[l].get_facecolors()[:, :3], want, atol=1e-6)
+
+
 def test_graph_export_carries_the_sample(image_run, tmp_path):
     X, y = image_run.files.read_probe()
     G = wl.graph(image_run, tmp_path / "g.json", sample=7, snapshot=2)
