@@ -215,5 +215,6 @@ def tile_caption(G) -> str:
     n_conv = len(G.graph["conv"])
     dense = G.graph["layer_labels"][n_conv + 1].split("\n")[0]
     bh, bw = G.graph["tile_block"][n_conv]
-    return (f"tiles: kernels (a cell per channel to the left, row by row); "
-            f"{dense}: weights from each pooled {bh}\u00d7{bw} map")
+    pooled = "pooled " if int(G.graph["conv"][-1].get("pool") or 1) > 1 else ""
+    return (f"tiles: kernels (a cell per shown channel to the left, row by row); "
+            f"{dense}: weights from each {pooled}{bh}\u00d7{bw} map")

@@ -241,3 +241,12 @@ def test_update_ratio_strips_cover_every_weight_array(conv_run):
     for i in range(4):
         r = table[table.layer == i]["update_ratio"].to_numpy(float)
         np.testing.assert_allclose(series.log10[i], np.log10(r[np.isfinite(r) & (r > 0)]))
+
+
+def test_the_tile_caption_says_pooled_only_when_pooled(conv_run, images_csv, tmp_path):
+    from weightlapse.viz.drawn_conv import tile_caption
+    assert "each pooled 3\u00d73 map" in tile_caption(build_drawn_graph(conv_run))
+    flat = wl.train(data=images_csv, out=tmp_path, name="nopool", conv=[[3, 3]], pool=1,
+                    hidden=[4], epochs=1, snapshot_every=4)
+    text = tile_caption(build_drawn_graph(flat))
+    assert "pooled" not in text and "each 10\u00d710 map" in text
