@@ -6,7 +6,8 @@ holds over the closed interval [step_k, step_{k+1} - 1] (the last one over
 [step, step]), so intervals never overlap. Every shown edge carries ``value``
 (the colour quantity), every hidden and output unit ``value`` (its bias
 quantity), and an image tile's field edge (a conv run's slice edge, one
-cell of a tile) ``norm``, as timed attribute values
+cell of a tile) ``norm``, and with a sample (``--sample``) every unit its
+``activation`` (an output of a classifier its ``probability``), as timed values
 (``<attvalue for=... value=... start=... end=...>``); the static attributes
 (positions, labels, ``weight``: the final value) are those of the one-snapshot
 export; the graph's attributes are the drawn graph's, with ``mode="dynamic"``.
@@ -68,6 +69,7 @@ def dynamic_graph(G, run):
     E = np.empty((n, len(lines)), np.float64)
     F = np.empty((n, len(fields)), np.float64)
     U = np.empty((n, len(units)), np.float64)
+    A = np.full((n, len(units)), np.nan) if G.graph.get("sample") is not None else None
     source = ValueSource(G, run)
     for k in range(n):
         v = source.at(k)
@@ -76,8 +78,10 @@ def dynamic_graph(G, run):
             E[k, sel] = v.gaps[g][row[sel], col[sel]]
         for m, (g, rows, c) in enumerate(field_at):
             F[k, m] = np.linalg.norm(v.gaps[g][rows, c])
-        for m, (_, l, o) in enumerate(units):
+        for m, (node, l, o) in enumerate(units):
             U[k, m] = v.nodes[l][o]
+            if A is not None and v.acts is not None:      # the sample's, at this snapshot
+                A[k, m] = v.acts[l][int(node.split(":")[1])]
     times = spans(run.snapshots.steps)
     final = graph_with_values(G, run, n - 1)
     H = scalar_graph(final)
@@ -89,6 +93,11 @@ def dynamic_graph(G, run):
         H.edges[e]["value"] = timed(E[:, m])
     for m, e in enumerate(fields):
         H.edges[e]["norm"] = timed(F[:, m])
-    for m, (node, _, _) in enumerate(units):
+    last = len(G.graph["sizes"]) - 1
+    classify = A is not None and G.graph["sample_scales"][-1] == (0.0, 1.0)
+    for m, (node, l, _) in enumerate(units):
         H.nodes[node]["value"] = timed(U[:, m])
+        if A is not None:    # --sample: its activation (probability) over time too
+            key = "probability" if l == last and classify else "activation"
+            H.nodes[node][key] = timed(A[:, m])
     return H

@@ -80,6 +80,30 @@ def test_image_tiles_carry_their_norm(image_run, tmp_path):
         assert norm[k][0] == pytest.approx(float(expect), rel=1e-5)
 
 
+def test_the_sample_is_timed_too(image_run, tmp_path):
+    """--sample with --all-snapshots: each unit's activation and each
+    output's probability over time, equal to a forward pass of each snapshot."""
+    path = tmp_path / "sample.gexf"
+    G = wl.graph(image_run, path, all_snapshots=True, sample=2)
+    H = nx.read_gexf(path)
+    x = np.asarray(image_run.files.read_probe()[0][2], np.float64)
+    j, c = G.graph["shown"][1][0], G.graph["shown"][-1][0]
+    act, prob = H.nodes[f"1:{j}"]["activation"], H.nodes[f"3:{c}"]["probability"]
+    assert len(act) == len(prob) == len(image_run.snapshots)
+    for k in (0, len(act) // 2, len(act) - 1):
+        s = image_run.snapshots[k]
+        a = [x]
+        for W, b in zip(s.weights, s.biases):
+            a.append(np.asarray(a[-1]) @ np.asarray(W, np.float64) + b)
+            if len(a) < len(s.weights) + 1:
+                a[-1] = np.maximum(a[-1], 0)
+        z = a[-1]
+        p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        assert act[k][0] == pytest.approx(float(a[1][j]), rel=1e-4, abs=1e-6)
+        assert prob[k][0] == pytest.approx(float(p[c]), rel=1e-4, abs=1e-6)
+        assert act[k][1] == float(image_run.snapshots[k].step)
+
+
 def test_command_line(spiral, tmp_path, run_cli):
     out = tmp_path / "t.gexf"
     code, stdout, err, _ = run_cli(["graph", spiral.path, "--all-snapshots", "-o", out])
