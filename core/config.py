@@ -143,7 +143,7 @@ class RecordConfig:
     def validate(self):
         every = self.snapshot_every
         if isinstance(every, str) and every not in schedule.WORDS:
-            near = difflib.get_close_matches(every, schedule.WORDS, n=1)
+            near = difflib.get_close_matches(every.strip().lower(), schedule.WORDS, n=1)
             hint = f"; did you mean {near[0]}?" if near else ""
             raise ConfigError(f"{arg('snapshot_every')} must be auto, log, epoch or a "
                               f"positive number of steps (got {every!r}){hint}")

@@ -125,7 +125,7 @@ def test_presets_leave_the_schedule_to_auto():
 
 @pytest.mark.parametrize("value,fragment", [
     ("sometimes", "(got 'sometimes')"), (0, "(got 0)"), (-1, "(got -1)"),
-    ("atuo", "did you mean auto?"), ("Auto", "did you mean auto?"), (1.5, "(got 1.5)"),
+    ("atuo", "did you mean auto?"), ("Auto", "did you mean auto?"), ("LOG", "did you mean log?"), (1.5, "(got 1.5)"),
     (True, "(got True)")])
 def test_bad_values_are_a_config_error_naming_the_argument(tmp_path, value, fragment):
     with pytest.raises(ConfigError, match="snapshot_every must be auto, log, epoch or a "
