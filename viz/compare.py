@@ -121,6 +121,15 @@ def drawn_graphs(runs, options, panel_px, align=False, shared=True):
     return graphs
 
 
+def scales_shared_text(graphs, shared=True) -> str:
+    """How the panels' scales are shared, for the caption."""
+    if not shared:
+        return "each run on its own"
+    if all(G.graph.get("shared_scales", True) for G in graphs):
+        return "shared by every run"
+    return "shared by the runs of one architecture"
+
+
 def grid_shape(n, max_cols=3):
     """(columns, rows) of a grid of n panels, at most ``max_cols`` columns:
     the fewest empty cells plus rows, then the most columns (2: 2x1, 3: 3x1,
@@ -178,8 +187,7 @@ def compare_figure(runs, path, options=None, align=False, dpi=200, shared=True):
         title += f"\n{acc_col} {acc:.1%}" if np.isfinite(acc) else ""
         fig.text((c + 0.5) * pw / W, (y0 + axh + title_in - 0.05) / H, title, ha="center",
                  va="top", fontsize=8)
-    fig.text(0.5, 0.08 / H, caption(graphs[0], "shared by every run" if shared
-                                    else "each run on its own", joined=True),
+    fig.text(0.5, 0.08 / H, caption(graphs[0], scales_shared_text(graphs, shared), joined=True),
              ha="center", va="bottom", fontsize=7.5, color="0.25")
     draw_map_legend(fig, graphs[0], 7.5, 0.5, 0.34 / H)
     fig.suptitle(textwrap.shorten("final " + opts.color + "s: "

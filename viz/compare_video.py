@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 
 from weightlapse.core.errors import ConfigError, RunError
 
-from .compare import differing_settings, drawn_graphs, grid_cells, grid_shape, run_label
+from .compare import (differing_settings, drawn_graphs, grid_cells, grid_shape, run_label,
+                      scales_shared_text)
 from .decor import legend_height_px, pt
 from .drawn import ValueSource
 from .frame import caption
@@ -58,7 +59,7 @@ class CompareRenderer:
 
         _, _, ax_h = layout(1)
         self.graphs = drawn_graphs(runs, opts, (cell_w * W, ax_h * H), align)
-        text = caption(self.graphs[0], "shared by every run")
+        text = caption(self.graphs[0], scales_shared_text(self.graphs))
         lines = text.count("\n") + 1
         if lines > 1:
             top, cell_h, ax_h = layout(lines)

@@ -330,11 +330,25 @@ def set_scales(G, samples, scales=None):
 
 def share_scales(graphs, runs):
     """Give runs drawn side by side one scale per gap (the rule:
-    :func:`.quantities.share`)."""
-    samples = [gap_samples(G, r) for G, r in zip(graphs, runs)]
-    own = [[robust_scale(s, PERCENTILE)[0] for s in smp] for smp in samples]
-    shared = quantities.share(own, graphs[0].graph["scale"])
-    for G, smp in zip(graphs, samples):
-        set_scales(G, smp, shared[:len(smp)])
-    unit_maps.share_ranges(graphs)
-    return shared
+    :func:`.quantities.share`), among the runs of one architecture: runs of
+    other layers keep their own, since their gaps are not the same weights
+    (as the report does). Each graph's ``shared_scales`` says whether its
+    scales are shared by every run."""
+    from .drawn_conv import same_architecture
+    groups = []
+    for G, r in zip(graphs, runs):
+        for group in groups:
+            if same_architecture(group[0][1], r):
+                group.append((G, r))
+                break
+        else:
+            groups.append([(G, r)])
+    for group in groups:
+        samples = [gap_samples(G, r) for G, r in group]
+        own = [[robust_scale(s, PERCENTILE)[0] for s in smp] for smp in samples]
+        shared = quantities.share(own, group[0][0].graph["scale"])
+        for (G, _), smp in zip(group, samples):
+            set_scales(G, smp, shared[:len(smp)])
+            G.graph["shared_scales"] = len(groups) == 1
+        unit_maps.share_ranges([G for G, _ in group])
+    return graphs[0].graph["scales"]

@@ -57,6 +57,25 @@ def test_each_gap_has_one_scale_shared_by_the_runs(runs, tmp_path):
     assert fig.read_text().count("<path ") > 3 * 24   # every edge a vector path
 
 
+def test_runs_of_other_layers_keep_their_own_scales(runs, tmp_path):
+    """Two runs of one architecture share their scales; a run of other layers
+    (here a wider hidden layer on the same data) keeps its own, as its film
+    draws it, and the caption says how the scales are shared."""
+    opts = DrawOptions.create(color="change")
+    wide = wl.train(dataset="moons", hidden=[12], epochs=15, lr=0.5, out=tmp_path,
+                    name="wide", snapshot_every=5)
+    group = runs[:2] + [wide]
+    graphs = cmp.drawn_graphs(group, opts, (500, 300))
+    own = [build_drawn_graph(r, opts, (500, 300)).graph["scales"] for r in group]
+    pair = [max(own[0][l], own[1][l]) for l in range(2)]
+    assert graphs[0].graph["scales"] == pytest.approx(pair)
+    assert graphs[1].graph["scales"] == pytest.approx(pair)
+    assert graphs[2].graph["scales"] == pytest.approx(own[2])
+    assert cmp.scales_shared_text(graphs) == "shared by the runs of one architecture"
+    assert cmp.scales_shared_text(cmp.drawn_graphs(runs, opts, (500, 300))) == \
+        "shared by every run"
+
+
 def test_many_differing_settings_stay_inside_the_pictures(tmp_path, monkeypatch):
     """Runs that differ in many settings have long labels: they wrap in the
     figure, go below the curves, and are cut short ("…") in the video."""
