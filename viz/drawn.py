@@ -97,7 +97,7 @@ import numpy as np
 
 from . import drawn_conv as dc
 from . import labels as lb
-from . import quantities, sample, unit_maps
+from . import feature_maps, quantities, sample, unit_maps
 from .draw_options import DrawOptions
 from .select import (auto_units, choose, importance, robust_scale,
                      similarity_order, top_k_mask)
@@ -197,6 +197,7 @@ def build_drawn_graph(run, options=None, panel_px=None, reference=None, perms=No
     unit_maps.set_ranges(G, run)
     if sample.attach(G, run, opts.sample if quantity is None else "none") is not None:
         G.graph["quantity"] = sample.legend(q, G)     # units show the sample instead
+        feature_maps.place(G, run)                    # a conv run's channels on it
     return G
 
 

@@ -55,6 +55,9 @@ class DrawnPanel:
         if G.graph.get("response_grid"):   # 2-D data: each hidden unit's map
             from .unit_maps import MapPainter
             self.maps = MapPainter(ax, G, self.radius, fast)
+        elif any(G.graph.get("fmap_px") or ()):    # a conv run's channels on the sample
+            from .unit_maps import MapPainter
+            self.maps = MapPainter(ax, G, self.radius, fast, feature=True)
         self.label_texts = decor.draw_labels(ax, G, fontsize, self.radius) if labels else []
         decor.draw_grid(ax, G, fontsize)
         self.bars = decor.draw_gap_legends(ax, G, fontsize) if legends else []

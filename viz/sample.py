@@ -119,7 +119,9 @@ class SampleForward:
     probabilities (softmax) for classification, the network's outputs
     otherwise; float64. ``x`` one row (n_in,), or rows (n, n_in) for arrays
     (n, units). A conv layer's channel is a unit: its activation here is the
-    mean of its feature map on the input. One model, reloaded per snapshot."""
+    mean of its feature map on the input; ``maps`` keeps, per hidden layer,
+    a single input's conv maps (C, H, W) of the last call (None for dense
+    layers). One model, reloaded per snapshot."""
 
     def __init__(self, run, x):
         self.model = run.network(0, dtype="float64")
@@ -131,8 +133,10 @@ class SampleForward:
     def __call__(self, weights, biases):
         from weightlapse.core.health_record import hidden_activations
         self.model.set_weights(weights, biases)
-        hidden = [a.mean(axis=(2, 3), dtype=np.float64) if a.ndim == 4 else a
-                  for a in hidden_activations(self.model, self.x)]
+        raw = hidden_activations(self.model, self.x)
+        # a conv layer's maps of a single input, (C, H, W), for its feature maps
+        self.maps = [a[0] if a.ndim == 4 and self.single else None for a in raw]
+        hidden = [a.mean(axis=(2, 3), dtype=np.float64) if a.ndim == 4 else a for a in raw]
         z = np.asarray(self.model.forward(self.x), np.float64)
         if self.classify:
             e = np.exp(z - z.max(axis=1, keepdims=True))

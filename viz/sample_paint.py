@@ -257,5 +257,7 @@ def caption(G) -> str:
         return f"units: activation on held-out point {G.graph['sample']} ({where}){out}"
     shown = "image" if at == "image" else "row"
     how = ", standardised" if G.graph.get("sample_standardised") else ""
+    if any(G.graph.get("fmap_px") or ()):    # a conv run: each channel's map beside it
+        how += "; right of each channel: its map on it"
     return (f"units: activation on held-out {shown} {G.graph['sample']} "
             f"(drawn at the inputs{how}){out}")

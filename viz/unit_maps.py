@@ -209,38 +209,46 @@ class MapPainter:
     connectors to the units into the canvas; for figures (``fast=False``)
     they are images and lines that ``savefig`` draws."""
 
-    def __init__(self, ax, G, radius, fast):
+    def __init__(self, ax, G, radius, fast, feature=False):
+        """``feature``: a conv run's feature maps (:mod:`.feature_maps`: boxes
+        ``fmap`` right of the units, a grid per column, no connector)."""
         self.G, self.fast = G, fast
         self.lut = lut()
+        box, px, rng = ("fmap", "fmap_px", "fmap_range") if feature else \
+            ("map", "map_px", "response_range")
+        self.ranges = G.graph[rng]
         self.layers = [l for l in range(len(G.graph["sizes"]))
-                       if G.graph["map_px"][l] and G.graph["response_range"][l]]
-        g = G.graph["response_grid"]
+                       if G.graph[px][l] and self.ranges[l]]
+        grids = G.graph["fmap_grid"] if feature else \
+            [G.graph["response_grid"]] * len(G.graph["sizes"])
         fig = ax.get_figure(root=True)
         bbox, H = ax.get_window_extent(), fig.bbox.height
         grey = (FRAME,) * 3
         self.rects, self.images, self.links, self.resample = {}, {}, [], {}
         for l in self.layers:
-            rects = []
+            rects, g = [], grids[l]
             for u in G.graph["shown"][l]:
                 node = G.nodes[f"{l}:{u}"]
-                x0, y0, x1, y1 = node["map"]
+                x0, y0, x1, y1 = node[box]
                 left = int(round(bbox.x0 + x0 * bbox.width))
                 top = int(round(H - (bbox.y0 + y1 * bbox.height)))
                 rects.append((top, left))
                 ux = bbox.x0 + node["x"] * bbox.width - radius[l] - 1
                 row = int(round(H - (bbox.y0 + node["y"] * bbox.height)))
-                self.links.append((row, int(round(bbox.x0 + x1 * bbox.width)) + 1,
-                                   int(round(ux))))
+                if not feature:      # a 2-D map's connector to its unit, on its right
+                    self.links.append((row, int(round(bbox.x0 + x1 * bbox.width)) + 1,
+                                       int(round(ux))))
                 if not fast:
                     self.images.setdefault(l, []).append(ax.imshow(
                         np.ones((g, g, 3)), extent=(x0, x1, y0, y1), origin="lower",
                         interpolation="bilinear", zorder=2.5, aspect="auto"))
                     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fc="none", ec=grey,
                                            lw=0.5, zorder=2.6))
-                    ax.add_line(Line2D([x1, node["x"]], [node["y"]] * 2, color=grey,
-                                       lw=0.5, zorder=2.4))
+                    if not feature:
+                        ax.add_line(Line2D([x1, node["x"]], [node["y"]] * 2, color=grey,
+                                           lw=0.5, zorder=2.4))
             self.rects[l] = rects
-            side = int(round(G.graph["map_px"][l] * bbox.height / G.graph["panel_px"][1]))
+            side = int(round(G.graph[px][l] * bbox.height / G.graph["panel_px"][1]))
             self.resample[l] = (_bilinear(1 - (np.arange(side) + 0.5) / side, g),
                                 _bilinear((np.arange(side) + 0.5) / side, g))
 
@@ -248,7 +256,7 @@ class MapPainter:
         self.values = values
         if not self.fast and values.maps is not None:
             for l in self.layers:
-                rgb = map_rgb(values.maps[l], self.G.graph["response_range"][l], self.lut)
+                rgb = map_rgb(values.maps[l], self.ranges[l], self.lut)
                 for im, c in zip(self.images[l], rgb):
                     im.set_data(c)
 
@@ -267,8 +275,7 @@ class MapPainter:
             M = maps[l]
             V = M[:, iy] * (1 - fy)[:, None] + M[:, iy + 1] * fy[:, None]    # (n, s, g)
             V = V[:, :, ix] * (1 - fx) + V[:, :, ix + 1] * fx                 # (n, s, s)
-            rgb = (map_rgb(V, self.G.graph["response_range"][l], self.lut) * 255 + 0.5
-                   ).astype(np.uint8)
+            rgb = (map_rgb(V, self.ranges[l], self.lut) * 255 + 0.5).astype(np.uint8)
             s = rgb.shape[1]
             for k, (t, x0) in enumerate(self.rects[l]):
                 ct, cb, cl, cr = max(t - 1, 0), min(t + s + 1, Hb), max(x0 - 1, 0), \

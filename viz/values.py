@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import quantities
+from . import feature_maps, quantities
 from .sample import SampleForward, write_values
 
 
@@ -58,6 +58,7 @@ class ValueSource:
         self._size = cache
         self._base = None
         self.maps = None
+        self.G, self.fmaps = G, any(G.graph.get("fmap_px") or ())
         if "response_grid" in G.graph:
             from .unit_maps import MapSource
             self.maps = MapSource(G)
@@ -76,6 +77,8 @@ class ValueSource:
             raw.maps = self.maps(snap.weights, snap.biases)
         if self.forward is not None:    # the sample's activations, once per snapshot read
             raw.acts = self.forward(snap.weights, snap.biases)
+            if self.fmaps:                  # a conv run's feature maps on it
+                raw.maps = feature_maps.cut(self.G, self.forward.maps)
         self._raw_cache[i] = raw
         if len(self._raw_cache) > self._size:
             self._raw_cache.popitem(last=False)
@@ -179,7 +182,9 @@ def graph_with_values(G, run, i=-1):
         else:
             d["value"] = d["weight"] = float(v.gaps[d["gap"]][d["row"], d["col"]])
     write_values(H, v.acts)
-    if v.maps is not None:
+    if v.maps is not None and any(H.graph.get("fmap_px") or ()):
+        feature_maps.write(H, v.maps)       # a conv run's channels on the sample
+    elif v.maps is not None:
         from .unit_maps import write_responses
         write_responses(H, v)
     return H

@@ -250,3 +250,44 @@ def test_the_tile_caption_says_pooled_only_when_pooled(conv_run, images_csv, tmp
                     hidden=[4], epochs=1, snapshot_every=4)
     text = tile_caption(build_drawn_graph(flat))
     assert "pooled" not in text and "each 10\u00d710 map" in text
+
+
+def test_each_channel_shows_its_feature_map_on_the_sample(conv_run, tmp_path):
+    """With the (default) sample, each shown conv channel's map on it: the
+    drawn values equal the network's activations of that input (before
+    pooling), the film paints them right of the units, and the graph export
+    carries them (rows from the top)."""
+    from weightlapse.core.health_record import hidden_activations
+    from weightlapse.viz.unit_maps import lut, map_rgb
+    r = FrameRenderer(conv_run, DrawOptions.create(size=(1280, 720)))
+    G = r.G
+    assert G.graph["sample"] == 0
+    cols = [l for l, px in enumerate(G.graph["fmap_px"]) if px]
+    assert cols == [1, 2]
+    last = len(conv_run.snapshots) - 1
+    x = conv_run.files.read_probe()[0][:1]
+    truth = hidden_activations(conv_run.network(last), x)
+    maps = ValueSource(G, conv_run).at(last).maps
+    for l in cols:
+        want = truth[l - 1][0][G.graph["shown"][l]][:, ::-1]
+        np.testing.assert_allclose(maps[l], want, rtol=1e-5, atol=1e-6)
+        assert G.graph["fmap_grid"][l] == want.shape[-1]
+        lo, hi = G.graph["fmap_range"][l]
+        assert lo == 0 and hi >= want.max() - 1e-6          # relu: 0..max, fixed
+    img = r.frame_at(last)[..., :3]
+    H = img.shape[0]
+    bbox = r.panel.ax.get_window_extent()
+    u = G.graph["shown"][1][0]
+    x0, y0, x1, y1 = G.nodes[f"1:{u}"]["fmap"]
+    assert x0 > G.nodes[f"1:{u}"]["x"]                      # right of its unit
+    top, left = int(round(H - (bbox.y0 + y1 * bbox.height))), int(round(bbox.x0 + x0 * bbox.width))
+    side = r.panel.maps.resample[1][0][0].size
+    patch = img[top:top + side, left:left + side].astype(int)
+    want = map_rgb(maps[1][0], G.graph["fmap_range"][1], lut())
+    # the patch's darkest cell is the map's (bilinear, so compare extremes)
+    assert want.sum(axis=2).min() * 255 < 650                 # the map has colour to find
+    assert abs(patch.sum(axis=2).min() - (want.sum(axis=2).min() * 255)) < 40
+    export_graph(graph_with_values(G, conv_run, last), tmp_path / "g.json")
+    back = nx.node_link_graph(json.loads((tmp_path / "g.json").read_text()))
+    np.testing.assert_allclose(np.array(back.nodes[f"1:{u}"]["feature_map"]),
+                               truth[0][0][u], rtol=1e-5, atol=1e-6)
