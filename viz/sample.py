@@ -121,7 +121,8 @@ class SampleForward:
     (n, units). A conv layer's channel is a unit: its activation here is the
     mean of its feature map on the input; ``maps`` keeps, per hidden layer,
     a single input's conv maps (C, H, W) of the last call (None for dense
-    layers). One model, reloaded per snapshot."""
+    layers), and ``raw`` every hidden layer's activations of the rows as
+    :func:`~weightlapse.core.health_record.hidden_activations` gives them. One model, reloaded per snapshot."""
 
     def __init__(self, run, x):
         self.model = run.network(0, dtype="float64")
@@ -133,7 +134,7 @@ class SampleForward:
     def __call__(self, weights, biases):
         from weightlapse.core.health_record import hidden_activations
         self.model.set_weights(weights, biases)
-        raw = hidden_activations(self.model, self.x)
+        self.raw = raw = hidden_activations(self.model, self.x)
         # a conv layer's maps of a single input, (C, H, W), for its feature maps
         self.maps = [a[0] if a.ndim == 4 and self.single else None for a in raw]
         hidden = [a.mean(axis=(2, 3), dtype=np.float64) if a.ndim == 4 else a for a in raw]

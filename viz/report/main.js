@@ -276,6 +276,13 @@
     cursorPx() { return curves.cursorPx(); },
     /* the update-ratio strips' cursors (design px, one per W[i]), null without strips */
     labelBoxes(run) { return views[run || 0].labelBoxes; },   // [x0, x1, text] of the layer labels
+    /* client point of the centre of cell (r, c) of conv column l's map of its o-th shown channel */
+    fmapCell(l, o, r, c, run) {
+      const v = views[run || 0], m = v.run.fmaps, L = m && m.layers.find(x => x.layer === l);
+      if (!L) return null;
+      const [x, y, w, h] = L.boxes[o];
+      return toClient(v, [x + (c + 0.5) * w / L.g, y + (r + 0.5) * h / L.g]);
+    },
     stripCursors(run) { const v = views[run || 0]; return v.strips ? v.strips.cursors.slice() : null; },
     /* a shown unit's mark at the current snapshot ("dead", "saturated" or null), and a
        hidden layer's count over all its units (null without marks) */

@@ -81,6 +81,7 @@ WL.NetView.prototype.draw = function (s, kind) {
   this.drawSample(s);
   for (let l = 0; l < run.layers.length; l++) if (!this.tileGap.has(l)) this.drawEdges(l, s, kind, sel);
   if (run.maps) this.drawMaps(s);         // 2-D data: each hidden unit's map (maps.js)
+  if (run.fmaps) this.drawFeatureMaps(s); // a conv run's channels on the sample (fmaps.js)
   for (let l = 0; l < sc.layers.length; l++) this.drawUnits(l, s, kind, sel);
   if (run.marks) this.drawMarks(s);       // dead and saturated units, counts (marks.js)
   this.showSample(s);

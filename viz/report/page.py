@@ -29,13 +29,14 @@ from . import data as qd
 from ..draw_options import DrawOptions
 from ..drawn_conv import same_architecture
 from .health import health_payload
+from .fmaps import fmap_payload
 from .maps import map_payload
 from .marks import marks_payload, strip_payload
 from .samples import strip
 from .scene import drawn_graphs, held_entries, masks, scene
 from weightlapse.core.health_summary import read_health
 
-SCRIPTS = ("util.js", "network.js", "maps.js", "marks.js", "samples.js", "curves.js",
+SCRIPTS = ("util.js", "network.js", "maps.js", "fmaps.js", "marks.js", "samples.js", "curves.js",
            "panels.js", "health.js", "main.js")
 STATUS_NOTES = {
     "finished": "",
@@ -142,6 +143,7 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         enc["color"] = {k: float(g.graph["scales"][l]) for k, g in per_color.items()}
         enc["mask"] = None if m is None else qd.b64(m.astype(np.uint8))
         layers.append({"rows": r.tolist(), "cols": c.tolist(), **enc})
+    samples = strip(run, G, keep)
     return {
         "name": run.name, "status": status, "note": STATUS_NOTES.get(status, f"status: {status}"),
         "message": info.get("message") or "", "settings": settings,
@@ -153,7 +155,8 @@ def run_payload(run, limit, G, per_color, figure_options=None) -> dict:
         "metrics": metrics(run), "scene": scene(G), "layers": layers,
         "maps": map_payload(run, G, keep),
         "marks": marks_payload(run, G, keep), "strip": strip_payload(run),
-        "samples": strip(run, G, keep),     # the held-out strip (--sample)
+        "samples": samples,                 # the held-out strip (--sample)
+        "fmaps": fmap_payload(run, G, keep, samples and samples["rows"]),   # conv maps
         # viz.figure titles the figure with the metrics at its snapshot: none
         # before the first evaluation (a run killed early), so no figure then
         "figure": figure_uri(run, figure_options)

@@ -268,3 +268,33 @@ def test_a_2d_run_follows_a_point_only_when_asked(report_runs):
     p = payload(build_report([run], snapshots=5, options=DrawOptions.create(sample=20)))
     S = p["runs"][0]["samples"]
     assert S["rows"][S["first"]] == 20 and "values" not in S and "image" not in S
+
+
+def test_a_conv_runs_feature_maps_for_every_sample_of_the_strip(tmp_path, mnist_dir):
+    """Each shown channel's map on each strip sample, at up to FMAP_SNAPSHOTS
+    snapshots: the network's activations of that input, block-averaged and
+    coloured on the film's fixed range."""
+    from weightlapse.core.health_record import hidden_activations
+    from weightlapse.viz import unit_maps as um
+    from weightlapse.viz.draw_options import DrawOptions
+    from weightlapse.viz.drawn import build_drawn_graph
+    from weightlapse.viz.report.fmaps import FMAP_SNAPSHOTS, _coarse
+    from weightlapse.viz.report.scene import PANEL
+    run = wl.train(dataset="mnist", data_dir=mnist_dir, limit=300, conv=[[6, 5], [16, 5]],
+                   pool=2, hidden=[32], epochs=1, out=tmp_path, name="cnn", progress=False)
+    p = payload(build_report([run], snapshots=20))["runs"][0]
+    m, S = p["fmaps"], p["samples"]
+    assert m is not None and [L["layer"] for L in m["layers"]] == [1, 2]
+    G = build_drawn_graph(run, DrawOptions(), panel_px=PANEL)
+    X = run.files.read_probe()[0][S["rows"]]
+    truth = hidden_activations(run.network(p["snapIndex"][-1]), X)
+    rows = min(len(p["snapIndex"]), FMAP_SNAPSHOTS)
+    for L in m["layers"]:
+        l, units = L["layer"], len(G.graph["shown"][L["layer"]])
+        assert len(L["boxes"]) == units
+        codes = np.frombuffer(__import__("base64").b64decode(L["data"]), np.uint8)
+        codes = codes.reshape(rows, len(S["rows"]), units, L["g"], L["g"])[m["snaps"][-1]]
+        want = um.map_index(_coarse(truth[l - 1][:, G.graph["shown"][l]]),
+                            G.graph["fmap_range"][l])
+        assert np.abs(codes.astype(int) - want).max() <= 1
+    assert max(L["g"] for L in m["layers"]) == 12          # 24x24 maps averaged to 12x12

@@ -538,3 +538,28 @@ def test_layer_labels_of_close_columns_stay_apart(image_run, mnist_dir, tmp_path
         page.check_clean()
     finally:
         page.page.close()
+
+
+def test_a_conv_runs_feature_maps_follow_the_chosen_sample(mnist_dir, tmp_path, open_page):
+    """Each shown channel's map is drawn right of its unit, coloured, and
+    clicking another sample of the strip redraws the maps with its own."""
+    run = wl.train(dataset="mnist", data_dir=mnist_dir, limit=300, conv=[[6, 5], [16, 5]],
+                   pool=2, hidden=[32], epochs=1, out=tmp_path, name="cnn", progress=False)
+    path = tmp_path / "cnn.html"
+    wl.report(run, path, snapshots=10)
+    page = open_page(path)
+    try:
+        page.js("i => weightlapse.setSnapshot(i)", page.js("weightlapse.count") - 1)
+        assert len(page.js("weightlapse.sampleRows()")) == 16
+
+        def cells(k):
+            page.js("k => weightlapse.setSample(k)", k)
+            return [page.pixel(**page.js("a => weightlapse.fmapCell(2, a[0], a[1], a[2])",
+                                         [o, r, c])) for o in range(3)
+                    for r in (1, 4, 6) for c in (1, 4, 6)]
+        a, b = cells(0), cells(1)
+        assert a != b                                         # the maps follow the sample
+        assert any(max(p) - min(p) > 40 for p in a + b)       # and are coloured somewhere
+        page.check_clean()
+    finally:
+        page.page.close()
