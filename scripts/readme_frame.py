@@ -87,7 +87,7 @@ def cnn(out):
         run = wl.train(preset="mnist-cnn", limit=20_000, epochs=4, snapshot_every=25,
                        out=d, name="mnist-cnn")
         last = len(run.snapshots) - 1
-        r = FrameRenderer(run)
+        r = FrameRenderer(run, DrawOptions.create(color="weight"))   # the default is change
         save(r.frame_at(0), out / "cnn-start.png")
         save(r.frame_at(last), out / "cnn-end.png")
         save(FrameRenderer(run, DrawOptions.create(color="change")).frame_at(last),
