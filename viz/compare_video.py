@@ -72,7 +72,9 @@ class CompareRenderer:
                                                    grid_cells(len(runs)))):
             y0 = top - (r + 1) * cell_h
             ax = fig.add_axes([c / cols + 0.015, y0 + below, ax_w, ax_h])
-            self.panels.append(DrawnPanel(ax, G, fs * 0.8, fast=True))
+            # the sample's per-column legends are left to the caption: under
+            # several panels they would crowd its lines
+            self.panels.append(DrawnPanel(ax, G, fs * 0.8, fast=True, sample_legends=False))
             self.sources.append(ValueSource(G, run))
             self.labels.append(TextSprite(size, dpi, (c + 0.5) / cols, y0 + cell_h,
                                           fs, width=0.95 / cols, bold=False))

@@ -31,9 +31,12 @@ MIN_GROWTH, MAX_GROWTH = 0.6, 3.2   # a line's width: its base width x 0.6..3.2 
 
 class DrawnPanel:
     """``health``: a :class:`~.unit_health.UnitHealth` to mark dead and
-    saturated units with (:mod:`.health_marks`), or None."""
+    saturated units with (:mod:`.health_marks`), or None; ``sample_legends``:
+    whether a sample's per-column legends are drawn under the labels (the
+    side-by-side video leaves them to its caption)."""
 
-    def __init__(self, ax, G, fontsize=9, fast=True, legends=True, labels=True, health=None):
+    def __init__(self, ax, G, fontsize=9, fast=True, legends=True, labels=True, health=None,
+                 sample_legends=True):
         self.ax, self.G, self.fast = ax, G, fast
         self.lut = lut()
         self.lut8 = (self.lut * 255 + 0.5).astype(np.uint8)
@@ -67,7 +70,7 @@ class DrawnPanel:
             self.marks = UnitMarks(self, health)
             if labels:
                 self.counts = CountLabels(self, self.marks, fontsize, self.label_texts)
-        self.sample = (SamplePaint(self, fontsize, legends)   # --sample: see sample_paint
+        self.sample = (SamplePaint(self, fontsize, legends and sample_legends)   # --sample: see sample_paint
                        if G.graph.get("sample") is not None else None)
         self.note = StartNote(self, fontsize) if G.graph["color"] in START_NOTES else None
 

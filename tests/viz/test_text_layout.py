@@ -104,9 +104,10 @@ def test_first_frame_note_fits(size, which, spirals, image_run):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("which", ["spiral", "image"])
-def test_side_by_side_video_text_fits(size, which, spirals, image_run):
-    runs = spirals if which == "spiral" else [image_run, image_run]
+@pytest.mark.parametrize("which", ["spiral", "image", "conv"])
+def test_side_by_side_video_text_fits(size, which, spirals, image_run, conv_image_run):
+    runs = {"spiral": spirals, "image": [image_run, image_run],
+            "conv": [conv_image_run, image_run]}[which]
     cr = CompareRenderer(runs, DrawOptions.create(size=size))
     cr.frame(cr.timeline()[-1])
     problems = layout_problems(cr.fig, [cr.title] + cr.labels, cr.panels)
