@@ -13,7 +13,7 @@ from .compare import (differing_settings, drawn_graphs, grid_cells, grid_shape, 
                       scales_shared_text)
 from .decor import legend_height_px, pt
 from .drawn import ValueSource
-from .frame import caption
+from .frame import caption, follows_sample
 from .labels import steps_per_epoch
 from .draw_options import DrawOptions
 from .pacing import film_epochs
@@ -41,10 +41,11 @@ class CompareRenderer:
         # bars, the panel and the layer labels under it; the caption last.
         title_bottom = 1 - (0.01 * H + 1.5 * fs * 1.4 * px) / H
         cell_w = 1 / cols - 0.03
-        # The caption's lines (conv tiles and a followed sample add one each)
-        # are known once the graphs are drawn; the graphs' sizes only need
-        # the panel's width and a height, so draw them at the one-line height
-        # first, then measure the caption and size the cells.
+        # The caption's lines (the colour bars' arrows, conv tiles and a
+        # followed sample add one each) are known once the graphs are drawn,
+        # and the graphs are drawn for the panel's height, which depends on
+        # them: draw them for the lines the first run predicts, and again
+        # only where the caption turns out otherwise.
         maps = any(unit_maps.applies(r, r.sizes, bool(r.config["data"].get("input_shape")))
                    for r in runs)
         above = (1.5 * fs * px + legend_height_px(fs * 0.8, dpi) + 2) / H
@@ -57,15 +58,16 @@ class CompareRenderer:
             cell_h = (t - b) / rows
             return t, cell_h, max(cell_h - above - below, 0.3 * cell_h)
 
-        _, _, ax_h = layout(1)
-        self.graphs = drawn_graphs(runs, opts, (cell_w * W, ax_h * H), align)
-        text = caption(self.graphs[0], scales_shared_text(self.graphs))
+        def drawn(lines):
+            graphs = drawn_graphs(runs, opts, (cell_w * W, layout(lines)[2] * H), align)
+            return graphs, caption(graphs[0], scales_shared_text(graphs))
+
+        guess = 2 + int(runs[0].is_conv) + int(follows_sample(runs[0], opts))
+        self.graphs, text = drawn(guess)
         lines = text.count("\n") + 1
-        if lines > 1:
-            top, cell_h, ax_h = layout(lines)
-            self.graphs = drawn_graphs(runs, opts, (cell_w * W, ax_h * H), align)
-        else:
-            top, cell_h, ax_h = layout(1)
+        if lines != guess:
+            self.graphs, text = drawn(lines)
+        top, cell_h, ax_h = layout(lines)
         ax_w = cell_w
         self.panels, self.labels, self.sources = [], [], []
         for k, ((run, G), (c, r)) in enumerate(zip(zip(runs, self.graphs),
