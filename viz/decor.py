@@ -19,6 +19,13 @@ MIN_PT = 6.0          # no text of a picture is smaller (8 px at 100 dpi)
 BAR_GAP, BAR_PX = 11, 7   # px from the panel's top to a colour bar, and its height
 
 
+def unit_radius(pitch) -> float:
+    """A unit's radius in px for units ``pitch`` px apart: 0.31 x the
+    spacing, 3..9 px (6..18 px across); columns denser than 6 px per unit
+    get small dots."""
+    return float(np.clip(0.31 * pitch, 3.0, 9.0)) if pitch >= 9.7 else max(0.45 * pitch, 0.6)
+
+
 def pt(size):
     """A font size, never below MIN_PT."""
     return max(size, MIN_PT)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .decor import unit_radius
+
 MIN_SIDE = 8           # px; narrower room: no maps in that column
 MAX_SIDE = 0.12        # at most this share of the panel's height
 
@@ -40,7 +42,7 @@ def place(G, run):
         units, pitch = shown[l], G.graph["pitch"][l]
         if h != w or not units or l + 1 >= L:
             continue
-        r = float(np.clip(0.31 * pitch, 3, 9)) if pitch >= 9.7 else 0.45 * pitch
+        r = unit_radius(pitch)
         nxt = [G.nodes[f"{l + 1}:{u}"]["tile"][0] for u in shown[l + 1]
                if "tile" in G.nodes[f"{l + 1}:{u}"]]
         right = min(nxt) if nxt else xs[l + 1]

@@ -76,14 +76,12 @@ class DrawnPanel:
 
     # -- built once ----------------------------------------------------------
     def _radii(self, bbox):
-        """Unit radius in px per layer: 0.31 x the spacing, 3..9 px (6..18 px
-        across); columns denser than 6 px per unit get small dots."""
+        """Unit radius in px per layer (:func:`.decor.unit_radius` of its spacing)."""
         out = {}
         for l, idx in enumerate(self.G.graph["shown"]):
             ys = [self.G.nodes[f"{l}:{i}"]["y"] for i in idx[:2] if f"{l}:{i}" in self.G]
             pitch = abs(ys[0] - ys[1]) * bbox.height if len(ys) == 2 else 40.0
-            out[l] = float(np.clip(0.31 * pitch, 3.0, 9.0)) if pitch >= 9.7 else max(
-                0.45 * pitch, 0.6)
+            out[l] = decor.unit_radius(pitch)
         return out
 
     def _build_nodes(self):

@@ -34,6 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .colors import LUT_SIZE, lut_index
+from .decor import unit_radius
 
 GRID = 24              # points per side of the grid the maps are computed on
 NEG, POS = (0.37, 0.23, 0.60), (0.90, 0.45, 0.05)   # purple below 0, orange above
@@ -78,7 +79,7 @@ def place(G, run, g=GRID):
     xs = G.graph["x"]
     for l in range(1, len(sizes) - 1):
         units, pitch = G.graph["shown"][l], G.graph["pitch"][l]
-        r = float(np.clip(0.31 * pitch, 3, 9)) if pitch >= 9.7 else 0.45 * pitch
+        r = unit_radius(pitch)
         room = GAP_SHARE * (xs[l] - xs[l - 1]) * pw - r - 4
         best = (0.0, 1)
         for cols in (1, 2, 3):
