@@ -119,10 +119,10 @@ class SampleForward:
     probabilities (softmax) for classification, the network's outputs
     otherwise; float64. ``x`` one row (n_in,), or rows (n, n_in) for arrays
     (n, units). A conv layer's channel is a unit: its activation here is the
-    mean of its feature map on the input; ``maps`` keeps, per hidden layer,
-    a single input's conv maps (C, H, W) of the last call (None for dense
-    layers), and ``raw`` every hidden layer's activations of the rows as
-    :func:`~weightlapse.core.health_record.hidden_activations` gives them. One model, reloaded per snapshot."""
+    mean of its feature map on the input; ``raw`` keeps every hidden
+    layer's activations of the last call, as
+    :func:`~weightlapse.core.health_record.hidden_activations` gives them
+    (``maps``: a single input's conv maps among them). One model, reloaded per snapshot."""
 
     def __init__(self, run, x):
         self.model = run.network(0, dtype="float64")
@@ -135,8 +135,6 @@ class SampleForward:
         from weightlapse.core.health_record import hidden_activations
         self.model.set_weights(weights, biases)
         self.raw = raw = hidden_activations(self.model, self.x)
-        # a conv layer's maps of a single input, (C, H, W), for its feature maps
-        self.maps = [a[0] if a.ndim == 4 and self.single else None for a in raw]
         hidden = [a.mean(axis=(2, 3), dtype=np.float64) if a.ndim == 4 else a for a in raw]
         z = np.asarray(self.model.forward(self.x), np.float64)
         if self.classify:
@@ -144,6 +142,13 @@ class SampleForward:
             z = e / e.sum(axis=1, keepdims=True)
         out = hidden + [z]
         return [None] + ([a[0] for a in out] if self.single else out)
+
+
+    @property
+    def maps(self):
+        """Per hidden layer, a single input's conv maps (C, H, W) of the last
+        call, for its feature maps; None for dense layers (and for rows)."""
+        return [a[0] if a.ndim == 4 and self.single else None for a in self.raw]
 
 
 def ranges(activation, task, acts):
