@@ -102,3 +102,16 @@ def encode_layer(vals: dict) -> dict:
 
 def b64(arr: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")
+
+
+def hex_colours(rgb) -> list:
+    """"#rrggbb" of each row of an (n, 3) table of 0..1 colours, for the page."""
+    return ["#%02x%02x%02x" % tuple(int(round(c * 255)) for c in v) for v in rgb]
+
+
+def thinned(n: int, limit: int):
+    """(rows, snaps): at most ``limit`` of ``n`` kept snapshots to hold data
+    for (:func:`keep_snapshots`), and for each kept snapshot the position in
+    ``rows`` of the nearest one at or before it."""
+    rows = keep_snapshots(n, limit)
+    return rows, np.searchsorted(rows, np.arange(n), side="right") - 1

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import unit_maps as um
 from ..sample import SampleForward, held_out
-from .data import b64, keep_snapshots
+from .data import b64, hex_colours, thinned
 from .scene import _box
 
 FMAP_SNAPSHOTS = 10      # 16 samples x 10 snapshots of mnist-cnn's maps: about 0.35 MB
@@ -31,8 +31,7 @@ def fmap_payload(run, G, keep, rows):
     layers = [l for l, px in enumerate(g["fmap_px"]) if px and g["fmap_range"][l]]
     X = held_out(run)[0][list(rows)]
     forward = SampleForward(run, X)
-    picks = keep_snapshots(len(keep), FMAP_SNAPSHOTS)
-    snaps = np.searchsorted(picks, np.arange(len(keep)), side="right") - 1
+    picks, snaps = thinned(len(keep), FMAP_SNAPSHOTS)
     data = {l: [] for l in layers}
     for k in picks:
         s = run.snapshots[int(keep[k])]
@@ -40,8 +39,7 @@ def fmap_payload(run, G, keep, rows):
         for l in layers:
             A = forward.raw[l - 1][:, g["shown"][l]]             # (samples, channels, H, W)
             data[l].append(um.map_index(_coarse(A), g["fmap_range"][l]).astype(np.uint8))
-    hexes = ["#%02x%02x%02x" % tuple(int(round(c * 255)) for c in rgb) for rgb in um.lut()]
-    return {"lut": hexes, "snaps": snaps.tolist(),
+    return {"lut": hex_colours(um.lut()), "snaps": snaps.tolist(),
             "layers": [{"layer": l, "g": int(data[l][0].shape[-1]),
                         "boxes": [list(_box(G.nodes[f"{l}:{u}"]["fmap"])) for u in g["shown"][l]],
                         "data": b64(np.stack(data[l]))} for l in layers]}

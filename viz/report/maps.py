@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import unit_maps as um
-from .data import b64, keep_snapshots
+from .data import b64, hex_colours, thinned
 from .scene import _box
 
 GRID = 12                # points per side: 64 units x 40 snapshots stay under 0.4 MB
@@ -26,8 +26,7 @@ def map_payload(run, G, keep):
     if "response_grid" not in g or not any(g["map_px"]):
         return None
     layers = [l for l in range(len(g["sizes"])) if g["map_px"][l] and g["response_range"][l]]
-    rows = keep_snapshots(len(keep), MAP_SNAPSHOTS)
-    snaps = np.searchsorted(rows, np.arange(len(keep)), side="right") - 1
+    rows, snaps = thinned(len(keep), MAP_SNAPSHOTS)
     src = um.MapSource(G, GRID)
     table = um.lut()
     data = {l: [] for l in layers}
@@ -37,8 +36,8 @@ def map_payload(run, G, keep):
         for l in layers:
             idx = um.map_index(maps[l][:, ::-1], g["response_range"][l])
             data[l].append(idx.astype(np.uint8))
-    hexes = ["#%02x%02x%02x" % tuple(int(round(c * 255)) for c in rgb) for rgb in table]
-    return {"g": GRID, "legend": um.legend_text(G).split(": ", 1)[1], "lut": hexes, "snaps": snaps.tolist(),
+    return {"g": GRID, "legend": um.legend_text(G).split(": ", 1)[1],
+            "lut": hex_colours(table), "snaps": snaps.tolist(),
             "layers": [{"layer": l, "boxes": [list(_box(G.nodes[f"{l}:{u}"]["map"]))
                                               for u in g["shown"][l]],
                         "data": b64(np.stack(data[l]))} for l in layers]}

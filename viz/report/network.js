@@ -91,9 +91,11 @@ WL.NetView.prototype.font = function (px) { return `${Math.round(px * this.textS
 
 /* Centred text, moved in from the canvas's edges so none is cut off. */
 WL.NetView.prototype.text = function (ctx, str, x, y) {
-  const half = ctx.measureText(str).width / 2 + 3;
+  const w = ctx.measureText(str).width, half = w / 2 + 3;
+  const cx = Math.min(Math.max(x, half), this.scene.width - half);
   ctx.textAlign = "center";
-  ctx.fillText(str, Math.min(Math.max(x, half), this.scene.width - half), y);
+  ctx.fillText(str, cx, y);
+  return [cx - w / 2, cx + w / 2];       // the x extent drawn
 };
 
 WL.NetView.prototype.pick = function () {
@@ -221,9 +223,7 @@ WL.NetView.prototype.drawLegends = function (ctx, kind) {
     if (width() > room) { size = Math.max(12 * room / width(), 9); ctx.font = this.font(size); }
     while (width() > room && label.includes(" \u00b7 ")) label = label.slice(0, label.lastIndexOf(" \u00b7 "));
     if (width() > room) ctx.font = this.font(Math.max(size * room / width(), 7));
-    this.text(ctx, label, x, H - 6 - 20 * ts);
-    const w = ctx.measureText(label).width, cx = Math.min(Math.max(x, w / 2 + 3), sc.width - w / 2 - 3);
-    (this.labelBoxes = l ? this.labelBoxes : []).push([cx - w / 2, cx + w / 2, label]);
+    (this.labelBoxes = l ? this.labelBoxes : []).push([...this.text(ctx, label, x, H - 6 - 20 * ts), label]);
     ctx.font = this.font(12);
     const counted = this.run.marks && l > 0 && l < sc.layers.length - 1;   // drawn per snapshot
     if (layer.shown && !counted) this.text(ctx, layer.shown, x, H - 6 - 5 * ts);

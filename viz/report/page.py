@@ -242,7 +242,7 @@ def figure_uri(run, options) -> str:
 
 
 def lut_hex() -> list:
-    return ["#%02x%02x%02x" % tuple(int(round(c * 255)) for c in rgb) for rgb in lut()]
+    return qd.hex_colours(lut())
 
 
 def clean_value(v):

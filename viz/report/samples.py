@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import sample as smp
 from ..sample_paint import table
-from .data import b64
+from .data import b64, hex_colours
 
 STRIP = 16
 
@@ -83,7 +83,7 @@ def strip(run, G, keep):
     out = {"rows": picks, "first": None if chosen is None else picks.index(int(chosen)),
            "labels": labels, "layers": layers,
            "probability": classify, "classes": [str(n) for n in names],
-           "lut": _hex(table(0)), "signed": _hex(table(-1))}
+           "lut": hex_colours(table(0)), "signed": hex_colours(table(-1))}
     if classify:
         out["answers"] = {"class": said.tolist(), "probability": np.round(sure, 4).tolist()}
     else:                       # the prediction and the target, as the network sees them
@@ -102,7 +102,3 @@ def strip(run, G, keep):
 def _rounded(a):
     return [float(f"{v:.4g}") if np.isfinite(v) else None for v in np.ravel(a)] \
         if np.ndim(a) == 1 else [_rounded(r) for r in a]
-
-
-def _hex(rgb) -> list:
-    return ["#%02x%02x%02x" % tuple(int(round(c * 255)) for c in v) for v in rgb]
