@@ -12,9 +12,10 @@ painter draws them):
   is attached): each shown channel's ``fmap`` box, as tall as the units'
   spacing allows and as wide as the room before the next column's tiles
   (no maps where that is under MIN_SIDE px); ``fmap_px``, ``fmap_grid``
-  (the map's side in cells) and ``fmap_range`` per column: the colour range
-  over the maps of snapshots spread over the run (fixed for the film, as
-  the 2-D maps' ranges are: :func:`.unit_maps.layer_range`);
+  (the map's side in cells) per column; ``fmap_range``, the colour range
+  over the maps of the snapshots the scales are sampled from (fixed for the
+  film, as the 2-D maps' ranges are), comes from :func:`channel_ranges`,
+  which :func:`.sample.attach` calls on its own forward passes;
 - ``cut(G, maps)``: the shown channels' maps of one forward pass
   (:attr:`.sample.SampleForward.maps`), per column, rows from the bottom.
 """
@@ -29,14 +30,14 @@ MAX_SIDE = 0.12        # at most this share of the panel's height
 
 
 def place(G, run):
-    """Set the feature-map boxes and ranges of G's conv columns (see the module)."""
+    """Set the feature-map boxes of G's conv columns (see the module)."""
     conv = G.graph.get("conv")
     if not conv or G.graph.get("sample") is None or G.graph["color"] == "difference":
         return
     pw, ph = G.graph["panel_px"]
     xs, shown = G.graph["x"], G.graph["shown"]
     L = len(G.graph["sizes"])
-    G.graph.update(fmap_px=[0.0] * L, fmap_grid=[0] * L, fmap_range=[None] * L)
+    G.graph.update(fmap_px=[0.0] * L, fmap_grid=[0] * L)   # fmap_range: from the sample
     for l in range(1, len(conv) + 1):
         _, h, w = conv[l - 1]["map_shape"]
         units, pitch = shown[l], G.graph["pitch"][l]
@@ -56,24 +57,19 @@ def place(G, run):
             x0 = xs[l] + (r + 3) / pw
             node["fmap"] = (x0, node["y"] - 0.5 * side / ph, x0 + side / pw,
                             node["y"] + 0.5 * side / ph)
-    if any(G.graph["fmap_px"]):
-        set_ranges(G, run)
 
 
-def set_ranges(G, run):
-    from .drawn import scale_snapshots
-    from .sample import SampleForward
+def channel_ranges(G, activation, maps):
+    """``fmap_range``: per drawn column, None or the colour range of its
+    shown channels' maps (:func:`.unit_maps.layer_range`) over ``maps``, one
+    :attr:`.sample.SampleForward.maps` per snapshot the scales are sampled
+    from (the sample's forward passes, :func:`.sample.attach`)."""
     from .unit_maps import layer_range
-    forward = SampleForward(run, G.graph["sample_input"])
-    samples = [[] for _ in G.graph["sizes"]]
-    for i in scale_snapshots(G.graph["n_snapshots"]):
-        snap = run.snapshots[int(i)]
-        forward(snap.weights, snap.biases)
-        for l, M in enumerate(cut(G, forward.maps)):
-            if M is not None:
-                samples[l].append(M)
-    act = run.settings.get("activation", "relu")
-    G.graph["fmap_range"] = [layer_range(act, s) if s else None for s in samples]
+    out = [None] * len(G.graph["sizes"])
+    for l in range(1, len(G.graph.get("conv") or ()) + 1):
+        samples = [m[l - 1][G.graph["shown"][l]] for m in maps if m[l - 1] is not None]
+        out[l] = layer_range(activation, samples) if samples else None
+    return out
 
 
 def cut(G, maps):

@@ -23,7 +23,6 @@ import numpy as np
 from weightlapse.core.errors import ConfigError, RunError, arg
 
 AUTO, NONE = "auto", "none"
-SCALE_SNAPSHOTS = 40            # snapshots sampled (evenly, with the last) for the scales
 BOUNDED = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}   # activation ranges known ahead
 
 
@@ -178,7 +177,9 @@ def attach(G, run, choice):
     ``sample_standardised`` (its values are the CSV's, standardised) and
     ``sample_scales``: per layer
     the (low, high) its unit colours span, fixed for the film (:func:`ranges`
-    of the shown units' activations over snapshots spread through the run)."""
+    of the shown units' activations over the snapshots the gap scales are
+    sampled from), and a conv run's ``fmap_range`` from the same forward
+    passes (:func:`.feature_maps.channel_ranges`)."""
     s = resolve(run, choice)
     G.graph.update(sample=None if s is None else s.index,
                    sample_input=None if s is None else s.x,
@@ -191,12 +192,15 @@ def attach(G, run, choice):
     if s is None:
         G.graph["sample_scales"] = None
         return None
+    from .drawn import scale_snapshots
+    from .feature_maps import channel_ranges
     forward = SampleForward(run, s.x)
-    n = len(run.snapshots)
-    idx = np.unique(np.r_[np.linspace(0, n - 1, min(n, SCALE_SNAPSHOTS)).round(), n - 1]
-                    .astype(int))
-    acts = [forward(run.snapshots[int(i)].weights, run.snapshots[int(i)].biases) for i in idx]
+    acts, conv_maps = [], []
+    for i in scale_snapshots(len(run.snapshots)):
+        acts.append(forward(run.snapshots[int(i)].weights, run.snapshots[int(i)].biases))
+        conv_maps.append(forward.maps)
     shown = G.graph["shown"]
+    G.graph["fmap_range"] = channel_ranges(G, s.activation, conv_maps)
     scales = ranges(s.activation, s.task, [None] + [np.concatenate([A[l][shown[l]] for A in acts])
                                                    for l in range(1, len(shown))])
     maps = G.graph.get("response_range")
