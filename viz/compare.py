@@ -127,6 +127,8 @@ def scales_shared_text(graphs, shared=True) -> str:
         return "each run on its own"
     if all(G.graph.get("shared_scales", True) for G in graphs):
         return "shared by every run"
+    if all(G.graph.get("scale_sharers", 2) == 1 for G in graphs):
+        return "each run on its own (their layers differ)"
     return "shared by the runs of one architecture"
 
 

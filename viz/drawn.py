@@ -334,7 +334,7 @@ def share_scales(graphs, runs):
     :func:`.quantities.share`), among the runs of one architecture: runs of
     other layers keep their own, since their gaps are not the same weights
     (as the report does). Each graph's ``shared_scales`` says whether its
-    scales are shared by every run."""
+    scales are shared by every run, ``scale_sharers`` by how many."""
     from .drawn_conv import same_architecture
     groups = []
     for G, r in zip(graphs, runs):
@@ -351,5 +351,6 @@ def share_scales(graphs, runs):
         for (G, _), smp in zip(group, samples):
             set_scales(G, smp, shared[:len(smp)])
             G.graph["shared_scales"] = len(groups) == 1
+            G.graph["scale_sharers"] = len(group)       # the runs its scales are shared by
         unit_maps.share_ranges([G for G, _ in group])
     return graphs[0].graph["scales"]

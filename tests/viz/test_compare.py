@@ -74,6 +74,8 @@ def test_runs_of_other_layers_keep_their_own_scales(runs, tmp_path):
     assert cmp.scales_shared_text(graphs) == "shared by the runs of one architecture"
     assert cmp.scales_shared_text(cmp.drawn_graphs(runs, opts, (500, 300))) == \
         "shared by every run"
+    alone = cmp.drawn_graphs([runs[0], wide], opts, (500, 300))
+    assert cmp.scales_shared_text(alone) == "each run on its own (their layers differ)"
 
 
 def test_many_differing_settings_stay_inside_the_pictures(tmp_path, monkeypatch):
