@@ -276,6 +276,7 @@
     cursorPx() { return curves.cursorPx(); },
     /* the update-ratio strips' cursors (design px, one per W[i]), null without strips */
     labelBoxes(run) { return views[run || 0].labelBoxes; },   // [x0, x1, text] of the layer labels
+    countBoxes(run) { return views[run || 0].countBoxes || null; },   // and of their count lines
     /* client point of the centre of cell (r, c) of conv column l's map of its o-th shown channel */
     fmapCell(l, o, r, c, run) {
       const v = views[run || 0], m = v.run.fmaps, L = m && m.layers.find(x => x.layer === l);

@@ -19,6 +19,7 @@ WL.NetView.prototype.markFlags = function (l, s) {
 WL.NetView.prototype.drawMarks = function (s) {
   const m = this.run.marks, ctx = this.ctx, sc = this.scene, ts = this.textScale;
   if (!m) return;
+  this.countBoxes = [];
   m.layers.forEach(L => {
     const layer = sc.layers[L.layer], f = this.markFlags(L.layer, s);
     if (layer.kind !== "units") return;
@@ -38,8 +39,8 @@ WL.NetView.prototype.drawMarks = function (s) {
     }
     // the count, over every unit of the layer, on the label's second line
     const text = [layer.shown, `${L.counts[s]} ${m.kind}`].filter(Boolean).join(" · ");
-    ctx.fillStyle = "#222"; ctx.font = this.font(12);
-    this.text(ctx, text, layer.x, sc.height - 6 - 5 * ts);
+    ctx.fillStyle = "#222";
+    this.countBoxes.push(this.columnText(ctx, L.layer, text, sc.height - 6 - 5 * ts, true));
   });
 };
 

@@ -205,28 +205,42 @@ WL.NetView.prototype.drawUnits = function (l, s, kind, sel) {
   }
 };
 
+/* The x of column l's labels (an image input's: its grid's centre). */
+WL.NetView.prototype.labelX = function (l) {
+  const sc = this.scene;
+  return l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : sc.layers[l].x;
+};
+
+/* A label under column l at height y, as wide as the room to the next
+   columns' labels allows (close conv columns, small canvases): too wide, it
+   is first drawn smaller (down to 9 px), then its " · " parts are dropped
+   from the end ("input 28×28 · 784 pixels" -> "input 28×28"; from the start
+   with fromStart, so a count outlives "(12 shown)"), then smaller still.
+   Returns [x0, x1, text] of what was drawn. */
+WL.NetView.prototype.columnText = function (ctx, l, str, y, fromStart) {
+  const sc = this.scene, x = this.labelX(l), sep = " \u00b7 ";
+  const room = Math.min(...[l - 1, l + 1].filter(k => k >= 0 && k < sc.layers.length)
+                          .map(k => Math.abs(this.labelX(k) - x)), 2 * x, 2 * (sc.width - x)) - 8;
+  let label = str, size = 12;
+  ctx.font = this.font(size);
+  const width = () => ctx.measureText(label).width;
+  if (width() > room) { size = Math.max(12 * room / width(), 9); ctx.font = this.font(size); }
+  while (width() > room && label.includes(sep))
+    label = fromStart ? label.slice(label.indexOf(sep) + sep.length) : label.slice(0, label.lastIndexOf(sep));
+  if (width() > room) ctx.font = this.font(Math.max(size * room / width(), 7));
+  const box = [...this.text(ctx, label, x, y), label];
+  ctx.font = this.font(12);
+  return box;
+};
+
 WL.NetView.prototype.drawLegends = function (ctx, kind) {
-  const sc = this.scene, H = sc.height;
+  const sc = this.scene, H = sc.height, ts = this.textScale;
   ctx.textAlign = "center"; ctx.fillStyle = "#222"; ctx.font = this.font(12);
-  const at = l => (l === 0 && sc.image ? sc.grid.x + sc.grid.s / 2 : sc.layers[l].x);
+  this.labelBoxes = [];
   sc.layers.forEach((layer, l) => {
-    const x = at(l);
-    const ts = this.textScale;
-    // as wide as the room to the next labels allows (close conv columns, small canvases)
-    const room = Math.min(...[l - 1, l + 1].filter(k => k >= 0 && k < sc.layers.length)
-                            .map(k => Math.abs(at(k) - x)), 2 * x, 2 * (sc.width - x)) - 8;
-    // too wide: first smaller (down to 9 px), then its last " · " parts dropped
-    // ("input 28×28 · 784 pixels" -> "input 28×28"), then smaller still
-    let label = layer.label, size = 12;
-    ctx.font = this.font(size);
-    const width = () => ctx.measureText(label).width;
-    if (width() > room) { size = Math.max(12 * room / width(), 9); ctx.font = this.font(size); }
-    while (width() > room && label.includes(" \u00b7 ")) label = label.slice(0, label.lastIndexOf(" \u00b7 "));
-    if (width() > room) ctx.font = this.font(Math.max(size * room / width(), 7));
-    (this.labelBoxes = l ? this.labelBoxes : []).push([...this.text(ctx, label, x, H - 6 - 20 * ts), label]);
-    ctx.font = this.font(12);
+    this.labelBoxes.push(this.columnText(ctx, l, layer.label, H - 6 - 20 * ts));
     const counted = this.run.marks && l > 0 && l < sc.layers.length - 1;   // drawn per snapshot
-    if (layer.shown && !counted) this.text(ctx, layer.shown, x, H - 6 - 5 * ts);
+    if (layer.shown && !counted) this.columnText(ctx, l, layer.shown, H - 6 - 5 * ts);
   });
   // per gap: a small colour bar with its own scale
   this.run.layers.forEach((L, l) => {

@@ -532,9 +532,12 @@ def test_layer_labels_of_close_columns_stay_apart(image_run, mnist_dir, tmp_path
         for run, n in ((0, 4), (1, 5)):
             boxes = page.js("r => weightlapse.labelBoxes(r)", run)
             assert len(boxes) == n
-            for (a0, a1, ta), (b0, b1, tb) in zip(boxes, boxes[1:]):
-                assert a1 <= b0 + 0.5, (ta, tb)
-            assert boxes[0][0] >= 0 and boxes[-1][1] <= 960
+            counts = page.js("r => weightlapse.countBoxes(r)", run)
+            assert len(counts) == n - 2 and all("dead" in t for _, _, t in counts)
+            for row in (boxes, counts):
+                for (a0, a1, ta), (b0, b1, tb) in zip(row, row[1:]):
+                    assert a1 <= b0 + 0.5, (ta, tb)
+                assert row[0][0] >= 0 and row[-1][1] <= 960
         page.check_clean()
     finally:
         page.page.close()
